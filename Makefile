@@ -1,0 +1,56 @@
+# Hearth: every target sets up what it needs first, so any of them works on a fresh clone.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo up test unit bench lint format protos clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+	$(UV) sync --locked --quiet
+	@touch $@
+
+setup: $(VENV)/.synced ## Create the virtual environment with every dependency (uv, locked)
+
+demo: setup ## Start the platform on an embedded NATS server and run the main job end to end
+	$(BIN)/hearth demo
+
+up: setup ## Run every service in one process on an embedded NATS server until interrupted
+	$(BIN)/hearth up
+
+protos: setup ## Regenerate libs/proto from protos/
+	$(BIN)/python tools/genprotos.py
+
+lint: setup ## ruff, mypy --strict, buf lint, and generated code in step with protos/
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy libs services tools tests
+	cd protos && ../$(BIN)/buf lint
+	$(BIN)/python tools/genprotos.py --check
+
+format: setup ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint ## Lint, then run the whole test suite against real nats-server and gRPC
+	$(BIN)/pytest
+
+unit: setup ## Run the tests without linting first
+	$(BIN)/pytest
+
+bench: setup ## Print BENCH figures with same-run baselines
+	$(BIN)/python -m tests.bench
+
+clean: ## Remove the virtual environments and caches
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache var
