@@ -1,1 +1,1 @@
-"""Hearth proto library."""
+"""Generated protobuf and gRPC code for protos/."""

@@ -1,1 +1,1 @@
-"""Hearth runtime library."""
+"""Hearth service runtime: configuration, gRPC server, auth, telemetry, embedded NATS."""

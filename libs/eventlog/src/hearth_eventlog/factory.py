@@ -1,0 +1,76 @@
+"""The eventsourcing infrastructure factory for `PERSISTENCE_MODULE=hearth_eventlog`."""
+
+from __future__ import annotations
+
+import threading
+
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    InfrastructureFactory,
+    ProcessRecorder,
+)
+from eventsourcing.utils import Environment, EnvType, resolve_topic, strtobool
+
+from .link import JetStreamLink
+from .recorders import (
+    NatsAggregateRecorder,
+    NatsApplicationRecorder,
+    NatsProcessRecorder,
+    NatsTrackingRecorder,
+)
+from .settings import StreamSettings
+from .stream import ensure_stream
+
+
+class NatsFactory(InfrastructureFactory[NatsTrackingRecorder]):
+    """Recorders for one application, sharing one connection and one stream."""
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        super().__init__(env)
+        self.settings = StreamSettings.from_env(self.env)
+        self._link: JetStreamLink | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def link(self) -> JetStreamLink:
+        with self._lock:
+            if self._link is None:
+                link = JetStreamLink(
+                    self.settings.nats_url,
+                    name=f"hearth-{self.settings.stream.lower()}",
+                    request_timeout=self.settings.request_timeout,
+                    connect_timeout=self.settings.connect_timeout,
+                )
+                try:
+                    if strtobool(self.env.get("CREATE_TABLE") or "yes"):
+                        link.run(ensure_stream(link, self.settings))
+                except BaseException:
+                    link.close()
+                    raise
+                self._link = link
+            return self._link
+
+    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+        return NatsAggregateRecorder(self.link, self.settings, purpose)
+
+    def application_recorder(self) -> ApplicationRecorder:
+        return NatsApplicationRecorder(self.link, self.settings)
+
+    def tracking_recorder(
+        self, tracking_recorder_class: type[NatsTrackingRecorder] | None = None
+    ) -> NatsTrackingRecorder:
+        if tracking_recorder_class is None:
+            topic = self.env.get(self.TRACKING_RECORDER_TOPIC)
+            tracking_recorder_class = resolve_topic(topic) if topic else NatsTrackingRecorder
+        assert tracking_recorder_class is not None
+        return tracking_recorder_class(self.link, self.settings)
+
+    def process_recorder(self) -> ProcessRecorder:
+        return NatsProcessRecorder(self.link, self.settings)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._link is not None:
+                self._link.close()
+                self._link = None
