@@ -18,6 +18,18 @@ def fresh_env(nats_url: str, **extra: str) -> Environment:
     )
 
 
+def isolated_app_env(nats_url: str, app_name: str) -> dict[str, str]:
+    """Environment for an Application class whose name is fixed: its own stream and subjects."""
+    key = app_name.upper()
+    unique = unique_name("iso")
+    return {
+        "PERSISTENCE_MODULE": "hearth_eventlog",
+        "NATS_URL": nats_url,
+        f"{key}_HEARTH_STREAM": unique.upper(),
+        f"{key}_HEARTH_SUBJECT_PREFIX": f"hearth.{unique}",
+    }
+
+
 class NatsBacked:
     """Mixin for unittest cases: each test gets its own stream on the session server."""
 

@@ -24,7 +24,7 @@ from hearth_eventlog import (
 )
 
 from tests.conftest import unique_name
-from tests.eventlog.support import NatsBacked
+from tests.eventlog.support import NatsBacked, isolated_app_env
 
 
 class TestAggregateRecorder(NatsBacked, cases.AggregateRecorderTestCase):
@@ -93,8 +93,7 @@ class TestExampleApplication(NatsBacked, app_cases.ExampleApplicationTestCase):
 
     @pytest.fixture(autouse=True)
     def _environ(self, nats_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-        monkeypatch.setenv("PERSISTENCE_MODULE", "hearth_eventlog")
-        monkeypatch.setenv("NATS_URL", nats_url)
-        monkeypatch.setenv("BANKACCOUNTS_HEARTH_STREAM", unique_name("BANK").upper())
+        for key, value in isolated_app_env(nats_url, "BankAccounts").items():
+            monkeypatch.setenv(key, value)
         yield
         assert os.environ["PERSISTENCE_MODULE"] == "hearth_eventlog"

@@ -3,6 +3,7 @@
 Select it with `PERSISTENCE_MODULE=hearth_eventlog` and name the server with `NATS_URL`.
 """
 
+from .chain import BrokenChainError, VerifiedTrail, verify_chain
 from .factory import NatsFactory
 from .recorders import (
     NatsAggregateRecorder,
@@ -10,6 +11,7 @@ from .recorders import (
     NatsProcessRecorder,
     NatsSubscription,
     NatsTrackingRecorder,
+    read_trail,
 )
 from .records import TracedNotification
 from .settings import SettingsError, StreamSettings
@@ -18,6 +20,7 @@ from .stream import StreamSettingsError
 Factory = NatsFactory
 
 __all__ = [
+    "BrokenChainError",
     "Factory",
     "NatsAggregateRecorder",
     "NatsApplicationRecorder",
@@ -29,4 +32,7 @@ __all__ = [
     "StreamSettings",
     "StreamSettingsError",
     "TracedNotification",
+    "VerifiedTrail",
+    "read_trail",
+    "verify_chain",
 ]

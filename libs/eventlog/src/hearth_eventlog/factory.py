@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from eventsourcing.persistence import (
-    AggregateRecorder,
-    ApplicationRecorder,
-    InfrastructureFactory,
-    ProcessRecorder,
-)
+from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment, EnvType, resolve_topic, strtobool
 
 from .link import JetStreamLink
@@ -51,10 +46,10 @@ class NatsFactory(InfrastructureFactory[NatsTrackingRecorder]):
                 self._link = link
             return self._link
 
-    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+    def aggregate_recorder(self, purpose: str = "events") -> NatsAggregateRecorder:
         return NatsAggregateRecorder(self.link, self.settings, purpose)
 
-    def application_recorder(self) -> ApplicationRecorder:
+    def application_recorder(self) -> NatsApplicationRecorder:
         return NatsApplicationRecorder(self.link, self.settings)
 
     def tracking_recorder(
@@ -66,7 +61,7 @@ class NatsFactory(InfrastructureFactory[NatsTrackingRecorder]):
         assert tracking_recorder_class is not None
         return tracking_recorder_class(self.link, self.settings)
 
-    def process_recorder(self) -> ProcessRecorder:
+    def process_recorder(self) -> NatsProcessRecorder:
         return NatsProcessRecorder(self.link, self.settings)
 
     def close(self) -> None:

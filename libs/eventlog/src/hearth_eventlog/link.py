@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import nats
 import nats.errors
@@ -106,6 +107,7 @@ class JetStreamLink:
         async def on_reconnect() -> None:
             log.info("NATS reconnected to %s", self.url)
 
+        await self._probe(connect_timeout)
         try:
             nc = await nats.connect(
                 self.url,
@@ -124,6 +126,24 @@ class JetStreamLink:
             ) from e
         await nc.subscribe(f"{self._inbox_prefix}.*", cb=self._route)
         return nc
+
+    async def _probe(self, timeout: float) -> None:
+        """Fail fast when no server in the URL answers: nats-py would retry the first
+        connection forever, since reconnects after it must be unlimited."""
+        failures: list[str] = []
+        for server in self.url.split(","):
+            parsed = urlsplit(server.strip() if "://" in server else f"nats://{server.strip()}")
+            host, port = parsed.hostname or "127.0.0.1", parsed.port or 4222
+            try:
+                _reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection(host, port), timeout
+                )
+            except (TimeoutError, OSError) as e:
+                failures.append(f"{host}:{port} ({e or type(e).__name__})")
+                continue
+            writer.close()
+            return
+        raise OperationalError(f"cannot reach NATS at {self.url}: {'; '.join(failures)}")
 
     async def _route(self, msg: Msg) -> None:
         queue = self._pending.get(msg.subject)

@@ -14,6 +14,8 @@ from the stream leader, and either retries (it had merely not seen the subject) 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import queue
 import threading
 from collections import OrderedDict
@@ -135,7 +137,7 @@ class NatsRecorder:
             )
         for subject, events in groups.items():
             versions = [e.originator_version for e in events]
-            if any(b <= a for a, b in zip(versions, versions[1:], strict=False)):
+            if any(b <= a for a, b in itertools.pairwise(versions)):
                 raise IntegrityError(f"versions {versions} on {subject} are not increasing")
         tracking_subject = (
             f"{self.settings.tracking_subject}.{subject_token(tracking.application_name)}"
@@ -153,7 +155,9 @@ class NatsRecorder:
             # At most one refresh per subject: after it, a refusal is a real conflict.
             for _attempt in range(len(groups) + 2):
                 heads = {s: self._head(s) or EMPTY for s in groups}
-                tracking_head = self._head(tracking_subject) or EMPTY if tracking_subject else EMPTY
+                tracking_head = (
+                    self._head(tracking_subject) if tracking_subject else None
+                ) or EMPTY
                 self._check_known(groups, heads, tracking, tracking_head)
                 messages, new_heads = self._outgoing(groups, heads, headers)
                 if tracking and tracking_subject:
@@ -171,9 +175,8 @@ class NatsRecorder:
                         raise
                     continue
                 except BaseException:
-                    for subject in [*groups, tracking_subject]:
-                        if subject:
-                            self._remember(subject, None)  # outcome unknown: read next time
+                    for subject in [*groups, *([tracking_subject] if tracking_subject else [])]:
+                        self._remember(subject, None)  # outcome unknown: read next time
                     raise
                 self._record_heads(groups, new_heads, seqs, tracking, tracking_subject)
                 return seqs[: len(stored_events)]
@@ -455,16 +458,18 @@ class NatsSubscription(Subscription[ApplicationRecorder]):
         sub = self._nats_sub
 
         async def unsubscribe() -> None:
-            try:
+            with contextlib.suppress(Exception):  # the connection may already be gone
                 await sub.unsubscribe()
-            except Exception:  # the connection may already be gone
-                pass
 
-        try:
+        with contextlib.suppress(RuntimeError):
             self._link.call_soon(unsubscribe)
-        except RuntimeError:
-            pass
 
 
 def _trace_context(headers: Any) -> tuple[tuple[str, str], ...]:
     return tuple((k, headers[k]) for k in TRACE_HEADERS if k in headers)
+
+
+def read_trail(recorder: NatsAggregateRecorder, originator_id: UUID | str) -> list[bytes]:
+    """The stored payloads of one aggregate, as `verify_chain` takes them."""
+    subject = f"{recorder.subject_base}.{originator_token(originator_id)}"
+    return [m.payload for m in recorder._read_subject(subject)]
