@@ -88,6 +88,7 @@ class JetStreamLink:
         )
         self._thread.start()
         self._closed = False
+        self._closing = False
         self._inbox_prefix = f"_INBOX.{uuid.uuid4().hex}"
         self._pending: dict[str, asyncio.Queue[Msg]] = {}
         try:
@@ -102,6 +103,8 @@ class JetStreamLink:
             log.warning("NATS connection error: %s", e)
 
         async def on_disconnect() -> None:
+            if self._closing:
+                return
             log.warning("NATS disconnected from %s; reconnecting", self.url)
 
         async def on_reconnect() -> None:
@@ -166,6 +169,7 @@ class JetStreamLink:
     def close(self) -> None:
         if self._closed:
             return
+        self._closing = True
         try:
             self.run(self._drain(), timeout=self.request_timeout + 1)
         except Exception as e:  # closing must not fail the caller's shutdown
