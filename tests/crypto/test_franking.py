@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
+
 from hearth_crypto.franking import (
     CommitmentMismatch,
     FrankingReport,
@@ -30,7 +31,6 @@ from hearth_crypto.ratchet import (
     decrypt_with_message_key,
     encrypt_with_message_key,
 )
-
 from tests.crypto.test_ratchet import session_pair
 
 SERVER_KEY = os.urandom(32)

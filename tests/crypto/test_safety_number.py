@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from hearth_crypto.safety_number import (
     ITERATIONS,
     SafetyNumber,

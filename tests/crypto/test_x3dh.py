@@ -9,6 +9,8 @@ import hmac
 import pytest
 import x3dh as reference
 import xeddsa
+from x3dh.identity_key_pair import IdentityKeyPairSeed
+
 from hearth_crypto.x3dh import (
     X3DH_INFO,
     IdentityKeyPair,
@@ -29,7 +31,6 @@ from hearth_crypto.x3dh import (
     encode_public_key,
     x25519,
 )
-from x3dh.identity_key_pair import IdentityKeyPairSeed
 
 
 class Responder:
