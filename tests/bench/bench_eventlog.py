@@ -1,0 +1,347 @@
+"""Event log throughput: appends and replays through the recorders, beside raw nats-py.
+
+Every eventlog figure is measured through `NatsApplicationRecorder` directly (not
+`Application.save`), so the numbers are the persistence module's own, not the mapper's.
+Raw baselines run nats-py in pure asyncio on their own connection, against a stream made
+with the same `stream_config`, sending the same bytes the recorder sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import nats
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InfrastructureFactory,
+    StoredEvent,
+)
+from eventsourcing.utils import Environment
+
+from hearth_eventlog import NatsApplicationRecorder, NatsFactory, StreamSettings
+from hearth_eventlog.records import encode_event, originator_token
+from hearth_eventlog.stream import stream_config
+from tests.bench.report import Report, best_of
+
+ROUNDS = 3  # best of: the machine is shared, and noise only ever slows a round down
+SINGLE = 2_000  # one-event saves per round
+WRITERS = 8
+PER_WRITER = 750
+BATCH = 10
+BATCH_SAVES = 300
+REPLAY = 100_000
+LOAD_BATCH = 1_000  # JetStream's atomic batch limit: the quickest way to load the replay stream
+PAGE = 1_000
+TOPIC = "hearth_identity.domain:Member.Registered"
+# A typical small event state: what the mapper makes of a few attributes.
+STATE = json.dumps(
+    {"timestamp": "2025-01-01T00:00:00+00:00", "role": "guardian", "request_id": "r" * 36}
+).encode()
+EVENTS_PER_S = "events/s"
+
+
+def run(report: Report) -> None:
+    """Append and replay figures, each after the baseline it is compared with."""
+    url = report.nats_url
+    append_single(report, url)
+    append_concurrent(report, url)
+    append_batch(report, url)
+    replay(report, url)
+
+
+# Appends.
+
+
+def new_event(version: int = 1, originator: uuid.UUID | None = None) -> StoredEvent:
+    return StoredEvent(originator or uuid.uuid4(), version, TOPIC, STATE)
+
+
+@contextmanager
+def nats_recorder(url: str, name: str) -> Iterator[NatsApplicationRecorder]:
+    """An application recorder on a fresh stream of the bench's server."""
+    factory = NatsFactory(_env(name, {"PERSISTENCE_MODULE": "hearth_eventlog", "NATS_URL": url}))
+    try:
+        yield factory.application_recorder()
+    finally:
+        factory.close()
+
+
+def append_single(report: Report, url: str) -> None:
+    settings = StreamSettings.from_env(_env("bench_raw", {"NATS_URL": url}))
+    report.figure(
+        "nats.publish.sync",
+        best_of(ROUNDS, lambda: asyncio.run(raw_publish(url, settings))),
+        EVENTS_PER_S,
+    )
+    with nats_recorder(url, "bench_single") as recorder:
+        rate = best_of(ROUNDS, lambda: single_inserts(recorder))
+    report.figure("eventlog.append.single", rate, EVENTS_PER_S, baseline="nats.publish.sync")
+
+    others = []
+    with sqlite_recorder(report) as recorder:
+        report.figure(
+            "sqlite.append.single", best_of(ROUNDS, lambda: single_inserts(recorder)), EVENTS_PER_S
+        )
+        others.append("sqlite.append.single")
+    with postgres_recorder(report) as recorder:
+        if recorder is not None:
+            rate = best_of(ROUNDS, lambda: single_inserts(recorder))
+            report.figure("postgres.append.single", rate, EVENTS_PER_S)
+            others.append("postgres.append.single")
+    for other in others:
+        report.compare("eventlog.append.single", other)
+
+
+async def raw_publish(url: str, settings: StreamSettings) -> float:
+    """`js.publish` of one-event saves, each awaited before the next: the recorder's floor."""
+    nc = await nats.connect(url)
+    try:
+        await nc.request(
+            f"$JS.API.STREAM.CREATE.{settings.stream}",
+            json.dumps(stream_config(settings)).encode(),
+        )  # an answer that the stream exists already is fine: same config every round
+        js = nc.jetstream()
+        # What the recorder sends for version 1 of a new aggregate: the encoded record on the
+        # aggregate's subject, checked against an empty subject (no trace context: no SDK).
+        sends = []
+        for _ in range(SINGLE):
+            event = new_event()
+            subject = f"{settings.events_subject}.{originator_token(event.originator_id)}"
+            sends.append((subject, encode_event(event, b"")))
+        headers = {"Nats-Expected-Last-Subject-Sequence": "0"}
+        started = time.perf_counter()
+        for subject, payload in sends:
+            await js.publish(subject, payload, headers=headers)
+        return SINGLE / (time.perf_counter() - started)
+    finally:
+        await nc.drain()
+
+
+def single_inserts(recorder: ApplicationRecorder) -> float:
+    """One-event saves of new aggregates, one writer."""
+    events = [new_event() for _ in range(SINGLE)]
+    started = time.perf_counter()
+    for event in events:
+        recorder.insert_events([event])
+    return SINGLE / (time.perf_counter() - started)
+
+
+@contextmanager
+def sqlite_recorder(report: Report) -> Iterator[ApplicationRecorder]:
+    """eventsourcing's SQLite recorder on a file database in the bench's temp dir."""
+    path = report.workdir / "bench.sqlite"
+    factory = InfrastructureFactory.construct(
+        _env("bench", {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)})
+    )
+    try:
+        yield factory.application_recorder()
+    finally:
+        factory.close()
+
+
+@contextmanager
+def postgres_recorder(report: Report) -> Iterator[ApplicationRecorder | None]:
+    """eventsourcing's PostgreSQL recorder in a schema of its own, dropped afterwards; None
+    when no server answers."""
+    if importlib.util.find_spec("psycopg_pool") is None:
+        report.note(
+            "postgres.append.single skipped: eventsourcing.postgres needs psycopg_pool, "
+            "which is not among the workspace's dependencies"
+        )
+        yield None
+        return
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    params = {
+        "host": os.environ.get("POSTGRES_HOST", "127.0.0.1"),
+        "port": os.environ.get("POSTGRES_PORT", "5432"),
+        "user": os.environ.get("POSTGRES_USER", "postgres"),
+        "password": os.environ.get("POSTGRES_PASSWORD", ""),
+        "dbname": os.environ.get("POSTGRES_DBNAME", "test"),
+    }
+    schema = f"hearth_bench_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(make_conninfo(**params), connect_timeout=3, autocommit=True)
+    except psycopg.Error as e:
+        report.note(
+            f"postgres.append.single skipped: no PostgreSQL at "
+            f"{params['host']}:{params['port']} ({str(e).strip()})"
+        )
+        yield None
+        return
+    with admin:
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        try:
+            env = {f"POSTGRES_{key.upper()}": value for key, value in params.items()}
+            factory = InfrastructureFactory.construct(
+                _env(
+                    "bench",
+                    {
+                        **env,
+                        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                        "POSTGRES_SCHEMA": schema,
+                    },
+                )
+            )
+            try:
+                yield factory.application_recorder()
+            finally:
+                factory.close()
+        finally:
+            admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+def append_concurrent(report: Report, url: str) -> None:
+    with nats_recorder(url, "bench_writers") as recorder:
+        rate = best_of(ROUNDS, lambda: concurrent_inserts(recorder))
+    report.figure(f"eventlog.append.{WRITERS}writers", rate, EVENTS_PER_S)
+
+
+def concurrent_inserts(recorder: ApplicationRecorder) -> float:
+    """Writer threads sharing one recorder (as an application's request threads do), each
+    saving its own new aggregates one event at a time; total events/s."""
+    work = [[new_event() for _ in range(PER_WRITER)] for _ in range(WRITERS)]
+    start = threading.Barrier(WRITERS + 1)
+    failures: list[BaseException] = []
+
+    def writer(events: list[StoredEvent]) -> None:
+        start.wait()
+        try:
+            for event in events:
+                recorder.insert_events([event])
+        except BaseException as e:  # reported below: a silent failure would flatter the rate
+            failures.append(e)
+
+    threads = [threading.Thread(target=writer, args=(events,)) for events in work]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise failures[0]
+    return WRITERS * PER_WRITER / elapsed
+
+
+def append_batch(report: Report, url: str) -> None:
+    with nats_recorder(url, "bench_batch") as recorder:
+        rate = best_of(ROUNDS, lambda: batch_inserts(recorder, BATCH, BATCH_SAVES))
+    report.figure(f"eventlog.append.batch{BATCH}", rate, EVENTS_PER_S)
+
+
+def batch_inserts(recorder: ApplicationRecorder, size: int, saves: int) -> float:
+    """Saves of `size` events of one new aggregate each (an atomic batch of `size` messages)."""
+    work = []
+    for _ in range(saves):
+        originator = uuid.uuid4()
+        work.append([new_event(v, originator) for v in range(1, size + 1)])
+    started = time.perf_counter()
+    for events in work:
+        recorder.insert_events(events)
+    return size * saves / (time.perf_counter() - started)
+
+
+# Replays.
+
+
+def replay(report: Report, url: str) -> None:
+    with nats_recorder(url, "bench_replay") as recorder:
+        # Load in atomic batches of 100 aggregates x 10 events: quick, and many subjects.
+        rate = _load(recorder)
+        report.note(f"loaded {REPLAY} events at {rate:.0f} events/s (batches of {LOAD_BATCH})")
+        settings = recorder.settings
+        rounds = 2  # each round reads 100,000 events three ways
+        raw = best_of(rounds, lambda: asyncio.run(raw_ordered(url, settings)))
+        report.figure("nats.replay.ordered", raw, EVENTS_PER_S)
+        select = best_of(rounds, lambda: replay_select(recorder))
+        report.figure(
+            "eventlog.replay.select", select, EVENTS_PER_S, baseline="nats.replay.ordered"
+        )
+        subscribe = best_of(rounds, lambda: replay_subscribe(recorder))
+        report.figure(
+            "eventlog.replay.subscribe", subscribe, EVENTS_PER_S, baseline="nats.replay.ordered"
+        )
+
+
+def _load(recorder: ApplicationRecorder) -> float:
+    started = time.perf_counter()
+    per_aggregate = BATCH
+    for _ in range(REPLAY // LOAD_BATCH):
+        events: list[StoredEvent] = []
+        for _ in range(LOAD_BATCH // per_aggregate):
+            originator = uuid.uuid4()
+            events.extend(new_event(v, originator) for v in range(1, per_aggregate + 1))
+        recorder.insert_events(events)
+    return REPLAY / (time.perf_counter() - started)
+
+
+def replay_select(recorder: ApplicationRecorder) -> float:
+    """Every event through `select_notifications`, a page at a time."""
+    started = time.perf_counter()
+    count, start = 0, 1
+    while count < REPLAY:
+        page = recorder.select_notifications(start, PAGE)
+        if not page:
+            raise RuntimeError(f"select_notifications ended after {count} of {REPLAY} events")
+        count += len(page)
+        start = page[-1].id + 1
+    return count / (time.perf_counter() - started)
+
+
+def replay_subscribe(recorder: ApplicationRecorder) -> float:
+    """Every event through `subscribe()`, from its creation to the last event."""
+    started = time.perf_counter()
+    count = 0
+    with recorder.subscribe() as subscription:
+        for _ in subscription:
+            count += 1
+            if count == REPLAY:
+                break
+    return count / (time.perf_counter() - started)
+
+
+async def raw_ordered(url: str, settings: StreamSettings) -> float:
+    """A nats-py ordered push consumer over the same subjects, counting messages."""
+    nc = await nats.connect(url)
+    try:
+        done = asyncio.get_running_loop().create_future()
+        count = 0
+
+        async def on_message(msg: Any) -> None:
+            nonlocal count
+            count += 1
+            if count == REPLAY and not done.done():
+                done.set_result(None)
+
+        started = time.perf_counter()
+        sub = await nc.jetstream().subscribe(
+            f"{settings.events_subject}.>",
+            stream=settings.stream,
+            ordered_consumer=True,
+            cb=on_message,
+            pending_msgs_limit=-1,  # as the recorder's subscription: never drop as slow
+            pending_bytes_limit=-1,
+        )
+        await asyncio.wait_for(done, 120)
+        elapsed = time.perf_counter() - started
+        await sub.unsubscribe()
+        return count / elapsed
+    finally:
+        await nc.drain()
+
+
+def _env(name: str, values: dict[str, str]) -> Environment:
+    return Environment(name, values)

@@ -1,0 +1,78 @@
+"""Where bench figures go: `BENCH` lines on stdout, context on stderr, shared resources.
+
+A figure compared with a baseline measured in the same run carries
+` ratio=<figure/baseline>/<baseline-name>`, so the ratio holds on any machine even when the
+absolute numbers do not.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hearth_runtime.embedded_nats import EmbeddedNats
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured number."""
+
+    name: str
+    value: float
+    unit: str
+
+
+class Report:
+    """The figures of one bench run, and what the areas share: a temp dir and a NATS server."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.figures: dict[str, Figure] = {}
+        self._nats: EmbeddedNats | None = None
+
+    def figure(self, name: str, value: float, unit: str, *, baseline: str | None = None) -> Figure:
+        """Record a figure and print its `BENCH` line, with its ratio to `baseline` if known."""
+        figure = Figure(name, value, unit)
+        self.figures[name] = figure
+        self._print(figure, baseline)
+        return figure
+
+    def compare(self, name: str, baseline: str) -> None:
+        """An extra `BENCH` line for an already printed figure against another baseline."""
+        if name in self.figures and baseline in self.figures:
+            self._print(self.figures[name], baseline)
+
+    def note(self, text: str) -> None:
+        """Human-readable context, kept off stdout so the `BENCH` lines stay parseable."""
+        print(f"  {text}", file=sys.stderr, flush=True)
+
+    @property
+    def nats_url(self) -> str:
+        """The bench's own nats-server (never one already running here), started on first use."""
+        if self._nats is None:
+            self._nats = EmbeddedNats(self.workdir / "nats")
+            self.note(f"nats-server at {self._nats.start()}, store in {self._nats.data_dir}")
+        return self._nats.url
+
+    def close(self) -> None:
+        if self._nats is not None:
+            self._nats.stop()
+            self._nats = None
+
+    def _print(self, figure: Figure, baseline: str | None) -> None:
+        line = f"BENCH {figure.name} {_number(figure.value)} {figure.unit}"
+        base = self.figures.get(baseline) if baseline else None
+        if base is not None and base.value > 0 and base.name != figure.name:
+            line += f" ratio={figure.value / base.value:.2f}/{base.name}"
+        print(line, flush=True)
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def best_of(rounds: int, measure: Callable[[], float]) -> float:
+    """The best of several rounds: on a shared machine, noise only ever slows a round down."""
+    return max(measure() for _ in range(rounds))
