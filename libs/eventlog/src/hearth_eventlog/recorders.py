@@ -144,42 +144,52 @@ class NatsRecorder:
             if tracking
             else None
         )
+        if not _tracing():
+            # No SDK: a span would record nothing, but the caller's context still travels.
+            return self._append(groups, tracking, tracking_subject, len(stored_events))
         with tracer.start_as_current_span(
             f"eventlog.append {self.settings.stream}", kind=trace.SpanKind.PRODUCER
         ) as span:
             span.set_attribute("messaging.system", "nats")
             span.set_attribute("messaging.destination.name", self.settings.stream)
             span.set_attribute("messaging.batch.message_count", len(stored_events))
-            headers: dict[str, str] = {}
-            propagate.inject(headers)
-            # At most one refresh per subject: after it, a refusal is a real conflict.
-            for _attempt in range(len(groups) + 2):
-                heads = {s: self._head(s) or EMPTY for s in groups}
-                tracking_head = (
-                    self._head(tracking_subject) if tracking_subject else None
-                ) or EMPTY
-                self._check_known(groups, heads, tracking, tracking_head)
-                messages, new_heads = self._outgoing(groups, heads, headers)
-                if tracking and tracking_subject:
-                    messages.append(
-                        Outgoing(
-                            tracking_subject,
-                            encode_tracking(tracking.application_name, tracking.notification_id),
-                            tracking_head.seq,
-                        )
+            return self._append(groups, tracking, tracking_subject, len(stored_events))
+
+    def _append(
+        self,
+        groups: dict[str, list[StoredEvent]],
+        tracking: Tracking | None,
+        tracking_subject: str | None,
+        event_count: int,
+    ) -> list[int]:
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        # At most one refresh per subject: after it, a refusal is a real conflict.
+        for _attempt in range(len(groups) + 2):
+            heads = {s: self._head(s) or EMPTY for s in groups}
+            tracking_head = (self._head(tracking_subject) if tracking_subject else None) or EMPTY
+            self._check_known(groups, heads, tracking, tracking_head)
+            messages, new_heads = self._outgoing(groups, heads, headers)
+            if tracking and tracking_subject:
+                messages.append(
+                    Outgoing(
+                        tracking_subject,
+                        encode_tracking(tracking.application_name, tracking.notification_id),
+                        tracking_head.seq,
                     )
-                try:
-                    seqs = self.link.run(self.link.append(messages))
-                except IntegrityError:
-                    if not self._refresh(groups, heads, tracking_subject, tracking_head):
-                        raise
-                    continue
-                except BaseException:
-                    for subject in [*groups, *([tracking_subject] if tracking_subject else [])]:
-                        self._remember(subject, None)  # outcome unknown: read next time
+                )
+            try:
+                seqs = self.link.run(self.link.append(messages))
+            except IntegrityError:
+                if not self._refresh(groups, heads, tracking_subject, tracking_head):
                     raise
-                self._record_heads(groups, new_heads, seqs, tracking, tracking_subject)
-                return seqs[: len(stored_events)]
+                continue
+            except BaseException:
+                for subject in [*groups, *([tracking_subject] if tracking_subject else [])]:
+                    self._remember(subject, None)  # outcome unknown: read next time
+                raise
+            self._record_heads(groups, new_heads, seqs, tracking, tracking_subject)
+            return seqs[:event_count]
         raise IntegrityError("concurrent appends kept moving the heads of this save")
 
     @staticmethod
@@ -418,7 +428,7 @@ class NatsSubscription(Subscription[ApplicationRecorder]):
         )
 
     async def _on_message(self, msg: Msg) -> None:
-        seq = msg.metadata.sequence.stream
+        seq = _stream_sequence(msg.reply)
         notification = decode_notification(seq, msg.data, _trace_context(msg.headers or {}))
         if self._topic_set and notification.topic not in self._topic_set:
             return
@@ -463,6 +473,23 @@ class NatsSubscription(Subscription[ApplicationRecorder]):
 
         with contextlib.suppress(RuntimeError):
             self._link.call_soon(unsubscribe)
+
+
+def _tracing() -> bool:
+    """Whether an OpenTelemetry SDK is installed (checked per save: it may come later)."""
+    return not isinstance(
+        trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider
+    )
+
+
+def _stream_sequence(ack_subject: str) -> int:
+    """The stream sequence in a JetStream ack subject, without `msg.metadata`'s full parse.
+
+    `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>...` has 9 tokens; the newer form adds
+    `<domain>.<account hash>` after `$JS.ACK`, and may end in a further token.
+    """
+    tokens = ack_subject.split(".")
+    return int(tokens[5] if len(tokens) == 9 else tokens[7])
 
 
 def _trace_context(headers: Any) -> tuple[tuple[str, str], ...]:
