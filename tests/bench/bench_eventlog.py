@@ -15,8 +15,8 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import nats
@@ -77,28 +77,29 @@ def nats_recorder(url: str, name: str) -> Iterator[NatsApplicationRecorder]:
 
 def append_single(report: Report, url: str) -> None:
     settings = StreamSettings.from_env(_env("bench_raw", {"NATS_URL": url}))
+    with ExitStack() as stack:
+        measures: dict[str, Callable[[], float]] = {
+            "nats.publish.sync": lambda: asyncio.run(raw_publish(url, settings)),
+        }
+        eventlog = stack.enter_context(nats_recorder(url, "bench_single"))
+        measures["eventlog.append.single"] = lambda: single_inserts(eventlog)
+        sqlite = stack.enter_context(sqlite_recorder(report))
+        measures["sqlite.append.single"] = lambda: single_inserts(sqlite)
+        postgres = stack.enter_context(postgres_recorder(report))
+        if postgres is not None:
+            measures["postgres.append.single"] = lambda: single_inserts(postgres)
+        rates = dict(zip(measures, best_of(ROUNDS, *measures.values()), strict=True))
+    report.figure("nats.publish.sync", rates.pop("nats.publish.sync"), EVENTS_PER_S)
     report.figure(
-        "nats.publish.sync",
-        best_of(ROUNDS, lambda: asyncio.run(raw_publish(url, settings))),
+        "eventlog.append.single",
+        rates.pop("eventlog.append.single"),
         EVENTS_PER_S,
+        baseline="nats.publish.sync",
     )
-    with nats_recorder(url, "bench_single") as recorder:
-        rate = best_of(ROUNDS, lambda: single_inserts(recorder))
-    report.figure("eventlog.append.single", rate, EVENTS_PER_S, baseline="nats.publish.sync")
-
-    others = []
-    with sqlite_recorder(report) as recorder:
-        report.figure(
-            "sqlite.append.single", best_of(ROUNDS, lambda: single_inserts(recorder)), EVENTS_PER_S
-        )
-        others.append("sqlite.append.single")
-    with postgres_recorder(report) as recorder:
-        if recorder is not None:
-            rate = best_of(ROUNDS, lambda: single_inserts(recorder))
-            report.figure("postgres.append.single", rate, EVENTS_PER_S)
-            others.append("postgres.append.single")
-    for other in others:
-        report.compare("eventlog.append.single", other)
+    for name, rate in rates.items():
+        report.figure(name, rate, EVENTS_PER_S)
+    for name in rates:
+        report.compare("eventlog.append.single", name)
 
 
 async def raw_publish(url: str, settings: StreamSettings) -> float:
@@ -204,7 +205,7 @@ def postgres_recorder(report: Report) -> Iterator[ApplicationRecorder | None]:
 
 def append_concurrent(report: Report, url: str) -> None:
     with nats_recorder(url, "bench_writers") as recorder:
-        rate = best_of(ROUNDS, lambda: concurrent_inserts(recorder))
+        (rate,) = best_of(ROUNDS, lambda: concurrent_inserts(recorder))
     report.figure(f"eventlog.append.{WRITERS}writers", rate, EVENTS_PER_S)
 
 
@@ -238,7 +239,7 @@ def concurrent_inserts(recorder: ApplicationRecorder) -> float:
 
 def append_batch(report: Report, url: str) -> None:
     with nats_recorder(url, "bench_batch") as recorder:
-        rate = best_of(ROUNDS, lambda: batch_inserts(recorder, BATCH, BATCH_SAVES))
+        (rate,) = best_of(ROUNDS, lambda: batch_inserts(recorder, BATCH, BATCH_SAVES))
     report.figure(f"eventlog.append.batch{BATCH}", rate, EVENTS_PER_S)
 
 
@@ -263,17 +264,15 @@ def replay(report: Report, url: str) -> None:
         rate = _load(recorder)
         report.note(f"loaded {REPLAY} events at {rate:.0f} events/s (batches of {LOAD_BATCH})")
         settings = recorder.settings
-        rounds = 2  # each round reads 100,000 events three ways
-        raw = best_of(rounds, lambda: asyncio.run(raw_ordered(url, settings)))
-        report.figure("nats.replay.ordered", raw, EVENTS_PER_S)
-        select = best_of(rounds, lambda: replay_select(recorder))
-        report.figure(
-            "eventlog.replay.select", select, EVENTS_PER_S, baseline="nats.replay.ordered"
+        raw, select, subscribe = best_of(
+            2,  # each round reads the 100,000 events three ways
+            lambda: asyncio.run(raw_ordered(url, settings)),
+            lambda: replay_select(recorder),
+            lambda: replay_subscribe(recorder),
         )
-        subscribe = best_of(rounds, lambda: replay_subscribe(recorder))
-        report.figure(
-            "eventlog.replay.subscribe", subscribe, EVENTS_PER_S, baseline="nats.replay.ordered"
-        )
+    report.figure("nats.replay.ordered", raw, EVENTS_PER_S)
+    for name, rate in (("select", select), ("subscribe", subscribe)):
+        report.figure(f"eventlog.replay.{name}", rate, EVENTS_PER_S, baseline="nats.replay.ordered")
 
 
 def _load(recorder: ApplicationRecorder) -> float:

@@ -73,6 +73,14 @@ def _number(value: float) -> str:
     return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def best_of(rounds: int, measure: Callable[[], float]) -> float:
-    """The best of several rounds: on a shared machine, noise only ever slows a round down."""
-    return max(measure() for _ in range(rounds))
+def best_of(rounds: int, *measures: Callable[[], float]) -> list[float]:
+    """The best round of each measure: on a shared machine noise only ever slows a round.
+
+    Several measures take turns within each round, so a figure and its baseline see the same
+    spells of load and their ratio stays fair.
+    """
+    best = [0.0] * len(measures)
+    for _ in range(rounds):
+        for i, measure in enumerate(measures):
+            best[i] = max(best[i], measure())
+    return best
