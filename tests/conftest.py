@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from hearth_runtime.embedded_nats import EmbeddedNats
 
 

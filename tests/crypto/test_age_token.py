@@ -8,9 +8,10 @@ import os
 from dataclasses import replace
 
 import pytest
+from nacl.signing import SigningKey
+
 from hearth_crypto import age_token, blind_rsa
 from hearth_crypto.age_token import AgeBand, IssuerKey, Token, TokenPresentation
-from nacl.signing import SigningKey
 
 CHALLENGE = b"server-challenge-" + bytes(range(16))
 

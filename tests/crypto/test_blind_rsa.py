@@ -11,9 +11,10 @@ import gmpy2
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from hearth_crypto import blind_rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from hearth_crypto import blind_rsa
 
 
 def _int(text: str) -> int:

@@ -6,6 +6,10 @@ import base64
 import hashlib
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from nacl.signing import SigningKey, VerifyKey
+
 from hearth_crypto.checkpoint import (
     AmbiguousKey,
     Checkpoint,
@@ -25,9 +29,6 @@ from hearth_crypto.checkpoint import (
     key_id,
     open_note,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-from nacl.signing import SigningKey, VerifyKey
 
 # --- golang.org/x/mod/sumdb/note vectors ----------------------------------------------
 # From golang/mod, sumdb/note/note_test.go (commit 02c991387e35f9e4c0a9b7ce137717055f8d716d):

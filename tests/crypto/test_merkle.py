@@ -6,6 +6,9 @@ import hashlib
 from collections.abc import Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from hearth_crypto.merkle import (
     EMPTY_ROOT,
     InvalidProof,
@@ -18,8 +21,6 @@ from hearth_crypto.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 # Reference vectors from transparency-dev/merkle, proof/verify_test.go (commit
 # 02194e9afb6c1d95b5381350007963aa70fff472), which carries over the Certificate

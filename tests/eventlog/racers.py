@@ -7,6 +7,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import Environment
+
 from hearth_eventlog import NatsFactory
 
 

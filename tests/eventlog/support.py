@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 from eventsourcing.utils import Environment
-from hearth_eventlog import NatsFactory
 
+from hearth_eventlog import NatsFactory
 from tests.conftest import unique_name
 
 

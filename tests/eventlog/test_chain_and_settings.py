@@ -9,6 +9,7 @@ import nats
 import pytest
 from eventsourcing.persistence import DataError, OperationalError, StoredEvent
 from eventsourcing.utils import Environment
+
 from hearth_eventlog import (
     BrokenChainError,
     NatsFactory,
@@ -19,7 +20,6 @@ from hearth_eventlog import (
 )
 from hearth_eventlog.records import decode_record
 from hearth_runtime.embedded_nats import free_port
-
 from tests.conftest import unique_name
 from tests.eventlog.support import fresh_env
 

@@ -12,8 +12,8 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.utils import Environment
-from hearth_eventlog import NatsFactory, read_trail, verify_chain
 
+from hearth_eventlog import NatsFactory, read_trail, verify_chain
 from tests.conftest import unique_name
 from tests.eventlog.racers import race
 from tests.eventlog.support import fresh_env, isolated_app_env

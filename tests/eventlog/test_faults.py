@@ -12,9 +12,9 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 from eventsourcing.utils import Environment
+
 from hearth_eventlog import NatsFactory, read_trail, verify_chain
 from hearth_runtime.embedded_nats import EmbeddedNats
-
 from tests.conftest import unique_name
 
 CRASHES = 3

@@ -15,6 +15,7 @@ from eventsourcing.persistence import (
 from eventsourcing.tests import application as app_cases
 from eventsourcing.tests import persistence as cases
 from eventsourcing.utils import Environment
+
 from hearth_eventlog import (
     NatsAggregateRecorder,
     NatsApplicationRecorder,
@@ -22,7 +23,6 @@ from hearth_eventlog import (
     NatsProcessRecorder,
     NatsTrackingRecorder,
 )
-
 from tests.conftest import unique_name
 from tests.eventlog.support import NatsBacked, isolated_app_env
 

@@ -3,15 +3,53 @@
 from __future__ import annotations
 
 import enum
+from typing import ClassVar
 from uuid import UUID
 
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.message import Message
 
 from hearth_eventlog.published import ProtobufMapper, decode_published, published
-from hearth_proto.hearth.identity.v1 import events_pb2
 from tests.eventlog.support import isolated_app_env
+
+
+def schema_for(name: str) -> type[Message]:
+    """A schema of this test's own, shaped like a published event."""
+    pool = descriptor_pool.Default()
+    full_name = f"hearth.testing.v1.{name}"
+    try:
+        return message_factory.GetMessageClass(pool.FindMessageTypeByName(full_name))
+    except KeyError:
+        pass
+    file = descriptor_pb2.FileDescriptorProto(
+        name=f"hearth/testing/v1/{name.lower()}.proto",
+        package="hearth.testing.v1",
+        syntax="proto3",
+        dependency=["google/protobuf/timestamp.proto"],
+    )
+    message = file.message_type.add(name=name)
+    F = descriptor_pb2.FieldDescriptorProto
+    for number, (field, kind) in enumerate(
+        [
+            ("timestamp", F.TYPE_MESSAGE),
+            ("originator_topic", F.TYPE_STRING),
+            ("role", F.TYPE_INT32),
+            ("device_public_key", F.TYPE_BYTES),
+            ("request_id", F.TYPE_STRING),
+        ],
+        start=1,
+    ):
+        added = message.field.add(name=field, number=number, type=kind, label=F.LABEL_OPTIONAL)
+        if kind == F.TYPE_MESSAGE:
+            added.type_name = ".google.protobuf.Timestamp"
+    pool.Add(file)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName(full_name))
+
+
+MemberRegistered = schema_for("MemberRegistered")
 
 
 class Role(enum.IntEnum):
@@ -20,7 +58,7 @@ class Role(enum.IntEnum):
 
 
 class Member(Aggregate):
-    @published(events_pb2.AccountRegistered)
+    @published(MemberRegistered)
     class Registered(Aggregate.Created):
         role: Role
         device_public_key: bytes
@@ -41,7 +79,7 @@ class Member(Aggregate):
 
 
 class Members(Application[UUID]):
-    env = {"MAPPER_TOPIC": "hearth_eventlog.published:ProtobufMapper"}
+    env: ClassVar[dict[str, str]] = {"MAPPER_TOPIC": "hearth_eventlog.published:ProtobufMapper"}
 
 
 def test_published_event_is_stored_as_its_schema_and_round_trips(nats_url: str) -> None:
@@ -52,12 +90,12 @@ def test_published_event_is_stored_as_its_schema_and_round_trips(nats_url: str) 
         app.save(member)
 
         stored = app.recorder.select_notifications(None, 10)
-        assert stored[0].topic == "hearth.identity.v1.AccountRegistered"
+        assert stored[0].topic == "hearth.testing.v1.MemberRegistered"
         # Any reader decodes it from the schema alone.
         message = decode_published(stored[0].topic, stored[0].state)
-        assert isinstance(message, events_pb2.AccountRegistered)
-        assert message.role == Role.GUARDIAN.value
-        assert message.device_public_key == b"k" * 32
+        assert isinstance(message, MemberRegistered)
+        assert message.role == Role.GUARDIAN.value  # type: ignore[attr-defined]
+        assert message.device_public_key == b"k" * 32  # type: ignore[attr-defined]
         # Unpublished events keep eventsourcing's JSON form.
         assert stored[1].topic.endswith("Member.Noted")
         assert decode_published(stored[1].topic, stored[1].state) is None
@@ -73,7 +111,7 @@ def test_published_event_is_stored_as_its_schema_and_round_trips(nats_url: str) 
 
 def test_event_with_attribute_its_schema_lacks_is_refused() -> None:
     class Leaky(Aggregate):
-        @published(events_pb2.AccountRegistered)
+        @published(schema_for("LeakyRegistered"))
         class Registered(Aggregate.Created):
             role: Role
             birth_date: str
@@ -86,3 +124,11 @@ def test_event_with_attribute_its_schema_lacks_is_refused() -> None:
     mapper = ProtobufMapper(transcoder=None)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"\['birth_date'\]"):
         mapper.to_stored_event(leaky.collect_events()[0])
+
+
+def test_a_schema_belongs_to_one_event_class() -> None:
+    with pytest.raises(TypeError, match="already the schema of"):
+
+        @published(MemberRegistered)
+        class Impostor(Aggregate.Created):
+            pass

@@ -16,13 +16,13 @@ import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
-from google.protobuf import symbol_database
+from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -36,8 +36,12 @@ def published(schema: type[Message]) -> Callable[[E], E]:
     """Declare that an event class is stored as (and read by others as) `schema`."""
 
     def register(cls: E) -> E:
+        name = schema.DESCRIPTOR.full_name
+        existing = _classes.get(name)
+        if existing is not None and existing.__qualname__ != cls.__qualname__:
+            raise TypeError(f"{name} is already the schema of {existing.__qualname__}")
         setattr(cls, _SCHEMA_ATTR, schema)
-        _classes[schema.DESCRIPTOR.full_name] = cls
+        _classes[name] = cls
         return cls
 
     return register
@@ -57,6 +61,7 @@ def _event_class(topic: str) -> type | None:
     cls = _classes.get(topic)
     if cls is None:
         return None
+    sub: type
     for sub in cls.__subclasses__():
         if sub.__qualname__ == cls.__qualname__:
             return sub
@@ -76,10 +81,10 @@ class PublishedEvent:
 def decode_published(topic: str, state: bytes) -> Message | None:
     """Decode a published event's state by its topic; None when the topic is no schema."""
     try:
-        cls = symbol_database.Default().GetSymbol(topic)
+        descriptor = descriptor_pool.Default().FindMessageTypeByName(topic)
     except KeyError:
         return None
-    message: Message = cls()
+    message: Message = message_factory.GetMessageClass(descriptor)()
     message.ParseFromString(state)
     return message
 
@@ -133,7 +138,7 @@ class ProtobufMapper(Mapper[UUID]):
             originator_id = UUID(originator_id)
         state["originator_id"] = originator_id
         state["originator_version"] = stored_event.originator_version
-        domain_event = object.__new__(cls)
+        domain_event: object = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", state)
         return typing.cast(DomainEventProtocol[UUID], domain_event)
 
@@ -143,9 +148,10 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _is_timestamp(field: FieldDescriptor) -> bool:
+def _is_timestamp(field: Any) -> bool:
     return (
         field.type == FieldDescriptor.TYPE_MESSAGE
+        and field.message_type is not None
         and field.message_type.full_name == "google.protobuf.Timestamp"
     )
 
@@ -158,7 +164,7 @@ def _to_proto(value: Any) -> Any:
     return value
 
 
-def _set_field(message: Message, field: FieldDescriptor, value: Any) -> None:
+def _set_field(message: Message, field: Any, value: Any) -> None:
     if value is None:
         return
     if _is_timestamp(field):
@@ -169,7 +175,7 @@ def _set_field(message: Message, field: FieldDescriptor, value: Any) -> None:
         setattr(message, field.name, _to_proto(value))
 
 
-def _get_field(message: Message, field: FieldDescriptor, hint: Any) -> Any:
+def _get_field(message: Message, field: Any, hint: Any) -> Any:
     if field.has_presence and not message.HasField(field.name):
         return None
     value = getattr(message, field.name)
@@ -199,4 +205,4 @@ def _concrete(hint: Any) -> Any:
     return hint
 
 
-__all__ = ["ProtobufMapper", "PublishedEvent", "decode_published", "published", "datetime"]
+__all__ = ["ProtobufMapper", "PublishedEvent", "decode_published", "published"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
+
 from hearth_proto.hearth.eventlog.v1.record_pb2 import RecordedEvent, TrackingRecord
 
 _PLAIN_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -79,6 +80,8 @@ class TracedNotification(Notification):
     """A notification with the W3C trace context its event was appended under."""
 
     trace_context: tuple[tuple[str, str], ...] = ()
+    # The payload exactly as stored, so an auditor can commit to the very bytes.
+    payload: bytes = b""
 
 
 def decode_notification(
@@ -92,6 +95,7 @@ def decode_notification(
         topic=record.topic,
         state=record.state,
         trace_context=trace_context,
+        payload=payload,
     )
 
 

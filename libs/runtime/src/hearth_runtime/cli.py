@@ -1,0 +1,84 @@
+"""`hearth`: run the platform (`up`), one service (`serve`), or the end-to-end demo (`demo`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from .config import ConfigError, RuntimeConfig
+from .platform import Platform, session_verifier
+from .server import ServiceHost
+from .services import installed_services
+from .telemetry import setup_logging, setup_telemetry
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+
+
+def up(args: argparse.Namespace) -> int:
+    setup_logging("hearth", os.environ.get("HEARTH_LOG_LEVEL", "INFO"), "text")
+    telemetry = setup_telemetry("hearth")
+    platform = Platform(Path(args.data_dir), environ=os.environ).start()
+    print(f"NATS (embedded, JetStream): {platform.nats_url}")
+    for name, host in platform.hosts.items():
+        print(f"{name:<10} grpc://{host.address}")
+    print(f"endpoints written to {platform.data_dir / 'endpoints.json'}; Ctrl-C stops")
+    sys.stdout.flush()
+    try:
+        _wait_for_signal()
+    finally:
+        platform.stop()
+        telemetry.shutdown()
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    builders = installed_services()
+    if args.service not in builders:
+        print(f"no service {args.service!r}; installed: {', '.join(builders)}", file=sys.stderr)
+        return 2
+    config = RuntimeConfig.from_env(args.service)
+    setup_logging(args.service, config.log_level, config.log_format)
+    telemetry = setup_telemetry(f"hearth-{args.service}")
+    host = ServiceHost(config, builders[args.service](config), session_verifier(config)).start()
+    try:
+        _wait_for_signal()
+    finally:
+        host.stop()
+        telemetry.shutdown()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hearth", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    p_up = commands.add_parser("up", help="every service in one process on an embedded NATS")
+    p_up.add_argument("--data-dir", default=os.environ.get("HEARTH_DATA_DIR", "var"))
+    p_up.set_defaults(run=up)
+    p_serve = commands.add_parser("serve", help="one service against an external NATS_URL")
+    p_serve.add_argument("--service", required=True)
+    p_serve.set_defaults(run=serve)
+    for ep in entry_points(group="hearth.commands"):
+        sub = commands.add_parser(ep.name, help=f"{ep.name} (from {ep.value.split(':')[0]})")
+        sub.set_defaults(run=lambda a, ep=ep: int(ep.load()(a.rest)))
+        sub.add_argument("rest", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ConfigError as e:
+        print(f"hearth: configuration error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

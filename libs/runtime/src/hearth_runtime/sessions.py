@@ -1,0 +1,182 @@
+"""Short-lived session tokens, signed with Ed25519 by identity and verified offline everywhere.
+
+A token is `v1.<base64url(JSON claims)>.<base64url(signature)>`; the signature covers
+`v1.<claims>`, and the claims name the signing key (`kid`), so keys rotate by publishing a new
+public key beside the old one. Verification needs only the public keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
+
+from .config import ConfigError
+
+VERSION = "v1"
+CLOCK_SKEW = 30  # seconds of clock difference tolerated between services
+MAX_TOKEN_BYTES = 4096
+
+
+class SessionError(Exception):
+    """A session token is missing, malformed, forged or expired (UNAUTHENTICATED)."""
+
+
+@dataclass(frozen=True)
+class Session:
+    """Who is calling: what a verified token says."""
+
+    account_id: str
+    roles: frozenset[str]
+    expires_at: int
+    age_band: str = ""
+    organisations: frozenset[str] = field(default_factory=frozenset)
+    key_id: str = ""
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class SessionSigner:
+    """Issues session tokens (the identity service holds one)."""
+
+    def __init__(
+        self, key_id: str, signing_key: SigningKey, clock: Callable[[], float] = time.time
+    ):
+        self.key_id = key_id
+        self.signing_key = signing_key
+        self.clock = clock
+
+    @property
+    def public_key(self) -> VerifyKey:
+        return self.signing_key.verify_key
+
+    def issue(
+        self,
+        account_id: str,
+        roles: set[str] | frozenset[str],
+        *,
+        lifetime: int = 900,
+        age_band: str = "",
+        organisations: set[str] | frozenset[str] = frozenset(),
+    ) -> str:
+        now = int(self.clock())
+        claims = {
+            "kid": self.key_id,
+            "sub": account_id,
+            "roles": sorted(roles),
+            "band": age_band,
+            "orgs": sorted(organisations),
+            "iat": now,
+            "exp": now + lifetime,
+        }
+        signed = f"{VERSION}.{_b64(json.dumps(claims, separators=(',', ':')).encode())}"
+        signature = self.signing_key.sign(signed.encode()).signature
+        return f"{signed}.{_b64(signature)}"
+
+
+class SessionVerifier:
+    """Verifies tokens offline against the published public keys."""
+
+    def __init__(self, keys: Mapping[str, VerifyKey], clock: Callable[[], float] = time.time):
+        self.keys = dict(keys)
+        self.clock = clock
+
+    def verify(self, token: str) -> Session:
+        if len(token) > MAX_TOKEN_BYTES:
+            raise SessionError("session token is too long")
+        parts = token.split(".")
+        if len(parts) != 3 or parts[0] != VERSION:
+            raise SessionError("malformed session token")
+        try:
+            claims = json.loads(_unb64(parts[1]))
+            signature = _unb64(parts[2])
+        except (ValueError, binascii.Error):
+            raise SessionError("malformed session token") from None
+        if not isinstance(claims, dict):
+            raise SessionError("malformed session token")
+        key = self.keys.get(str(claims.get("kid")))
+        if key is None:
+            raise SessionError("session token signed by an unknown key")
+        try:
+            key.verify(f"{parts[0]}.{parts[1]}".encode(), signature)
+        except (BadSignatureError, ValueError):
+            raise SessionError("session token signature is invalid") from None
+        try:
+            expires_at, issued_at = int(claims["exp"]), int(claims["iat"])
+            session = Session(
+                account_id=str(claims["sub"]),
+                roles=frozenset(str(r) for r in claims["roles"]),
+                expires_at=expires_at,
+                age_band=str(claims.get("band", "")),
+                organisations=frozenset(str(o) for o in claims.get("orgs", [])),
+                key_id=str(claims["kid"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise SessionError("malformed session token claims") from None
+        now = self.clock()
+        if now > expires_at + CLOCK_SKEW:
+            raise SessionError("session token has expired")
+        if issued_at > now + CLOCK_SKEW:
+            raise SessionError("session token is issued in the future")
+        return session
+
+
+def parse_public_keys(spec: str) -> dict[str, VerifyKey]:
+    """`kid:base64key,kid2:base64key` as in HEARTH_SESSION_PUBLIC_KEYS."""
+    keys: dict[str, VerifyKey] = {}
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        kid, _, encoded = item.partition(":")
+        try:
+            keys[kid] = VerifyKey(base64.b64decode(encoded, validate=True))
+        except (binascii.Error, ValueError):
+            raise ConfigError(
+                f"HEARTH_SESSION_PUBLIC_KEYS entry {kid!r} is not kid:base64(32-byte key)"
+            ) from None
+    if not keys:
+        raise ConfigError("HEARTH_SESSION_PUBLIC_KEYS names no key")
+    return keys
+
+
+def parse_signing_key(spec: str) -> SessionSigner:
+    """`kid:base64seed` as in HEARTH_SESSION_SIGNING_KEY."""
+    kid, _, encoded = spec.partition(":")
+    try:
+        return SessionSigner(kid, SigningKey(base64.b64decode(encoded, validate=True)))
+    except (binascii.Error, ValueError):
+        raise ConfigError("HEARTH_SESSION_SIGNING_KEY is not kid:base64(32-byte seed)") from None
+
+
+def format_signing_key(signer: SessionSigner) -> str:
+    return f"{signer.key_id}:{base64.b64encode(bytes(signer.signing_key)).decode()}"
+
+
+def format_public_keys(keys: Mapping[str, VerifyKey]) -> str:
+    return ",".join(f"{kid}:{base64.b64encode(bytes(k)).decode()}" for kid, k in keys.items())
+
+
+def development_signer(data_dir: Path) -> SessionSigner:
+    """Development only: a signing key generated once and kept under the data directory."""
+    path = data_dir / "keys" / "session-signing.key"
+    if path.exists():
+        return parse_signing_key(path.read_text().strip())
+    signer = SessionSigner(f"dev-{int(time.time())}", SigningKey.generate())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(format_signing_key(signer))
+    return signer

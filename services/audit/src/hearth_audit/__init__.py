@@ -1,0 +1,1 @@
+"""Hearth audit service: follows every service's stream into an audit log."""

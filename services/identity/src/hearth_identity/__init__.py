@@ -1,0 +1,1 @@
+"""Hearth identity service: accounts, devices and sessions."""
