@@ -1,0 +1,24 @@
+"""`make demo` runs the platform's main job end to end: run it as a user would."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_demo_runs_to_the_end_and_tells_the_story() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "hearth_runtime.cli", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    out = result.stdout
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "decoded: role=ROLE_YOUNG_PERSON request_id=demo-registration-1" in out
+    assert "identity events taken in = 1" in out
+    assert "(same: True); audit still = 1" in out
+    assert "without a token: UNAUTHENTICATED" in out
+    assert "PERMISSION_DENIED" in out
+    assert "CONSUMER follow identity hearth.identity.v1.AccountRegistered  [audit]" in out
+    assert out.rstrip().endswith("Demo complete.")
