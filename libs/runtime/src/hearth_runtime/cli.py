@@ -17,15 +17,21 @@ from .services import installed_services
 from .telemetry import setup_logging, setup_telemetry
 
 
-def _wait_for_signal() -> None:
+def _stop_on_signals() -> threading.Event:
+    """Installed before anything starts, so a SIGTERM during start-up still stops cleanly."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _wait(stop: threading.Event) -> None:
     while not stop.wait(0.5):
         pass
 
 
 def up(args: argparse.Namespace) -> int:
+    stop = _stop_on_signals()
     setup_logging("hearth", os.environ.get("HEARTH_LOG_LEVEL", "INFO"), "text")
     telemetry = setup_telemetry("hearth")
     platform = Platform(Path(args.data_dir), environ=os.environ).start()
@@ -35,7 +41,7 @@ def up(args: argparse.Namespace) -> int:
     print(f"endpoints written to {platform.data_dir / 'endpoints.json'}; Ctrl-C stops")
     sys.stdout.flush()
     try:
-        _wait_for_signal()
+        _wait(stop)
     finally:
         platform.stop()
         telemetry.shutdown()
@@ -47,12 +53,13 @@ def serve(args: argparse.Namespace) -> int:
     if args.service not in builders:
         print(f"no service {args.service!r}; installed: {', '.join(builders)}", file=sys.stderr)
         return 2
+    stop = _stop_on_signals()
     config = RuntimeConfig.from_env(args.service)
     setup_logging(args.service, config.log_level, config.log_format)
     telemetry = setup_telemetry(f"hearth-{args.service}")
     host = ServiceHost(config, builders[args.service](config), session_verifier(config)).start()
     try:
-        _wait_for_signal()
+        _wait(stop)
     finally:
         host.stop()
         telemetry.shutdown()
