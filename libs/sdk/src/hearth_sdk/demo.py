@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
+import importlib.util
 import shutil
 import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
@@ -34,12 +37,30 @@ from hearth_runtime.telemetry import setup_telemetry
 from .channel import bearer, connect
 
 SPANS = InMemorySpanExporter()
+# Chapters that later features add: a module `hearth_sdk.demo_<area>` with `chapter(ctx)`,
+# run in this order after the foundation chapter when present.
+CHAPTERS = ("identity", "age", "messaging", "audit")
+_step = 0
 
 
 def say(step: str, text: str = "") -> None:
-    print(f"\n== {step}")
+    """A numbered step of the story, with what it shows."""
+    global _step
+    _step += 1
+    print(f"\n== {_step}. {step}")
     if text:
         print(textwrap.indent(textwrap.fill(text, 92), "   "))
+
+
+@dataclass
+class DemoContext:
+    """What a chapter gets: the running platform and the narration helpers."""
+
+    platform: Platform
+    spans: InMemorySpanExporter
+    say: Callable[..., None] = say
+    show: Callable[[str], None] = field(default_factory=lambda: show)
+    wait_until: Callable[..., None] = field(default_factory=lambda: wait_until)
 
 
 def show(line: str) -> None:
@@ -88,9 +109,11 @@ def print_trace(spans: Sequence[ReadableSpan], trace_id: int) -> None:
 
 
 def run(data_dir: Path) -> None:
+    global _step
+    _step = 0
     setup_telemetry("hearth-demo", {}, extra_exporters=[SPANS])
     say(
-        "1. Start the platform",
+        "Start the platform",
         "An embedded nats-server with JetStream starts on a free port; every installed service "
         "starts in this process, each on its own gRPC port. Services share no database and "
         "import no code of each other: they hear of each other only through the event log.",
@@ -109,7 +132,7 @@ def run(data_dir: Path) -> None:
             return int(state.events_by_stream.get("identity", 0))
 
         say(
-            "2. A young person's device registers an account",
+            "A young person's device registers an account",
             "The app makes a fresh Ed25519 device key and calls RegisterAccount, the one open "
             "RPC, with a request id that makes a retry safe.",
         )
@@ -124,7 +147,7 @@ def run(data_dir: Path) -> None:
         show(f"account id: {account_id}")
 
         say(
-            "3. What the identity service appended to its stream",
+            "What the identity service appended to its stream",
             "Read raw from JetStream. The event's schema is hearth.identity.v1.AccountRegistered "
             "under protos/, so anyone decodes it without identity's code; the event carries the "
             "hash of the previous event of the same account (none: it is the first).",
@@ -142,7 +165,7 @@ def run(data_dir: Path) -> None:
             show(f"  previous_hash: {record.previous_hash.hex() or '(none: first event)'}")
 
         say(
-            "4. The audit service follows identity's stream",
+            "The audit service follows identity's stream",
             "It took the event in exactly once, recording its own event together with a "
             "tracking record of identity's position, in one atomic JetStream batch.",
         )
@@ -150,7 +173,7 @@ def run(data_dir: Path) -> None:
         show(f"audit log: identity events taken in = {audited()}")
 
         say(
-            "5. The device retries the same registration",
+            "The device retries the same registration",
             "Same request id: the same account comes back and nothing new is appended, so the "
             "follower has nothing new to take in.",
         )
@@ -159,7 +182,7 @@ def run(data_dir: Path) -> None:
         show(f"account id: {again} (same: {again == account_id}); audit still = {audited()}")
 
         say(
-            "6. Every other RPC needs a session token, checked offline in one interceptor",
+            "Every other RPC needs a session token, checked offline in one interceptor",
             "Without a token GetAccount is refused; with a token signed by identity's key "
             "(here the development key under the data directory) it answers.",
         )
@@ -179,7 +202,7 @@ def run(data_dir: Path) -> None:
             show(f"a young person asking for the audit log: {e.code().name}: {e.details()}")
 
         say(
-            "7. One trace, from the client's call into the follower in another service",
+            "One trace, from the client's call into the follower in another service",
             "W3C trace context travels in gRPC metadata and in the NATS message headers.",
         )
         time.sleep(0.3)
@@ -190,9 +213,15 @@ def run(data_dir: Path) -> None:
         assert client.context is not None
         show(f"trace {client.context.trace_id:032x}")
         print_trace(spans, client.context.trace_id)
+
+        context = DemoContext(platform, SPANS)
+        for area in CHAPTERS:
+            module = f"hearth_sdk.demo_{area}"
+            if importlib.util.find_spec(module) is not None:
+                importlib.import_module(module).chapter(context)
     finally:
         say(
-            "8. Stop",
+            "Stop",
             "Health goes NOT_SERVING, servers finish in-flight calls, followers stop, NATS "
             "connections drain, the embedded server stops.",
         )

@@ -1,0 +1,1 @@
+"""Hearth age service: privacy-preserving age assurance."""

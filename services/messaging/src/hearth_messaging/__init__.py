@@ -1,0 +1,1 @@
+"""Hearth messaging service: prekey directory, conversations, E2EE relay."""
