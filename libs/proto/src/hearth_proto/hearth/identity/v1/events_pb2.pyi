@@ -6,6 +6,7 @@ isort:skip_file
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from hearth_proto.hearth.age.v1 import types_pb2 as _types_pb2
 from hearth_proto.hearth.identity.v1 import identity_pb2 as _identity_pb2
 import builtins as _builtins
 import sys
@@ -20,9 +21,10 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class AccountRegistered(_message.Message):
-    """Published events of the identity service: other services and auditors decode these from
-    this schema alone. `timestamp` is when the event happened; `originator_topic` names the
-    aggregate type that created the account.
+    """Published events of the identity service: other services (messaging's contact policy, audit)
+    and auditors decode these from this schema alone. `timestamp` is when the event happened;
+    `originator_topic` names the aggregate type that created the aggregate. Personal data
+    (names, contact details) only ever appears encrypted under the subject's key.
 
     An account was registered with its first device.
     """
@@ -56,3 +58,279 @@ class AccountRegistered(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AccountRegistered: _TypeAlias = AccountRegistered  # noqa: Y015
+
+@_typing.final
+class AccountAgeBandSet(_message.Message):
+    """An account's age band was set from the age service's AgeBandAttested."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    BAND_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    band: _types_pb2.AgeBand.ValueType
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        account_id: _builtins.str = ...,
+        band: _types_pb2.AgeBand.ValueType = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "band", b"band", "expires_at", b"expires_at", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccountAgeBandSet: _TypeAlias = AccountAgeBandSet  # noqa: Y015
+
+@_typing.final
+class OrganisationCreated(_message.Message):
+    """An organisation (a charity, school or social-care service) was created."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ORIGINATOR_TOPIC_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    ADMIN_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    originator_topic: _builtins.str
+    name: _builtins.str
+    """An organisation's name is not personal data, so it is kept in the clear."""
+    admin_account_id: _builtins.str
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        originator_topic: _builtins.str = ...,
+        name: _builtins.str = ...,
+        admin_account_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin_account_id", b"admin_account_id", "name", b"name", "originator_topic", b"originator_topic", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrganisationCreated: _TypeAlias = OrganisationCreated  # noqa: Y015
+
+@_typing.final
+class OrganisationMemberAdded(_message.Message):
+    """An account joined an organisation (a young person, a practitioner, a moderator...)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    ADDED_BY_FIELD_NUMBER: _builtins.int
+    organisation_id: _builtins.str
+    account_id: _builtins.str
+    added_by: _builtins.str
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        organisation_id: _builtins.str = ...,
+        account_id: _builtins.str = ...,
+        added_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "added_by", b"added_by", "organisation_id", b"organisation_id", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrganisationMemberAdded: _TypeAlias = OrganisationMemberAdded  # noqa: Y015
+
+@_typing.final
+class PractitionerVetted(_message.Message):
+    """An org admin vetted a practitioner of their organisation (DBS-style check recorded)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    VETTED_BY_FIELD_NUMBER: _builtins.int
+    organisation_id: _builtins.str
+    account_id: _builtins.str
+    vetted_by: _builtins.str
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        organisation_id: _builtins.str = ...,
+        account_id: _builtins.str = ...,
+        vetted_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "organisation_id", b"organisation_id", "timestamp", b"timestamp", "vetted_by", b"vetted_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PractitionerVetted: _TypeAlias = PractitionerVetted  # noqa: Y015
+
+@_typing.final
+class GuardianLinked(_message.Message):
+    """A guardian link is in force: both sides consented, or an org admin confirmed it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    GUARDIAN_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    CHILD_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    CONFIRMED_BY_FIELD_NUMBER: _builtins.int
+    guardian_account_id: _builtins.str
+    child_account_id: _builtins.str
+    confirmed_by: _builtins.str
+    """"both_parties" or "org_admin:<account id>"."""
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        guardian_account_id: _builtins.str = ...,
+        child_account_id: _builtins.str = ...,
+        confirmed_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_account_id", b"child_account_id", "confirmed_by", b"confirmed_by", "guardian_account_id", b"guardian_account_id", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GuardianLinked: _TypeAlias = GuardianLinked  # noqa: Y015
+
+@_typing.final
+class GuardianConsentRecorded(_message.Message):
+    """A guardian gave (or withdrew) parental consent for an under-13 child to use messaging."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    GUARDIAN_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    CHILD_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    GRANTED_FIELD_NUMBER: _builtins.int
+    guardian_account_id: _builtins.str
+    child_account_id: _builtins.str
+    granted: _builtins.bool
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        guardian_account_id: _builtins.str = ...,
+        child_account_id: _builtins.str = ...,
+        granted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_account_id", b"child_account_id", "granted", b"granted", "guardian_account_id", b"guardian_account_id", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GuardianConsentRecorded: _TypeAlias = GuardianConsentRecorded  # noqa: Y015
+
+@_typing.final
+class ContactApproved(_message.Message):
+    """A guardian approved a contact for an under-13 child (the only contacts such a child has)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    GUARDIAN_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    CHILD_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    CONTACT_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    guardian_account_id: _builtins.str
+    child_account_id: _builtins.str
+    contact_account_id: _builtins.str
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        guardian_account_id: _builtins.str = ...,
+        child_account_id: _builtins.str = ...,
+        contact_account_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_account_id", b"child_account_id", "contact_account_id", b"contact_account_id", "guardian_account_id", b"guardian_account_id", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContactApproved: _TypeAlias = ContactApproved  # noqa: Y015
+
+@_typing.final
+class HouseRulesAccepted(_message.Message):
+    """An account accepted a version of the house rules (required before messaging)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    version: _builtins.int
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        account_id: _builtins.str = ...,
+        version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "timestamp", b"timestamp", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HouseRulesAccepted: _TypeAlias = HouseRulesAccepted  # noqa: Y015
+
+@_typing.final
+class AccountErased(_message.Message):
+    """An account's personal data was erased: its subject key was destroyed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    REQUESTED_BY_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    requested_by: _builtins.str
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        account_id: _builtins.str = ...,
+        requested_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "requested_by", b"requested_by", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccountErased: _TypeAlias = AccountErased  # noqa: Y015
