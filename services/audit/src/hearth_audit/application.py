@@ -1,49 +1,355 @@
-"""The audit application: takes in every event of the streams it follows, exactly once."""
+"""The audit application: witnesses every followed event into the Merkle log, exactly once.
+
+Commands and queries serialise on one lock: the follower threads and the gRPC threads all
+append to the same log, and a leaf's index is its place in that one order.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import json
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.utils import Environment
 
-from hearth_eventlog import TracedNotification
+from hearth_crypto.checkpoint import Checkpoint, NoteSigner
+from hearth_crypto.merkle import leaf_hash
+from hearth_eventlog import NatsFactory, TracedNotification
 from hearth_runtime.application import FollowingApplication
+from hearth_runtime.sessions import Session
 
-from .domain import AUDIT_LOG_ID, AuditLog
+from .domain import (
+    AUDIT_LOG_ID,
+    AUDIT_STREAM,
+    AuditError,
+    AuditLog,
+    Conflict,
+    Disclosure,
+    NotFound,
+    NotReady,
+    Refused,
+    SignedCheckpoint,
+    TrailEntry,
+)
+from .evidence import AuditedEvent, BundleEvent, leaf_of, make_bundle, pseudonym
+
+log = logging.getLogger(__name__)
+CONSISTENCY_HISTORY = 64  # earlier checkpoints a bundle proves consistency with
+
+
+@dataclass(frozen=True)
+class CheckpointPolicy:
+    """Sign a checkpoint every `every` leaves, or every `interval` seconds if the log grew."""
+
+    every: int = 1000
+    interval: float = 5.0
+
+
+def today() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d")
 
 
 class Audit(FollowingApplication):
     name = "audit"
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        signer: NoteSigner | None = None,
+        pseudonym_key: bytes = b"\x00" * 32,
+        policy: CheckpointPolicy | None = None,
+        upstream_env: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(env)
+        self.signer = signer if signer is not None else NoteSigner.generate("hearth.local/audit")
+        self.pseudonym_key = pseudonym_key
+        self.checkpoint_policy = policy or CheckpointPolicy()
+        self._upstream_env = dict(upstream_env if upstream_env is not None else (env or {}))
+        self._upstreams: dict[str, NatsFactory] = {}
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._timer: threading.Thread | None = None
         self.audit_log = self._load_log()
+
+    # The log and its checkpoints.
 
     def _load_log(self) -> AuditLog:
         try:
-            log: AuditLog = self.repository.get(AUDIT_LOG_ID)
+            audit_log: AuditLog = self.repository.get(AUDIT_LOG_ID)
         except AggregateNotFoundError:
-            log = AuditLog()
-            self.save(log)
-        return log
+            audit_log = AuditLog()
+            self.save(audit_log)
+        return audit_log
 
-    def process(self, upstream: str, notification: TracedNotification) -> None:
+    def start_checkpoints(self) -> None:
+        """Sign on a timer as well, so a quiet log still gets a fresh checkpoint."""
+        self._timer = threading.Thread(target=self._tick, name="audit-checkpoints", daemon=True)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.checkpoint_policy.interval):
+            try:
+                self.sign_checkpoint()
+            except Exception:
+                log.exception("signing a checkpoint")
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._timer is not None:
+            self._timer.join(5.0)
+        for factory in self._upstreams.values():
+            factory.close()
+        super().close()
+
+    def sign_checkpoint(self) -> SignedCheckpoint | None:
+        """Sign the tree as it is now, if it grew since the last checkpoint."""
+        with self._lock:
+            audit_log = self.audit_log
+            if not self._sign_into(audit_log):
+                return audit_log.checkpoint
+            self._save(audit_log)
+            return audit_log.checkpoint
+
+    def _sign_into(self, audit_log: AuditLog) -> bool:
+        last = audit_log.checkpoint
+        if audit_log.size == 0 or (last is not None and last.size == audit_log.size):
+            return False
+        root = audit_log.tree.root()
+        body = Checkpoint(self.signer.name, audit_log.size, root).body()
+        audit_log.record_checkpoint(
+            size=audit_log.size, root_hash=root, note=self.signer.sign(body)
+        )
+        return True
+
+    def _save(self, *aggregates: Any) -> None:
         try:
-            super().process(upstream, notification)
+            self.save(*aggregates)
         except BaseException:
             self.audit_log = self._load_log()  # drop the change that was not recorded
             raise
 
+    # Following.
+
+    def process(self, upstream: str, notification: TracedNotification) -> None:
+        with self._lock:
+            try:
+                super().process(upstream, notification)
+            except BaseException:
+                self.audit_log = self._load_log()
+                raise
+
     def policy(
         self, upstream: str, notification: TracedNotification, processing: ProcessingEvent[UUID]
     ) -> None:
-        self.audit_log.witness(
+        audit_log = self.audit_log
+        subject = str(notification.originator_id)
+        event = AuditedEvent(
+            upstream, notification.id, subject, notification.trace_context, notification.payload
+        )
+        audit_log.witness(
             stream=upstream,
             sequence=notification.id,
-            subject=str(notification.originator_id),
+            subject=subject,
             payload_hash=hashlib.sha256(notification.payload).digest(),
-            index=self.audit_log.size,
+            index=audit_log.size,
+            leaf_hash=leaf_of(event),
+            kind=notification.topic,
+            pseudonym=pseudonym(self.pseudonym_key, upstream, subject),
+            day=today(),
         )
-        processing.collect_events(self.audit_log)
+        last = audit_log.checkpoint
+        if audit_log.size - (last.size if last else 0) >= self.checkpoint_policy.every:
+            self._sign_into(audit_log)
+        processing.collect_events(audit_log)
+
+    # Access to audit data: each one is itself a leaf.
+
+    def record_access(
+        self,
+        session: Session,
+        action: str,
+        *,
+        pseudonym: str = "",
+        disclosure: Disclosure | None = None,
+    ) -> None:
+        with self._lock:
+            audit_log = self.audit_log
+            fact = {
+                "account_id": session.account_id,
+                "roles": ",".join(sorted(session.roles)),
+                "action": action,
+                "pseudonym": pseudonym,
+                "disclosure_id": str(disclosure.id) if disclosure else "",
+                "day": today(),
+            }
+            payload = json.dumps(fact, sort_keys=True, separators=(",", ":")).encode()
+            leaf = AuditedEvent(
+                AUDIT_STREAM, audit_log.accesses + 1, session.account_id, (), payload
+            )
+            audit_log.record_access(index=audit_log.size, leaf_hash=leaf_of(leaf), **fact)
+            self._save(audit_log, *([disclosure] if disclosure else []))
+
+    # Queries.
+
+    def latest_checkpoint(self) -> SignedCheckpoint:
+        checkpoint = self.audit_log.checkpoint
+        if checkpoint is None:
+            raise NotReady("no checkpoint is signed yet")
+        return checkpoint
+
+    def inclusion_proof(self, index: int, tree_size: int) -> tuple[bytes, int, list[bytes]]:
+        with self._lock:
+            tree = self.audit_log.tree
+            size = tree_size or self.latest_checkpoint().size
+            if not 0 < size <= tree.size:
+                raise NotFound(f"tree size {size} is outside 1..{tree.size}")
+            if not 0 <= index < size:
+                raise NotFound(f"leaf {index} is outside a tree of {size} leaves")
+            return tree.leaf(index), size, tree.inclusion_proof(index, size)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> tuple[int, list[bytes]]:
+        with self._lock:
+            tree = self.audit_log.tree
+            size = new_size or self.latest_checkpoint().size
+            if not 0 <= old_size <= size <= tree.size:
+                raise NotFound(f"sizes {old_size}..{size} are outside 0..{tree.size}")
+            return size, tree.consistency_proof(old_size, size)
+
+    def trail(self, session: Session, name: str) -> tuple[str, list[TrailEntry]]:
+        """A trail by pseudonym, or by subject id (answered by pseudonym only)."""
+        with self._lock:
+            audit_log = self.audit_log
+            if name not in audit_log.trails:
+                found = [p for p, (_, s) in audit_log.subjects.items() if s == name]
+                if not found:
+                    raise NotFound("no trail for that pseudonym or subject")
+                name = found[0]
+            entries = list(audit_log.trails[name])
+            self.record_access(session, "GetTrail", pseudonym=name)
+            return name, entries
+
+    def figures(self, session: Session, monthly: bool) -> dict[tuple[str, str, str], int]:
+        with self._lock:
+            counts: dict[tuple[str, str, str], int] = {}
+            for (day, stream, kind), n in self.audit_log.figures.items():
+                key = (day[:7] if monthly else day, stream, kind)
+                counts[key] = counts.get(key, 0) + n
+            self.record_access(session, "GetTransparencyFigures")
+            return counts
+
+    # Disclosure.
+
+    def request_disclosure(
+        self, session: Session, request_id: str, name: str, reason: str
+    ) -> Disclosure:
+        with self._lock:
+            if name not in self.audit_log.trails:
+                raise NotFound("no trail for that pseudonym")
+            disclosure_id = Disclosure.create_id(session.account_id, request_id)
+            try:
+                existing: Disclosure = self.repository.get(disclosure_id)
+            except AggregateNotFoundError:
+                disclosure = Disclosure(session.account_id, request_id, name, reason)
+                self.record_access(
+                    session, "RequestDisclosure", pseudonym=name, disclosure=disclosure
+                )
+                return disclosure
+            if existing.pseudonym != name or existing.reason != reason:
+                raise Conflict("that request id was used for another disclosure request")
+            return existing
+
+    def approve_disclosure(self, session: Session, disclosure_id: UUID) -> Disclosure:
+        with self._lock:
+            disclosure = self._disclosure(disclosure_id)
+            before = dict(disclosure.approvals)
+            disclosure.approve(session.account_id, session.roles)
+            if disclosure.approvals != before:
+                self.record_access(
+                    session,
+                    "ApproveDisclosure",
+                    pseudonym=disclosure.pseudonym,
+                    disclosure=disclosure,
+                )
+            return disclosure
+
+    def _disclosure(self, disclosure_id: UUID) -> Disclosure:
+        try:
+            disclosure: Disclosure = self.repository.get(disclosure_id)
+        except AggregateNotFoundError:
+            raise NotFound("no such disclosure request") from None
+        return disclosure
+
+    def export_bundle(
+        self, session: Session, disclosure_id: UUID, known_sizes: Sequence[int] = ()
+    ) -> dict[str, Any]:
+        """The evidence bundle of an approved disclosure, against a fresh checkpoint."""
+        with self._lock:
+            disclosure = self._disclosure(disclosure_id)
+            if disclosure.requester != session.account_id:
+                raise Refused("only the requester of a disclosure may export its bundle")
+            if not disclosure.approved:
+                raise NotReady(
+                    "the disclosure is not approved by a safeguarding lead and a data "
+                    "protection officer yet"
+                )
+            self.record_access(
+                session, "ExportBundle", pseudonym=disclosure.pseudonym, disclosure=disclosure
+            )
+            self.sign_checkpoint()
+            audit_log = self.audit_log
+            checkpoint = self.latest_checkpoint()
+            stream, subject = audit_log.subjects[disclosure.pseudonym]
+            entries = [
+                e for e in audit_log.trails[disclosure.pseudonym] if e.index < checkpoint.size
+            ]
+            events = []
+            for entry, notification in zip(
+                entries, self._read_upstream(stream, [e.sequence for e in entries]), strict=True
+            ):
+                leaf = AuditedEvent(
+                    stream,
+                    entry.sequence,
+                    subject,
+                    notification.trace_context,
+                    notification.payload,
+                ).encode()
+                if leaf_hash(leaf) != audit_log.tree.leaf(entry.index):
+                    raise AuditError(
+                        f"{stream} event {entry.sequence} no longer matches leaf {entry.index}"
+                    )
+                proof = audit_log.tree.inclusion_proof(entry.index, checkpoint.size)
+                events.append(BundleEvent(entry.index, leaf, proof))
+            sizes = {c.size for c in audit_log.checkpoints[-CONSISTENCY_HISTORY:]}
+            sizes.update(s for s in known_sizes if 0 < s <= checkpoint.size)
+            consistency = [
+                (s, audit_log.tree.consistency_proof(s, checkpoint.size)) for s in sorted(sizes)
+            ]
+            return make_bundle(
+                pseudonym=disclosure.pseudonym,
+                verifier_key=self.signer.vkey,
+                checkpoint=checkpoint.note,
+                events=events,
+                consistency=consistency,
+            )
+
+    def _read_upstream(self, stream: str, sequences: Sequence[int]) -> list[TracedNotification]:
+        factory = self._upstreams.get(stream)
+        if factory is None:
+            env = {**self._upstream_env}
+            factory = self._upstreams[stream] = NatsFactory(Environment(stream, env))
+        recorder = factory.application_recorder()
+        found = []
+        for sequence in sequences:
+            page = recorder.select_notifications(start=sequence, limit=1)
+            if not page or page[0].id != sequence or not isinstance(page[0], TracedNotification):
+                raise AuditError(f"{stream} event {sequence} is missing from its stream")
+            found.append(page[0])
+        return found

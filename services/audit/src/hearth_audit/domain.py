@@ -1,19 +1,67 @@
-"""The audit log: every event of every followed stream, in the order it was taken in."""
+"""The audit log and disclosure requests: pure domain, no I/O.
+
+`AuditLog` is one append-only aggregate whose events, replayed in order, rebuild the RFC 6962
+Merkle tree leaf by leaf: that is how a restart resumes without skipping or repeating a leaf.
+Every witnessed upstream event and every access to audit data is a leaf. Checkpoints are
+recorded only if they extend every checkpoint signed before, so two inconsistent checkpoints
+cannot both be signed.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from eventsourcing.domain import Aggregate, event
 
+from hearth_crypto.merkle import MerkleTree
 from hearth_eventlog.published import published
 from hearth_proto.hearth.audit.v1 import events_pb2
 
 AUDIT_LOG_ID = uuid.UUID("00000000-0000-4000-8000-0000000a0d17")
+AUDIT_STREAM = "audit"
+DISCLOSURE_NAMESPACE = uuid.UUID("6f2d0a47-3a55-4b0e-9c0a-8b1d2f3a9e51")
+APPROVER_ROLES = ("safeguarding_lead", "data_protection_officer")
+
+
+class AuditError(Exception):
+    """A command the domain refuses."""
+
+
+class NotFound(AuditError):
+    pass
+
+
+class Refused(AuditError):
+    """The caller may not do this (PERMISSION_DENIED)."""
+
+
+class Conflict(AuditError):
+    """A request id reused for a different request (ALREADY_EXISTS)."""
+
+
+class NotReady(AuditError):
+    """The state does not allow it yet (FAILED_PRECONDITION)."""
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    index: int
+    stream: str
+    sequence: int
+    kind: str
+    day: str
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    size: int
+    root_hash: bytes
+    note: str
 
 
 class AuditLog(Aggregate):
-    """One append-only log; its version is the number of events witnessed."""
+    """One append-only log; its Merkle tree is rebuilt from its own events."""
 
     @staticmethod
     def create_id() -> uuid.UUID:
@@ -21,8 +69,22 @@ class AuditLog(Aggregate):
 
     @event("Opened")
     def __init__(self) -> None:
+        self._init_state()
+
+    def _init_state(self) -> None:
         self.size = 0
         self.by_stream: dict[str, int] = {}
+        self.last_sequence: dict[str, int] = {}
+        self.tree = MerkleTree()
+        self.trails: dict[str, list[TrailEntry]] = {}
+        self.subjects: dict[str, tuple[str, str]] = {}  # pseudonym -> (stream, subject)
+        self.figures: dict[tuple[str, str, str], int] = {}  # (day, stream, kind) -> count
+        self.checkpoints: list[SignedCheckpoint] = []
+        self.accesses = 0
+
+    @property
+    def checkpoint(self) -> SignedCheckpoint | None:
+        return self.checkpoints[-1] if self.checkpoints else None
 
     @published(events_pb2.EventWitnessed)
     class Witnessed(Aggregate.Event):
@@ -31,10 +93,122 @@ class AuditLog(Aggregate):
         subject: str
         payload_hash: bytes
         index: int
+        leaf_hash: bytes
+        kind: str
+        pseudonym: str
+        day: str
 
     @event(Witnessed)
     def witness(
-        self, stream: str, sequence: int, subject: str, payload_hash: bytes, index: int
+        self,
+        stream: str,
+        sequence: int,
+        subject: str,
+        payload_hash: bytes,
+        index: int,
+        leaf_hash: bytes,
+        kind: str,
+        pseudonym: str,
+        day: str,
     ) -> None:
+        if index != self.size:
+            raise AuditError(f"leaf {index} witnessed at size {self.size}")
+        if sequence <= self.last_sequence.get(stream, 0):
+            raise AuditError(f"{stream} sequence {sequence} witnessed twice or out of order")
+        self.tree.append(leaf_hash)
         self.size = index + 1
         self.by_stream[stream] = self.by_stream.get(stream, 0) + 1
+        self.last_sequence[stream] = sequence
+        self.trails.setdefault(pseudonym, []).append(TrailEntry(index, stream, sequence, kind, day))
+        self.subjects[pseudonym] = (stream, subject)
+        key = (day, stream, kind)
+        self.figures[key] = self.figures.get(key, 0) + 1
+
+    @published(events_pb2.AccessRecorded)
+    class AccessRecorded(Aggregate.Event):
+        account_id: str
+        roles: str
+        action: str
+        pseudonym: str
+        disclosure_id: str
+        index: int
+        leaf_hash: bytes
+        day: str
+
+    @event(AccessRecorded)
+    def record_access(
+        self,
+        account_id: str,
+        roles: str,
+        action: str,
+        pseudonym: str,
+        disclosure_id: str,
+        index: int,
+        leaf_hash: bytes,
+        day: str,
+    ) -> None:
+        if index != self.size:
+            raise AuditError(f"leaf {index} recorded at size {self.size}")
+        self.tree.append(leaf_hash)
+        self.size = index + 1
+        self.accesses += 1
+        key = (day, AUDIT_STREAM, action)
+        self.figures[key] = self.figures.get(key, 0) + 1
+
+    def can_sign(self, size: int, root_hash: bytes) -> None:
+        """Refuse a checkpoint that is not this tree at `size`, or goes back in time."""
+        if not 0 < size <= self.size or self.tree.root(size) != root_hash:
+            raise AuditError(f"checkpoint of size {size} is not this log's tree")
+        last = self.checkpoint
+        if last is not None:
+            if size < last.size:
+                raise AuditError(f"checkpoint {size} would go back behind {last.size}")
+            if self.tree.root(last.size) != last.root_hash:
+                raise AuditError("the tree no longer matches its last signed checkpoint")
+
+    @published(events_pb2.CheckpointSigned)
+    class CheckpointSigned(Aggregate.Event):
+        size: int
+        root_hash: bytes
+        note: str
+
+    @event(CheckpointSigned)
+    def record_checkpoint(self, size: int, root_hash: bytes, note: str) -> None:
+        self.can_sign(size, root_hash)
+        self.checkpoints.append(SignedCheckpoint(size, root_hash, note))
+
+
+class Disclosure(Aggregate):
+    """A request to disclose one trail's events, approved by two distinct roles."""
+
+    @staticmethod
+    def create_id(requester: str, request_id: str) -> uuid.UUID:
+        return uuid.uuid5(DISCLOSURE_NAMESPACE, f"{requester}\n{request_id}")
+
+    @event("Requested")
+    def __init__(self, requester: str, request_id: str, pseudonym: str, reason: str) -> None:
+        self.requester = requester
+        self.pseudonym = pseudonym
+        self.reason = reason
+        self.approvals: dict[str, str] = {}  # role -> approving account
+
+    @property
+    def approved(self) -> bool:
+        return len(self.approvals) >= 2 and len(set(self.approvals.values())) >= 2
+
+    def approve(self, account_id: str, roles: frozenset[str]) -> None:
+        if account_id == self.requester:
+            raise Refused("the requester of a disclosure cannot approve it")
+        if account_id in self.approvals.values():
+            return  # a retried approval
+        role = next((r for r in APPROVER_ROLES if r in roles and r not in self.approvals), None)
+        if role is None:
+            raise Refused(
+                "a disclosure needs approval by a safeguarding lead and a data protection "
+                "officer; this role has approved already or cannot approve"
+            )
+        self._approve(account_id=account_id, role=role)
+
+    @event("Approved")
+    def _approve(self, account_id: str, role: str) -> None:
+        self.approvals[role] = account_id

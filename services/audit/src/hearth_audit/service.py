@@ -3,26 +3,62 @@
 from __future__ import annotations
 
 from hearth_proto.hearth.audit.v1 import audit_pb2, audit_pb2_grpc
-from hearth_runtime.access import roles
-from hearth_runtime.config import Env, RuntimeConfig
+from hearth_runtime.access import Access, roles
+from hearth_runtime.config import ConfigError, Env, RuntimeConfig
 from hearth_runtime.follow import StreamFollower
 from hearth_runtime.server import ServiceParts
 
-from .application import Audit
+from .application import Audit, CheckpointPolicy
+from .domain import AUDIT_STREAM
+from .keys import checkpoint_signer, pseudonym_key
 from .servicer import AuditServicer
 
 SERVICE = audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name
-RULES = {f"/{SERVICE}/GetLogState": roles("auditor", "safeguarding_lead")}
+DEFAULT_FOLLOW = "identity,age,messaging"
+# Checkpoints and proofs are for anyone checking the log (auditors, the staff it concerns,
+# witnesses run by regulators); trails and figures for auditors; disclosure for the two roles.
+LOG_READERS = roles("auditor", "safeguarding_lead", "data_protection_officer")
+RULES: dict[str, Access] = {
+    f"/{SERVICE}/GetLogState": roles("auditor", "safeguarding_lead"),
+    f"/{SERVICE}/GetCheckpoint": LOG_READERS,
+    f"/{SERVICE}/GetInclusionProof": LOG_READERS,
+    f"/{SERVICE}/GetConsistencyProof": LOG_READERS,
+    f"/{SERVICE}/WitnessCheckpoint": LOG_READERS,
+    f"/{SERVICE}/GetTrail": roles("auditor", "safeguarding_lead"),
+    f"/{SERVICE}/GetTransparencyFigures": roles("auditor", "safeguarding_lead"),
+    f"/{SERVICE}/RequestDisclosure": roles("auditor", "safeguarding_lead"),
+    f"/{SERVICE}/ApproveDisclosure": roles("safeguarding_lead", "data_protection_officer"),
+    f"/{SERVICE}/ExportBundle": roles("auditor", "safeguarding_lead"),
+}
+
+
+def followed_streams(env: Env) -> list[str]:
+    names = [n.strip() for n in env.text("HEARTH_AUDIT_FOLLOW", DEFAULT_FOLLOW).split(",")]
+    names = [n for n in names if n]
+    if AUDIT_STREAM in names:
+        raise ConfigError("HEARTH_AUDIT_FOLLOW must not name audit itself")
+    return names
 
 
 def build(config: RuntimeConfig) -> ServiceParts:
-    followed = Env(config.environ, "audit").text("HEARTH_AUDIT_FOLLOW", "identity").split(",")
-    app = Audit(env=config.application_env())
-    followers = [
-        StreamFollower(app, name.strip(), config.nats_url, config.environ)
-        for name in followed
-        if name.strip()
-    ]
+    env = Env(config.environ, "audit")
+    followed = followed_streams(env)
+    policy = CheckpointPolicy(
+        every=env.whole("HEARTH_AUDIT_CHECKPOINT_EVERY", 1000, minimum=1),
+        interval=env.number("HEARTH_AUDIT_CHECKPOINT_INTERVAL", 5.0, minimum=0.05),
+    )
+    upstream_env = {**config.environ, "NATS_URL": config.nats_url}
+    app = Audit(
+        env=config.application_env(),
+        signer=checkpoint_signer(config),
+        pseudonym_key=pseudonym_key(config),
+        policy=policy,
+        upstream_env=upstream_env,
+    )
+    app.start_checkpoints()
+    # A follower creates a stream that does not exist yet, so the order services start in
+    # (or a service not installed at all) does not matter.
+    followers = [StreamFollower(app, name, config.nats_url, config.environ) for name in followed]
     return ServiceParts(
         name="audit",
         servicers=[(audit_pb2_grpc.add_AuditServiceServicer_to_server, AuditServicer(app))],

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bhearth/audit/v1/audit.proto\x12\x0fhearth.audit.v1\"\x14\n\x12GetLogStateRequest\"\xae\x01\n\x13GetLogStateResponse\x12R\n\x10\x65vents_by_stream\x18\x01 \x03(\x0b\x32\x38.hearth.audit.v1.GetLogStateResponse.EventsByStreamEntry\x12\x0c\n\x04size\x18\x02 \x01(\x04\x1a\x35\n\x13\x45ventsByStreamEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\x32h\n\x0c\x41uditService\x12X\n\x0bGetLogState\x12#.hearth.audit.v1.GetLogStateRequest\x1a$.hearth.audit.v1.GetLogStateResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bhearth/audit/v1/audit.proto\x12\x0fhearth.audit.v1\"\x14\n\x12GetLogStateRequest\"\xae\x01\n\x13GetLogStateResponse\x12R\n\x10\x65vents_by_stream\x18\x01 \x03(\x0b\x32\x38.hearth.audit.v1.GetLogStateResponse.EventsByStreamEntry\x12\x0c\n\x04size\x18\x02 \x01(\x04\x1a\x35\n\x13\x45ventsByStreamEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"\x16\n\x14GetCheckpointRequest\"b\n\x15GetCheckpointResponse\x12\x12\n\ncheckpoint\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x04\x12\x11\n\troot_hash\x18\x03 \x01(\x0c\x12\x14\n\x0cverifier_key\x18\x04 \x01(\t\"<\n\x18GetInclusionProofRequest\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\"P\n\x19GetInclusionProofResponse\x12\x11\n\tleaf_hash\x18\x01 \x01(\x0c\x12\x11\n\ttree_size\x18\x02 \x01(\x04\x12\r\n\x05proof\x18\x03 \x03(\x0c\"@\n\x1aGetConsistencyProofRequest\x12\x10\n\x08old_size\x18\x01 \x01(\x04\x12\x10\n\x08new_size\x18\x02 \x01(\x04\"P\n\x1bGetConsistencyProofResponse\x12\x10\n\x08old_size\x18\x01 \x01(\x04\x12\x10\n\x08new_size\x18\x02 \x01(\x04\x12\r\n\x05proof\x18\x03 \x03(\x0c\"-\n\x18WitnessCheckpointRequest\x12\x11\n\tlast_seen\x18\x01 \x01(\t\">\n\x19WitnessCheckpointResponse\x12\x12\n\ncheckpoint\x18\x01 \x01(\t\x12\r\n\x05proof\x18\x02 \x03(\x0c\"E\n\x0fGetTrailRequest\x12\x13\n\tpseudonym\x18\x01 \x01(\tH\x00\x12\x14\n\nsubject_id\x18\x02 \x01(\tH\x00\x42\x07\n\x05trail\"X\n\nTrailEntry\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x0e\n\x06stream\x18\x02 \x01(\t\x12\x10\n\x08sequence\x18\x03 \x01(\x04\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x0b\n\x03\x64\x61y\x18\x05 \x01(\t\"S\n\x10GetTrailResponse\x12\x11\n\tpseudonym\x18\x01 \x01(\t\x12,\n\x07\x65ntries\x18\x02 \x03(\x0b\x32\x1b.hearth.audit.v1.TrailEntry\"H\n\x1dGetTransparencyFiguresRequest\x12\'\n\x06period\x18\x01 \x01(\x0e\x32\x17.hearth.audit.v1.Period\"H\n\tKindCount\x12\x0e\n\x06period\x18\x01 \x01(\t\x12\x0e\n\x06stream\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x04\"L\n\x1eGetTransparencyFiguresResponse\x12*\n\x06\x63ounts\x18\x01 \x03(\x0b\x32\x1a.hearth.audit.v1.KindCount\"Q\n\x18RequestDisclosureRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tpseudonym\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"2\n\x19RequestDisclosureResponse\x12\x15\n\rdisclosure_id\x18\x01 \x01(\t\"E\n\x18\x41pproveDisclosureRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x15\n\rdisclosure_id\x18\x02 \x01(\t\"H\n\x19\x41pproveDisclosureResponse\x12\x19\n\x11\x61pproved_by_roles\x18\x01 \x03(\t\x12\x10\n\x08\x61pproved\x18\x02 \x01(\x08\"A\n\x13\x45xportBundleRequest\x12\x15\n\rdisclosure_id\x18\x01 \x01(\t\x12\x13\n\x0bknown_sizes\x18\x02 \x03(\x04\"&\n\x14\x45xportBundleResponse\x12\x0e\n\x06\x62undle\x18\x01 \x01(\x0c*B\n\x06Period\x12\x16\n\x12PERIOD_UNSPECIFIED\x10\x00\x12\x0e\n\nPERIOD_DAY\x10\x01\x12\x10\n\x0cPERIOD_MONTH\x10\x02\x32\x93\x08\n\x0c\x41uditService\x12X\n\x0bGetLogState\x12#.hearth.audit.v1.GetLogStateRequest\x1a$.hearth.audit.v1.GetLogStateResponse\x12^\n\rGetCheckpoint\x12%.hearth.audit.v1.GetCheckpointRequest\x1a&.hearth.audit.v1.GetCheckpointResponse\x12j\n\x11GetInclusionProof\x12).hearth.audit.v1.GetInclusionProofRequest\x1a*.hearth.audit.v1.GetInclusionProofResponse\x12p\n\x13GetConsistencyProof\x12+.hearth.audit.v1.GetConsistencyProofRequest\x1a,.hearth.audit.v1.GetConsistencyProofResponse\x12j\n\x11WitnessCheckpoint\x12).hearth.audit.v1.WitnessCheckpointRequest\x1a*.hearth.audit.v1.WitnessCheckpointResponse\x12O\n\x08GetTrail\x12 .hearth.audit.v1.GetTrailRequest\x1a!.hearth.audit.v1.GetTrailResponse\x12y\n\x16GetTransparencyFigures\x12..hearth.audit.v1.GetTransparencyFiguresRequest\x1a/.hearth.audit.v1.GetTransparencyFiguresResponse\x12j\n\x11RequestDisclosure\x12).hearth.audit.v1.RequestDisclosureRequest\x1a*.hearth.audit.v1.RequestDisclosureResponse\x12j\n\x11\x41pproveDisclosure\x12).hearth.audit.v1.ApproveDisclosureRequest\x1a*.hearth.audit.v1.ApproveDisclosureResponse\x12[\n\x0c\x45xportBundle\x12$.hearth.audit.v1.ExportBundleRequest\x1a%.hearth.audit.v1.ExportBundleResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,12 +33,54 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETLOGSTATERESPONSE_EVENTSBYSTREAMENTRY']._loaded_options = None
   _globals['_GETLOGSTATERESPONSE_EVENTSBYSTREAMENTRY']._serialized_options = b'8\001'
+  _globals['_PERIOD']._serialized_start=1633
+  _globals['_PERIOD']._serialized_end=1699
   _globals['_GETLOGSTATEREQUEST']._serialized_start=48
   _globals['_GETLOGSTATEREQUEST']._serialized_end=68
   _globals['_GETLOGSTATERESPONSE']._serialized_start=71
   _globals['_GETLOGSTATERESPONSE']._serialized_end=245
   _globals['_GETLOGSTATERESPONSE_EVENTSBYSTREAMENTRY']._serialized_start=192
   _globals['_GETLOGSTATERESPONSE_EVENTSBYSTREAMENTRY']._serialized_end=245
-  _globals['_AUDITSERVICE']._serialized_start=247
-  _globals['_AUDITSERVICE']._serialized_end=351
+  _globals['_GETCHECKPOINTREQUEST']._serialized_start=247
+  _globals['_GETCHECKPOINTREQUEST']._serialized_end=269
+  _globals['_GETCHECKPOINTRESPONSE']._serialized_start=271
+  _globals['_GETCHECKPOINTRESPONSE']._serialized_end=369
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_start=371
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_end=431
+  _globals['_GETINCLUSIONPROOFRESPONSE']._serialized_start=433
+  _globals['_GETINCLUSIONPROOFRESPONSE']._serialized_end=513
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=515
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=579
+  _globals['_GETCONSISTENCYPROOFRESPONSE']._serialized_start=581
+  _globals['_GETCONSISTENCYPROOFRESPONSE']._serialized_end=661
+  _globals['_WITNESSCHECKPOINTREQUEST']._serialized_start=663
+  _globals['_WITNESSCHECKPOINTREQUEST']._serialized_end=708
+  _globals['_WITNESSCHECKPOINTRESPONSE']._serialized_start=710
+  _globals['_WITNESSCHECKPOINTRESPONSE']._serialized_end=772
+  _globals['_GETTRAILREQUEST']._serialized_start=774
+  _globals['_GETTRAILREQUEST']._serialized_end=843
+  _globals['_TRAILENTRY']._serialized_start=845
+  _globals['_TRAILENTRY']._serialized_end=933
+  _globals['_GETTRAILRESPONSE']._serialized_start=935
+  _globals['_GETTRAILRESPONSE']._serialized_end=1018
+  _globals['_GETTRANSPARENCYFIGURESREQUEST']._serialized_start=1020
+  _globals['_GETTRANSPARENCYFIGURESREQUEST']._serialized_end=1092
+  _globals['_KINDCOUNT']._serialized_start=1094
+  _globals['_KINDCOUNT']._serialized_end=1166
+  _globals['_GETTRANSPARENCYFIGURESRESPONSE']._serialized_start=1168
+  _globals['_GETTRANSPARENCYFIGURESRESPONSE']._serialized_end=1244
+  _globals['_REQUESTDISCLOSUREREQUEST']._serialized_start=1246
+  _globals['_REQUESTDISCLOSUREREQUEST']._serialized_end=1327
+  _globals['_REQUESTDISCLOSURERESPONSE']._serialized_start=1329
+  _globals['_REQUESTDISCLOSURERESPONSE']._serialized_end=1379
+  _globals['_APPROVEDISCLOSUREREQUEST']._serialized_start=1381
+  _globals['_APPROVEDISCLOSUREREQUEST']._serialized_end=1450
+  _globals['_APPROVEDISCLOSURERESPONSE']._serialized_start=1452
+  _globals['_APPROVEDISCLOSURERESPONSE']._serialized_end=1524
+  _globals['_EXPORTBUNDLEREQUEST']._serialized_start=1526
+  _globals['_EXPORTBUNDLEREQUEST']._serialized_end=1591
+  _globals['_EXPORTBUNDLERESPONSE']._serialized_start=1593
+  _globals['_EXPORTBUNDLERESPONSE']._serialized_end=1631
+  _globals['_AUDITSERVICE']._serialized_start=1702
+  _globals['_AUDITSERVICE']._serialized_end=2745
 # @@protoc_insertion_point(module_scope)

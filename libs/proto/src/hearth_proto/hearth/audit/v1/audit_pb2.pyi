@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -17,6 +18,24 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _Period:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PeriodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Period.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PERIOD_UNSPECIFIED: _Period.ValueType  # 0
+    PERIOD_DAY: _Period.ValueType  # 1
+    PERIOD_MONTH: _Period.ValueType  # 2
+
+class Period(_Period, metaclass=_PeriodEnumTypeWrapper):
+    """Periods of transparency figures."""
+
+PERIOD_UNSPECIFIED: Period.ValueType  # 0
+PERIOD_DAY: Period.ValueType  # 1
+PERIOD_MONTH: Period.ValueType  # 2
+Global___Period: _TypeAlias = Period  # noqa: Y015
 
 @_typing.final
 class GetLogStateRequest(_message.Message):
@@ -78,3 +97,476 @@ class GetLogStateResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetLogStateResponse: _TypeAlias = GetLogStateResponse  # noqa: Y015
+
+@_typing.final
+class GetCheckpointRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCheckpointRequest: _TypeAlias = GetCheckpointRequest  # noqa: Y015
+
+@_typing.final
+class GetCheckpointResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHECKPOINT_FIELD_NUMBER: _builtins.int
+    SIZE_FIELD_NUMBER: _builtins.int
+    ROOT_HASH_FIELD_NUMBER: _builtins.int
+    VERIFIER_KEY_FIELD_NUMBER: _builtins.int
+    checkpoint: _builtins.str
+    """The signed note; empty when no checkpoint is signed yet."""
+    size: _builtins.int
+    root_hash: _builtins.bytes
+    verifier_key: _builtins.str
+    """The log's note verifier key, <name>+<key id>+<base64 key>."""
+    def __init__(
+        self,
+        *,
+        checkpoint: _builtins.str = ...,
+        size: _builtins.int = ...,
+        root_hash: _builtins.bytes = ...,
+        verifier_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkpoint", b"checkpoint", "root_hash", b"root_hash", "size", b"size", "verifier_key", b"verifier_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCheckpointResponse: _TypeAlias = GetCheckpointResponse  # noqa: Y015
+
+@_typing.final
+class GetInclusionProofRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INDEX_FIELD_NUMBER: _builtins.int
+    TREE_SIZE_FIELD_NUMBER: _builtins.int
+    index: _builtins.int
+    tree_size: _builtins.int
+    """Tree size to prove against; 0 means the latest checkpoint's size."""
+    def __init__(
+        self,
+        *,
+        index: _builtins.int = ...,
+        tree_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["index", b"index", "tree_size", b"tree_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInclusionProofRequest: _TypeAlias = GetInclusionProofRequest  # noqa: Y015
+
+@_typing.final
+class GetInclusionProofResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAF_HASH_FIELD_NUMBER: _builtins.int
+    TREE_SIZE_FIELD_NUMBER: _builtins.int
+    PROOF_FIELD_NUMBER: _builtins.int
+    leaf_hash: _builtins.bytes
+    tree_size: _builtins.int
+    @_builtins.property
+    def proof(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]: ...
+    def __init__(
+        self,
+        *,
+        leaf_hash: _builtins.bytes = ...,
+        tree_size: _builtins.int = ...,
+        proof: _abc.Iterable[_builtins.bytes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leaf_hash", b"leaf_hash", "proof", b"proof", "tree_size", b"tree_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInclusionProofResponse: _TypeAlias = GetInclusionProofResponse  # noqa: Y015
+
+@_typing.final
+class GetConsistencyProofRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OLD_SIZE_FIELD_NUMBER: _builtins.int
+    NEW_SIZE_FIELD_NUMBER: _builtins.int
+    old_size: _builtins.int
+    new_size: _builtins.int
+    """0 means the latest checkpoint's size."""
+    def __init__(
+        self,
+        *,
+        old_size: _builtins.int = ...,
+        new_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["new_size", b"new_size", "old_size", b"old_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetConsistencyProofRequest: _TypeAlias = GetConsistencyProofRequest  # noqa: Y015
+
+@_typing.final
+class GetConsistencyProofResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OLD_SIZE_FIELD_NUMBER: _builtins.int
+    NEW_SIZE_FIELD_NUMBER: _builtins.int
+    PROOF_FIELD_NUMBER: _builtins.int
+    old_size: _builtins.int
+    new_size: _builtins.int
+    @_builtins.property
+    def proof(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]: ...
+    def __init__(
+        self,
+        *,
+        old_size: _builtins.int = ...,
+        new_size: _builtins.int = ...,
+        proof: _abc.Iterable[_builtins.bytes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["new_size", b"new_size", "old_size", b"old_size", "proof", b"proof"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetConsistencyProofResponse: _TypeAlias = GetConsistencyProofResponse  # noqa: Y015
+
+@_typing.final
+class WitnessCheckpointRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LAST_SEEN_FIELD_NUMBER: _builtins.int
+    last_seen: _builtins.str
+    """The last checkpoint the witness saw from this log (signed note); empty for none."""
+    def __init__(
+        self,
+        *,
+        last_seen: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["last_seen", b"last_seen"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WitnessCheckpointRequest: _TypeAlias = WitnessCheckpointRequest  # noqa: Y015
+
+@_typing.final
+class WitnessCheckpointResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHECKPOINT_FIELD_NUMBER: _builtins.int
+    PROOF_FIELD_NUMBER: _builtins.int
+    checkpoint: _builtins.str
+    """The latest signed checkpoint."""
+    @_builtins.property
+    def proof(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """Consistency proof from the submitted checkpoint's size to the latest's."""
+
+    def __init__(
+        self,
+        *,
+        checkpoint: _builtins.str = ...,
+        proof: _abc.Iterable[_builtins.bytes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkpoint", b"checkpoint", "proof", b"proof"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WitnessCheckpointResponse: _TypeAlias = WitnessCheckpointResponse  # noqa: Y015
+
+@_typing.final
+class GetTrailRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PSEUDONYM_FIELD_NUMBER: _builtins.int
+    SUBJECT_ID_FIELD_NUMBER: _builtins.int
+    pseudonym: _builtins.str
+    subject_id: _builtins.str
+    """The aggregate id, for staff who already know it; the answer names only the pseudonym."""
+    def __init__(
+        self,
+        *,
+        pseudonym: _builtins.str = ...,
+        subject_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["pseudonym", b"pseudonym", "subject_id", b"subject_id", "trail", b"trail"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pseudonym", b"pseudonym", "subject_id", b"subject_id", "trail", b"trail"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_trail: _TypeAlias = _typing.Literal["pseudonym", "subject_id"]  # noqa: Y015
+    _WhichOneofArgType_trail: _TypeAlias = _typing.Literal["trail", b"trail"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_trail) -> _WhichOneofReturnType_trail | None: ...
+
+Global___GetTrailRequest: _TypeAlias = GetTrailRequest  # noqa: Y015
+
+@_typing.final
+class TrailEntry(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INDEX_FIELD_NUMBER: _builtins.int
+    STREAM_FIELD_NUMBER: _builtins.int
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    DAY_FIELD_NUMBER: _builtins.int
+    index: _builtins.int
+    stream: _builtins.str
+    sequence: _builtins.int
+    kind: _builtins.str
+    day: _builtins.str
+    def __init__(
+        self,
+        *,
+        index: _builtins.int = ...,
+        stream: _builtins.str = ...,
+        sequence: _builtins.int = ...,
+        kind: _builtins.str = ...,
+        day: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["day", b"day", "index", b"index", "kind", b"kind", "sequence", b"sequence", "stream", b"stream"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TrailEntry: _TypeAlias = TrailEntry  # noqa: Y015
+
+@_typing.final
+class GetTrailResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PSEUDONYM_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    pseudonym: _builtins.str
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___TrailEntry]: ...
+    def __init__(
+        self,
+        *,
+        pseudonym: _builtins.str = ...,
+        entries: _abc.Iterable[Global___TrailEntry] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entries", b"entries", "pseudonym", b"pseudonym"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTrailResponse: _TypeAlias = GetTrailResponse  # noqa: Y015
+
+@_typing.final
+class GetTransparencyFiguresRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERIOD_FIELD_NUMBER: _builtins.int
+    period: Global___Period.ValueType
+    """Default: PERIOD_MONTH."""
+    def __init__(
+        self,
+        *,
+        period: Global___Period.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["period", b"period"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTransparencyFiguresRequest: _TypeAlias = GetTransparencyFiguresRequest  # noqa: Y015
+
+@_typing.final
+class KindCount(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERIOD_FIELD_NUMBER: _builtins.int
+    STREAM_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    period: _builtins.str
+    stream: _builtins.str
+    kind: _builtins.str
+    count: _builtins.int
+    def __init__(
+        self,
+        *,
+        period: _builtins.str = ...,
+        stream: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "kind", b"kind", "period", b"period", "stream", b"stream"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KindCount: _TypeAlias = KindCount  # noqa: Y015
+
+@_typing.final
+class GetTransparencyFiguresResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def counts(self) -> _containers.RepeatedCompositeFieldContainer[Global___KindCount]: ...
+    def __init__(
+        self,
+        *,
+        counts: _abc.Iterable[Global___KindCount] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTransparencyFiguresResponse: _TypeAlias = GetTransparencyFiguresResponse  # noqa: Y015
+
+@_typing.final
+class RequestDisclosureRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    PSEUDONYM_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    pseudonym: _builtins.str
+    reason: _builtins.str
+    """Why the personal data is needed (kept in the audit log: no personal data here)."""
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        pseudonym: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pseudonym", b"pseudonym", "reason", b"reason", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestDisclosureRequest: _TypeAlias = RequestDisclosureRequest  # noqa: Y015
+
+@_typing.final
+class RequestDisclosureResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DISCLOSURE_ID_FIELD_NUMBER: _builtins.int
+    disclosure_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        disclosure_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["disclosure_id", b"disclosure_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestDisclosureResponse: _TypeAlias = RequestDisclosureResponse  # noqa: Y015
+
+@_typing.final
+class ApproveDisclosureRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    DISCLOSURE_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    disclosure_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        disclosure_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["disclosure_id", b"disclosure_id", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApproveDisclosureRequest: _TypeAlias = ApproveDisclosureRequest  # noqa: Y015
+
+@_typing.final
+class ApproveDisclosureResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPROVED_BY_ROLES_FIELD_NUMBER: _builtins.int
+    APPROVED_FIELD_NUMBER: _builtins.int
+    approved: _builtins.bool
+    @_builtins.property
+    def approved_by_roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Roles that have approved so far; approved once two distinct roles have."""
+
+    def __init__(
+        self,
+        *,
+        approved_by_roles: _abc.Iterable[_builtins.str] | None = ...,
+        approved: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved", b"approved", "approved_by_roles", b"approved_by_roles"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApproveDisclosureResponse: _TypeAlias = ApproveDisclosureResponse  # noqa: Y015
+
+@_typing.final
+class ExportBundleRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DISCLOSURE_ID_FIELD_NUMBER: _builtins.int
+    KNOWN_SIZES_FIELD_NUMBER: _builtins.int
+    disclosure_id: _builtins.str
+    @_builtins.property
+    def known_sizes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Sizes of checkpoints the requester saw before: the bundle proves consistency with them."""
+
+    def __init__(
+        self,
+        *,
+        disclosure_id: _builtins.str = ...,
+        known_sizes: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["disclosure_id", b"disclosure_id", "known_sizes", b"known_sizes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportBundleRequest: _TypeAlias = ExportBundleRequest  # noqa: Y015
+
+@_typing.final
+class ExportBundleResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BUNDLE_FIELD_NUMBER: _builtins.int
+    bundle: _builtins.bytes
+    """The evidence bundle, one JSON document (hearth-audit-bundle/v1)."""
+    def __init__(
+        self,
+        *,
+        bundle: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bundle", b"bundle"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportBundleResponse: _TypeAlias = ExportBundleResponse  # noqa: Y015

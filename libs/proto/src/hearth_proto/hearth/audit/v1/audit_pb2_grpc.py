@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class AuditServiceStub:
-    """The audit service: follows every service's stream and answers what it has witnessed.
+    """The audit service: follows every service's stream into an RFC 6962 Merkle log with signed
+    checkpoints, and answers proofs, pseudonymous trails, evidence bundles and figures.
     """
 
     def __init__(self, channel):
@@ -40,14 +41,123 @@ class AuditServiceStub:
                 request_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetLogStateRequest.SerializeToString,
                 response_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetLogStateResponse.FromString,
                 _registered_method=True)
+        self.GetCheckpoint = channel.unary_unary(
+                '/hearth.audit.v1.AuditService/GetCheckpoint',
+                request_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetCheckpointRequest.SerializeToString,
+                response_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetCheckpointResponse.FromString,
+                _registered_method=True)
+        self.GetInclusionProof = channel.unary_unary(
+                '/hearth.audit.v1.AuditService/GetInclusionProof',
+                request_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofRequest.SerializeToString,
+                response_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofResponse.FromString,
+                _registered_method=True)
+        self.GetConsistencyProof = channel.unary_unary(
+                '/hearth.audit.v1.AuditService/GetConsistencyProof',
+                request_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetConsistencyProofRequest.SerializeToString,
+                response_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetConsistencyProofResponse.FromString,
+                _registered_method=True)
+        self.WitnessCheckpoint = channel.unary_unary(
+                '/hearth.audit.v1.AuditService/WitnessCheckpoint',
+                request_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.WitnessCheckpointRequest.SerializeToString,
+                response_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.WitnessCheckpointResponse.FromString,
+                _registered_method=True)
+        self.GetTrail = channel.unary_unary(
+                '/hearth.audit.v1.AuditService/GetTrail',
+                request_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetTrailRequest.SerializeToString,
+                response_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetTrailResponse.FromString,
+                _registered_method=True)
+        self.GetTransparencyFigures = channel.unary_unary(
+                '/hearth.audit.v1.AuditService/GetTransparencyFigures',
+                request_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetTransparencyFiguresRequest.SerializeToString,
+                response_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetTransparencyFiguresResponse.FromString,
+                _registered_method=True)
+        self.RequestDisclosure = channel.unary_unary(
+                '/hearth.audit.v1.AuditService/RequestDisclosure',
+                request_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.RequestDisclosureRequest.SerializeToString,
+                response_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.RequestDisclosureResponse.FromString,
+                _registered_method=True)
+        self.ApproveDisclosure = channel.unary_unary(
+                '/hearth.audit.v1.AuditService/ApproveDisclosure',
+                request_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.ApproveDisclosureRequest.SerializeToString,
+                response_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.ApproveDisclosureResponse.FromString,
+                _registered_method=True)
+        self.ExportBundle = channel.unary_unary(
+                '/hearth.audit.v1.AuditService/ExportBundle',
+                request_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.ExportBundleRequest.SerializeToString,
+                response_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.ExportBundleResponse.FromString,
+                _registered_method=True)
 
 
 class AuditServiceServicer:
-    """The audit service: follows every service's stream and answers what it has witnessed.
+    """The audit service: follows every service's stream into an RFC 6962 Merkle log with signed
+    checkpoints, and answers proofs, pseudonymous trails, evidence bundles and figures.
     """
 
     def GetLogState(self, request, context):
         """How many events the audit log has taken in from each followed stream.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCheckpoint(self, request, context):
+        """The latest signed checkpoint (C2SP tlog-checkpoint) and the log's verifier key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInclusionProof(self, request, context):
+        """Proof that leaf `index` is in the tree of `tree_size` leaves.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConsistencyProof(self, request, context):
+        """Proof that the tree of `new_size` leaves extends the tree of `old_size` leaves.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WitnessCheckpoint(self, request, context):
+        """A witness submits the last checkpoint it saw and gets the latest with a consistency proof.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTrail(self, request, context):
+        """A subject's trail by pseudonym: metadata only. The read is itself recorded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTransparencyFigures(self, request, context):
+        """Counts of witnessed events by kind per period. The read is itself recorded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestDisclosure(self, request, context):
+        """Ask to disclose a trail's events; needs approval by two distinct roles.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApproveDisclosure(self, request, context):
+        """A safeguarding lead or data protection officer approves a disclosure request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportBundle(self, request, context):
+        """The evidence bundle of an approved disclosure: events, inclusion proofs, checkpoint, key.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -61,6 +171,51 @@ def add_AuditServiceServicer_to_server(servicer, server):
                     request_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetLogStateRequest.FromString,
                     response_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetLogStateResponse.SerializeToString,
             ),
+            'GetCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCheckpoint,
+                    request_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetCheckpointRequest.FromString,
+                    response_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetCheckpointResponse.SerializeToString,
+            ),
+            'GetInclusionProof': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInclusionProof,
+                    request_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofRequest.FromString,
+                    response_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofResponse.SerializeToString,
+            ),
+            'GetConsistencyProof': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConsistencyProof,
+                    request_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetConsistencyProofRequest.FromString,
+                    response_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetConsistencyProofResponse.SerializeToString,
+            ),
+            'WitnessCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.WitnessCheckpoint,
+                    request_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.WitnessCheckpointRequest.FromString,
+                    response_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.WitnessCheckpointResponse.SerializeToString,
+            ),
+            'GetTrail': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTrail,
+                    request_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetTrailRequest.FromString,
+                    response_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetTrailResponse.SerializeToString,
+            ),
+            'GetTransparencyFigures': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTransparencyFigures,
+                    request_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetTransparencyFiguresRequest.FromString,
+                    response_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.GetTransparencyFiguresResponse.SerializeToString,
+            ),
+            'RequestDisclosure': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestDisclosure,
+                    request_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.RequestDisclosureRequest.FromString,
+                    response_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.RequestDisclosureResponse.SerializeToString,
+            ),
+            'ApproveDisclosure': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveDisclosure,
+                    request_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.ApproveDisclosureRequest.FromString,
+                    response_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.ApproveDisclosureResponse.SerializeToString,
+            ),
+            'ExportBundle': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportBundle,
+                    request_deserializer=hearth_dot_audit_dot_v1_dot_audit__pb2.ExportBundleRequest.FromString,
+                    response_serializer=hearth_dot_audit_dot_v1_dot_audit__pb2.ExportBundleResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'hearth.audit.v1.AuditService', rpc_method_handlers)
@@ -70,7 +225,8 @@ def add_AuditServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AuditService:
-    """The audit service: follows every service's stream and answers what it has witnessed.
+    """The audit service: follows every service's stream into an RFC 6962 Merkle log with signed
+    checkpoints, and answers proofs, pseudonymous trails, evidence bundles and figures.
     """
 
     @staticmethod
@@ -90,6 +246,249 @@ class AuditService:
             '/hearth.audit.v1.AuditService/GetLogState',
             hearth_dot_audit_dot_v1_dot_audit__pb2.GetLogStateRequest.SerializeToString,
             hearth_dot_audit_dot_v1_dot_audit__pb2.GetLogStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.audit.v1.AuditService/GetCheckpoint',
+            hearth_dot_audit_dot_v1_dot_audit__pb2.GetCheckpointRequest.SerializeToString,
+            hearth_dot_audit_dot_v1_dot_audit__pb2.GetCheckpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInclusionProof(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.audit.v1.AuditService/GetInclusionProof',
+            hearth_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofRequest.SerializeToString,
+            hearth_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConsistencyProof(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.audit.v1.AuditService/GetConsistencyProof',
+            hearth_dot_audit_dot_v1_dot_audit__pb2.GetConsistencyProofRequest.SerializeToString,
+            hearth_dot_audit_dot_v1_dot_audit__pb2.GetConsistencyProofResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WitnessCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.audit.v1.AuditService/WitnessCheckpoint',
+            hearth_dot_audit_dot_v1_dot_audit__pb2.WitnessCheckpointRequest.SerializeToString,
+            hearth_dot_audit_dot_v1_dot_audit__pb2.WitnessCheckpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTrail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.audit.v1.AuditService/GetTrail',
+            hearth_dot_audit_dot_v1_dot_audit__pb2.GetTrailRequest.SerializeToString,
+            hearth_dot_audit_dot_v1_dot_audit__pb2.GetTrailResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTransparencyFigures(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.audit.v1.AuditService/GetTransparencyFigures',
+            hearth_dot_audit_dot_v1_dot_audit__pb2.GetTransparencyFiguresRequest.SerializeToString,
+            hearth_dot_audit_dot_v1_dot_audit__pb2.GetTransparencyFiguresResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestDisclosure(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.audit.v1.AuditService/RequestDisclosure',
+            hearth_dot_audit_dot_v1_dot_audit__pb2.RequestDisclosureRequest.SerializeToString,
+            hearth_dot_audit_dot_v1_dot_audit__pb2.RequestDisclosureResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApproveDisclosure(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.audit.v1.AuditService/ApproveDisclosure',
+            hearth_dot_audit_dot_v1_dot_audit__pb2.ApproveDisclosureRequest.SerializeToString,
+            hearth_dot_audit_dot_v1_dot_audit__pb2.ApproveDisclosureResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportBundle(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.audit.v1.AuditService/ExportBundle',
+            hearth_dot_audit_dot_v1_dot_audit__pb2.ExportBundleRequest.SerializeToString,
+            hearth_dot_audit_dot_v1_dot_audit__pb2.ExportBundleResponse.FromString,
             options,
             channel_credentials,
             insecure,

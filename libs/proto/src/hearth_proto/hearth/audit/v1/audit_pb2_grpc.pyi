@@ -27,7 +27,9 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class AuditServiceStub:
-    """The audit service: follows every service's stream and answers what it has witnessed."""
+    """The audit service: follows every service's stream into an RFC 6962 Merkle log with signed
+    checkpoints, and answers proofs, pseudonymous trails, evidence bundles and figures.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -35,17 +37,57 @@ class AuditServiceStub:
     def __new__(cls, channel: _aio.Channel) -> AuditServiceAsyncStub: ...
     GetLogState: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetLogStateRequest, _audit_pb2.GetLogStateResponse]
     """How many events the audit log has taken in from each followed stream."""
+    GetCheckpoint: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetCheckpointRequest, _audit_pb2.GetCheckpointResponse]
+    """The latest signed checkpoint (C2SP tlog-checkpoint) and the log's verifier key."""
+    GetInclusionProof: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetInclusionProofRequest, _audit_pb2.GetInclusionProofResponse]
+    """Proof that leaf `index` is in the tree of `tree_size` leaves."""
+    GetConsistencyProof: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetConsistencyProofRequest, _audit_pb2.GetConsistencyProofResponse]
+    """Proof that the tree of `new_size` leaves extends the tree of `old_size` leaves."""
+    WitnessCheckpoint: _grpc.UnaryUnaryMultiCallable[_audit_pb2.WitnessCheckpointRequest, _audit_pb2.WitnessCheckpointResponse]
+    """A witness submits the last checkpoint it saw and gets the latest with a consistency proof."""
+    GetTrail: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetTrailRequest, _audit_pb2.GetTrailResponse]
+    """A subject's trail by pseudonym: metadata only. The read is itself recorded."""
+    GetTransparencyFigures: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetTransparencyFiguresRequest, _audit_pb2.GetTransparencyFiguresResponse]
+    """Counts of witnessed events by kind per period. The read is itself recorded."""
+    RequestDisclosure: _grpc.UnaryUnaryMultiCallable[_audit_pb2.RequestDisclosureRequest, _audit_pb2.RequestDisclosureResponse]
+    """Ask to disclose a trail's events; needs approval by two distinct roles."""
+    ApproveDisclosure: _grpc.UnaryUnaryMultiCallable[_audit_pb2.ApproveDisclosureRequest, _audit_pb2.ApproveDisclosureResponse]
+    """A safeguarding lead or data protection officer approves a disclosure request."""
+    ExportBundle: _grpc.UnaryUnaryMultiCallable[_audit_pb2.ExportBundleRequest, _audit_pb2.ExportBundleResponse]
+    """The evidence bundle of an approved disclosure: events, inclusion proofs, checkpoint, key."""
 
 @_typing.type_check_only
 class AuditServiceAsyncStub(AuditServiceStub):
-    """The audit service: follows every service's stream and answers what it has witnessed."""
+    """The audit service: follows every service's stream into an RFC 6962 Merkle log with signed
+    checkpoints, and answers proofs, pseudonymous trails, evidence bundles and figures.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetLogState: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetLogStateRequest, _audit_pb2.GetLogStateResponse]  # type: ignore[assignment]
     """How many events the audit log has taken in from each followed stream."""
+    GetCheckpoint: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetCheckpointRequest, _audit_pb2.GetCheckpointResponse]  # type: ignore[assignment]
+    """The latest signed checkpoint (C2SP tlog-checkpoint) and the log's verifier key."""
+    GetInclusionProof: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetInclusionProofRequest, _audit_pb2.GetInclusionProofResponse]  # type: ignore[assignment]
+    """Proof that leaf `index` is in the tree of `tree_size` leaves."""
+    GetConsistencyProof: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetConsistencyProofRequest, _audit_pb2.GetConsistencyProofResponse]  # type: ignore[assignment]
+    """Proof that the tree of `new_size` leaves extends the tree of `old_size` leaves."""
+    WitnessCheckpoint: _aio.UnaryUnaryMultiCallable[_audit_pb2.WitnessCheckpointRequest, _audit_pb2.WitnessCheckpointResponse]  # type: ignore[assignment]
+    """A witness submits the last checkpoint it saw and gets the latest with a consistency proof."""
+    GetTrail: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetTrailRequest, _audit_pb2.GetTrailResponse]  # type: ignore[assignment]
+    """A subject's trail by pseudonym: metadata only. The read is itself recorded."""
+    GetTransparencyFigures: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetTransparencyFiguresRequest, _audit_pb2.GetTransparencyFiguresResponse]  # type: ignore[assignment]
+    """Counts of witnessed events by kind per period. The read is itself recorded."""
+    RequestDisclosure: _aio.UnaryUnaryMultiCallable[_audit_pb2.RequestDisclosureRequest, _audit_pb2.RequestDisclosureResponse]  # type: ignore[assignment]
+    """Ask to disclose a trail's events; needs approval by two distinct roles."""
+    ApproveDisclosure: _aio.UnaryUnaryMultiCallable[_audit_pb2.ApproveDisclosureRequest, _audit_pb2.ApproveDisclosureResponse]  # type: ignore[assignment]
+    """A safeguarding lead or data protection officer approves a disclosure request."""
+    ExportBundle: _aio.UnaryUnaryMultiCallable[_audit_pb2.ExportBundleRequest, _audit_pb2.ExportBundleResponse]  # type: ignore[assignment]
+    """The evidence bundle of an approved disclosure: events, inclusion proofs, checkpoint, key."""
 
 class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
-    """The audit service: follows every service's stream and answers what it has witnessed."""
+    """The audit service: follows every service's stream into an RFC 6962 Merkle log with signed
+    checkpoints, and answers proofs, pseudonymous trails, evidence bundles and figures.
+    """
 
     @_abc_1.abstractmethod
     def GetLogState(
@@ -54,5 +96,77 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_audit_pb2.GetLogStateResponse, _abc.Awaitable[_audit_pb2.GetLogStateResponse]]:
         """How many events the audit log has taken in from each followed stream."""
+
+    @_abc_1.abstractmethod
+    def GetCheckpoint(
+        self,
+        request: _audit_pb2.GetCheckpointRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.GetCheckpointResponse, _abc.Awaitable[_audit_pb2.GetCheckpointResponse]]:
+        """The latest signed checkpoint (C2SP tlog-checkpoint) and the log's verifier key."""
+
+    @_abc_1.abstractmethod
+    def GetInclusionProof(
+        self,
+        request: _audit_pb2.GetInclusionProofRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.GetInclusionProofResponse, _abc.Awaitable[_audit_pb2.GetInclusionProofResponse]]:
+        """Proof that leaf `index` is in the tree of `tree_size` leaves."""
+
+    @_abc_1.abstractmethod
+    def GetConsistencyProof(
+        self,
+        request: _audit_pb2.GetConsistencyProofRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.GetConsistencyProofResponse, _abc.Awaitable[_audit_pb2.GetConsistencyProofResponse]]:
+        """Proof that the tree of `new_size` leaves extends the tree of `old_size` leaves."""
+
+    @_abc_1.abstractmethod
+    def WitnessCheckpoint(
+        self,
+        request: _audit_pb2.WitnessCheckpointRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.WitnessCheckpointResponse, _abc.Awaitable[_audit_pb2.WitnessCheckpointResponse]]:
+        """A witness submits the last checkpoint it saw and gets the latest with a consistency proof."""
+
+    @_abc_1.abstractmethod
+    def GetTrail(
+        self,
+        request: _audit_pb2.GetTrailRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.GetTrailResponse, _abc.Awaitable[_audit_pb2.GetTrailResponse]]:
+        """A subject's trail by pseudonym: metadata only. The read is itself recorded."""
+
+    @_abc_1.abstractmethod
+    def GetTransparencyFigures(
+        self,
+        request: _audit_pb2.GetTransparencyFiguresRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.GetTransparencyFiguresResponse, _abc.Awaitable[_audit_pb2.GetTransparencyFiguresResponse]]:
+        """Counts of witnessed events by kind per period. The read is itself recorded."""
+
+    @_abc_1.abstractmethod
+    def RequestDisclosure(
+        self,
+        request: _audit_pb2.RequestDisclosureRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.RequestDisclosureResponse, _abc.Awaitable[_audit_pb2.RequestDisclosureResponse]]:
+        """Ask to disclose a trail's events; needs approval by two distinct roles."""
+
+    @_abc_1.abstractmethod
+    def ApproveDisclosure(
+        self,
+        request: _audit_pb2.ApproveDisclosureRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.ApproveDisclosureResponse, _abc.Awaitable[_audit_pb2.ApproveDisclosureResponse]]:
+        """A safeguarding lead or data protection officer approves a disclosure request."""
+
+    @_abc_1.abstractmethod
+    def ExportBundle(
+        self,
+        request: _audit_pb2.ExportBundleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.ExportBundleResponse, _abc.Awaitable[_audit_pb2.ExportBundleResponse]]:
+        """The evidence bundle of an approved disclosure: events, inclusion proofs, checkpoint, key."""
 
 def add_AuditServiceServicer_to_server(servicer: AuditServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

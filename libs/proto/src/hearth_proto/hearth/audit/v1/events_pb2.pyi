@@ -33,6 +33,10 @@ class EventWitnessed(_message.Message):
     SUBJECT_FIELD_NUMBER: _builtins.int
     PAYLOAD_HASH_FIELD_NUMBER: _builtins.int
     INDEX_FIELD_NUMBER: _builtins.int
+    LEAF_HASH_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    PSEUDONYM_FIELD_NUMBER: _builtins.int
+    DAY_FIELD_NUMBER: _builtins.int
     originator_topic: _builtins.str
     stream: _builtins.str
     """The followed application and the event's position in its stream."""
@@ -42,6 +46,14 @@ class EventWitnessed(_message.Message):
     """SHA-256 of the stored payload, so the audit log commits to what it saw."""
     index: _builtins.int
     """Position of this event in the audit log (0-based)."""
+    leaf_hash: _builtins.bytes
+    """RFC 6962 leaf hash, SHA-256(0x00 || leaf), of the encoded leaf (see hearth_audit.evidence)."""
+    kind: _builtins.str
+    """The upstream event's topic: its kind, for transparency figures."""
+    pseudonym: _builtins.str
+    """The subject's pseudonym: HMAC of stream and subject under the audit's pseudonym key."""
+    day: _builtins.str
+    """The UTC day (YYYY-MM-DD) it was witnessed, the period of transparency figures."""
     @_builtins.property
     def timestamp(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -54,11 +66,95 @@ class EventWitnessed(_message.Message):
         subject: _builtins.str = ...,
         payload_hash: _builtins.bytes = ...,
         index: _builtins.int = ...,
+        leaf_hash: _builtins.bytes = ...,
+        kind: _builtins.str = ...,
+        pseudonym: _builtins.str = ...,
+        day: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["index", b"index", "originator_topic", b"originator_topic", "payload_hash", b"payload_hash", "sequence", b"sequence", "stream", b"stream", "subject", b"subject", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["day", b"day", "index", b"index", "kind", b"kind", "leaf_hash", b"leaf_hash", "originator_topic", b"originator_topic", "payload_hash", b"payload_hash", "pseudonym", b"pseudonym", "sequence", b"sequence", "stream", b"stream", "subject", b"subject", "timestamp", b"timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EventWitnessed: _TypeAlias = EventWitnessed  # noqa: Y015
+
+@_typing.final
+class CheckpointSigned(_message.Message):
+    """A checkpoint of the audit log was signed (C2SP tlog-checkpoint signed note)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    SIZE_FIELD_NUMBER: _builtins.int
+    ROOT_HASH_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    size: _builtins.int
+    root_hash: _builtins.bytes
+    note: _builtins.str
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        size: _builtins.int = ...,
+        root_hash: _builtins.bytes = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "root_hash", b"root_hash", "size", b"size", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CheckpointSigned: _TypeAlias = CheckpointSigned  # noqa: Y015
+
+@_typing.final
+class AccessRecorded(_message.Message):
+    """Someone acted on audit data (a read, a disclosure request or approval); also a leaf."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    ROLES_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    PSEUDONYM_FIELD_NUMBER: _builtins.int
+    DISCLOSURE_ID_FIELD_NUMBER: _builtins.int
+    INDEX_FIELD_NUMBER: _builtins.int
+    LEAF_HASH_FIELD_NUMBER: _builtins.int
+    DAY_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    """The acting account and the roles its session carried (comma-separated)."""
+    roles: _builtins.str
+    action: _builtins.str
+    """What was done, e.g. "GetTrail", "ExportBundle", "RequestDisclosure"."""
+    pseudonym: _builtins.str
+    """The trail it concerned, if any."""
+    disclosure_id: _builtins.str
+    index: _builtins.int
+    leaf_hash: _builtins.bytes
+    day: _builtins.str
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        account_id: _builtins.str = ...,
+        roles: _builtins.str = ...,
+        action: _builtins.str = ...,
+        pseudonym: _builtins.str = ...,
+        disclosure_id: _builtins.str = ...,
+        index: _builtins.int = ...,
+        leaf_hash: _builtins.bytes = ...,
+        day: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "action", b"action", "day", b"day", "disclosure_id", b"disclosure_id", "index", b"index", "leaf_hash", b"leaf_hash", "pseudonym", b"pseudonym", "roles", b"roles", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccessRecorded: _TypeAlias = AccessRecorded  # noqa: Y015
