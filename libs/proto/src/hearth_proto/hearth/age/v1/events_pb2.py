@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from hearth_proto.hearth.age.v1 import types_pb2 as hearth_dot_age_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ahearth/age/v1/events.proto\x12\rhearth.age.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19hearth/age/v1/types.proto\"\xbd\x02\n\x0f\x41geBandAttested\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12$\n\x04\x62\x61nd\x18\x04 \x01(\x0e\x32\x16.hearth.age.v1.AgeBand\x12\x30\n\x0cmethod_class\x18\x05 \x01(\x0e\x32\x1a.hearth.age.v1.MethodClass\x12\x36\n\x0f\x61ssurance_level\x18\x06 \x01(\x0e\x32\x1d.hearth.age.v1.AssuranceLevel\x12\r\n\x05\x65poch\x18\x07 \x01(\t\x12.\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe9\x01\n\x12IssuerKeyPublished\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12$\n\x04\x62\x61nd\x18\x03 \x01(\x0e\x32\x16.hearth.age.v1.AgeBand\x12\r\n\x05\x65poch\x18\x04 \x01(\t\x12\x0e\n\x06key_id\x18\x05 \x01(\x0c\x12\x16\n\x0epublic_key_der\x18\x06 \x01(\x0c\x12-\n\tnot_after\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ahearth/age/v1/events.proto\x12\rhearth.age.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19hearth/age/v1/types.proto\"\xbd\x02\n\x0f\x41geBandAttested\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12$\n\x04\x62\x61nd\x18\x04 \x01(\x0e\x32\x16.hearth.age.v1.AgeBand\x12\x30\n\x0cmethod_class\x18\x05 \x01(\x0e\x32\x1a.hearth.age.v1.MethodClass\x12\x36\n\x0f\x61ssurance_level\x18\x06 \x01(\x0e\x32\x1d.hearth.age.v1.AssuranceLevel\x12\r\n\x05\x65poch\x18\x07 \x01(\t\x12.\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd3\x02\n\x12IssuerKeyPublished\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12$\n\x04\x62\x61nd\x18\x03 \x01(\x0e\x32\x16.hearth.age.v1.AgeBand\x12\r\n\x05\x65poch\x18\x04 \x01(\t\x12\x0e\n\x06key_id\x18\x05 \x01(\x0c\x12\x16\n\x0epublic_key_der\x18\x06 \x01(\x0c\x12-\n\tnot_after\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cmethod_class\x18\x08 \x01(\x0e\x32\x1a.hearth.age.v1.MethodClass\x12\x36\n\x0f\x61ssurance_level\x18\t \x01(\x0e\x32\x1d.hearth.age.v1.AssuranceLevel\"\x90\x01\n\x13VerificationStarted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12\x30\n\x0cmethod_class\x18\x03 \x01(\x0e\x32\x1a.hearth.age.v1.MethodClass\"\x98\x02\n\x13VerificationDecided\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x04\x62\x61nd\x18\x02 \x01(\x0e\x32\x16.hearth.age.v1.AgeBand\x12\x30\n\x0cmethod_class\x18\x03 \x01(\x0e\x32\x1a.hearth.age.v1.MethodClass\x12\x36\n\x0f\x61ssurance_level\x18\x04 \x01(\x0e\x32\x1d.hearth.age.v1.AssuranceLevel\x12\x10\n\x08verifier\x18\x05 \x01(\t\x12\x1a\n\x12voucher_account_id\x18\x06 \x01(\t\x12\x14\n\x0cvoucher_role\x18\x07 \x01(\t\"\x83\x01\n\x0cTokensIssued\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06key_id\x18\x02 \x01(\x0c\x12\r\n\x05\x65poch\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x05\x12\x16\n\x0erequest_digest\x18\x05 \x01(\x0c\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,5 +36,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AGEBANDATTESTED']._serialized_start=106
   _globals['_AGEBANDATTESTED']._serialized_end=423
   _globals['_ISSUERKEYPUBLISHED']._serialized_start=426
-  _globals['_ISSUERKEYPUBLISHED']._serialized_end=659
+  _globals['_ISSUERKEYPUBLISHED']._serialized_end=765
+  _globals['_VERIFICATIONSTARTED']._serialized_start=768
+  _globals['_VERIFICATIONSTARTED']._serialized_end=912
+  _globals['_VERIFICATIONDECIDED']._serialized_start=915
+  _globals['_VERIFICATIONDECIDED']._serialized_end=1195
+  _globals['_TOKENSISSUED']._serialized_start=1198
+  _globals['_TOKENSISSUED']._serialized_end=1329
 # @@protoc_insertion_point(module_scope)

@@ -81,12 +81,17 @@ class IssuerKeyPublished(_message.Message):
     KEY_ID_FIELD_NUMBER: _builtins.int
     PUBLIC_KEY_DER_FIELD_NUMBER: _builtins.int
     NOT_AFTER_FIELD_NUMBER: _builtins.int
+    METHOD_CLASS_FIELD_NUMBER: _builtins.int
+    ASSURANCE_LEVEL_FIELD_NUMBER: _builtins.int
     originator_topic: _builtins.str
     band: _types_pb2.AgeBand.ValueType
     epoch: _builtins.str
     key_id: _builtins.bytes
     """SHA-256 of the DER SubjectPublicKeyInfo, as token messages name it."""
     public_key_der: _builtins.bytes
+    method_class: _types_pb2.MethodClass.ValueType
+    """Keys are per band, method class and epoch, so a redemption learns how the band was decided."""
+    assurance_level: _types_pb2.AssuranceLevel.ValueType
     @_builtins.property
     def timestamp(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -101,11 +106,122 @@ class IssuerKeyPublished(_message.Message):
         key_id: _builtins.bytes = ...,
         public_key_der: _builtins.bytes = ...,
         not_after: _timestamp_pb2.Timestamp | None = ...,
+        method_class: _types_pb2.MethodClass.ValueType = ...,
+        assurance_level: _types_pb2.AssuranceLevel.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["not_after", b"not_after", "timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["band", b"band", "epoch", b"epoch", "key_id", b"key_id", "not_after", b"not_after", "originator_topic", b"originator_topic", "public_key_der", b"public_key_der", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assurance_level", b"assurance_level", "band", b"band", "epoch", b"epoch", "key_id", b"key_id", "method_class", b"method_class", "not_after", b"not_after", "originator_topic", b"originator_topic", "public_key_der", b"public_key_der", "timestamp", b"timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___IssuerKeyPublished: _TypeAlias = IssuerKeyPublished  # noqa: Y015
+
+@_typing.final
+class VerificationStarted(_message.Message):
+    """A verification session was opened. It records no account: its id is derived from a bearer
+    capability that only the client holds.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ORIGINATOR_TOPIC_FIELD_NUMBER: _builtins.int
+    METHOD_CLASS_FIELD_NUMBER: _builtins.int
+    originator_topic: _builtins.str
+    method_class: _types_pb2.MethodClass.ValueType
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        originator_topic: _builtins.str = ...,
+        method_class: _types_pb2.MethodClass.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["method_class", b"method_class", "originator_topic", b"originator_topic", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerificationStarted: _TypeAlias = VerificationStarted  # noqa: Y015
+
+@_typing.final
+class VerificationDecided(_message.Message):
+    """A verification session decided a band. No birth date, document or image is recorded."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    BAND_FIELD_NUMBER: _builtins.int
+    METHOD_CLASS_FIELD_NUMBER: _builtins.int
+    ASSURANCE_LEVEL_FIELD_NUMBER: _builtins.int
+    VERIFIER_FIELD_NUMBER: _builtins.int
+    VOUCHER_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    VOUCHER_ROLE_FIELD_NUMBER: _builtins.int
+    band: _types_pb2.AgeBand.ValueType
+    method_class: _types_pb2.MethodClass.ValueType
+    assurance_level: _types_pb2.AssuranceLevel.ValueType
+    verifier: _builtins.str
+    """Which verifier decided (e.g. "document/dev-ed25519", "estimation/dev-brightness")."""
+    voucher_account_id: _builtins.str
+    """For vouching: who vouched, in which role (accountability of the voucher)."""
+    voucher_role: _builtins.str
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        band: _types_pb2.AgeBand.ValueType = ...,
+        method_class: _types_pb2.MethodClass.ValueType = ...,
+        assurance_level: _types_pb2.AssuranceLevel.ValueType = ...,
+        verifier: _builtins.str = ...,
+        voucher_account_id: _builtins.str = ...,
+        voucher_role: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assurance_level", b"assurance_level", "band", b"band", "method_class", b"method_class", "timestamp", b"timestamp", "verifier", b"verifier", "voucher_account_id", b"voucher_account_id", "voucher_role", b"voucher_role"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerificationDecided: _TypeAlias = VerificationDecided  # noqa: Y015
+
+@_typing.final
+class TokensIssued(_message.Message):
+    """A batch of tokens was blind-signed for a session (once per session). The digest is of the
+    blinded messages, which reveal nothing of the tokens they become; a retry of the same batch
+    is recognised by it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    EPOCH_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    REQUEST_DIGEST_FIELD_NUMBER: _builtins.int
+    key_id: _builtins.bytes
+    epoch: _builtins.str
+    count: _builtins.int
+    request_digest: _builtins.bytes
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        key_id: _builtins.bytes = ...,
+        epoch: _builtins.str = ...,
+        count: _builtins.int = ...,
+        request_digest: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "epoch", b"epoch", "key_id", b"key_id", "request_digest", b"request_digest", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TokensIssued: _TypeAlias = TokensIssued  # noqa: Y015

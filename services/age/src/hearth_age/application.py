@@ -1,0 +1,384 @@
+"""The age service's commands: verify, issue blind-signed tokens, redeem them once."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import secrets
+import struct
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import nats.js.api
+import nats.js.errors
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from hearth_crypto import age_token, blind_rsa
+from hearth_eventlog import NatsFactory
+from hearth_runtime.application import HearthApplication
+
+from .domain import (
+    AgeAssuranceError,
+    AlreadyDecided,
+    AssuranceLevel,
+    Attestation,
+    Band,
+    IssuerKeyRecord,
+    MethodClass,
+    VerificationSession,
+    WrongMethod,
+    session_id_for,
+)
+from .keys import IssuerKeyEntry, Keyring
+from .verifiers import AgeEstimator, DocumentVerifier, EstimationPolicy
+
+CAPABILITY_BYTES = 32
+CHALLENGE_LIFETIME = 300  # seconds a redemption challenge stays valid
+
+
+class SessionNotFound(AgeAssuranceError):
+    pass
+
+
+class BatchTooLarge(AgeAssuranceError):
+    pass
+
+
+class InvalidRequest(AgeAssuranceError):
+    """Malformed input: an empty batch, a bad blinded message, an unknown key."""
+
+
+class WrongBand(AgeAssuranceError):
+    """A key or token of another band (or method) than the one asked for."""
+
+
+class ExpiredEpoch(AgeAssuranceError):
+    pass
+
+
+class ForgedToken(AgeAssuranceError):
+    pass
+
+
+class NotTheHolder(AgeAssuranceError):
+    """The holder proof was not made by the key the token is bound to."""
+
+
+class TokenAlreadySpent(AgeAssuranceError):
+    pass
+
+
+class ChallengeRejected(AgeAssuranceError):
+    pass
+
+
+@dataclass(frozen=True)
+class Decision:
+    band: Band
+    method_class: MethodClass
+
+    @property
+    def assurance_level(self) -> AssuranceLevel:
+        return self.method_class.assurance_level
+
+
+class Challenges:
+    """Stateless redemption challenges: time, randomness and a MAC binding them to the account.
+
+    `time (8) || random (16) || HMAC-SHA256(secret, account || time || random)[:16]`
+    """
+
+    def __init__(self, secret: bytes, clock: Callable[[], float]) -> None:
+        self.secret = secret
+        self.clock = clock
+
+    def _mac(self, account_id: str, head: bytes) -> bytes:
+        return hmac.new(self.secret, account_id.encode() + b"\0" + head, "sha256").digest()[:16]
+
+    def issue(self, account_id: str) -> tuple[bytes, datetime]:
+        issued = int(self.clock())
+        head = struct.pack(">Q", issued) + secrets.token_bytes(16)
+        expires = datetime.fromtimestamp(issued + CHALLENGE_LIFETIME, UTC)
+        return head + self._mac(account_id, head), expires
+
+    def check(self, account_id: str, challenge: bytes) -> None:
+        if len(challenge) != 40:
+            raise ChallengeRejected("challenge must be the 40 bytes GetRedemptionChallenge gave")
+        head, mac = challenge[:24], challenge[24:]
+        if not hmac.compare_digest(mac, self._mac(account_id, head)):
+            raise ChallengeRejected("challenge was not issued to this account")
+        (issued,) = struct.unpack(">Q", head[:8])
+        if self.clock() > issued + CHALLENGE_LIFETIME:
+            raise ChallengeRejected("challenge has expired; ask for a new one")
+
+
+class SpentTokens:
+    """Spend keys of redeemed tokens in a JetStream key-value bucket: an atomic create refuses
+    a second redemption of the same token, across every replica of the service."""
+
+    def __init__(self, factory: NatsFactory, bucket: str, ttl: float, replicas: int) -> None:
+        self.link = factory.link
+        self.bucket = bucket
+        js = self.link.nc.jetstream()
+
+        async def open_bucket() -> Any:
+            try:
+                return await js.key_value(bucket)
+            except nats.js.errors.BucketNotFoundError:
+                return await js.create_key_value(
+                    nats.js.api.KeyValueConfig(
+                        bucket=bucket,
+                        history=1,
+                        ttl=ttl,
+                        storage=nats.js.api.StorageType.FILE,
+                        replicas=replicas,
+                    )
+                )
+
+        self.kv = self.link.run(open_bucket())
+
+    def spend(self, spend_key: str, epoch: str) -> int:
+        """Record a token as spent; its revision, or `TokenAlreadySpent`."""
+        try:
+            revision: int = self.link.run(self.kv.create(spend_key, epoch.encode()))
+        except nats.js.errors.KeyWrongLastSequenceError:
+            raise TokenAlreadySpent("this token has already been redeemed") from None
+        return revision
+
+    def unspend(self, spend_key: str, revision: int) -> None:
+        """Undo a spend whose attestation could not be recorded, so the token is not lost."""
+        self.link.run(self.kv.delete(spend_key, last=revision))
+
+
+@dataclass(frozen=True)
+class AgeSettings:
+    max_batch: int
+    estimation_buffer: float
+
+
+class AgeAssurance(HearthApplication):
+    name = "age"
+
+    def __init__(
+        self,
+        *,
+        keyring: Keyring,
+        secret: bytes,
+        documents: DocumentVerifier,
+        estimator: AgeEstimator,
+        settings: AgeSettings,
+        env: dict[str, str],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(env=env)
+        self.keyring = keyring
+        self.secret = secret
+        self.documents = documents
+        self.estimator = estimator
+        self.estimation = EstimationPolicy(settings.estimation_buffer)
+        self.max_batch = settings.max_batch
+        self.clock = clock
+        self.challenges = Challenges(secret, clock)
+        assert isinstance(self.factory, NatsFactory)
+        self.spent = SpentTokens(
+            self.factory,
+            f"{self.factory.settings.stream}_SPENT",
+            ttl=2.0 * keyring.epochs.seconds,  # a spent token of an ended epoch is refused anyway
+            replicas=self.factory.settings.replicas,
+        )
+
+    # Issuer keys.
+
+    def publish_current_keys(self) -> list[IssuerKeyEntry]:
+        """Make sure every current key exists and is recorded as published; return them."""
+        entries = self.keyring.all_current(self.clock())
+        for entry in entries:
+            record_id = IssuerKeyRecord.create_id(entry.key_id)
+            try:
+                self.repository.get(record_id)
+                continue
+            except AggregateNotFoundError:
+                pass
+            record = IssuerKeyRecord(
+                band=entry.band,
+                epoch=str(entry.epoch),
+                key_id=entry.key_id,
+                public_key_der=entry.public_der,
+                not_after=entry.not_after,
+                method_class=entry.method_class,
+                assurance_level=entry.assurance_level,
+            )
+            with contextlib.suppress(IntegrityError):  # another replica published it first
+                self.save(record)
+        return entries
+
+    # Verification.
+
+    def start_verification(self, account_id: str, request_id: str, method: MethodClass) -> bytes:
+        """Open a session; its capability is derived, so a retry gets the same one back, and
+        only the client learns it (the log holds its hash, never the account)."""
+        capability = hmac.new(
+            self.secret, f"verification\0{account_id}\0{request_id}".encode(), "sha256"
+        ).digest()
+        try:
+            self.repository.get(session_id_for(capability))
+        except AggregateNotFoundError:
+            with contextlib.suppress(IntegrityError):  # a concurrent retry opened it
+                self.save(VerificationSession.open(capability, method))
+        return capability
+
+    def _session(self, capability: bytes) -> VerificationSession:
+        if len(capability) != CAPABILITY_BYTES:
+            raise SessionNotFound("no verification session has this id")
+        try:
+            session: VerificationSession = self.repository.get(session_id_for(capability))
+        except AggregateNotFoundError:
+            raise SessionNotFound("no verification session has this id") from None
+        return session
+
+    def _decide(
+        self,
+        session: VerificationSession,
+        decision: Decision,
+        verifier: str,
+        voucher_account_id: str = "",
+        voucher_role: str = "",
+    ) -> Decision:
+        session.decide(
+            decision.band, decision.method_class, verifier, voucher_account_id, voucher_role
+        )
+        self.save(session)
+        return decision
+
+    def submit_document(self, capability: bytes, document: bytes, signature: bytes) -> Decision:
+        session = self._session(capability)
+        self._check_open(session, MethodClass.DOCUMENT)
+        today = datetime.fromtimestamp(self.clock(), UTC).date()
+        band = self.documents.verify(document, signature, today)
+        return self._decide(session, Decision(band, MethodClass.DOCUMENT), self.documents.name)
+
+    def submit_face_image(self, capability: bytes, image: bytes) -> Decision:
+        session = self._session(capability)
+        self._check_open(session, MethodClass.ESTIMATION)
+        band = self.estimation.band(self.estimator.estimate(image))
+        return self._decide(session, Decision(band, MethodClass.ESTIMATION), self.estimator.name)
+
+    def vouch(self, capability: bytes, band: Band, voucher_id: str, voucher_role: str) -> Decision:
+        session = self._session(capability)
+        self._check_open(session, MethodClass.VOUCHING)
+        return self._decide(
+            session,
+            Decision(band, MethodClass.VOUCHING),
+            f"vouching/{voucher_role}",
+            voucher_account_id=voucher_id,
+            voucher_role=voucher_role,
+        )
+
+    @staticmethod
+    def _check_open(session: VerificationSession, method: MethodClass) -> None:
+        """Refuse before reading any evidence: a decided or other-method session takes none."""
+        if session.band is not None:
+            raise AlreadyDecided("this session has already decided; start a new one")
+        if session.method_class != method:
+            raise WrongMethod(
+                f"this session is for {session.method_class.name.lower()}, "
+                f"not {method.name.lower()}"
+            )
+
+    # Issuance.
+
+    def issue_tokens(
+        self, capability: bytes, key_id: bytes, blinded_messages: Sequence[bytes]
+    ) -> tuple[list[bytes], IssuerKeyEntry]:
+        if not blinded_messages:
+            raise InvalidRequest("blinded_messages is empty")
+        if len(blinded_messages) > self.max_batch:
+            raise BatchTooLarge(
+                f"{len(blinded_messages)} tokens asked for; at most {self.max_batch} per session"
+            )
+        session = self._session(capability)
+        entry = self.keyring.by_id(key_id)
+        if entry is None:
+            raise InvalidRequest("key_id names no issuer key; see GetIssuerKeys")
+        digest = hashlib.sha256(
+            b"".join(struct.pack(">I", len(m)) + m for m in blinded_messages)
+        ).digest()
+        retry = session.check_issuable(digest)
+        if entry.band != session.band or entry.method_class != session.method_class:
+            assert session.band is not None
+            raise WrongBand(
+                f"this session decided {session.band.name} by "
+                f"{session.method_class.name.lower()}; key_id is for {entry.band.name} by "
+                f"{entry.method_class.name.lower()}"
+            )
+        if entry.epoch != self.keyring.epochs.of(self.clock()):
+            raise ExpiredEpoch("key_id is of an epoch that has ended; see GetIssuerKeys")
+        try:
+            signatures = [entry.key.sign(m) for m in blinded_messages]
+        except blind_rsa.MessageOutOfRange:
+            raise InvalidRequest(
+                "a blinded message is not smaller than the key's modulus"
+            ) from None
+        except blind_rsa.InvalidInput as e:
+            raise InvalidRequest(str(e)) from None
+        if not retry:
+            session.issue(entry.key_id, str(entry.epoch), len(blinded_messages), digest)
+            self.save(session)
+        return signatures, entry
+
+    # Redemption.
+
+    def redemption_challenge(self, account_id: str) -> tuple[bytes, datetime]:
+        return self.challenges.issue(account_id)
+
+    def redeem(
+        self,
+        account_id: str,
+        request_id: str,
+        band: Band,
+        challenge: bytes,
+        presentation: age_token.TokenPresentation,
+    ) -> Attestation:
+        try:
+            done: Attestation = self.repository.get(Attestation.id_for(account_id, request_id))
+            return done  # a retry of a redemption that was recorded
+        except AggregateNotFoundError:
+            pass
+        self.challenges.check(account_id, challenge)
+        try:
+            message = age_token.TokenMessage.parse(presentation.message)
+        except age_token.MalformedToken as e:
+            raise InvalidRequest(str(e)) from None
+        entry = self.keyring.by_id(message.key_id)
+        if entry is None:
+            raise ForgedToken("token names no issuer key of this service")
+        try:
+            verified = age_token.verify_presentation(presentation, entry.key.public, challenge)
+        except age_token.InvalidTokenSignature as e:
+            raise ForgedToken(str(e)) from None
+        except age_token.HolderProofInvalid as e:
+            raise NotTheHolder(str(e)) from None
+        except age_token.AgeTokenError as e:
+            raise InvalidRequest(str(e)) from None
+        if entry.epoch != self.keyring.epochs.of(self.clock()):
+            raise ExpiredEpoch(
+                f"token's epoch ended at {entry.not_after.isoformat()}; verify again"
+            )
+        if entry.band != band:
+            raise WrongBand(f"token is for band {entry.band.name}, not {band.name}")
+        epoch = str(entry.epoch)
+        revision = self.spent.spend(verified.spend_key, epoch)
+        attestation = Attestation.record(
+            request_id, account_id, entry.band, entry.method_class, epoch, entry.not_after
+        )
+        try:
+            self.save(attestation)
+        except BaseException:
+            self.spent.unspend(verified.spend_key, revision)
+            raise
+        return attestation
