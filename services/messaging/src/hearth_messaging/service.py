@@ -1,0 +1,91 @@
+"""How the runtime builds the messaging service (entry point `hearth.services: messaging`)."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+from hearth_proto.hearth.messaging.v1 import messaging_pb2, messaging_pb2_grpc
+from hearth_runtime.access import roles
+from hearth_runtime.config import ConfigError, Env, RuntimeConfig
+from hearth_runtime.follow import StreamFollower
+from hearth_runtime.server import ServiceParts
+
+from .application import Messaging, RelayLimits
+from .mailbox import Mailboxes
+from .policy import ContactPolicy
+from .servicer import MessagingServicer
+
+SERVICE = messaging_pb2.DESCRIPTOR.services_by_name["MessagingService"].full_name
+# Everyone who talks on the platform; auditors read trails, they do not message.
+MESSAGING_ROLES = roles(
+    "child",
+    "young_person",
+    "guardian",
+    "practitioner",
+    "moderator",
+    "safeguarding_lead",
+    "org_admin",
+)
+RULES = {
+    f"/{SERVICE}/{method.name}": MESSAGING_ROLES
+    for method in messaging_pb2.DESCRIPTOR.services_by_name["MessagingService"].methods
+}
+
+
+def franking_key(env: Env, data_dir: Path) -> bytes:
+    """The relay's stamping key: from configuration, or kept under the data dir in development."""
+    configured = env.raw("HEARTH_FRANKING_KEY")
+    if configured:
+        key = base64.b64decode(configured)
+        if len(key) != 32:
+            raise ConfigError("HEARTH_MESSAGING_FRANKING_KEY must be 32 bytes, base64")
+        return key
+    path = data_dir / "messaging-franking.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(os.urandom(32))
+    return path.read_bytes()
+
+
+def build(config: RuntimeConfig) -> ServiceParts:
+    env = Env(config.environ, "messaging")
+    policy_file = env.raw("HEARTH_CONTACT_POLICY")
+    policy = ContactPolicy.load(Path(policy_file)) if policy_file else ContactPolicy.default()
+    stream = env.text("HEARTH_MAILBOX_STREAM", "HEARTH_MESSAGING_MAILBOX")
+    mailboxes = Mailboxes(
+        config.nats_url,
+        stream=stream,
+        subject_prefix=env.text("HEARTH_MAILBOX_SUBJECT_PREFIX", "hearth.mailbox"),
+        retention_days=env.whole("HEARTH_MAILBOX_RETENTION_DAYS", 30, minimum=1),
+        replicas=env.whole("HEARTH_MAILBOX_REPLICAS", 1, minimum=1, maximum=5),
+    )
+    limits = RelayLimits(
+        max_ciphertext_bytes=env.whole("HEARTH_MAX_CIPHERTEXT_BYTES", 64 * 1024, minimum=256),
+        rate_per_second=env.number("HEARTH_SEND_RATE", 20.0, minimum=0.1),
+        burst=env.whole("HEARTH_SEND_BURST", 60, minimum=1),
+    )
+    app = Messaging(
+        config.application_env(),
+        mailboxes=mailboxes,
+        policy=policy,
+        franking_key=franking_key(env, config.data_dir),
+        limits=limits,
+    )
+    follower = StreamFollower(
+        app, env.text("HEARTH_IDENTITY_APP", "identity"), config.nats_url, config.environ
+    )
+    return ServiceParts(
+        name="messaging",
+        servicers=[
+            (messaging_pb2_grpc.add_MessagingServiceServicer_to_server, MessagingServicer(app))
+        ],
+        service_names=[SERVICE],
+        rules=RULES,
+        applications=[app],
+        followers=[follower],
+        on_stop=[mailboxes.close],
+    )

@@ -1,0 +1,53 @@
+"""Messaging on the session's nats-server, with identity's events fed to it by the tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from hearth_runtime.embedded_nats import EmbeddedNats
+from hearth_runtime.platform import Platform
+from tests.conftest import unique_name
+from tests.messaging.support import People
+
+
+def messaging_environ(prefix: str) -> dict[str, str]:
+    return {
+        "IDENTITY_HEARTH_STREAM": f"{prefix}_IDENTITY".upper(),
+        "IDENTITY_HEARTH_SUBJECT_PREFIX": f"{prefix}.identity",
+        "MESSAGING_HEARTH_STREAM": f"{prefix}_MESSAGING".upper(),
+        "MESSAGING_HEARTH_SUBJECT_PREFIX": f"{prefix}.messaging",
+        "HEARTH_MESSAGING_MAILBOX_STREAM": f"{prefix}_MAILBOX".upper(),
+        "HEARTH_MESSAGING_MAILBOX_SUBJECT_PREFIX": f"{prefix}.mailbox",
+        "HEARTH_MESSAGING_SEND_RATE": "5",
+        "HEARTH_MESSAGING_SEND_BURST": "40",
+        "HEARTH_MESSAGING_MAX_CIPHERTEXT_BYTES": "4096",
+        "HEARTH_MESSAGING_GRPC_WORKERS": "64",
+    }
+
+
+@pytest.fixture(scope="module")
+def environ() -> dict[str, str]:
+    return messaging_environ(unique_name("m"))
+
+
+@pytest.fixture(scope="module")
+def platform(
+    nats_server: EmbeddedNats, tmp_path_factory: pytest.TempPathFactory, environ: dict[str, str]
+) -> Iterator[Platform]:
+    platform = Platform(
+        tmp_path_factory.mktemp("messaging"),
+        services=["messaging"],
+        environ=environ,
+        nats_url=nats_server.url,
+    ).start()
+    yield platform
+    platform.stop()
+
+
+@pytest.fixture(scope="module")
+def people(platform: Platform, environ: dict[str, str]) -> Iterator[People]:
+    people = People(platform, environ)
+    yield people
+    people.close()
