@@ -86,6 +86,8 @@ class AuditLog(Aggregate):
     def checkpoint(self) -> SignedCheckpoint | None:
         return self.checkpoints[-1] if self.checkpoints else None
 
+    # Published events carry their own `apply`: replay runs exactly what the command ran.
+
     @published(events_pb2.EventWitnessed)
     class Witnessed(Aggregate.Event):
         stream: str
@@ -98,9 +100,21 @@ class AuditLog(Aggregate):
         pseudonym: str
         day: str
 
-    @event(Witnessed)
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, AuditLog)
+            aggregate.tree.append(self.leaf_hash)
+            aggregate.size = self.index + 1
+            aggregate.by_stream[self.stream] = aggregate.by_stream.get(self.stream, 0) + 1
+            aggregate.last_sequence[self.stream] = self.sequence
+            aggregate.trails.setdefault(self.pseudonym, []).append(
+                TrailEntry(self.index, self.stream, self.sequence, self.kind, self.day)
+            )
+            aggregate.subjects[self.pseudonym] = (self.stream, self.subject)
+            aggregate.count(self.day, self.stream, self.kind)
+
     def witness(
         self,
+        *,
         stream: str,
         sequence: int,
         subject: str,
@@ -115,12 +129,20 @@ class AuditLog(Aggregate):
             raise AuditError(f"leaf {index} witnessed at size {self.size}")
         if sequence <= self.last_sequence.get(stream, 0):
             raise AuditError(f"{stream} sequence {sequence} witnessed twice or out of order")
-        self.tree.append(leaf_hash)
-        self.size = index + 1
-        self.by_stream[stream] = self.by_stream.get(stream, 0) + 1
-        self.last_sequence[stream] = sequence
-        self.trails.setdefault(pseudonym, []).append(TrailEntry(index, stream, sequence, kind, day))
-        self.subjects[pseudonym] = (stream, subject)
+        self.trigger_event(
+            self.Witnessed,
+            stream=stream,
+            sequence=sequence,
+            subject=subject,
+            payload_hash=payload_hash,
+            index=index,
+            leaf_hash=leaf_hash,
+            kind=kind,
+            pseudonym=pseudonym,
+            day=day,
+        )
+
+    def count(self, day: str, stream: str, kind: str) -> None:
         key = (day, stream, kind)
         self.figures[key] = self.figures.get(key, 0) + 1
 
@@ -135,9 +157,16 @@ class AuditLog(Aggregate):
         leaf_hash: bytes
         day: str
 
-    @event(AccessRecorded)
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, AuditLog)
+            aggregate.tree.append(self.leaf_hash)
+            aggregate.size = self.index + 1
+            aggregate.accesses += 1
+            aggregate.count(self.day, AUDIT_STREAM, self.action)
+
     def record_access(
         self,
+        *,
         account_id: str,
         roles: str,
         action: str,
@@ -149,11 +178,17 @@ class AuditLog(Aggregate):
     ) -> None:
         if index != self.size:
             raise AuditError(f"leaf {index} recorded at size {self.size}")
-        self.tree.append(leaf_hash)
-        self.size = index + 1
-        self.accesses += 1
-        key = (day, AUDIT_STREAM, action)
-        self.figures[key] = self.figures.get(key, 0) + 1
+        self.trigger_event(
+            self.AccessRecorded,
+            account_id=account_id,
+            roles=roles,
+            action=action,
+            pseudonym=pseudonym,
+            disclosure_id=disclosure_id,
+            index=index,
+            leaf_hash=leaf_hash,
+            day=day,
+        )
 
     def can_sign(self, size: int, root_hash: bytes) -> None:
         """Refuse a checkpoint that is not this tree at `size`, or goes back in time."""
@@ -172,10 +207,13 @@ class AuditLog(Aggregate):
         root_hash: bytes
         note: str
 
-    @event(CheckpointSigned)
-    def record_checkpoint(self, size: int, root_hash: bytes, note: str) -> None:
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, AuditLog)
+            aggregate.checkpoints.append(SignedCheckpoint(self.size, self.root_hash, self.note))
+
+    def record_checkpoint(self, *, size: int, root_hash: bytes, note: str) -> None:
         self.can_sign(size, root_hash)
-        self.checkpoints.append(SignedCheckpoint(size, root_hash, note))
+        self.trigger_event(self.CheckpointSigned, size=size, root_hash=root_hash, note=note)
 
 
 class Disclosure(Aggregate):

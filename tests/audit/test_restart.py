@@ -1,0 +1,171 @@
+"""The Merkle log lives in the audit's own event log: a restart resumes leaf for leaf."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from uuid import UUID
+
+import pytest
+from eventsourcing.domain import Aggregate, event
+
+from hearth_audit.application import Audit, CheckpointPolicy
+from hearth_audit.evidence import AuditedEvent, leaf_of, verify_bundle
+from hearth_crypto.checkpoint import NoteSigner
+from hearth_crypto.merkle import MerkleTree, verify_consistency
+from hearth_eventlog import TracedNotification
+from hearth_runtime.application import HearthApplication
+from hearth_runtime.follow import StreamFollower
+from hearth_runtime.sessions import Session
+from tests.audit.conftest import ORIGIN, stream_environ
+from tests.conftest import unique_name
+
+
+class Diary(HearthApplication):
+    """A stand-in upstream service."""
+
+    name = "diary"
+
+    def write(self, entry: UUID | None = None) -> UUID:
+        page: Page = Page() if entry is None else self.repository.get(entry)
+        if entry is not None:
+            page.amend()
+        self.save(page)
+        return page.id
+
+    def erase(self, entry: UUID) -> None:
+        page: Page = self.repository.get(entry)
+        page.erase()
+        self.save(page)
+
+
+class Page(Aggregate):
+    @event("Written")
+    def __init__(self) -> None:
+        self.amendments = 0
+
+    @event("Amended")
+    def amend(self) -> None:
+        self.amendments += 1
+
+    @event("Erased")  # as identity records erasure: the subject key is destroyed, the log stays
+    def erase(self) -> None:
+        self.amendments = -1
+
+
+@pytest.fixture
+def env(nats_url: str) -> dict[str, str]:
+    return {
+        **stream_environ(unique_name("r"), "diary", "audit"),
+        "NATS_URL": nats_url,
+        "PERSISTENCE_MODULE": "hearth_eventlog",
+        "MAPPER_TOPIC": "hearth_eventlog.published:ProtobufMapper",
+    }
+
+
+@pytest.fixture
+def diary(env: dict[str, str]) -> Iterator[Diary]:
+    app = Diary(env=env)
+    yield app
+    app.close()
+
+
+SIGNER = NoteSigner.generate(ORIGIN)
+
+
+def start_audit(env: dict[str, str]) -> tuple[Audit, StreamFollower]:
+    audit = Audit(
+        env=env, signer=SIGNER, policy=CheckpointPolicy(every=2, interval=60), upstream_env=env
+    )
+    follower = StreamFollower(audit, "diary", env["NATS_URL"], env)
+    follower.start()
+    return audit, follower
+
+
+def caught_up(diary: Diary, follower: StreamFollower) -> None:
+    last = diary.recorder.max_notification_id()
+    assert last is not None
+    follower.wait_until(last, timeout=20)
+
+
+def expected_leaves(diary: Diary) -> list[bytes]:
+    notifications = diary.recorder.select_notifications(start=None, limit=10_000)
+    leaves = []
+    for n in notifications:
+        assert isinstance(n, TracedNotification)
+        event = AuditedEvent("diary", n.id, str(n.originator_id), n.trace_context, n.payload)
+        leaves.append(leaf_of(event))
+    return leaves
+
+
+def test_a_restart_resumes_without_skipping_or_repeating_a_leaf(
+    env: dict[str, str], diary: Diary
+) -> None:
+    first = diary.write()
+    diary.write(first)
+    for _ in range(3):
+        diary.write()
+    audit, follower = start_audit(env)
+    caught_up(diary, follower)
+    follower.stop()
+    before = audit.audit_log
+    checkpoint_before = audit.sign_checkpoint()
+    audit.close()
+    assert before.size == 5 and checkpoint_before is not None
+
+    diary.write(first)
+    diary.write()
+    diary.write()
+
+    audit, follower = start_audit(env)
+    try:
+        rebuilt = audit.audit_log
+        assert rebuilt.size == 5
+        assert rebuilt.tree.root() == before.tree.root()
+        caught_up(diary, follower)
+        log = audit.audit_log
+        assert log.size == 8
+        assert log.by_stream == {"diary": 8}
+        leaves = expected_leaves(diary)
+        assert [log.tree.leaf(i) for i in range(log.size)] == leaves
+        assert log.tree.root() == MerkleTree.from_leaf_hashes(leaves).root()
+        latest = audit.sign_checkpoint()
+        assert latest is not None
+        verify_consistency(
+            checkpoint_before.size,
+            latest.size,
+            checkpoint_before.root_hash,
+            latest.root_hash,
+            log.tree.consistency_proof(checkpoint_before.size, latest.size),
+        )
+        sizes = [c.size for c in log.checkpoints]
+        assert sizes == sorted(sizes)
+    finally:
+        follower.stop()
+        audit.close()
+
+
+def test_an_erased_subject_s_trail_still_verifies(env: dict[str, str], diary: Diary) -> None:
+    page = diary.write()
+    diary.write(page)
+    diary.write()
+    diary.erase(page)
+    audit, follower = start_audit(env)
+    try:
+        caught_up(diary, follower)
+        regulator = Session("regulator", frozenset({"auditor"}), 2**40)
+        lead = Session("lead", frozenset({"safeguarding_lead"}), 2**40)
+        dpo = Session("dpo", frozenset({"data_protection_officer"}), 2**40)
+        name, entries = audit.trail(regulator, str(page))
+        assert [e.kind.rsplit(".", 1)[-1] for e in entries] == ["Written", "Amended", "Erased"]
+        disclosure = audit.request_disclosure(regulator, "r1", name, "erasure check")
+        audit.approve_disclosure(lead, disclosure.id)
+        audit.approve_disclosure(dpo, disclosure.id)
+        bundle = audit.export_bundle(regulator, disclosure.id)
+        result = verify_bundle(bundle, trusted_key=SIGNER.vkey)
+        assert result.trails == [("diary", str(page), 3)]
+        # Reads, the request and the approvals are leaves too: 4 events + 5 accesses.
+        assert audit.audit_log.accesses == 5
+        assert audit.audit_log.size == 9
+    finally:
+        follower.stop()
+        audit.close()
