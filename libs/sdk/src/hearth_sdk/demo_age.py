@@ -34,7 +34,7 @@ def chapter(ctx: DemoContext) -> None:
     stream = StreamSettings.from_env(Environment("age", dict(host.config.environ))).stream
 
     def age_events() -> list[tuple[int, object]]:
-        found = []
+        found: list[tuple[int, object]] = []
         for seq, _, payload in asyncio.run(stream_messages(platform.nats_url, stream)):
             record = decode_record(payload)
             found.append((seq, decode_published(record.topic, record.state)))
