@@ -19,7 +19,12 @@ from hearth_runtime.access import PUBLIC
 from hearth_runtime.config import ConfigError, RuntimeConfig
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.server import ServiceHost, ServiceParts
-from hearth_runtime.sessions import SessionSigner, SessionVerifier, format_public_keys
+from hearth_runtime.sessions import (
+    SessionSigner,
+    SessionVerifier,
+    format_public_keys,
+    format_signing_key,
+)
 from tests.conftest import unique_name
 
 
@@ -97,6 +102,7 @@ def test_hearth_serve_drains_on_sigterm(nats_server: EmbeddedNats, tmp_path: Pat
         "HEARTH_GRPC_PORT": "0",
         "HEARTH_DATA_DIR": str(tmp_path),
         "HEARTH_SESSION_PUBLIC_KEYS": format_public_keys({"k1": signer.public_key}),
+        "HEARTH_SESSION_SIGNING_KEY": format_signing_key(signer),
         "IDENTITY_HEARTH_STREAM": prefix.upper(),
         "IDENTITY_HEARTH_SUBJECT_PREFIX": f"hearth.{prefix}",
         "HEARTH_LOG_FORMAT": "json",
@@ -133,4 +139,5 @@ def test_hearth_serve_without_keys_is_a_clear_configuration_error(
         timeout=60,
     )
     assert result.returncode == 2
-    assert "HEARTH_SESSION_PUBLIC_KEYS is not set" in result.stderr
+    # identity needs its signing key as well as the public keys: either is named.
+    assert "HEARTH_SESSION_SIGNING_KEY is not set" in result.stderr

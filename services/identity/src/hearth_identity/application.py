@@ -1,34 +1,156 @@
-"""Identity's commands and queries."""
+"""Identity's commands and queries, and how it follows the age service to set bands."""
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+from google.protobuf.json_format import MessageToDict
+from nacl.exceptions import BadSignatureError
+from nacl.signing import VerifyKey
 
-from hearth_runtime.application import HearthApplication
+from hearth_eventlog import NatsFactory, TracedNotification
+from hearth_eventlog.published import decode_published
+from hearth_proto.hearth.age.v1 import events_pb2 as age_events
+from hearth_proto.hearth.identity.v1 import events_pb2
+from hearth_runtime.application import FollowingApplication
+from hearth_runtime.sessions import SessionSigner
 
-from .domain import Account, Role
+from .domain import (
+    CHILD_ROLES,
+    Account,
+    AgeBand,
+    Conflict,
+    GuardianLink,
+    NotFound,
+    NotPermitted,
+    Organisation,
+    Precondition,
+    Refused,
+    Role,
+)
+from .login import Challenge, LoginChallenges, LoginRefused
+from .subject_keys import SubjectKeys
+
+T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
+MAX_DEVICES = 16
+ATTESTED = age_events.AgeBandAttested.DESCRIPTOR.full_name
+EXPORT_PAGE = 500
 
 
-class RequestConflict(Exception):
+class RequestConflict(Conflict):
     """A request id was reused for a different request."""
 
 
-class AccountNotFound(Exception):
+class AccountNotFound(NotFound):
     pass
 
 
-class Identity(HearthApplication):
+class TooManyDevices(Refused):
+    pass
+
+
+class BadProof(Refused):
+    pass
+
+
+def add_device_text(account_id: str) -> bytes:
+    """What a new device signs to prove it holds its key."""
+    return f"hearth-add-device-v1:{account_id}".encode()
+
+
+@dataclass(frozen=True)
+class HouseRules:
+    version: int
+    text: str
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    token: str
+    expires_at: int
+
+
+class Identity(FollowingApplication):
     name = "identity"
 
-    def register_account(self, role: Role, device_public_key: bytes, request_id: str) -> UUID:
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        signer: SessionSigner,
+        house_rules: HouseRules,
+        session_lifetime: int = 900,
+        challenge_lifetime: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(env)
+        self.signer = signer
+        self.house_rules = house_rules
+        self.session_lifetime = session_lifetime
+        self.clock = clock
+        self.challenges = LoginChallenges(challenge_lifetime, clock)
+        factory = self.factory
+        assert isinstance(factory, NatsFactory)
+        settings = factory.settings
+        self.subject_keys = SubjectKeys(
+            factory.link,
+            f"{settings.stream}_SUBJECT_KEYS",
+            replicas=settings.replicas,
+            storage=settings.storage,
+        )
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    def _retrying(self, command: Callable[[], T]) -> T:
+        """Run a read-modify-save again when another writer (the age follower, another call)
+        saved the same aggregate first."""
+        for _ in range(4):
+            try:
+                return command()
+            except IntegrityError:
+                continue
+        return command()
+
+    def _get(self, cls: type[A], aggregate_id: UUID, missing: str) -> A:
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(missing) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(missing)
+        return aggregate
+
+    # Accounts and devices.
+
+    def register_account(
+        self,
+        role: Role,
+        device_public_key: bytes,
+        request_id: str,
+        personal_data: Mapping[str, str] | None = None,
+    ) -> UUID:
         """Register, idempotently: a retry with the same request id finds the same account."""
         account_id = Account.create_id(request_id)
         try:
             existing: Account = self.repository.get(account_id)
         except AggregateNotFoundError:
             account = Account(role, device_public_key, request_id)
+            if personal_data:
+                sealed = self.subject_keys.seal(
+                    str(account.id), json.dumps(dict(personal_data)).encode()
+                )
+                account.record_personal_data(sealed)
             self.save(account)
             return account.id
         if existing.role != role or existing.device_keys[0] != device_public_key:
@@ -39,5 +161,318 @@ class Identity(HearthApplication):
         try:
             account: Account = self.repository.get(account_id)
         except AggregateNotFoundError:
-            raise AccountNotFound(str(account_id)) from None
+            raise AccountNotFound(f"account {account_id} does not exist") from None
         return account
+
+    def personal_data(self, account: Account) -> dict[str, str]:
+        """The account's personal data, readable while its subject key exists."""
+        opened = self.subject_keys.open(str(account.id), account.sealed_personal_data)
+        if opened is None:
+            return {}
+        data: dict[str, str] = json.loads(opened)
+        return data
+
+    def add_device(self, account_id: UUID, device_public_key: bytes, proof: bytes) -> int:
+        try:
+            VerifyKey(device_public_key).verify(add_device_text(str(account_id)), proof)
+        except (BadSignatureError, ValueError):
+            raise BadProof("proof is not the new device's signature over its account") from None
+
+        def command() -> int:
+            account = self.get_account(account_id)
+            if device_public_key not in account.device_keys:
+                if len(account.device_keys) >= MAX_DEVICES:
+                    raise TooManyDevices(f"an account has at most {MAX_DEVICES} devices")
+                account.add_device(device_public_key)
+                self.save(account)
+            return len(account.device_keys)
+
+        return self._retrying(command)
+
+    # Login and sessions.
+
+    def begin_login(self, account_id: UUID, device_public_key: bytes) -> Challenge:
+        try:
+            account = self.get_account(account_id)
+        except AccountNotFound:
+            raise LoginRefused("unknown account or device") from None
+        if account.erased or device_public_key not in account.device_keys:
+            raise LoginRefused("unknown account or device")
+        return self.challenges.begin(str(account_id), device_public_key)
+
+    def complete_login(self, challenge_id: str, signature: bytes) -> IssuedSession:
+        challenge = self.challenges.complete(challenge_id, signature)
+        account = self.get_account(UUID(challenge.account_id))
+        if account.erased or challenge.device_public_key not in account.device_keys:
+            raise LoginRefused("unknown account or device")
+        return self.issue_session(account)
+
+    def renew_session(self, account_id: UUID) -> IssuedSession:
+        try:
+            account = self.get_account(account_id)
+        except AccountNotFound:
+            raise LoginRefused("the session's account does not exist") from None
+        if account.erased:
+            raise LoginRefused("the session's account is erased")
+        return self.issue_session(account)
+
+    def issue_session(self, account: Account) -> IssuedSession:
+        """A token with the account's current roles, band and organisations."""
+        expires_at = int(self.signer.clock()) + self.session_lifetime
+        token = self.signer.issue(
+            str(account.id),
+            {account.role.label},
+            lifetime=self.session_lifetime,
+            age_band=account.effective_band(self.now()).label,
+            organisations=set(account.organisations),
+        )
+        return IssuedSession(token, expires_at)
+
+    # Organisations and vetting.
+
+    def create_organisation(self, admin_id: UUID, request_id: str, name: str) -> UUID:
+        def command() -> UUID:
+            admin = self.get_account(admin_id)
+            admin.ensure_active()
+            if admin.role != Role.ORG_ADMIN:
+                raise NotPermitted("only an org admin creates an organisation")
+            organisation_id = Organisation.create_id(request_id)
+            try:
+                existing: Organisation = self.repository.get(organisation_id)
+            except AggregateNotFoundError:
+                organisation = Organisation(name, str(admin_id), request_id)
+                admin.join(str(organisation.id), str(admin_id))
+                self.save(organisation, admin)
+                return organisation.id
+            if existing.name != name or existing.admin_account_id != str(admin_id):
+                raise RequestConflict(f"request_id {request_id!r} created another organisation")
+            return organisation_id
+
+        return self._retrying(command)
+
+    def _require_admin(self, admin_id: UUID, organisation_id: UUID) -> Account:
+        self._get(Organisation, organisation_id, f"organisation {organisation_id} does not exist")
+        admin = self.get_account(admin_id)
+        admin.ensure_active()
+        if admin.role != Role.ORG_ADMIN or str(organisation_id) not in admin.organisations:
+            raise NotPermitted(f"the caller is not an admin of organisation {organisation_id}")
+        return admin
+
+    def add_member(self, admin_id: UUID, organisation_id: UUID, account_id: UUID) -> None:
+        self._require_admin(admin_id, organisation_id)
+
+        def command() -> None:
+            member = self.get_account(account_id)
+            member.join(str(organisation_id), str(admin_id))
+            self.save(member)
+
+        self._retrying(command)
+
+    def vet_practitioner(self, admin_id: UUID, organisation_id: UUID, account_id: UUID) -> datetime:
+        self._require_admin(admin_id, organisation_id)
+
+        def command() -> datetime:
+            practitioner = self.get_account(account_id)
+            practitioner.vet(str(organisation_id), str(admin_id))
+            self.save(practitioner)
+            return practitioner.vetted_by[str(organisation_id)][1]
+
+        return self._retrying(command)
+
+    # Guardian links, parental consent and approved contacts.
+
+    def _link(self, guardian_id: UUID, child_id: UUID) -> GuardianLink:
+        link_id = GuardianLink.create_id(str(guardian_id), str(child_id))
+        try:
+            link: GuardianLink = self.repository.get(link_id)
+        except AggregateNotFoundError:
+            link = GuardianLink(str(guardian_id), str(child_id))
+        return link
+
+    def _link_parties(self, guardian_id: UUID, child_id: UUID) -> tuple[Account, Account]:
+        guardian, child = self.get_account(guardian_id), self.get_account(child_id)
+        guardian.ensure_active()
+        child.ensure_active()
+        if guardian.role != Role.GUARDIAN:
+            raise Precondition(f"account {guardian_id} is not a guardian")
+        if child.role not in CHILD_ROLES:
+            raise Precondition(f"account {child_id} is not a child or young person")
+        return guardian, child
+
+    def consent_to_link(self, caller_id: UUID, other_id: UUID) -> bool:
+        caller = self.get_account(caller_id)
+        if caller.role == Role.GUARDIAN:
+            guardian_id, child_id, side = caller_id, other_id, "guardian"
+        elif caller.role in CHILD_ROLES:
+            guardian_id, child_id, side = other_id, caller_id, "child"
+        else:
+            raise NotPermitted("only a guardian or a child consents to a guardian link")
+        self._link_parties(guardian_id, child_id)
+
+        def command() -> bool:
+            link = self._link(guardian_id, child_id)
+            link.consent(side)
+            self.save(link)
+            return link.linked
+
+        return self._retrying(command)
+
+    def confirm_link(self, admin_id: UUID, guardian_id: UUID, child_id: UUID) -> None:
+        admin = self.get_account(admin_id)
+        admin.ensure_active()
+        _guardian, child = self._link_parties(guardian_id, child_id)
+        shared = set(admin.organisations) & set(child.organisations)
+        if admin.role != Role.ORG_ADMIN or not shared:
+            raise NotPermitted("only an admin of the child's organisation confirms a link")
+
+        def command() -> None:
+            link = self._link(guardian_id, child_id)
+            link.confirm(str(admin_id))
+            self.save(link)
+
+        self._retrying(command)
+
+    def _linked_child(self, guardian_id: UUID, child_id: UUID) -> tuple[GuardianLink, Account]:
+        _guardian, child = self._link_parties(guardian_id, child_id)
+        link = self._get(
+            GuardianLink,
+            GuardianLink.create_id(str(guardian_id), str(child_id)),
+            "the caller has no guardian link with this child",
+        )
+        link.ensure_linked()
+        if child.effective_band(self.now()) != AgeBand.UNDER_13:
+            raise Precondition("guardian consent and approved contacts are for under-13s")
+        return link, child
+
+    def record_guardian_consent(self, guardian_id: UUID, child_id: UUID, granted: bool) -> None:
+        def command() -> None:
+            link, _child = self._linked_child(guardian_id, child_id)
+            link.record_parental_consent(granted)
+            self.save(link)
+
+        self._retrying(command)
+
+    def approve_contact(self, guardian_id: UUID, child_id: UUID, contact_id: UUID) -> None:
+        self.get_account(contact_id).ensure_active()
+
+        def command() -> None:
+            link, _child = self._linked_child(guardian_id, child_id)
+            link.approve_contact(str(contact_id))
+            self.save(link)
+
+        self._retrying(command)
+
+    # House rules, consent, erasure and subject access.
+
+    def accept_house_rules(self, account_id: UUID, version: int) -> None:
+        def command() -> None:
+            account = self.get_account(account_id)
+            account.accept_house_rules(version, self.house_rules.version)
+            self.save(account)
+
+        self._retrying(command)
+
+    def record_consent(self, account_id: UUID, purpose: str, granted: bool) -> None:
+        def command() -> None:
+            account = self.get_account(account_id)
+            account.consent(purpose, granted)
+            self.save(account)
+
+        self._retrying(command)
+
+    def erase(self, account_id: UUID, requested_by: UUID) -> None:
+        """Record the erasure, then destroy the key; a retry destroys it again (idempotent)."""
+
+        def command() -> None:
+            account = self.get_account(account_id)
+            account.erase(str(requested_by))
+            self.save(account)
+
+        self._retrying(command)
+        self.subject_keys.destroy(str(account_id))
+
+    def export(self, account_id: UUID) -> dict[str, Any]:
+        """Everything identity holds about the account, readable: its state, its personal data
+        (opened with its key while it exists) and every event that names it."""
+        account = self.get_account(account_id)
+        now = self.now()
+        subject = str(account_id)
+        events = []
+        for notification in self._notifications():
+            message = decode_published(notification.topic, notification.state)
+            if message is None:
+                continue
+            mentioned = notification.originator_id == account_id or subject in str(message)
+            if not mentioned:
+                continue
+            fields = MessageToDict(message, preserving_proto_field_name=True)
+            if isinstance(message, events_pb2.PersonalDataRecorded):
+                opened = self.subject_keys.open(subject, message.sealed)
+                fields["opened"] = json.loads(opened) if opened else "(key destroyed)"
+            events.append(
+                {
+                    "sequence": notification.id,
+                    "aggregate": str(notification.originator_id),
+                    "version": notification.originator_version,
+                    "topic": notification.topic,
+                    "fields": fields,
+                }
+            )
+        return {
+            "account": {
+                "account_id": subject,
+                "role": account.role.label,
+                "devices": [key.hex() for key in account.device_keys],
+                "attested_band": account.attested_band(now).label,
+                "effective_band": account.effective_band(now).label,
+                "band_expires_at": (
+                    account.band_expires_at.isoformat() if account.band_expires_at else None
+                ),
+                "organisations": list(account.organisations),
+                "vetted": {
+                    org: {"by": by, "at": at.isoformat()}
+                    for org, (by, at) in account.vetted_by.items()
+                },
+                "house_rules_version": account.house_rules_version,
+                "consents": dict(account.consents),
+                "erased": account.erased,
+                "personal_data": self.personal_data(account),
+                "subject_key_held": self.subject_keys.holds(subject),
+            },
+            "events": events,
+        }
+
+    def _notifications(self) -> Iterator[TracedNotification]:
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start, EXPORT_PAGE)
+            for notification in page:
+                assert isinstance(notification, TracedNotification)
+                yield notification
+            if len(page) < EXPORT_PAGE:
+                return
+            start = page[-1].id + 1
+
+    # Following the age service.
+
+    def policy(
+        self, upstream: str, notification: TracedNotification, processing: ProcessingEvent[UUID]
+    ) -> None:
+        """An attested band sets the account's band until the attestation's epoch ends."""
+        if notification.topic != ATTESTED:
+            return
+        attested = decode_published(notification.topic, notification.state)
+        assert isinstance(attested, age_events.AgeBandAttested)
+        try:
+            account_id = UUID(attested.account_id)
+            band = AgeBand(attested.band)
+        except ValueError:
+            return  # nothing of ours to set: the attestation names no account or band we know
+        try:
+            account: Account = self.repository.get(account_id)
+        except AggregateNotFoundError:
+            return
+        if account.erased or band == AgeBand.UNSPECIFIED:
+            return
+        account.set_age_band(band, attested.expires_at.ToDatetime(tzinfo=UTC))
+        processing.collect_events(account)

@@ -1,9 +1,16 @@
-"""Accounts: who is on the platform, in what role, with which device keys. Pure domain."""
+"""Accounts, organisations and guardian links: who is on the platform and who vouches for whom.
+
+Pure domain: no I/O. Personal data reaches these aggregates already sealed under the
+subject's key, so an event never holds a name or contact detail in the clear. Events after
+creation are explicit classes with their own `apply`, so an aggregate rebuilt from its stored
+(protobuf) events is the one that was saved.
+"""
 
 from __future__ import annotations
 
 import enum
 import uuid
+from datetime import datetime
 
 from eventsourcing.domain import Aggregate, event
 
@@ -28,11 +35,51 @@ class Role(enum.IntEnum):
         return self.name.lower()
 
 
+CHILD_ROLES = frozenset({Role.CHILD, Role.YOUNG_PERSON})
+
+
+class AgeBand(enum.IntEnum):
+    """Mirrors `hearth.age.v1.AgeBand`: all the platform learns of an age."""
+
+    UNSPECIFIED = 0
+    UNDER_13 = 1
+    FROM_13_TO_15 = 2
+    FROM_16_TO_17 = 3
+    ADULT = 4
+
+    @property
+    def label(self) -> str:
+        return {1: "under_13", 2: "13_15", 3: "16_17", 4: "18_plus"}.get(self.value, "")
+
+
+# With no band attested, an account is treated as the youngest it could be.
+YOUNGEST = AgeBand.UNDER_13
+
 REQUEST_NAMESPACE = uuid.UUID("6f0e3c52-58a4-4b43-8a8f-0b8f7ad5f4a1")
 
 
+class Refused(Exception):
+    """A command the domain refuses; the servicer maps each kind to a status code."""
+
+
+class NotFound(Refused):
+    pass
+
+
+class NotPermitted(Refused):
+    pass
+
+
+class Precondition(Refused):
+    pass
+
+
+class Conflict(Refused):
+    pass
+
+
 class Account(Aggregate):
-    """An account and the device keys it logs in with."""
+    """An account, its devices, band, organisations, acceptances and consents."""
 
     @staticmethod
     def create_id(request_id: str) -> uuid.UUID:
@@ -50,3 +97,285 @@ class Account(Aggregate):
         self.role = role
         self.device_keys = [device_public_key]
         self.request_id = request_id
+        self.sealed_personal_data = b""
+        self.band = AgeBand.UNSPECIFIED
+        self.band_expires_at: datetime | None = None
+        self.organisations: list[str] = []
+        self.vetted_by: dict[str, tuple[str, datetime]] = {}
+        self.house_rules_version = 0
+        self.consents: dict[str, bool] = {}
+        self.erased = False
+
+    def effective_band(self, now: datetime) -> AgeBand:
+        """The attested band while it lasts; otherwise the youngest band it could be."""
+        if self.band and self.band_expires_at is not None and now < self.band_expires_at:
+            return self.band
+        return YOUNGEST
+
+    def attested_band(self, now: datetime) -> AgeBand:
+        if self.band_expires_at is not None and now < self.band_expires_at:
+            return self.band
+        return AgeBand.UNSPECIFIED
+
+    def ensure_active(self) -> None:
+        if self.erased:
+            raise Precondition(f"account {self.id} is erased")
+
+    @published(events_pb2.PersonalDataRecorded)
+    class PersonalDataRecorded(Aggregate.Event):
+        sealed: bytes
+
+        def apply(self, aggregate: Aggregate) -> None:
+            _account(aggregate).sealed_personal_data = self.sealed
+
+    def record_personal_data(self, sealed: bytes) -> None:
+        self.trigger_event(self.PersonalDataRecorded, sealed=sealed)
+
+    def add_device(self, device_public_key: bytes) -> None:
+        self.ensure_active()
+        if device_public_key in self.device_keys:
+            return
+        self.trigger_event(self.DeviceAdded, device_public_key=device_public_key)
+
+    @published(events_pb2.DeviceAdded)
+    class DeviceAdded(Aggregate.Event):
+        device_public_key: bytes
+
+        def apply(self, aggregate: Aggregate) -> None:
+            _account(aggregate).device_keys.append(self.device_public_key)
+
+    @published(events_pb2.AccountAgeBandSet)
+    class AgeBandSet(Aggregate.Event):
+        account_id: str
+        band: AgeBand
+        expires_at: datetime
+
+        def apply(self, aggregate: Aggregate) -> None:
+            account = _account(aggregate)
+            account.band = self.band
+            account.band_expires_at = self.expires_at
+
+    def set_age_band(self, band: AgeBand, expires_at: datetime) -> None:
+        self.trigger_event(
+            self.AgeBandSet, account_id=str(self.id), band=band, expires_at=expires_at
+        )
+
+    def join(self, organisation_id: str, added_by: str) -> None:
+        self.ensure_active()
+        if organisation_id not in self.organisations:
+            self.trigger_event(
+                self.MemberAdded,
+                organisation_id=organisation_id,
+                account_id=str(self.id),
+                added_by=added_by,
+            )
+
+    @published(events_pb2.OrganisationMemberAdded)
+    class MemberAdded(Aggregate.Event):
+        organisation_id: str
+        account_id: str
+        added_by: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            _account(aggregate).organisations.append(self.organisation_id)
+
+    def vet(self, organisation_id: str, vetted_by: str) -> None:
+        """An org admin vouches for a practitioner of their organisation."""
+        self.ensure_active()
+        if self.role != Role.PRACTITIONER:
+            raise Precondition("only a practitioner is vetted")
+        if organisation_id not in self.organisations:
+            raise Precondition("the practitioner is not a member of this organisation")
+        if organisation_id not in self.vetted_by:
+            self.trigger_event(
+                self.Vetted,
+                organisation_id=organisation_id,
+                account_id=str(self.id),
+                vetted_by=vetted_by,
+            )
+
+    @published(events_pb2.PractitionerVetted)
+    class Vetted(Aggregate.Event):
+        organisation_id: str
+        account_id: str
+        vetted_by: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            # Who vetted and when: the event's own timestamp is the "when".
+            _account(aggregate).vetted_by[self.organisation_id] = (self.vetted_by, self.timestamp)
+
+    def accept_house_rules(self, version: int, in_force: int) -> None:
+        self.ensure_active()
+        if version != in_force:
+            raise Precondition(f"the house rules in force are version {in_force}, not {version}")
+        if self.house_rules_version != version:
+            self.trigger_event(self.HouseRulesAccepted, account_id=str(self.id), version=version)
+
+    @published(events_pb2.HouseRulesAccepted)
+    class HouseRulesAccepted(Aggregate.Event):
+        account_id: str
+        version: int
+
+        def apply(self, aggregate: Aggregate) -> None:
+            _account(aggregate).house_rules_version = self.version
+
+    def consent(self, purpose: str, granted: bool) -> None:
+        self.ensure_active()
+        if self.consents.get(purpose) != granted:
+            self.trigger_event(
+                self.ConsentRecorded, account_id=str(self.id), purpose=purpose, granted=granted
+            )
+
+    @published(events_pb2.ConsentRecorded)
+    class ConsentRecorded(Aggregate.Event):
+        account_id: str
+        purpose: str
+        granted: bool
+
+        def apply(self, aggregate: Aggregate) -> None:
+            _account(aggregate).consents[self.purpose] = self.granted
+
+    def erase(self, requested_by: str) -> None:
+        if not self.erased:
+            self.trigger_event(self.Erased, account_id=str(self.id), requested_by=requested_by)
+
+    @published(events_pb2.AccountErased)
+    class Erased(Aggregate.Event):
+        account_id: str
+        requested_by: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            account = _account(aggregate)
+            account.erased = True
+            account.sealed_personal_data = b""
+
+
+def _account(aggregate: Aggregate) -> Account:
+    assert isinstance(aggregate, Account)
+    return aggregate
+
+
+class Organisation(Aggregate):
+    """A charity, school or social-care service; its admins are its org_admin members."""
+
+    @staticmethod
+    def create_id(request_id: str) -> uuid.UUID:
+        return uuid.uuid5(REQUEST_NAMESPACE, f"organisation:{request_id}")
+
+    @published(events_pb2.OrganisationCreated)
+    class Created(Aggregate.Created):
+        name: str
+        admin_account_id: str
+        request_id: str
+
+    @event(Created)
+    def __init__(self, name: str, admin_account_id: str, request_id: str) -> None:
+        self.name = name
+        self.admin_account_id = admin_account_id
+
+
+class GuardianLink(Aggregate):
+    """A guardian and a child: in force once both consent, or an org admin confirms."""
+
+    @staticmethod
+    def create_id(guardian_account_id: str, child_account_id: str) -> uuid.UUID:
+        return uuid.uuid5(
+            REQUEST_NAMESPACE, f"guardian-link:{guardian_account_id}:{child_account_id}"
+        )
+
+    @published(events_pb2.GuardianLinkOpened)
+    class Opened(Aggregate.Created):
+        guardian_account_id: str
+        child_account_id: str
+
+    @event(Opened)
+    def __init__(self, guardian_account_id: str, child_account_id: str) -> None:
+        self.guardian_account_id = guardian_account_id
+        self.child_account_id = child_account_id
+        self.consented_sides: set[str] = set()
+        self.linked = False
+        self.parental_consent: bool | None = None
+        self.approved_contacts: list[str] = []
+
+    def consent(self, side: str) -> None:
+        if side not in self.consented_sides:
+            self.trigger_event(self.Consented, side=side)
+        if {"guardian", "child"} <= self.consented_sides:
+            self._link("both_parties")
+
+    @published(events_pb2.GuardianLinkConsented)
+    class Consented(Aggregate.Event):
+        side: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            _link(aggregate).consented_sides.add(self.side)
+
+    def confirm(self, org_admin_account_id: str) -> None:
+        self._link(f"org_admin:{org_admin_account_id}")
+
+    def _link(self, confirmed_by: str) -> None:
+        if not self.linked:
+            self.trigger_event(
+                self.Linked,
+                guardian_account_id=self.guardian_account_id,
+                child_account_id=self.child_account_id,
+                confirmed_by=confirmed_by,
+            )
+
+    @published(events_pb2.GuardianLinked)
+    class Linked(Aggregate.Event):
+        guardian_account_id: str
+        child_account_id: str
+        confirmed_by: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            _link(aggregate).linked = True
+
+    def ensure_linked(self) -> None:
+        if not self.linked:
+            raise Precondition("the guardian link is not in force")
+
+    def record_parental_consent(self, granted: bool) -> None:
+        self.ensure_linked()
+        if self.parental_consent != granted:
+            self.trigger_event(
+                self.ParentalConsentRecorded,
+                guardian_account_id=self.guardian_account_id,
+                child_account_id=self.child_account_id,
+                granted=granted,
+            )
+
+    @published(events_pb2.GuardianConsentRecorded)
+    class ParentalConsentRecorded(Aggregate.Event):
+        guardian_account_id: str
+        child_account_id: str
+        granted: bool
+
+        def apply(self, aggregate: Aggregate) -> None:
+            _link(aggregate).parental_consent = self.granted
+
+    def approve_contact(self, contact_account_id: str) -> None:
+        self.ensure_linked()
+        if contact_account_id == self.child_account_id:
+            raise Precondition("a child is not their own contact")
+        if contact_account_id not in self.approved_contacts:
+            self.trigger_event(
+                self.ContactApproved,
+                guardian_account_id=self.guardian_account_id,
+                child_account_id=self.child_account_id,
+                contact_account_id=contact_account_id,
+            )
+
+    @published(events_pb2.ContactApproved)
+    class ContactApproved(Aggregate.Event):
+        guardian_account_id: str
+        child_account_id: str
+        contact_account_id: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            _link(aggregate).approved_contacts.append(self.contact_account_id)
+
+
+def _link(aggregate: Aggregate) -> GuardianLink:
+    assert isinstance(aggregate, GuardianLink)
+    return aggregate

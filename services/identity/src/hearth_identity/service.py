@@ -3,22 +3,64 @@
 from __future__ import annotations
 
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
-from hearth_runtime.access import ANY_SESSION, PUBLIC
-from hearth_runtime.config import RuntimeConfig
+from hearth_runtime.access import ANY_SESSION, PUBLIC, Access, roles
+from hearth_runtime.config import ConfigError, Env, RuntimeConfig
+from hearth_runtime.follow import StreamFollower
 from hearth_runtime.server import ServiceParts
+from hearth_runtime.sessions import parse_signing_key
 
-from .application import Identity
+from .application import HouseRules, Identity
 from .servicer import IdentityServicer
 
 SERVICE = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name
-RULES = {
-    f"/{SERVICE}/RegisterAccount": PUBLIC,
-    f"/{SERVICE}/GetAccount": ANY_SESSION,
+ORG_ADMIN = roles("org_admin")
+RULES: dict[str, Access] = {
+    f"/{SERVICE}/{method}": access
+    for method, access in {
+        "RegisterAccount": PUBLIC,
+        "BeginLogin": PUBLIC,
+        "CompleteLogin": PUBLIC,
+        "GetAccount": ANY_SESSION,
+        "AddDevice": ANY_SESSION,
+        "RenewSession": ANY_SESSION,
+        "GetHouseRules": ANY_SESSION,
+        "AcceptHouseRules": ANY_SESSION,
+        "RecordConsent": ANY_SESSION,
+        "ExportMyData": ANY_SESSION,
+        "EraseAccount": ANY_SESSION,
+        "CreateOrganisation": ORG_ADMIN,
+        "AddOrganisationMember": ORG_ADMIN,
+        "VetPractitioner": ORG_ADMIN,
+        "ConfirmGuardianLink": ORG_ADMIN,
+        "ConsentToGuardianLink": roles("guardian", "child", "young_person"),
+        "RecordGuardianConsent": roles("guardian"),
+        "ApproveContact": roles("guardian"),
+    }.items()
 }
+HOUSE_RULES = (
+    "Be kind. Keep yourself and others safe: do not share where you live or go to school, "
+    "and tell someone you trust, or call Childline on 0800 1111, if anything worries you. "
+    "Reports are read by trained staff."
+)
 
 
 def build(config: RuntimeConfig) -> ServiceParts:
-    app = Identity(env=config.application_env())
+    env = Env(config.environ, "identity")
+    if not config.session_signing_key:
+        raise ConfigError("HEARTH_SESSION_SIGNING_KEY is not set: identity signs session tokens")
+    app = Identity(
+        env=config.application_env(),
+        signer=parse_signing_key(config.session_signing_key),
+        house_rules=HouseRules(
+            version=env.whole("HEARTH_HOUSE_RULES_VERSION", 1, minimum=1),
+            text=env.text("HEARTH_HOUSE_RULES_TEXT", HOUSE_RULES),
+        ),
+        session_lifetime=env.whole("HEARTH_SESSION_LIFETIME", 900, minimum=30, maximum=86400),
+        challenge_lifetime=env.number("HEARTH_LOGIN_CHALLENGE_LIFETIME", 60.0, minimum=1.0),
+    )
+    followers = []
+    if env.flag("HEARTH_FOLLOW_AGE", True):
+        followers.append(StreamFollower(app, "age", config.nats_url, config.environ))
     return ServiceParts(
         name="identity",
         servicers=[
@@ -27,4 +69,5 @@ def build(config: RuntimeConfig) -> ServiceParts:
         service_names=[SERVICE],
         rules=RULES,
         applications=[app],
+        followers=followers,
     )

@@ -101,10 +101,13 @@ class OrganisationCreated(_message.Message):
     ORIGINATOR_TOPIC_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     ADMIN_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
     originator_topic: _builtins.str
     name: _builtins.str
     """An organisation's name is not personal data, so it is kept in the clear."""
     admin_account_id: _builtins.str
+    request_id: _builtins.str
+    """The creating request's id: a retried creation finds the same organisation."""
     @_builtins.property
     def timestamp(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -114,10 +117,11 @@ class OrganisationCreated(_message.Message):
         originator_topic: _builtins.str = ...,
         name: _builtins.str = ...,
         admin_account_id: _builtins.str = ...,
+        request_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin_account_id", b"admin_account_id", "name", b"name", "originator_topic", b"originator_topic", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin_account_id", b"admin_account_id", "name", b"name", "originator_topic", b"originator_topic", "request_id", b"request_id", "timestamp", b"timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -334,3 +338,144 @@ class AccountErased(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AccountErased: _TypeAlias = AccountErased  # noqa: Y015
+
+@_typing.final
+class PersonalDataRecorded(_message.Message):
+    """Identity's own further events (not read by other services today, but decodable by anyone).
+
+    An account's personal data, sealed (XSalsa20-Poly1305) under its subject key.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    SEALED_FIELD_NUMBER: _builtins.int
+    sealed: _builtins.bytes
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        sealed: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["sealed", b"sealed", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PersonalDataRecorded: _TypeAlias = PersonalDataRecorded  # noqa: Y015
+
+@_typing.final
+class DeviceAdded(_message.Message):
+    """A further device was added to an account."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    DEVICE_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    device_public_key: _builtins.bytes
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        device_public_key: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["device_public_key", b"device_public_key", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeviceAdded: _TypeAlias = DeviceAdded  # noqa: Y015
+
+@_typing.final
+class GuardianLinkOpened(_message.Message):
+    """A prospective guardian link between a guardian and a child was opened (its first event)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ORIGINATOR_TOPIC_FIELD_NUMBER: _builtins.int
+    GUARDIAN_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    CHILD_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    originator_topic: _builtins.str
+    guardian_account_id: _builtins.str
+    child_account_id: _builtins.str
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        originator_topic: _builtins.str = ...,
+        guardian_account_id: _builtins.str = ...,
+        child_account_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_account_id", b"child_account_id", "guardian_account_id", b"guardian_account_id", "originator_topic", b"originator_topic", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GuardianLinkOpened: _TypeAlias = GuardianLinkOpened  # noqa: Y015
+
+@_typing.final
+class GuardianLinkConsented(_message.Message):
+    """One side of a prospective guardian link consented."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    SIDE_FIELD_NUMBER: _builtins.int
+    side: _builtins.str
+    """"guardian" or "child": the side that consented."""
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        side: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["side", b"side", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GuardianLinkConsented: _TypeAlias = GuardianLinkConsented  # noqa: Y015
+
+@_typing.final
+class ConsentRecorded(_message.Message):
+    """An account's own consent to a purpose, given or withdrawn."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    GRANTED_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    purpose: _builtins.str
+    granted: _builtins.bool
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        account_id: _builtins.str = ...,
+        purpose: _builtins.str = ...,
+        granted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "granted", b"granted", "purpose", b"purpose", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConsentRecorded: _TypeAlias = ConsentRecorded  # noqa: Y015

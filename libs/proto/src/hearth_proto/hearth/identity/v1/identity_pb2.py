@@ -22,25 +22,91 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from hearth_proto.hearth.age.v1 import types_pb2 as hearth_dot_age_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!hearth/identity/v1/identity.proto\x12\x12hearth.identity.v1\"o\n\x16RegisterAccountRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12&\n\x04role\x18\x02 \x01(\x0e\x32\x18.hearth.identity.v1.Role\x12\x19\n\x11\x64\x65vice_public_key\x18\x03 \x01(\x0c\"-\n\x17RegisterAccountResponse\x12\x12\n\naccount_id\x18\x01 \x01(\t\"\x13\n\x11GetAccountRequest\"a\n\x12GetAccountResponse\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12&\n\x04role\x18\x02 \x01(\x0e\x32\x18.hearth.identity.v1.Role\x12\x0f\n\x07\x64\x65vices\x18\x03 \x01(\x05*\xc3\x01\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_CHILD\x10\x01\x12\x15\n\x11ROLE_YOUNG_PERSON\x10\x02\x12\x11\n\rROLE_GUARDIAN\x10\x03\x12\x15\n\x11ROLE_PRACTITIONER\x10\x04\x12\x12\n\x0eROLE_MODERATOR\x10\x05\x12\x1a\n\x16ROLE_SAFEGUARDING_LEAD\x10\x06\x12\x10\n\x0cROLE_AUDITOR\x10\x07\x12\x12\n\x0eROLE_ORG_ADMIN\x10\x08\x32\xda\x01\n\x0fIdentityService\x12j\n\x0fRegisterAccount\x12*.hearth.identity.v1.RegisterAccountRequest\x1a+.hearth.identity.v1.RegisterAccountResponse\x12[\n\nGetAccount\x12%.hearth.identity.v1.GetAccountRequest\x1a&.hearth.identity.v1.GetAccountResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!hearth/identity/v1/identity.proto\x12\x12hearth.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19hearth/age/v1/types.proto\"\x9d\x01\n\x16RegisterAccountRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12&\n\x04role\x18\x02 \x01(\x0e\x32\x18.hearth.identity.v1.Role\x12\x19\n\x11\x64\x65vice_public_key\x18\x03 \x01(\x0c\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x16\n\x0e\x63ontact_detail\x18\x05 \x01(\t\"-\n\x17RegisterAccountResponse\x12\x12\n\naccount_id\x18\x01 \x01(\t\"\x13\n\x11GetAccountRequest\"\x9a\x02\n\x12GetAccountResponse\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12&\n\x04role\x18\x02 \x01(\x0e\x32\x18.hearth.identity.v1.Role\x12\x0f\n\x07\x64\x65vices\x18\x03 \x01(\x05\x12-\n\rattested_band\x18\x04 \x01(\x0e\x32\x16.hearth.age.v1.AgeBand\x12.\n\x0e\x65\x66\x66\x65\x63tive_band\x18\x05 \x01(\x0e\x32\x16.hearth.age.v1.AgeBand\x12\x15\n\rorganisations\x18\x06 \x03(\t\x12\x1b\n\x13house_rules_version\x18\x07 \x01(\x05\x12\x0e\n\x06\x65rased\x18\x08 \x01(\x08\x12\x14\n\x0c\x64isplay_name\x18\t \x01(\t\"P\n\x10\x41\x64\x64\x44\x65viceRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x19\n\x11\x64\x65vice_public_key\x18\x02 \x01(\x0c\x12\r\n\x05proof\x18\x03 \x01(\x0c\"$\n\x11\x41\x64\x64\x44\x65viceResponse\x12\x0f\n\x07\x64\x65vices\x18\x01 \x01(\x05\"B\n\x11\x42\x65ginLoginRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x19\n\x11\x64\x65vice_public_key\x18\x02 \x01(\x0c\"m\n\x12\x42\x65ginLoginResponse\x12\x14\n\x0c\x63hallenge_id\x18\x01 \x01(\t\x12\x11\n\tchallenge\x18\x02 \x01(\x0c\x12.\n\nexpires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"?\n\x14\x43ompleteLoginRequest\x12\x14\n\x0c\x63hallenge_id\x18\x01 \x01(\t\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"^\n\x15\x43ompleteLoginResponse\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x15\n\x13RenewSessionRequest\"]\n\x14RenewSessionResponse\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x19\x43reateOrganisationRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"5\n\x1a\x43reateOrganisationResponse\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\"K\n\x1c\x41\x64\x64OrganisationMemberRequest\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\"\x1f\n\x1d\x41\x64\x64OrganisationMemberResponse\"E\n\x16VetPractitionerRequest\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\"H\n\x17VetPractitionerResponse\x12-\n\tvetted_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"8\n\x1c\x43onsentToGuardianLinkRequest\x12\x18\n\x10other_account_id\x18\x01 \x01(\t\"/\n\x1d\x43onsentToGuardianLinkResponse\x12\x0e\n\x06linked\x18\x01 \x01(\x08\"S\n\x1a\x43onfirmGuardianLinkRequest\x12\x1b\n\x13guardian_account_id\x18\x01 \x01(\t\x12\x18\n\x10\x63hild_account_id\x18\x02 \x01(\t\"\x1d\n\x1b\x43onfirmGuardianLinkResponse\"I\n\x1cRecordGuardianConsentRequest\x12\x18\n\x10\x63hild_account_id\x18\x01 \x01(\t\x12\x0f\n\x07granted\x18\x02 \x01(\x08\"\x1f\n\x1dRecordGuardianConsentResponse\"M\n\x15\x41pproveContactRequest\x12\x18\n\x10\x63hild_account_id\x18\x01 \x01(\t\x12\x1a\n\x12\x63ontact_account_id\x18\x02 \x01(\t\"\x18\n\x16\x41pproveContactResponse\"\x16\n\x14GetHouseRulesRequest\"6\n\x15GetHouseRulesResponse\x12\x0f\n\x07version\x18\x01 \x01(\x05\x12\x0c\n\x04text\x18\x02 \x01(\t\"*\n\x17\x41\x63\x63\x65ptHouseRulesRequest\x12\x0f\n\x07version\x18\x01 \x01(\x05\"\x1a\n\x18\x41\x63\x63\x65ptHouseRulesResponse\"8\n\x14RecordConsentRequest\x12\x0f\n\x07purpose\x18\x01 \x01(\t\x12\x0f\n\x07granted\x18\x02 \x01(\x08\"\x17\n\x15RecordConsentResponse\"\x15\n\x13\x45xportMyDataRequest\"(\n\x14\x45xportMyDataResponse\x12\x10\n\x08\x64ocument\x18\x01 \x01(\t\"\x15\n\x13\x45raseAccountRequest\"\x16\n\x14\x45raseAccountResponse*\xc3\x01\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_CHILD\x10\x01\x12\x15\n\x11ROLE_YOUNG_PERSON\x10\x02\x12\x11\n\rROLE_GUARDIAN\x10\x03\x12\x15\n\x11ROLE_PRACTITIONER\x10\x04\x12\x12\n\x0eROLE_MODERATOR\x10\x05\x12\x1a\n\x16ROLE_SAFEGUARDING_LEAD\x10\x06\x12\x10\n\x0cROLE_AUDITOR\x10\x07\x12\x12\n\x0eROLE_ORG_ADMIN\x10\x08\x32\x97\x0f\n\x0fIdentityService\x12j\n\x0fRegisterAccount\x12*.hearth.identity.v1.RegisterAccountRequest\x1a+.hearth.identity.v1.RegisterAccountResponse\x12[\n\nGetAccount\x12%.hearth.identity.v1.GetAccountRequest\x1a&.hearth.identity.v1.GetAccountResponse\x12X\n\tAddDevice\x12$.hearth.identity.v1.AddDeviceRequest\x1a%.hearth.identity.v1.AddDeviceResponse\x12[\n\nBeginLogin\x12%.hearth.identity.v1.BeginLoginRequest\x1a&.hearth.identity.v1.BeginLoginResponse\x12\x64\n\rCompleteLogin\x12(.hearth.identity.v1.CompleteLoginRequest\x1a).hearth.identity.v1.CompleteLoginResponse\x12\x61\n\x0cRenewSession\x12\'.hearth.identity.v1.RenewSessionRequest\x1a(.hearth.identity.v1.RenewSessionResponse\x12s\n\x12\x43reateOrganisation\x12-.hearth.identity.v1.CreateOrganisationRequest\x1a..hearth.identity.v1.CreateOrganisationResponse\x12|\n\x15\x41\x64\x64OrganisationMember\x12\x30.hearth.identity.v1.AddOrganisationMemberRequest\x1a\x31.hearth.identity.v1.AddOrganisationMemberResponse\x12j\n\x0fVetPractitioner\x12*.hearth.identity.v1.VetPractitionerRequest\x1a+.hearth.identity.v1.VetPractitionerResponse\x12|\n\x15\x43onsentToGuardianLink\x12\x30.hearth.identity.v1.ConsentToGuardianLinkRequest\x1a\x31.hearth.identity.v1.ConsentToGuardianLinkResponse\x12v\n\x13\x43onfirmGuardianLink\x12..hearth.identity.v1.ConfirmGuardianLinkRequest\x1a/.hearth.identity.v1.ConfirmGuardianLinkResponse\x12|\n\x15RecordGuardianConsent\x12\x30.hearth.identity.v1.RecordGuardianConsentRequest\x1a\x31.hearth.identity.v1.RecordGuardianConsentResponse\x12g\n\x0e\x41pproveContact\x12).hearth.identity.v1.ApproveContactRequest\x1a*.hearth.identity.v1.ApproveContactResponse\x12\x64\n\rGetHouseRules\x12(.hearth.identity.v1.GetHouseRulesRequest\x1a).hearth.identity.v1.GetHouseRulesResponse\x12m\n\x10\x41\x63\x63\x65ptHouseRules\x12+.hearth.identity.v1.AcceptHouseRulesRequest\x1a,.hearth.identity.v1.AcceptHouseRulesResponse\x12\x64\n\rRecordConsent\x12(.hearth.identity.v1.RecordConsentRequest\x1a).hearth.identity.v1.RecordConsentResponse\x12\x61\n\x0c\x45xportMyData\x12\'.hearth.identity.v1.ExportMyDataRequest\x1a(.hearth.identity.v1.ExportMyDataResponse\x12\x61\n\x0c\x45raseAccount\x12\'.hearth.identity.v1.EraseAccountRequest\x1a(.hearth.identity.v1.EraseAccountResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hearth.identity.v1.identity_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=338
-  _globals['_ROLE']._serialized_end=533
-  _globals['_REGISTERACCOUNTREQUEST']._serialized_start=57
-  _globals['_REGISTERACCOUNTREQUEST']._serialized_end=168
-  _globals['_REGISTERACCOUNTRESPONSE']._serialized_start=170
-  _globals['_REGISTERACCOUNTRESPONSE']._serialized_end=215
-  _globals['_GETACCOUNTREQUEST']._serialized_start=217
-  _globals['_GETACCOUNTREQUEST']._serialized_end=236
-  _globals['_GETACCOUNTRESPONSE']._serialized_start=238
-  _globals['_GETACCOUNTRESPONSE']._serialized_end=335
-  _globals['_IDENTITYSERVICE']._serialized_start=536
-  _globals['_IDENTITYSERVICE']._serialized_end=754
+  _globals['_ROLE']._serialized_start=2365
+  _globals['_ROLE']._serialized_end=2560
+  _globals['_REGISTERACCOUNTREQUEST']._serialized_start=118
+  _globals['_REGISTERACCOUNTREQUEST']._serialized_end=275
+  _globals['_REGISTERACCOUNTRESPONSE']._serialized_start=277
+  _globals['_REGISTERACCOUNTRESPONSE']._serialized_end=322
+  _globals['_GETACCOUNTREQUEST']._serialized_start=324
+  _globals['_GETACCOUNTREQUEST']._serialized_end=343
+  _globals['_GETACCOUNTRESPONSE']._serialized_start=346
+  _globals['_GETACCOUNTRESPONSE']._serialized_end=628
+  _globals['_ADDDEVICEREQUEST']._serialized_start=630
+  _globals['_ADDDEVICEREQUEST']._serialized_end=710
+  _globals['_ADDDEVICERESPONSE']._serialized_start=712
+  _globals['_ADDDEVICERESPONSE']._serialized_end=748
+  _globals['_BEGINLOGINREQUEST']._serialized_start=750
+  _globals['_BEGINLOGINREQUEST']._serialized_end=816
+  _globals['_BEGINLOGINRESPONSE']._serialized_start=818
+  _globals['_BEGINLOGINRESPONSE']._serialized_end=927
+  _globals['_COMPLETELOGINREQUEST']._serialized_start=929
+  _globals['_COMPLETELOGINREQUEST']._serialized_end=992
+  _globals['_COMPLETELOGINRESPONSE']._serialized_start=994
+  _globals['_COMPLETELOGINRESPONSE']._serialized_end=1088
+  _globals['_RENEWSESSIONREQUEST']._serialized_start=1090
+  _globals['_RENEWSESSIONREQUEST']._serialized_end=1111
+  _globals['_RENEWSESSIONRESPONSE']._serialized_start=1113
+  _globals['_RENEWSESSIONRESPONSE']._serialized_end=1206
+  _globals['_CREATEORGANISATIONREQUEST']._serialized_start=1208
+  _globals['_CREATEORGANISATIONREQUEST']._serialized_end=1269
+  _globals['_CREATEORGANISATIONRESPONSE']._serialized_start=1271
+  _globals['_CREATEORGANISATIONRESPONSE']._serialized_end=1324
+  _globals['_ADDORGANISATIONMEMBERREQUEST']._serialized_start=1326
+  _globals['_ADDORGANISATIONMEMBERREQUEST']._serialized_end=1401
+  _globals['_ADDORGANISATIONMEMBERRESPONSE']._serialized_start=1403
+  _globals['_ADDORGANISATIONMEMBERRESPONSE']._serialized_end=1434
+  _globals['_VETPRACTITIONERREQUEST']._serialized_start=1436
+  _globals['_VETPRACTITIONERREQUEST']._serialized_end=1505
+  _globals['_VETPRACTITIONERRESPONSE']._serialized_start=1507
+  _globals['_VETPRACTITIONERRESPONSE']._serialized_end=1579
+  _globals['_CONSENTTOGUARDIANLINKREQUEST']._serialized_start=1581
+  _globals['_CONSENTTOGUARDIANLINKREQUEST']._serialized_end=1637
+  _globals['_CONSENTTOGUARDIANLINKRESPONSE']._serialized_start=1639
+  _globals['_CONSENTTOGUARDIANLINKRESPONSE']._serialized_end=1686
+  _globals['_CONFIRMGUARDIANLINKREQUEST']._serialized_start=1688
+  _globals['_CONFIRMGUARDIANLINKREQUEST']._serialized_end=1771
+  _globals['_CONFIRMGUARDIANLINKRESPONSE']._serialized_start=1773
+  _globals['_CONFIRMGUARDIANLINKRESPONSE']._serialized_end=1802
+  _globals['_RECORDGUARDIANCONSENTREQUEST']._serialized_start=1804
+  _globals['_RECORDGUARDIANCONSENTREQUEST']._serialized_end=1877
+  _globals['_RECORDGUARDIANCONSENTRESPONSE']._serialized_start=1879
+  _globals['_RECORDGUARDIANCONSENTRESPONSE']._serialized_end=1910
+  _globals['_APPROVECONTACTREQUEST']._serialized_start=1912
+  _globals['_APPROVECONTACTREQUEST']._serialized_end=1989
+  _globals['_APPROVECONTACTRESPONSE']._serialized_start=1991
+  _globals['_APPROVECONTACTRESPONSE']._serialized_end=2015
+  _globals['_GETHOUSERULESREQUEST']._serialized_start=2017
+  _globals['_GETHOUSERULESREQUEST']._serialized_end=2039
+  _globals['_GETHOUSERULESRESPONSE']._serialized_start=2041
+  _globals['_GETHOUSERULESRESPONSE']._serialized_end=2095
+  _globals['_ACCEPTHOUSERULESREQUEST']._serialized_start=2097
+  _globals['_ACCEPTHOUSERULESREQUEST']._serialized_end=2139
+  _globals['_ACCEPTHOUSERULESRESPONSE']._serialized_start=2141
+  _globals['_ACCEPTHOUSERULESRESPONSE']._serialized_end=2167
+  _globals['_RECORDCONSENTREQUEST']._serialized_start=2169
+  _globals['_RECORDCONSENTREQUEST']._serialized_end=2225
+  _globals['_RECORDCONSENTRESPONSE']._serialized_start=2227
+  _globals['_RECORDCONSENTRESPONSE']._serialized_end=2250
+  _globals['_EXPORTMYDATAREQUEST']._serialized_start=2252
+  _globals['_EXPORTMYDATAREQUEST']._serialized_end=2273
+  _globals['_EXPORTMYDATARESPONSE']._serialized_start=2275
+  _globals['_EXPORTMYDATARESPONSE']._serialized_end=2315
+  _globals['_ERASEACCOUNTREQUEST']._serialized_start=2317
+  _globals['_ERASEACCOUNTREQUEST']._serialized_end=2338
+  _globals['_ERASEACCOUNTRESPONSE']._serialized_start=2340
+  _globals['_ERASEACCOUNTRESPONSE']._serialized_end=2362
+  _globals['_IDENTITYSERVICE']._serialized_start=2563
+  _globals['_IDENTITYSERVICE']._serialized_end=4506
 # @@protoc_insertion_point(module_scope)

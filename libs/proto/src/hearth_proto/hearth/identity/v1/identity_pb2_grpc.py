@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class IdentityServiceStub:
-    """Accounts, devices and sessions. Registration is open; everything else needs a session.
+    """Accounts, organisations, devices, sessions, guardian links, house rules, consent, subject
+    access and erasure. Registration and login are open; everything else needs a session.
     """
 
     def __init__(self, channel):
@@ -45,10 +46,91 @@ class IdentityServiceStub:
                 request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.GetAccountRequest.SerializeToString,
                 response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.GetAccountResponse.FromString,
                 _registered_method=True)
+        self.AddDevice = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/AddDevice',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AddDeviceRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AddDeviceResponse.FromString,
+                _registered_method=True)
+        self.BeginLogin = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/BeginLogin',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginLoginRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginLoginResponse.FromString,
+                _registered_method=True)
+        self.CompleteLogin = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/CompleteLogin',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompleteLoginRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompleteLoginResponse.FromString,
+                _registered_method=True)
+        self.RenewSession = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/RenewSession',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RenewSessionRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RenewSessionResponse.FromString,
+                _registered_method=True)
+        self.CreateOrganisation = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/CreateOrganisation',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CreateOrganisationRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CreateOrganisationResponse.FromString,
+                _registered_method=True)
+        self.AddOrganisationMember = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/AddOrganisationMember',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AddOrganisationMemberRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AddOrganisationMemberResponse.FromString,
+                _registered_method=True)
+        self.VetPractitioner = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/VetPractitioner',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.VetPractitionerRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.VetPractitionerResponse.FromString,
+                _registered_method=True)
+        self.ConsentToGuardianLink = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/ConsentToGuardianLink',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ConsentToGuardianLinkRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ConsentToGuardianLinkResponse.FromString,
+                _registered_method=True)
+        self.ConfirmGuardianLink = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/ConfirmGuardianLink',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ConfirmGuardianLinkRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ConfirmGuardianLinkResponse.FromString,
+                _registered_method=True)
+        self.RecordGuardianConsent = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/RecordGuardianConsent',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RecordGuardianConsentRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RecordGuardianConsentResponse.FromString,
+                _registered_method=True)
+        self.ApproveContact = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/ApproveContact',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ApproveContactRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ApproveContactResponse.FromString,
+                _registered_method=True)
+        self.GetHouseRules = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/GetHouseRules',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.GetHouseRulesRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.GetHouseRulesResponse.FromString,
+                _registered_method=True)
+        self.AcceptHouseRules = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/AcceptHouseRules',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AcceptHouseRulesRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AcceptHouseRulesResponse.FromString,
+                _registered_method=True)
+        self.RecordConsent = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/RecordConsent',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RecordConsentRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RecordConsentResponse.FromString,
+                _registered_method=True)
+        self.ExportMyData = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/ExportMyData',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ExportMyDataRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ExportMyDataResponse.FromString,
+                _registered_method=True)
+        self.EraseAccount = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/EraseAccount',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.EraseAccountRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.EraseAccountResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServiceServicer:
-    """Accounts, devices and sessions. Registration is open; everything else needs a session.
+    """Accounts, organisations, devices, sessions, guardian links, house rules, consent, subject
+    access and erasure. Registration and login are open; everything else needs a session.
     """
 
     def RegisterAccount(self, request, context):
@@ -60,6 +142,118 @@ class IdentityServiceServicer:
 
     def GetAccount(self, request, context):
         """Reads the caller's own account.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddDevice(self, request, context):
+        """Adds another device (Ed25519 key, with proof of possession) to the caller's account.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BeginLogin(self, request, context):
+        """Starts a login: a single-use, short-lived challenge for one device of one account.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteLogin(self, request, context):
+        """Completes a login with the device's signature over the challenge; answers a session token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenewSession(self, request, context):
+        """A fresh session token for the caller, with its current roles, band and organisations.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateOrganisation(self, request, context):
+        """Creates an organisation whose first admin is the caller (an org admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddOrganisationMember(self, request, context):
+        """An org admin adds an account to their organisation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VetPractitioner(self, request, context):
+        """An org admin records that they vetted a practitioner of their organisation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConsentToGuardianLink(self, request, context):
+        """A guardian or a child consents to a guardian link with the other; in force when both have.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmGuardianLink(self, request, context):
+        """An org admin confirms a guardian link for a child of their organisation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordGuardianConsent(self, request, context):
+        """A linked guardian gives or withdraws parental consent for an under-13 child.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApproveContact(self, request, context):
+        """A linked guardian approves a contact for an under-13 child.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetHouseRules(self, request, context):
+        """The house rules in force and their version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcceptHouseRules(self, request, context):
+        """The caller accepts the house rules of the version in force.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordConsent(self, request, context):
+        """The caller's own consent to a named purpose, given or withdrawn.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportMyData(self, request, context):
+        """Everything identity holds about the caller, readable (subject access).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EraseAccount(self, request, context):
+        """Erases the caller's personal data by destroying their subject key.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -78,6 +272,86 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.GetAccountRequest.FromString,
                     response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.GetAccountResponse.SerializeToString,
             ),
+            'AddDevice': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddDevice,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AddDeviceRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AddDeviceResponse.SerializeToString,
+            ),
+            'BeginLogin': grpc.unary_unary_rpc_method_handler(
+                    servicer.BeginLogin,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginLoginRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginLoginResponse.SerializeToString,
+            ),
+            'CompleteLogin': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteLogin,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompleteLoginRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompleteLoginResponse.SerializeToString,
+            ),
+            'RenewSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenewSession,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RenewSessionRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RenewSessionResponse.SerializeToString,
+            ),
+            'CreateOrganisation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateOrganisation,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CreateOrganisationRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CreateOrganisationResponse.SerializeToString,
+            ),
+            'AddOrganisationMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddOrganisationMember,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AddOrganisationMemberRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AddOrganisationMemberResponse.SerializeToString,
+            ),
+            'VetPractitioner': grpc.unary_unary_rpc_method_handler(
+                    servicer.VetPractitioner,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.VetPractitionerRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.VetPractitionerResponse.SerializeToString,
+            ),
+            'ConsentToGuardianLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConsentToGuardianLink,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ConsentToGuardianLinkRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ConsentToGuardianLinkResponse.SerializeToString,
+            ),
+            'ConfirmGuardianLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmGuardianLink,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ConfirmGuardianLinkRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ConfirmGuardianLinkResponse.SerializeToString,
+            ),
+            'RecordGuardianConsent': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordGuardianConsent,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RecordGuardianConsentRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RecordGuardianConsentResponse.SerializeToString,
+            ),
+            'ApproveContact': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveContact,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ApproveContactRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ApproveContactResponse.SerializeToString,
+            ),
+            'GetHouseRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetHouseRules,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.GetHouseRulesRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.GetHouseRulesResponse.SerializeToString,
+            ),
+            'AcceptHouseRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptHouseRules,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AcceptHouseRulesRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AcceptHouseRulesResponse.SerializeToString,
+            ),
+            'RecordConsent': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordConsent,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RecordConsentRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RecordConsentResponse.SerializeToString,
+            ),
+            'ExportMyData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportMyData,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ExportMyDataRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.ExportMyDataResponse.SerializeToString,
+            ),
+            'EraseAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseAccount,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.EraseAccountRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.EraseAccountResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'hearth.identity.v1.IdentityService', rpc_method_handlers)
@@ -87,7 +361,8 @@ def add_IdentityServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class IdentityService:
-    """Accounts, devices and sessions. Registration is open; everything else needs a session.
+    """Accounts, organisations, devices, sessions, guardian links, house rules, consent, subject
+    access and erasure. Registration and login are open; everything else needs a session.
     """
 
     @staticmethod
@@ -134,6 +409,438 @@ class IdentityService:
             '/hearth.identity.v1.IdentityService/GetAccount',
             hearth_dot_identity_dot_v1_dot_identity__pb2.GetAccountRequest.SerializeToString,
             hearth_dot_identity_dot_v1_dot_identity__pb2.GetAccountResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddDevice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/AddDevice',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.AddDeviceRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.AddDeviceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BeginLogin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/BeginLogin',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.BeginLoginRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.BeginLoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteLogin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/CompleteLogin',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.CompleteLoginRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.CompleteLoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenewSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/RenewSession',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.RenewSessionRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.RenewSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateOrganisation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/CreateOrganisation',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.CreateOrganisationRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.CreateOrganisationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddOrganisationMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/AddOrganisationMember',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.AddOrganisationMemberRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.AddOrganisationMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VetPractitioner(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/VetPractitioner',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.VetPractitionerRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.VetPractitionerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConsentToGuardianLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/ConsentToGuardianLink',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.ConsentToGuardianLinkRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.ConsentToGuardianLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmGuardianLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/ConfirmGuardianLink',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.ConfirmGuardianLinkRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.ConfirmGuardianLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordGuardianConsent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/RecordGuardianConsent',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.RecordGuardianConsentRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.RecordGuardianConsentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApproveContact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/ApproveContact',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.ApproveContactRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.ApproveContactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetHouseRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/GetHouseRules',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.GetHouseRulesRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.GetHouseRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptHouseRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/AcceptHouseRules',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.AcceptHouseRulesRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.AcceptHouseRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordConsent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/RecordConsent',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.RecordConsentRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.RecordConsentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportMyData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/ExportMyData',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.ExportMyDataRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.ExportMyDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/EraseAccount',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.EraseAccountRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.EraseAccountResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,7 +27,9 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class IdentityServiceStub:
-    """Accounts, devices and sessions. Registration is open; everything else needs a session."""
+    """Accounts, organisations, devices, sessions, guardian links, house rules, consent, subject
+    access and erasure. Registration and login are open; everything else needs a session.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -37,19 +39,87 @@ class IdentityServiceStub:
     """Registers an account for a device key. Idempotent on request_id (AIP-155)."""
     GetAccount: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetAccountRequest, _identity_pb2.GetAccountResponse]
     """Reads the caller's own account."""
+    AddDevice: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AddDeviceRequest, _identity_pb2.AddDeviceResponse]
+    """Adds another device (Ed25519 key, with proof of possession) to the caller's account."""
+    BeginLogin: _grpc.UnaryUnaryMultiCallable[_identity_pb2.BeginLoginRequest, _identity_pb2.BeginLoginResponse]
+    """Starts a login: a single-use, short-lived challenge for one device of one account."""
+    CompleteLogin: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CompleteLoginRequest, _identity_pb2.CompleteLoginResponse]
+    """Completes a login with the device's signature over the challenge; answers a session token."""
+    RenewSession: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RenewSessionRequest, _identity_pb2.RenewSessionResponse]
+    """A fresh session token for the caller, with its current roles, band and organisations."""
+    CreateOrganisation: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateOrganisationRequest, _identity_pb2.CreateOrganisationResponse]
+    """Creates an organisation whose first admin is the caller (an org admin)."""
+    AddOrganisationMember: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AddOrganisationMemberRequest, _identity_pb2.AddOrganisationMemberResponse]
+    """An org admin adds an account to their organisation."""
+    VetPractitioner: _grpc.UnaryUnaryMultiCallable[_identity_pb2.VetPractitionerRequest, _identity_pb2.VetPractitionerResponse]
+    """An org admin records that they vetted a practitioner of their organisation."""
+    ConsentToGuardianLink: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ConsentToGuardianLinkRequest, _identity_pb2.ConsentToGuardianLinkResponse]
+    """A guardian or a child consents to a guardian link with the other; in force when both have."""
+    ConfirmGuardianLink: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ConfirmGuardianLinkRequest, _identity_pb2.ConfirmGuardianLinkResponse]
+    """An org admin confirms a guardian link for a child of their organisation."""
+    RecordGuardianConsent: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RecordGuardianConsentRequest, _identity_pb2.RecordGuardianConsentResponse]
+    """A linked guardian gives or withdraws parental consent for an under-13 child."""
+    ApproveContact: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ApproveContactRequest, _identity_pb2.ApproveContactResponse]
+    """A linked guardian approves a contact for an under-13 child."""
+    GetHouseRules: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetHouseRulesRequest, _identity_pb2.GetHouseRulesResponse]
+    """The house rules in force and their version."""
+    AcceptHouseRules: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AcceptHouseRulesRequest, _identity_pb2.AcceptHouseRulesResponse]
+    """The caller accepts the house rules of the version in force."""
+    RecordConsent: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RecordConsentRequest, _identity_pb2.RecordConsentResponse]
+    """The caller's own consent to a named purpose, given or withdrawn."""
+    ExportMyData: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ExportMyDataRequest, _identity_pb2.ExportMyDataResponse]
+    """Everything identity holds about the caller, readable (subject access)."""
+    EraseAccount: _grpc.UnaryUnaryMultiCallable[_identity_pb2.EraseAccountRequest, _identity_pb2.EraseAccountResponse]
+    """Erases the caller's personal data by destroying their subject key."""
 
 @_typing.type_check_only
 class IdentityServiceAsyncStub(IdentityServiceStub):
-    """Accounts, devices and sessions. Registration is open; everything else needs a session."""
+    """Accounts, organisations, devices, sessions, guardian links, house rules, consent, subject
+    access and erasure. Registration and login are open; everything else needs a session.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     RegisterAccount: _aio.UnaryUnaryMultiCallable[_identity_pb2.RegisterAccountRequest, _identity_pb2.RegisterAccountResponse]  # type: ignore[assignment]
     """Registers an account for a device key. Idempotent on request_id (AIP-155)."""
     GetAccount: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetAccountRequest, _identity_pb2.GetAccountResponse]  # type: ignore[assignment]
     """Reads the caller's own account."""
+    AddDevice: _aio.UnaryUnaryMultiCallable[_identity_pb2.AddDeviceRequest, _identity_pb2.AddDeviceResponse]  # type: ignore[assignment]
+    """Adds another device (Ed25519 key, with proof of possession) to the caller's account."""
+    BeginLogin: _aio.UnaryUnaryMultiCallable[_identity_pb2.BeginLoginRequest, _identity_pb2.BeginLoginResponse]  # type: ignore[assignment]
+    """Starts a login: a single-use, short-lived challenge for one device of one account."""
+    CompleteLogin: _aio.UnaryUnaryMultiCallable[_identity_pb2.CompleteLoginRequest, _identity_pb2.CompleteLoginResponse]  # type: ignore[assignment]
+    """Completes a login with the device's signature over the challenge; answers a session token."""
+    RenewSession: _aio.UnaryUnaryMultiCallable[_identity_pb2.RenewSessionRequest, _identity_pb2.RenewSessionResponse]  # type: ignore[assignment]
+    """A fresh session token for the caller, with its current roles, band and organisations."""
+    CreateOrganisation: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateOrganisationRequest, _identity_pb2.CreateOrganisationResponse]  # type: ignore[assignment]
+    """Creates an organisation whose first admin is the caller (an org admin)."""
+    AddOrganisationMember: _aio.UnaryUnaryMultiCallable[_identity_pb2.AddOrganisationMemberRequest, _identity_pb2.AddOrganisationMemberResponse]  # type: ignore[assignment]
+    """An org admin adds an account to their organisation."""
+    VetPractitioner: _aio.UnaryUnaryMultiCallable[_identity_pb2.VetPractitionerRequest, _identity_pb2.VetPractitionerResponse]  # type: ignore[assignment]
+    """An org admin records that they vetted a practitioner of their organisation."""
+    ConsentToGuardianLink: _aio.UnaryUnaryMultiCallable[_identity_pb2.ConsentToGuardianLinkRequest, _identity_pb2.ConsentToGuardianLinkResponse]  # type: ignore[assignment]
+    """A guardian or a child consents to a guardian link with the other; in force when both have."""
+    ConfirmGuardianLink: _aio.UnaryUnaryMultiCallable[_identity_pb2.ConfirmGuardianLinkRequest, _identity_pb2.ConfirmGuardianLinkResponse]  # type: ignore[assignment]
+    """An org admin confirms a guardian link for a child of their organisation."""
+    RecordGuardianConsent: _aio.UnaryUnaryMultiCallable[_identity_pb2.RecordGuardianConsentRequest, _identity_pb2.RecordGuardianConsentResponse]  # type: ignore[assignment]
+    """A linked guardian gives or withdraws parental consent for an under-13 child."""
+    ApproveContact: _aio.UnaryUnaryMultiCallable[_identity_pb2.ApproveContactRequest, _identity_pb2.ApproveContactResponse]  # type: ignore[assignment]
+    """A linked guardian approves a contact for an under-13 child."""
+    GetHouseRules: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetHouseRulesRequest, _identity_pb2.GetHouseRulesResponse]  # type: ignore[assignment]
+    """The house rules in force and their version."""
+    AcceptHouseRules: _aio.UnaryUnaryMultiCallable[_identity_pb2.AcceptHouseRulesRequest, _identity_pb2.AcceptHouseRulesResponse]  # type: ignore[assignment]
+    """The caller accepts the house rules of the version in force."""
+    RecordConsent: _aio.UnaryUnaryMultiCallable[_identity_pb2.RecordConsentRequest, _identity_pb2.RecordConsentResponse]  # type: ignore[assignment]
+    """The caller's own consent to a named purpose, given or withdrawn."""
+    ExportMyData: _aio.UnaryUnaryMultiCallable[_identity_pb2.ExportMyDataRequest, _identity_pb2.ExportMyDataResponse]  # type: ignore[assignment]
+    """Everything identity holds about the caller, readable (subject access)."""
+    EraseAccount: _aio.UnaryUnaryMultiCallable[_identity_pb2.EraseAccountRequest, _identity_pb2.EraseAccountResponse]  # type: ignore[assignment]
+    """Erases the caller's personal data by destroying their subject key."""
 
 class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Accounts, devices and sessions. Registration is open; everything else needs a session."""
+    """Accounts, organisations, devices, sessions, guardian links, house rules, consent, subject
+    access and erasure. Registration and login are open; everything else needs a session.
+    """
 
     @_abc_1.abstractmethod
     def RegisterAccount(
@@ -66,5 +136,133 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.GetAccountResponse, _abc.Awaitable[_identity_pb2.GetAccountResponse]]:
         """Reads the caller's own account."""
+
+    @_abc_1.abstractmethod
+    def AddDevice(
+        self,
+        request: _identity_pb2.AddDeviceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.AddDeviceResponse, _abc.Awaitable[_identity_pb2.AddDeviceResponse]]:
+        """Adds another device (Ed25519 key, with proof of possession) to the caller's account."""
+
+    @_abc_1.abstractmethod
+    def BeginLogin(
+        self,
+        request: _identity_pb2.BeginLoginRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.BeginLoginResponse, _abc.Awaitable[_identity_pb2.BeginLoginResponse]]:
+        """Starts a login: a single-use, short-lived challenge for one device of one account."""
+
+    @_abc_1.abstractmethod
+    def CompleteLogin(
+        self,
+        request: _identity_pb2.CompleteLoginRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.CompleteLoginResponse, _abc.Awaitable[_identity_pb2.CompleteLoginResponse]]:
+        """Completes a login with the device's signature over the challenge; answers a session token."""
+
+    @_abc_1.abstractmethod
+    def RenewSession(
+        self,
+        request: _identity_pb2.RenewSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.RenewSessionResponse, _abc.Awaitable[_identity_pb2.RenewSessionResponse]]:
+        """A fresh session token for the caller, with its current roles, band and organisations."""
+
+    @_abc_1.abstractmethod
+    def CreateOrganisation(
+        self,
+        request: _identity_pb2.CreateOrganisationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.CreateOrganisationResponse, _abc.Awaitable[_identity_pb2.CreateOrganisationResponse]]:
+        """Creates an organisation whose first admin is the caller (an org admin)."""
+
+    @_abc_1.abstractmethod
+    def AddOrganisationMember(
+        self,
+        request: _identity_pb2.AddOrganisationMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.AddOrganisationMemberResponse, _abc.Awaitable[_identity_pb2.AddOrganisationMemberResponse]]:
+        """An org admin adds an account to their organisation."""
+
+    @_abc_1.abstractmethod
+    def VetPractitioner(
+        self,
+        request: _identity_pb2.VetPractitionerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.VetPractitionerResponse, _abc.Awaitable[_identity_pb2.VetPractitionerResponse]]:
+        """An org admin records that they vetted a practitioner of their organisation."""
+
+    @_abc_1.abstractmethod
+    def ConsentToGuardianLink(
+        self,
+        request: _identity_pb2.ConsentToGuardianLinkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ConsentToGuardianLinkResponse, _abc.Awaitable[_identity_pb2.ConsentToGuardianLinkResponse]]:
+        """A guardian or a child consents to a guardian link with the other; in force when both have."""
+
+    @_abc_1.abstractmethod
+    def ConfirmGuardianLink(
+        self,
+        request: _identity_pb2.ConfirmGuardianLinkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ConfirmGuardianLinkResponse, _abc.Awaitable[_identity_pb2.ConfirmGuardianLinkResponse]]:
+        """An org admin confirms a guardian link for a child of their organisation."""
+
+    @_abc_1.abstractmethod
+    def RecordGuardianConsent(
+        self,
+        request: _identity_pb2.RecordGuardianConsentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.RecordGuardianConsentResponse, _abc.Awaitable[_identity_pb2.RecordGuardianConsentResponse]]:
+        """A linked guardian gives or withdraws parental consent for an under-13 child."""
+
+    @_abc_1.abstractmethod
+    def ApproveContact(
+        self,
+        request: _identity_pb2.ApproveContactRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ApproveContactResponse, _abc.Awaitable[_identity_pb2.ApproveContactResponse]]:
+        """A linked guardian approves a contact for an under-13 child."""
+
+    @_abc_1.abstractmethod
+    def GetHouseRules(
+        self,
+        request: _identity_pb2.GetHouseRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.GetHouseRulesResponse, _abc.Awaitable[_identity_pb2.GetHouseRulesResponse]]:
+        """The house rules in force and their version."""
+
+    @_abc_1.abstractmethod
+    def AcceptHouseRules(
+        self,
+        request: _identity_pb2.AcceptHouseRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.AcceptHouseRulesResponse, _abc.Awaitable[_identity_pb2.AcceptHouseRulesResponse]]:
+        """The caller accepts the house rules of the version in force."""
+
+    @_abc_1.abstractmethod
+    def RecordConsent(
+        self,
+        request: _identity_pb2.RecordConsentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.RecordConsentResponse, _abc.Awaitable[_identity_pb2.RecordConsentResponse]]:
+        """The caller's own consent to a named purpose, given or withdrawn."""
+
+    @_abc_1.abstractmethod
+    def ExportMyData(
+        self,
+        request: _identity_pb2.ExportMyDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ExportMyDataResponse, _abc.Awaitable[_identity_pb2.ExportMyDataResponse]]:
+        """Everything identity holds about the caller, readable (subject access)."""
+
+    @_abc_1.abstractmethod
+    def EraseAccount(
+        self,
+        request: _identity_pb2.EraseAccountRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.EraseAccountResponse, _abc.Awaitable[_identity_pb2.EraseAccountResponse]]:
+        """Erases the caller's personal data by destroying their subject key."""
 
 def add_IdentityServiceServicer_to_server(servicer: IdentityServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

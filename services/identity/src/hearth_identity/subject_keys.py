@@ -1,0 +1,85 @@
+"""Per-subject keys: personal data in events is sealed under its subject's key, kept in a
+JetStream key-value bucket, so erasure is destroying one key while the log stays append-only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import nats.js.errors
+from nacl.exceptions import CryptoError
+from nacl.secret import SecretBox
+from nacl.utils import random
+from nats.js.api import KeyValueConfig, StorageType
+from nats.js.kv import KeyValue
+
+from hearth_eventlog.link import JetStreamLink
+
+
+class SubjectKeys:
+    """One XSalsa20-Poly1305 key per subject (an account id) in bucket `bucket`."""
+
+    def __init__(self, link: JetStreamLink, bucket: str, *, replicas: int, storage: str) -> None:
+        self.link = link
+        self.bucket = bucket
+        config = KeyValueConfig(
+            bucket=bucket,
+            history=1,
+            replicas=replicas,
+            storage=StorageType.MEMORY if storage == "memory" else StorageType.FILE,
+        )
+        self._kv: KeyValue = link.run(self._open(config))
+
+    async def _open(self, config: KeyValueConfig) -> KeyValue:
+        js = self.link.nc.jetstream(timeout=self.link.request_timeout)
+        try:
+            return await js.key_value(config.bucket)
+        except nats.js.errors.BucketNotFoundError:
+            return await js.create_key_value(config)
+
+    def _get(self, subject: str) -> bytes | None:
+        async def get() -> bytes | None:
+            try:
+                entry = await self._kv.get(subject)
+            except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
+                return None
+            return entry.value or None
+
+        return self.link.run(get())
+
+    def key_for(self, subject: str) -> bytes:
+        """The subject's key, created on first use; racing creators agree on one key."""
+        existing = self._get(subject)
+        if existing is not None:
+            return existing
+        fresh = random(SecretBox.KEY_SIZE)
+
+        async def create() -> None:
+            # Another writer may have created it first: then theirs is the one.
+            with contextlib.suppress(nats.js.errors.KeyWrongLastSequenceError):
+                await self._kv.create(subject, fresh)
+
+        self.link.run(create())
+        chosen = self._get(subject)
+        assert chosen is not None
+        return chosen
+
+    def seal(self, subject: str, plaintext: bytes) -> bytes:
+        return bytes(SecretBox(self.key_for(subject)).encrypt(plaintext))
+
+    def open(self, subject: str, sealed: bytes) -> bytes | None:
+        """The plaintext, or None once the subject's key is destroyed."""
+        key = self._get(subject)
+        if key is None or not sealed:
+            return None
+        try:
+            return bytes(SecretBox(key).decrypt(sealed))
+        except CryptoError:
+            return None
+
+    def holds(self, subject: str) -> bool:
+        return self._get(subject) is not None
+
+    def destroy(self, subject: str) -> None:
+        """Purge the key and every earlier revision of it (a roll-up), idempotently."""
+        self.link.run(self._kv.purge(subject))

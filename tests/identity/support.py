@@ -1,0 +1,149 @@
+"""Helpers for identity tests: devices with their own state files, raw stream reads, and an
+age stream writer that records AgeBandAttested as the age service would (from the schema)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import grpc
+import nats
+import nats.js.errors
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import Environment
+
+from hearth_eventlog import NatsFactory, StreamSettings
+from hearth_eventlog.records import decode_record
+from hearth_proto.hearth.age.v1 import events_pb2 as age_events
+from hearth_proto.hearth.age.v1 import types_pb2
+from hearth_proto.hearth.identity.v1 import identity_pb2
+from hearth_runtime.platform import Platform
+from hearth_sdk.channel import connect
+from hearth_sdk.identity import IdentityClient
+
+ROLES = {
+    "child": identity_pb2.ROLE_CHILD,
+    "young_person": identity_pb2.ROLE_YOUNG_PERSON,
+    "guardian": identity_pb2.ROLE_GUARDIAN,
+    "practitioner": identity_pb2.ROLE_PRACTITIONER,
+    "moderator": identity_pb2.ROLE_MODERATOR,
+    "safeguarding_lead": identity_pb2.ROLE_SAFEGUARDING_LEAD,
+    "auditor": identity_pb2.ROLE_AUDITOR,
+    "org_admin": identity_pb2.ROLE_ORG_ADMIN,
+}
+
+
+class Devices:
+    """Makes registered, logged-in devices, each with its own client state file."""
+
+    def __init__(self, platform: Platform, directory: Path) -> None:
+        self.platform = platform
+        self.directory = directory
+        self.channel = connect(platform.endpoint("identity"))
+
+    def client(self, name: str) -> IdentityClient:
+        return IdentityClient(self.channel, self.directory / f"{name}.json")
+
+    def account(self, role: str, name: str | None = None, **personal: str) -> IdentityClient:
+        client = self.client(name or f"{role}-{uuid.uuid4().hex[:8]}")
+        client.register(ROLES[role], **personal)
+        client.login()
+        return client
+
+
+def code_of(call: Callable[[], object]) -> tuple[grpc.StatusCode, str]:
+    try:
+        call()
+    except grpc.RpcError as e:
+        return e.code(), e.details() or ""
+    return grpc.StatusCode.OK, ""
+
+
+def identity_stream(platform: Platform) -> str:
+    env = Environment("identity", platform.hosts["identity"].config.environ)
+    return StreamSettings.from_env(env).stream
+
+
+async def _read_all(nats_url: str, streams: list[str]) -> list[tuple[str, bytes]]:
+    """Every message still held in `streams`, read straight from JetStream (gaps skipped)."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    found = []
+    for stream in streams:
+        info = await js.stream_info(stream)
+        if not info.state.messages:
+            continue
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            try:
+                msg = await js.get_msg(stream, seq)
+            except nats.js.errors.NotFoundError:
+                continue  # rolled up (a purged subject key) or never there
+            found.append((msg.subject or "", msg.data or b""))
+    await nc.close()
+    return found
+
+
+def stored(platform: Platform) -> list[tuple[str, bytes]]:
+    """Every message of identity's stream and of its subject-key bucket, raw."""
+    stream = identity_stream(platform)
+    return asyncio.run(_read_all(platform.nats_url, [stream, f"KV_{stream}_SUBJECT_KEYS"]))
+
+
+def topics_of(platform: Platform) -> list[str]:
+    topics = []
+    for subject, payload in stored(platform):
+        if ".events." in subject:
+            topics.append(decode_record(payload).topic)
+    return topics
+
+
+def attest(
+    platform: Platform,
+    account_id: str,
+    band: types_pb2.AgeBand.ValueType,
+    expires_in: timedelta = timedelta(days=90),
+) -> int:
+    """Record AgeBandAttested on the age stream; returns its notification id."""
+    env = {**platform.hosts["identity"].config.environ}
+    factory = NatsFactory(Environment("age", env))
+    try:
+        message = age_events.AgeBandAttested(
+            originator_topic="tests:Attestation",
+            account_id=account_id,
+            band=band,
+            method_class=types_pb2.METHOD_CLASS_DOCUMENT,
+            assurance_level=types_pb2.ASSURANCE_LEVEL_STANDARD,
+            epoch="2026-q4",
+        )
+        message.timestamp.FromDatetime(datetime.now(UTC))
+        message.expires_at.FromDatetime(datetime.now(UTC) + expires_in)
+        ids = factory.application_recorder().insert_events(
+            [
+                StoredEvent(
+                    originator_id=uuid.uuid4(),
+                    originator_version=1,
+                    topic=message.DESCRIPTOR.full_name,
+                    state=message.SerializeToString(),
+                )
+            ]
+        )
+    finally:
+        factory.close()
+    assert ids
+    return ids[-1]
+
+
+def wait_for_follower(platform: Platform, notification_id: int) -> None:
+    follower = platform.hosts["identity"].parts.followers[0]
+    follower.wait_until(notification_id, timeout=15)
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
