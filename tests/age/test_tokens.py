@@ -356,3 +356,15 @@ def _foreign_proof(token: age_token.Token, challenge: bytes) -> bytes:
     """A holder proof over the right payload, by a key that is not the token's holder key."""
     payload = age_token.HOLDER_PROOF_LABEL + hashlib.sha256(token.message).digest() + challenge
     return SigningKey.generate().sign(payload).signature
+
+
+def test_a_retried_redemption_gets_its_result_and_records_nothing_more(
+    platform: Platform, tmp_path: Path
+) -> None:
+    client = with_tokens(platform, tmp_path)
+    request = presented(client, client.wallet.take(BAND_13_15))
+    first = client.stub.RedeemToken(request, metadata=client.metadata)
+    before = snapshot(platform)
+    again = client.stub.RedeemToken(request, metadata=client.metadata)
+    assert again == first
+    assert snapshot(platform) == before

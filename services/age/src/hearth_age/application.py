@@ -344,11 +344,6 @@ class AgeAssurance(HearthApplication):
         challenge: bytes,
         presentation: age_token.TokenPresentation,
     ) -> Attestation:
-        try:
-            done: Attestation = self.repository.get(Attestation.id_for(account_id, request_id))
-            return done  # a retry of a redemption that was recorded
-        except AggregateNotFoundError:
-            pass
         self.challenges.check(account_id, challenge)
         try:
             message = age_token.TokenMessage.parse(presentation.message)
@@ -372,7 +367,16 @@ class AgeAssurance(HearthApplication):
         if entry.band != band:
             raise WrongBand(f"token is for band {entry.band.name}, not {band.name}")
         epoch = str(entry.epoch)
-        revision = self.spent.spend(verified.spend_key, epoch)
+        try:
+            revision = self.spent.spend(verified.spend_key, epoch)
+        except TokenAlreadySpent:
+            # A retry of this very redemption gets its result; anyone else is refused. Looked
+            # up only here, so a first redemption costs no read.
+            try:
+                done: Attestation = self.repository.get(Attestation.id_for(account_id, request_id))
+            except AggregateNotFoundError:
+                raise TokenAlreadySpent("this token has already been redeemed") from None
+            return done
         attestation = Attestation.record(
             request_id, account_id, entry.band, entry.method_class, epoch, entry.not_after
         )
