@@ -21,4 +21,8 @@ def test_demo_runs_to_the_end_and_tells_the_story() -> None:
     assert "without a token: UNAUTHENTICATED" in out
     assert "PERMISSION_DENIED" in out
     assert "CONSUMER follow identity hearth.identity.v1.AccountRegistered  [audit]" in out
+    # Identity's chapter: a guardian link in force, a vetting, nothing personal in the clear.
+    assert "child consents:    linked=True" in out
+    assert "names or contact details in the clear anywhere in the stream: none" in out
+    assert "key held: False, personal data now: unreadable" in out
     assert out.rstrip().endswith("Demo complete.")
