@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.persistence import OperationalError, Tracking
 from eventsourcing.utils import Environment
 
 from hearth_crypto.checkpoint import Checkpoint, NoteSigner
@@ -67,6 +68,8 @@ class Audit(FollowingApplication):
         pseudonym_key: bytes = b"\x00" * 32,
         policy: CheckpointPolicy | None = None,
         upstream_env: Mapping[str, str] | None = None,
+        batch: int = 500,
+        linger: float = 0.02,
     ) -> None:
         super().__init__(env)
         self.signer = signer if signer is not None else NoteSigner.generate("hearth.local/audit")
@@ -77,6 +80,14 @@ class Audit(FollowingApplication):
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
+        self.batch = batch
+        self.linger = linger
+        self._pending: tuple[str, int] | None = None  # upstream and last notification id
+        self._pending_count = 0
+        self._failed: BaseException | None = None
+        self._wake = threading.Event()
+        self._flusher = threading.Thread(target=self._linger, name="audit-linger", daemon=True)
+        self._flusher.start()
         self.audit_log = self._load_log()
 
     # The log and its checkpoints.
@@ -103,8 +114,15 @@ class Audit(FollowingApplication):
 
     def close(self) -> None:
         self._stop.set()
+        self._wake.set()
+        self._flusher.join(5.0)
         if self._timer is not None:
             self._timer.join(5.0)
+        with self._lock:
+            try:
+                self._commit()
+            except Exception:
+                log.exception("recording the last witnessed events; they are taken in again")
         for factory in self._upstreams.values():
             factory.close()
         super().close()
@@ -112,11 +130,10 @@ class Audit(FollowingApplication):
     def sign_checkpoint(self) -> SignedCheckpoint | None:
         """Sign the tree as it is now, if it grew since the last checkpoint."""
         with self._lock:
-            audit_log = self.audit_log
-            if not self._sign_into(audit_log):
-                return audit_log.checkpoint
-            self._save(audit_log)
-            return audit_log.checkpoint
+            self._commit()
+            if self._sign_into(self.audit_log):
+                self._commit()
+            return self.audit_log.checkpoint
 
     def _sign_into(self, audit_log: AuditLog) -> bool:
         last = audit_log.checkpoint
@@ -130,21 +147,76 @@ class Audit(FollowingApplication):
         return True
 
     def _save(self, *aggregates: Any) -> None:
-        try:
-            self.save(*aggregates)
-        except BaseException:
-            self.audit_log = self._load_log()  # drop the change that was not recorded
-            raise
+        """Record the log (and `aggregates`) with the position of any witnessed events.
 
-    # Following.
+        Every save of the log goes through here: witnessed events still waiting must be
+        recorded with their upstream position, or a restart would take them in again.
+        """
+        self._commit(*aggregates)
+
+    def _commit(self, *aggregates: Any) -> None:
+        if self._pending is None and not aggregates:
+            return
+        upstream, notification_id = self._pending or ("", 0)
+        tracking = Tracking(application_name=upstream, notification_id=notification_id)
+        processing: ProcessingEvent[UUID] = ProcessingEvent(
+            tracking=tracking if self._pending else None
+        )
+        processing.collect_events(self.audit_log, *aggregates)
+        self._pending, self._pending_count = None, 0
+        try:
+            recordings = self._record(processing)
+        except BaseException as e:
+            self.audit_log = self._load_log()  # drop the change that was not recorded
+            self._failed = e
+            raise
+        self._notify(recordings)
+        # Checkpoints are signed only over recorded leaves, so no signed checkpoint can
+        # name a leaf that a failed write then dropped.
+        last = self.audit_log.checkpoint
+        due = self.audit_log.size - (last.size if last else 0) >= self.checkpoint_policy.every
+        if due and self._sign_into(self.audit_log):
+            self._commit()
+
+    # Following: witnessed events are recorded in batches (one atomic JetStream batch with
+    # the tracking record of the last), after `batch` events or `linger` seconds.
 
     def process(self, upstream: str, notification: TracedNotification) -> None:
         with self._lock:
+            if self._failed is not None:
+                # Events were dropped after the follower handed them over: make it resume
+                # from the recorded position rather than carry on past them.
+                failed, self._failed = self._failed, None
+                raise OperationalError(f"recording witnessed events failed: {failed}")
+            if self._pending is not None and self._pending[0] != upstream:
+                self._commit()
             try:
-                super().process(upstream, notification)
+                self.policy(upstream, notification, ProcessingEvent())
             except BaseException:
                 self.audit_log = self._load_log()
+                self._pending, self._pending_count = None, 0
                 raise
+            self._pending = (upstream, notification.id)
+            self._pending_count += 1
+            if self._pending_count >= self.batch:
+                try:
+                    self._commit()
+                finally:
+                    self._failed = None  # the follower sees this failure itself
+            else:
+                self._wake.set()
+
+    def _linger(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop.wait(self.linger):
+                return
+            with self._lock:
+                try:
+                    self._commit()
+                except Exception:
+                    log.exception("recording witnessed events")
 
     def policy(
         self, upstream: str, notification: TracedNotification, processing: ProcessingEvent[UUID]
@@ -165,10 +237,6 @@ class Audit(FollowingApplication):
             pseudonym=pseudonym(self.pseudonym_key, upstream, subject),
             day=today(),
         )
-        last = audit_log.checkpoint
-        if audit_log.size - (last.size if last else 0) >= self.checkpoint_policy.every:
-            self._sign_into(audit_log)
-        processing.collect_events(audit_log)
 
     # Access to audit data: each one is itself a leaf.
 
@@ -199,8 +267,20 @@ class Audit(FollowingApplication):
 
     # Queries.
 
+    def log_state(self) -> tuple[dict[str, int], int]:
+        with self._lock:
+            return dict(self.audit_log.by_stream), self.audit_log.size
+
+    def root_at(self, size: int) -> bytes:
+        with self._lock:
+            return self.audit_log.tree.root(size)
+
+    def current_checkpoint(self) -> SignedCheckpoint | None:
+        with self._lock:
+            return self.audit_log.checkpoint
+
     def latest_checkpoint(self) -> SignedCheckpoint:
-        checkpoint = self.audit_log.checkpoint
+        checkpoint = self.current_checkpoint()
         if checkpoint is None:
             raise NotReady("no checkpoint is signed yet")
         return checkpoint

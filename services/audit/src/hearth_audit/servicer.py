@@ -57,13 +57,13 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     def GetLogState(
         self, request: audit_pb2.GetLogStateRequest, context: grpc.ServicerContext
     ) -> audit_pb2.GetLogStateResponse:
-        log = self.app.audit_log
-        return audit_pb2.GetLogStateResponse(events_by_stream=log.by_stream, size=log.size)
+        by_stream, size = self.app.log_state()
+        return audit_pb2.GetLogStateResponse(events_by_stream=by_stream, size=size)
 
     def GetCheckpoint(
         self, request: audit_pb2.GetCheckpointRequest, context: grpc.ServicerContext
     ) -> audit_pb2.GetCheckpointResponse:
-        checkpoint = self.app.audit_log.checkpoint
+        checkpoint = self.app.current_checkpoint()
         response = audit_pb2.GetCheckpointResponse(verifier_key=self.app.signer.vkey)
         if checkpoint is not None:
             response.checkpoint = checkpoint.note
@@ -107,7 +107,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
             if request.last_seen and old_size > latest.size:
                 raise NotReady(f"last_seen (size {old_size}) is newer than the latest checkpoint")
             _, proof = self.app.consistency_proof(old_size, latest.size)
-            if request.last_seen and self.app.audit_log.tree.root(old_size) != seen.root_hash:
+            if request.last_seen and self.app.root_at(old_size) != seen.root_hash:
                 raise NotReady(
                     f"last_seen disagrees with this log at size {old_size}: keep it as evidence"
                 )

@@ -1,0 +1,169 @@
+"""Audit figures: witnessing a followed stream into the Merkle log, proofs, offline verification.
+
+`audit.merkle.append` follows a pre-loaded stream with the real audit application and
+`StreamFollower` (one leaf and one audit event per upstream event, recorded in atomic
+JetStream batches of up to 500 with one tracking record), against a `subscribe()` replay of
+the same stream: the limit.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import Environment
+
+from hearth_audit.application import Audit, CheckpointPolicy
+from hearth_audit.evidence import AuditedEvent, BundleEvent, leaf_of, make_bundle
+from hearth_crypto.checkpoint import Checkpoint, NoteSigner
+from hearth_crypto.merkle import MerkleTree, leaf_hash
+from hearth_eventlog import NatsApplicationRecorder, NatsFactory
+from hearth_eventlog.records import encode_event, event_hash
+from hearth_runtime.follow import StreamFollower
+from tests.bench.bench_eventlog import new_event
+from tests.bench.report import Report, best_of
+
+FOLLOWED = 10_000  # events the audit follows per round
+LOAD_BATCH = 1_000
+PROOF_LEAVES = 1_000_000
+PROOFS = 2_000
+BUNDLE = 100_000
+EVENTS_PER_S = "events/s"
+
+
+def run(report: Report) -> None:
+    merkle_append(report)
+    inclusion_proof(report)
+    verify_bundle_100k(report)
+
+
+def merkle_append(report: Report) -> None:
+    url = report.nats_url
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    env = {
+        "NATS_URL": url,
+        "PERSISTENCE_MODULE": "hearth_eventlog",
+        "MAPPER_TOPIC": "hearth_eventlog.published:ProtobufMapper",
+        "UPSTREAM_HEARTH_STREAM": f"{prefix}_UPSTREAM".upper(),
+        "UPSTREAM_HEARTH_SUBJECT_PREFIX": f"{prefix}.upstream",
+    }
+    factory = NatsFactory(Environment("upstream", env))
+    try:
+        upstream = factory.application_recorder()
+        for _ in range(FOLLOWED // LOAD_BATCH):
+            events: list[StoredEvent] = []
+            for _ in range(LOAD_BATCH // 10):
+                originator = uuid.uuid4()
+                events.extend(new_event(v, originator) for v in range(1, 11))
+            upstream.insert_events(events)
+        rounds = iter(range(100))
+
+        def follow() -> float:
+            n = next(rounds)
+            audit_env = {
+                **env,
+                "AUDIT_HEARTH_STREAM": f"{prefix}_AUDIT{n}".upper(),
+                "AUDIT_HEARTH_SUBJECT_PREFIX": f"{prefix}.audit{n}",
+            }
+            audit = Audit(env=audit_env, policy=CheckpointPolicy(every=1000, interval=3600))
+            follower = StreamFollower(audit, "upstream", url, env)
+            last = upstream.max_notification_id()
+            assert last is not None
+            try:
+                started = time.perf_counter()
+                follower.start()
+                follower.wait_until(last, timeout=600)
+                return FOLLOWED / (time.perf_counter() - started)
+            finally:
+                follower.stop()
+                audit.close()
+
+        append, replay = best_of(2, follow, lambda: replay_subscribe(upstream))
+    finally:
+        factory.close()
+    report.figure("audit.replay.subscribe", replay, EVENTS_PER_S)
+    report.figure("audit.merkle.append", append, EVENTS_PER_S, baseline="audit.replay.subscribe")
+    report.compare("audit.merkle.append", "eventlog.replay.subscribe")
+
+    # The tree itself, without the event log: what the Merkle part costs per event.
+    payloads = [encode_event(new_event(), b"") for _ in range(20_000)]
+    tree = MerkleTree()
+    started = time.perf_counter()
+    for n, payload in enumerate(payloads, start=1):
+        tree.append(leaf_of(AuditedEvent("upstream", n, "s", (), payload)))
+    report.note(
+        f"leaf encoding + tree append alone: {len(payloads) / (time.perf_counter() - started):.0f}"
+        " events/s; the rest is recording one audit event per leaf in the event log"
+    )
+
+
+def replay_subscribe(recorder: NatsApplicationRecorder) -> float:
+    started = time.perf_counter()
+    count = 0
+    with recorder.subscribe() as subscription:
+        for _ in subscription:
+            count += 1
+            if count == FOLLOWED:
+                break
+    return count / (time.perf_counter() - started)
+
+
+def inclusion_proof(report: Report) -> None:
+    started = time.perf_counter()
+    tree = MerkleTree.from_leaf_hashes(leaf_hash(n.to_bytes(8, "big")) for n in range(PROOF_LEAVES))
+    report.note(f"built a tree of {PROOF_LEAVES:,} leaves in {time.perf_counter() - started:.1f}s")
+    indices = [random.randrange(PROOF_LEAVES) for _ in range(PROOFS)]
+
+    def proofs_per_ms() -> float:
+        begun = time.perf_counter()
+        for index in indices:
+            tree.inclusion_proof(index, PROOF_LEAVES)
+        return PROOFS / ((time.perf_counter() - begun) * 1000)
+
+    (rate,) = best_of(3, proofs_per_ms)
+    report.figure("audit.proof.inclusion", 1 / rate, "ms")
+
+
+def verify_bundle_100k(report: Report) -> None:
+    """One aggregate with 100,000 events, each a leaf, proved and hash-chained."""
+    signer = NoteSigner.generate("bench.hearth/audit")
+    subject = uuid.uuid4()
+    leaves: list[bytes] = []
+    previous = b""
+    for version in range(1, BUNDLE + 1):
+        payload = encode_event(StoredEvent(subject, version, "bench.Event", b"{}"), previous)
+        previous = event_hash(payload)
+        leaves.append(AuditedEvent("upstream", version, str(subject), (), payload).encode())
+    tree = MerkleTree.from_leaf_hashes(leaf_hash(leaf) for leaf in leaves)
+    note = signer.sign(Checkpoint(signer.name, tree.size, tree.root()).body())
+    events = [
+        BundleEvent(i, leaf, tree.inclusion_proof(i, tree.size)) for i, leaf in enumerate(leaves)
+    ]
+    bundle = make_bundle(
+        pseudonym="ps-bench", verifier_key=signer.vkey, checkpoint=note, events=events
+    )
+    path = Path(report.workdir) / "bundle100k.json"
+    path.write_text(json.dumps(bundle))
+    report.note(f"bundle of {BUNDLE:,} events: {path.stat().st_size / 1e6:.0f} MB")
+
+    def seconds() -> float:
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-m", "hearth_audit.cli", "verify", str(path), "--json"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        took = time.perf_counter() - started
+        if result.returncode != 0:
+            raise RuntimeError(f"the bench bundle did not verify: {result.stdout}")
+        return 1 / took  # best_of keeps the largest: the fastest round
+
+    (rate,) = best_of(2, seconds)
+    report.figure("audit.verify.bundle100k", 1 / rate, "s")
