@@ -145,8 +145,8 @@ class Messaging(FollowingApplication):
         self.clock = clock
         self._device_owner: dict[str, str] = {}
         self._conversations: dict[str, Conversation] = {}
-        self._settings: dict[str, AccountSettings] = {}
-        self._facts: dict[str, ContactFacts] = {}
+        self._settings: dict[str, AccountSettings | None] = {}
+        self._facts: dict[str, ContactFacts | None] = {}
         self._cache_lock = threading.RLock()
         self._sender_locks: dict[str, threading.Lock] = {}
         self._pending_facts: dict[str, ContactFacts] = {}
@@ -411,13 +411,13 @@ class Messaging(FollowingApplication):
             self._settings[account_id] = settings
 
     def _account_settings(self, account_id: str) -> AccountSettings | None:
+        """Cached, absence included: only this application changes settings."""
         with self._cache_lock:
-            if account_id not in self._settings:
-                found = self._get(AccountSettings, AccountSettings.create_id(account_id))
-                if found is None:
-                    return None
-                self._settings[account_id] = found
-            return self._settings[account_id]
+            if account_id in self._settings:
+                return self._settings[account_id]
+        found = self._get(AccountSettings, AccountSettings.create_id(account_id))
+        with self._cache_lock:
+            return self._settings.setdefault(account_id, found)
 
     # --- the relay ------------------------------------------------------------------------
 
@@ -547,13 +547,13 @@ class Messaging(FollowingApplication):
             self._facts.update(self._pending_facts)
 
     def _contact_facts(self, account_id: str) -> ContactFacts | None:
+        """Cached, absence included: the follower updates the cache as it records facts."""
         with self._cache_lock:
-            if account_id not in self._facts:
-                found = self._get(ContactFacts, ContactFacts.create_id(account_id))
-                if found is None:
-                    return None
-                self._facts[account_id] = found
-            return self._facts[account_id]
+            if account_id in self._facts:
+                return self._facts[account_id]
+        found = self._get(ContactFacts, ContactFacts.create_id(account_id))
+        with self._cache_lock:
+            return self._facts.setdefault(account_id, found)
 
     # --- plumbing -------------------------------------------------------------------------
 

@@ -13,7 +13,13 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hearth_eventlog.link import STREAM_NOT_FOUND, JetStreamError, JetStreamLink, StoredMessage
+from hearth_eventlog.link import (
+    STREAM_NOT_FOUND,
+    JetStreamError,
+    JetStreamLink,
+    Outgoing,
+    StoredMessage,
+)
 
 DAY_NS = 24 * 3600 * 10**9
 
@@ -68,9 +74,9 @@ class Mailboxes:
         self.link.run(self._deliver(copies))
 
     async def _deliver(self, copies: Sequence[tuple[str, bytes]]) -> None:
-        js = self.link.nc.jetstream()
+        # One acknowledged publish per copy, all in flight at once, on the link's own inbox.
         await asyncio.gather(
-            *(js.publish(self.subject(d), data, stream=self.stream) for d, data in copies)
+            *(self.link.append([Outgoing(self.subject(d), data)]) for d, data in copies)
         )
 
     def read(self, device_id: str, from_sequence: int, limit: int = 256) -> list[StoredMessage]:
