@@ -184,6 +184,7 @@ class AgeAssurance(HearthApplication):
         self.max_batch = settings.max_batch
         self.clock = clock
         self.challenges = Challenges(secret, clock)
+        self._published: set[bytes] = set()  # key ids known to be recorded as published
         assert isinstance(self.factory, NatsFactory)
         self.spent = SpentTokens(
             self.factory,
@@ -198,9 +199,12 @@ class AgeAssurance(HearthApplication):
         """Make sure every current key exists and is recorded as published; return them."""
         entries = self.keyring.all_current(self.clock())
         for entry in entries:
+            if entry.key_id in self._published:
+                continue
             record_id = IssuerKeyRecord.create_id(entry.key_id)
             try:
                 self.repository.get(record_id)
+                self._published.add(entry.key_id)
                 continue
             except AggregateNotFoundError:
                 pass
@@ -215,6 +219,7 @@ class AgeAssurance(HearthApplication):
             )
             with contextlib.suppress(IntegrityError):  # another replica published it first
                 self.save(record)
+            self._published.add(entry.key_id)
         return entries
 
     # Verification.
