@@ -20,9 +20,9 @@ from hearth_eventlog import NatsFactory, StreamSettings
 from hearth_eventlog.records import decode_record
 from hearth_proto.hearth.age.v1 import events_pb2 as age_events
 from hearth_proto.hearth.age.v1 import types_pb2
-from hearth_proto.hearth.identity.v1 import identity_pb2
+from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.platform import Platform
-from hearth_sdk.channel import connect
+from hearth_sdk.channel import bearer, connect
 from hearth_sdk.identity import IdentityClient
 
 ROLES = {
@@ -34,6 +34,13 @@ ROLES = {
     "safeguarding_lead": identity_pb2.ROLE_SAFEGUARDING_LEAD,
     "auditor": identity_pb2.ROLE_AUDITOR,
     "org_admin": identity_pb2.ROLE_ORG_ADMIN,
+}
+STAFF = {
+    identity_pb2.ROLE_PRACTITIONER,
+    identity_pb2.ROLE_MODERATOR,
+    identity_pb2.ROLE_SAFEGUARDING_LEAD,
+    identity_pb2.ROLE_AUDITOR,
+    identity_pb2.ROLE_ORG_ADMIN,
 }
 
 
@@ -49,10 +56,26 @@ class Devices:
         return IdentityClient(self.channel, self.directory / f"{name}.json")
 
     def account(self, role: str, name: str | None = None, **personal: str) -> IdentityClient:
+        """A logged-in account; staff roles come with an invitation from the operator."""
         client = self.client(name or f"{role}-{uuid.uuid4().hex[:8]}")
-        client.register(ROLES[role], **personal)
+        code = invite(self.platform, role) if ROLES[role] in STAFF else ""
+        client.register(ROLES[role], invitation_code=code, **personal)
         client.login()
         return client
+
+
+def operator_session(platform: Platform) -> tuple[tuple[str, str]]:
+    """Whoever holds the session signing key operates the platform; such a token is theirs."""
+    return bearer(platform.signer.issue("operator", {"operator"}))
+
+
+def invite(platform: Platform, role: str, organisation_id: str = "") -> str:
+    stub = identity_pb2_grpc.IdentityServiceStub(connect(platform.endpoint("identity")))
+    response = stub.InviteStaff(
+        identity_pb2.InviteStaffRequest(organisation_id=organisation_id, role=ROLES[role]),
+        metadata=operator_session(platform),
+    )
+    return str(response.invitation_code)
 
 
 def code_of(call: Callable[[], object]) -> tuple[grpc.StatusCode, str]:

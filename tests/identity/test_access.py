@@ -10,7 +10,7 @@ from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.platform import Platform
 from hearth_sdk.channel import bearer
 from tests.conftest import unique_name
-from tests.identity.support import ROLES, code_of
+from tests.identity.support import ROLES, STAFF, code_of, invite, operator_session
 
 SERVICE = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"]
 EVERYONE = "public"
@@ -28,6 +28,7 @@ ACCESS: dict[str, str | set[str]] = {
     "RecordConsent": ANY_SESSION,
     "ExportMyData": ANY_SESSION,
     "EraseAccount": ANY_SESSION,
+    "InviteStaff": {"org_admin", "operator"},
     "CreateOrganisation": {"org_admin"},
     "AddOrganisationMember": {"org_admin"},
     "VetPractitioner": {"org_admin"},
@@ -59,6 +60,7 @@ def session_for(
             request_id=unique_name("access"),
             role=ROLES[role],
             device_public_key=bytes(SigningKey.generate().verify_key),
+            invitation_code=invite(platform, role) if ROLES[role] in STAFF else "",
         )
     ).account_id
     return bearer(platform.signer.issue(account, {role}))
@@ -102,3 +104,16 @@ def test_a_session_for_no_account_of_ours_is_refused_cleanly(
         metadata = bearer(platform.signer.issue(token_account, roles))
         code, details = call(identity, method, metadata)
         assert code not in NEVER, details
+
+
+@pytest.mark.parametrize("method", sorted(ACCESS))
+def test_the_operator_token_reaches_only_what_it_is_declared_for(
+    identity: identity_pb2_grpc.IdentityServiceStub, platform: Platform, method: str
+) -> None:
+    code, details = call(identity, method, operator_session(platform))
+    access = ACCESS[method]
+    assert code not in NEVER, details
+    if access in (EVERYONE, ANY_SESSION) or "operator" in access:
+        assert "is for" not in details, details
+    else:
+        assert code == grpc.StatusCode.PERMISSION_DENIED

@@ -15,7 +15,7 @@ from hearth_eventlog.records import decode_record
 from hearth_proto.hearth.identity.v1 import events_pb2, identity_pb2
 from hearth_runtime.sessions import SessionVerifier
 
-from .channel import connect
+from .channel import bearer, connect
 from .demo import DemoContext, stream_messages
 from .identity import IdentityClient
 
@@ -77,24 +77,41 @@ def chapter(ctx: DemoContext) -> None:
 
     ctx.say(
         "An org admin vets a practitioner of their organisation",
-        "The admin creates the organisation, adds the practitioner, and records the vetting: "
+        "The admin creates the organisation, invites the practitioner (who joins with the code), "
+        "and records the vetting: "
         "who vetted, and when, in a PractitionerVetted event that messaging's contact policy "
         "reads.",
     )
+    # Staff join by invitation only. The first org admin is invited by the operator, who holds
+    # the session signing key (here the development key) and so signs the operator's token.
+    operator = bearer(platform.signer.issue("operator", {"operator"}))
+    admin_invitation = stub.InviteStaff(
+        identity_pb2.InviteStaffRequest(role=identity_pb2.ROLE_ORG_ADMIN), metadata=operator
+    ).invitation_code
     admin, practitioner = device("org-admin"), device("practitioner")
-    admin.register(identity_pb2.ROLE_ORG_ADMIN, display_name="Jo Whitfield")
-    practitioner.register(identity_pb2.ROLE_PRACTITIONER, display_name="Dr Lena Ortiz")
+    admin.register(
+        identity_pb2.ROLE_ORG_ADMIN, display_name="Jo Whitfield", invitation_code=admin_invitation
+    )
     organisation = stub.CreateOrganisation(
         identity_pb2.CreateOrganisationRequest(
             request_id="demo-org-riverside", name="Riverside Youth Trust"
         ),
         metadata=admin.metadata(),
     ).organisation_id
-    stub.AddOrganisationMember(
-        identity_pb2.AddOrganisationMemberRequest(
-            organisation_id=organisation, account_id=practitioner.account_id
+    invitation = stub.InviteStaff(
+        identity_pb2.InviteStaffRequest(
+            organisation_id=organisation, role=identity_pb2.ROLE_PRACTITIONER
         ),
         metadata=admin.metadata(),
+    )
+    ctx.show(
+        "the operator invites the org admin; the org admin invites the practitioner "
+        "(a single-use code: identity records only its hash)"
+    )
+    practitioner.register(
+        identity_pb2.ROLE_PRACTITIONER,
+        display_name="Dr Lena Ortiz",
+        invitation_code=invitation.invitation_code,
     )
     vetted = stub.VetPractitioner(
         identity_pb2.VetPractitionerRequest(

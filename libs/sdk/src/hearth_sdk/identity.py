@@ -89,8 +89,10 @@ class IdentityClient:
         *,
         display_name: str = "",
         contact_detail: str = "",
+        invitation_code: str = "",
     ) -> str:
-        """Register this device's account; a retry after a lost answer finds the same one."""
+        """Register this device's account; a retry after a lost answer finds the same one.
+        Staff roles need an `invitation_code` from an org admin (InviteStaff)."""
         if not self.state.request_id:
             self.state.request_id = f"register-{uuid.uuid4()}"
             self._save()
@@ -101,6 +103,7 @@ class IdentityClient:
                 device_public_key=self.device_public_key,
                 display_name=display_name,
                 contact_detail=contact_detail,
+                invitation_code=invitation_code,
             )
         )
         self.state.account_id = response.account_id

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -26,10 +27,13 @@ from hearth_runtime.sessions import SessionSigner
 
 from .domain import (
     CHILD_ROLES,
+    OPERATOR,
+    STAFF_ROLES,
     Account,
     AgeBand,
     Conflict,
     GuardianLink,
+    Invitation,
     NotFound,
     NotPermitted,
     Organisation,
@@ -90,6 +94,7 @@ class Identity(FollowingApplication):
         signer: SessionSigner,
         house_rules: HouseRules,
         session_lifetime: int = 900,
+        invitation_lifetime: int = 7 * 86400,
         challenge_lifetime: float = 60.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -97,6 +102,7 @@ class Identity(FollowingApplication):
         self.signer = signer
         self.house_rules = house_rules
         self.session_lifetime = session_lifetime
+        self.invitation_lifetime = invitation_lifetime
         self.clock = clock
         self.challenges = LoginChallenges(challenge_lifetime, clock)
         factory = self.factory
@@ -139,23 +145,85 @@ class Identity(FollowingApplication):
         device_public_key: bytes,
         request_id: str,
         personal_data: Mapping[str, str] | None = None,
+        invitation_code: str = "",
     ) -> UUID:
-        """Register, idempotently: a retry with the same request id finds the same account."""
-        account_id = Account.create_id(request_id)
-        try:
-            existing: Account = self.repository.get(account_id)
-        except AggregateNotFoundError:
-            account = Account(role, device_public_key, request_id)
-            if personal_data:
-                sealed = self.subject_keys.seal(
-                    str(account.id), json.dumps(dict(personal_data)).encode()
+        """Register, idempotently: a retry with the same request id finds the same account.
+        A staff role needs an invitation, used up by this registration."""
+
+        def command() -> UUID:
+            account_id = Account.create_id(request_id)
+            try:
+                existing: Account = self.repository.get(account_id)
+            except AggregateNotFoundError:
+                return self._register(
+                    role, device_public_key, request_id, personal_data, invitation_code
                 )
-                account.record_personal_data(sealed)
-            self.save(account)
-            return account.id
-        if existing.role != role or existing.device_keys[0] != device_public_key:
-            raise RequestConflict(f"request_id {request_id!r} was used for another registration")
-        return account_id
+            if existing.role != role or existing.device_keys[0] != device_public_key:
+                raise RequestConflict(
+                    f"request_id {request_id!r} was used for another registration"
+                )
+            return account_id
+
+        return self._retrying(command)
+
+    def _register(
+        self,
+        role: Role,
+        device_public_key: bytes,
+        request_id: str,
+        personal_data: Mapping[str, str] | None,
+        invitation_code: str,
+    ) -> UUID:
+        account = Account(role, device_public_key, request_id)
+        changed: list[Aggregate] = [account]
+        if role in STAFF_ROLES:
+            if not invitation_code:
+                raise NotPermitted(f"the role {role.label} needs an invitation from an org admin")
+            try:
+                invitation: Invitation = self.repository.get(Invitation.id_for(invitation_code))
+            except AggregateNotFoundError:
+                raise NotPermitted("the invitation code is not valid") from None
+            invitation.accept(str(account.id), role, self.now())
+            if invitation.organisation_id:
+                account.join(invitation.organisation_id, invitation.invited_by)
+            changed.append(invitation)
+        if personal_data:
+            sealed = self.subject_keys.seal(
+                str(account.id), json.dumps(dict(personal_data)).encode()
+            )
+            account.record_personal_data(sealed)
+        self.save(*changed)
+        return account.id
+
+    def invite_staff(
+        self, inviter: str, *, operator: bool, organisation_id: UUID | None, role: Role
+    ) -> tuple[str, datetime]:
+        """A single-use code for one staff role; only the code's hash is ever recorded."""
+        if role not in STAFF_ROLES:
+            raise Precondition(f"{role.label} is not a staff role; it registers without one")
+        if organisation_id is not None:
+            self._get(
+                Organisation, organisation_id, f"organisation {organisation_id} does not exist"
+            )
+        if not operator:
+            if organisation_id is None:
+                raise Precondition("an org admin invites into one of their organisations")
+            try:
+                admin_id = UUID(inviter)
+            except ValueError:
+                raise NotFound("the session's account does not exist") from None
+            self._require_admin(admin_id, organisation_id)
+        code = secrets.token_urlsafe(24)
+        expires_at = self.now() + timedelta(seconds=self.invitation_lifetime)
+        invitation = Invitation(
+            id=Invitation.id_for(code),
+            organisation_id=str(organisation_id or ""),
+            role=role,
+            invited_by=OPERATOR if operator else inviter,
+            expires_at=expires_at,
+        )
+        self.save(invitation)
+        return code, expires_at
 
     def get_account(self, account_id: UUID) -> Account:
         try:

@@ -9,6 +9,7 @@ creation are explicit classes with their own `apply`, so an aggregate rebuilt fr
 from __future__ import annotations
 
 import enum
+import hashlib
 import uuid
 from datetime import datetime
 
@@ -379,3 +380,60 @@ class GuardianLink(Aggregate):
 def _link(aggregate: Aggregate) -> GuardianLink:
     assert isinstance(aggregate, GuardianLink)
     return aggregate
+
+
+STAFF_ROLES = frozenset(
+    {Role.PRACTITIONER, Role.MODERATOR, Role.SAFEGUARDING_LEAD, Role.AUDITOR, Role.ORG_ADMIN}
+)
+OPERATOR = "operator"
+
+
+class Invitation(Aggregate):
+    """A staff invitation: its id derives from the secret code's hash; used once."""
+
+    @staticmethod
+    def id_for(code: str) -> uuid.UUID:
+        digest = hashlib.sha256(code.encode()).hexdigest()
+        return uuid.uuid5(REQUEST_NAMESPACE, f"invitation:{digest}")
+
+    @published(events_pb2.StaffInvited)
+    class Invited(Aggregate.Created):
+        organisation_id: str
+        role: Role
+        invited_by: str
+        expires_at: datetime
+
+    @event(Invited)
+    def __init__(
+        self,
+        id: uuid.UUID,
+        organisation_id: str,
+        role: Role,
+        invited_by: str,
+        expires_at: datetime,
+    ) -> None:
+        self.organisation_id = organisation_id
+        self.role = role
+        self.invited_by = invited_by
+        self.expires_at = expires_at
+        self.accepted_by = ""
+
+    def accept(self, account_id: str, role: Role, now: datetime) -> None:
+        """Use the invitation for `account_id`; a retry by the same account changes nothing."""
+        if self.accepted_by == account_id:
+            return
+        if role != self.role:
+            raise NotPermitted(f"the invitation is for the role {self.role.label}")
+        if self.accepted_by:
+            raise Precondition("the invitation has already been used")
+        if now >= self.expires_at:
+            raise Precondition("the invitation has expired")
+        self.trigger_event(self.Accepted, account_id=account_id)
+
+    @published(events_pb2.InvitationAccepted)
+    class Accepted(Aggregate.Event):
+        account_id: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Invitation)
+            aggregate.accepted_by = self.account_id

@@ -28,6 +28,7 @@ RULES: dict[str, Access] = {
         "RecordConsent": ANY_SESSION,
         "ExportMyData": ANY_SESSION,
         "EraseAccount": ANY_SESSION,
+        "InviteStaff": roles("org_admin", "operator"),
         "CreateOrganisation": ORG_ADMIN,
         "AddOrganisationMember": ORG_ADMIN,
         "VetPractitioner": ORG_ADMIN,
@@ -57,6 +58,7 @@ def build(config: RuntimeConfig) -> ServiceParts:
         ),
         session_lifetime=env.whole("HEARTH_SESSION_LIFETIME", 900, minimum=30, maximum=86400),
         challenge_lifetime=env.number("HEARTH_LOGIN_CHALLENGE_LIFETIME", 60.0, minimum=1.0),
+        invitation_lifetime=env.whole("HEARTH_INVITATION_LIFETIME", 7 * 86400, minimum=60),
     )
     followers = []
     if env.flag("HEARTH_FOLLOW_AGE", True):

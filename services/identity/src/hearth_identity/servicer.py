@@ -17,7 +17,15 @@ from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.access import current_session
 
 from .application import BadProof, Identity, TooManyDevices
-from .domain import Conflict, NotFound, NotPermitted, Precondition, Role
+from .domain import (
+    OPERATOR,
+    STAFF_ROLES,
+    Conflict,
+    NotFound,
+    NotPermitted,
+    Precondition,
+    Role,
+)
 from .login import LoginRefused, TooManyLogins
 
 MAX_REQUEST_ID = 128
@@ -123,10 +131,38 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             ),
         }
         personal = {k: v for k, v in personal.items() if v}
+        role = Role(request.role)
+        code = request.invitation_code
+        if code and role not in STAFF_ROLES:
+            abort(context, grpc.StatusCode.INVALID_ARGUMENT, "invitation_code is for staff roles")
+        if len(code) > MAX_REQUEST_ID:
+            abort(context, grpc.StatusCode.INVALID_ARGUMENT, "invitation_code is malformed")
         registered = self._run(
-            context, lambda: self.app.register_account(Role(request.role), key, rid, personal)
+            context, lambda: self.app.register_account(role, key, rid, personal, code)
         )
         return identity_pb2.RegisterAccountResponse(account_id=str(registered))
+
+    def InviteStaff(
+        self, request: identity_pb2.InviteStaffRequest, context: grpc.ServicerContext
+    ) -> identity_pb2.InviteStaffResponse:
+        if request.role not in {r.value for r in STAFF_ROLES}:
+            abort(context, grpc.StatusCode.INVALID_ARGUMENT, "role must be a staff role")
+        operator = current_session().has_role(OPERATOR)
+        organisation = None
+        if request.organisation_id or not operator:
+            organisation = account_id(context, request.organisation_id, "organisation_id")
+        code, expires_at = self._run(
+            context,
+            lambda: self.app.invite_staff(
+                current_session().account_id,
+                operator=operator,
+                organisation_id=organisation,
+                role=Role(request.role),
+            ),
+        )
+        expiry = Timestamp()
+        expiry.FromDatetime(expires_at)
+        return identity_pb2.InviteStaffResponse(invitation_code=code, expires_at=expiry)
 
     def GetAccount(
         self, request: identity_pb2.GetAccountRequest, context: grpc.ServicerContext

@@ -60,6 +60,7 @@ class RegisterAccountRequest(_message.Message):
     DEVICE_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
     CONTACT_DETAIL_FIELD_NUMBER: _builtins.int
+    INVITATION_CODE_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """Client-chosen id that makes a retried registration return the same account."""
     role: Global___Role.ValueType
@@ -68,6 +69,8 @@ class RegisterAccountRequest(_message.Message):
     display_name: _builtins.str
     """Personal data, stored only encrypted under the account's subject key. Optional."""
     contact_detail: _builtins.str
+    invitation_code: _builtins.str
+    """Required for staff roles: a code from InviteStaff, for this role, used once."""
     def __init__(
         self,
         *,
@@ -76,10 +79,11 @@ class RegisterAccountRequest(_message.Message):
         device_public_key: _builtins.bytes = ...,
         display_name: _builtins.str = ...,
         contact_detail: _builtins.str = ...,
+        invitation_code: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact_detail", b"contact_detail", "device_public_key", b"device_public_key", "display_name", b"display_name", "request_id", b"request_id", "role", b"role"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact_detail", b"contact_detail", "device_public_key", b"device_public_key", "display_name", b"display_name", "invitation_code", b"invitation_code", "request_id", b"request_id", "role", b"role"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -103,6 +107,53 @@ class RegisterAccountResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RegisterAccountResponse: _TypeAlias = RegisterAccountResponse  # noqa: Y015
+
+@_typing.final
+class InviteStaffRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    organisation_id: _builtins.str
+    """The organisation the staff member joins; optional for the platform operator."""
+    role: Global___Role.ValueType
+    def __init__(
+        self,
+        *,
+        organisation_id: _builtins.str = ...,
+        role: Global___Role.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organisation_id", b"organisation_id", "role", b"role"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InviteStaffRequest: _TypeAlias = InviteStaffRequest  # noqa: Y015
+
+@_typing.final
+class InviteStaffResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVITATION_CODE_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    invitation_code: _builtins.str
+    """A secret for the invitee alone; identity keeps only its SHA-256."""
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        invitation_code: _builtins.str = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "invitation_code", b"invitation_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InviteStaffResponse: _TypeAlias = InviteStaffResponse  # noqa: Y015
 
 @_typing.final
 class GetAccountRequest(_message.Message):

@@ -41,6 +41,11 @@ class IdentityServiceStub:
                 request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RegisterAccountRequest.SerializeToString,
                 response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RegisterAccountResponse.FromString,
                 _registered_method=True)
+        self.InviteStaff = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/InviteStaff',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.InviteStaffRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.InviteStaffResponse.FromString,
+                _registered_method=True)
         self.GetAccount = channel.unary_unary(
                 '/hearth.identity.v1.IdentityService/GetAccount',
                 request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.GetAccountRequest.SerializeToString,
@@ -135,6 +140,14 @@ class IdentityServiceServicer:
 
     def RegisterAccount(self, request, context):
         """Registers an account for a device key. Idempotent on request_id (AIP-155).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def InviteStaff(self, request, context):
+        """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, org admin):
+        an org admin into their organisation, or the platform operator. Staff register with the code.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -267,6 +280,11 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RegisterAccountRequest.FromString,
                     response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RegisterAccountResponse.SerializeToString,
             ),
+            'InviteStaff': grpc.unary_unary_rpc_method_handler(
+                    servicer.InviteStaff,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.InviteStaffRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.InviteStaffResponse.SerializeToString,
+            ),
             'GetAccount': grpc.unary_unary_rpc_method_handler(
                     servicer.GetAccount,
                     request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.GetAccountRequest.FromString,
@@ -382,6 +400,33 @@ class IdentityService:
             '/hearth.identity.v1.IdentityService/RegisterAccount',
             hearth_dot_identity_dot_v1_dot_identity__pb2.RegisterAccountRequest.SerializeToString,
             hearth_dot_identity_dot_v1_dot_identity__pb2.RegisterAccountResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InviteStaff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/InviteStaff',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.InviteStaffRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.InviteStaffResponse.FromString,
             options,
             channel_credentials,
             insecure,

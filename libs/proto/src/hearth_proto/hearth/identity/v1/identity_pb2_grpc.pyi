@@ -37,6 +37,10 @@ class IdentityServiceStub:
     def __new__(cls, channel: _aio.Channel) -> IdentityServiceAsyncStub: ...
     RegisterAccount: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RegisterAccountRequest, _identity_pb2.RegisterAccountResponse]
     """Registers an account for a device key. Idempotent on request_id (AIP-155)."""
+    InviteStaff: _grpc.UnaryUnaryMultiCallable[_identity_pb2.InviteStaffRequest, _identity_pb2.InviteStaffResponse]
+    """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, org admin):
+    an org admin into their organisation, or the platform operator. Staff register with the code.
+    """
     GetAccount: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetAccountRequest, _identity_pb2.GetAccountResponse]
     """Reads the caller's own account."""
     AddDevice: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AddDeviceRequest, _identity_pb2.AddDeviceResponse]
@@ -81,6 +85,10 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     RegisterAccount: _aio.UnaryUnaryMultiCallable[_identity_pb2.RegisterAccountRequest, _identity_pb2.RegisterAccountResponse]  # type: ignore[assignment]
     """Registers an account for a device key. Idempotent on request_id (AIP-155)."""
+    InviteStaff: _aio.UnaryUnaryMultiCallable[_identity_pb2.InviteStaffRequest, _identity_pb2.InviteStaffResponse]  # type: ignore[assignment]
+    """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, org admin):
+    an org admin into their organisation, or the platform operator. Staff register with the code.
+    """
     GetAccount: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetAccountRequest, _identity_pb2.GetAccountResponse]  # type: ignore[assignment]
     """Reads the caller's own account."""
     AddDevice: _aio.UnaryUnaryMultiCallable[_identity_pb2.AddDeviceRequest, _identity_pb2.AddDeviceResponse]  # type: ignore[assignment]
@@ -128,6 +136,16 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.RegisterAccountResponse, _abc.Awaitable[_identity_pb2.RegisterAccountResponse]]:
         """Registers an account for a device key. Idempotent on request_id (AIP-155)."""
+
+    @_abc_1.abstractmethod
+    def InviteStaff(
+        self,
+        request: _identity_pb2.InviteStaffRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.InviteStaffResponse, _abc.Awaitable[_identity_pb2.InviteStaffResponse]]:
+        """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, org admin):
+        an org admin into their organisation, or the platform operator. Staff register with the code.
+        """
 
     @_abc_1.abstractmethod
     def GetAccount(
