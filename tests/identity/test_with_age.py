@@ -1,0 +1,65 @@
+"""Identity and the real age service together: a registered young person proves a band by
+document, redeems a token, and identity's account and next session show the band."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from hearth_proto.hearth.age.v1 import types_pb2
+from hearth_proto.hearth.identity.v1 import identity_pb2
+from hearth_runtime.embedded_nats import EmbeddedNats
+from hearth_runtime.platform import Platform
+from hearth_runtime.sessions import SessionVerifier
+from hearth_sdk.age import AgeClient, TestIssuingAuthority, TokenWallet
+from hearth_sdk.channel import connect
+from hearth_sdk.identity import IdentityClient
+from tests.conftest import unique_name
+from tests.identity.support import wait_for
+
+
+@pytest.fixture(scope="module")
+def both(nats_server: EmbeddedNats, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    prefix = unique_name("ida")
+    environ = {
+        "IDENTITY_HEARTH_STREAM": f"{prefix}_IDENTITY".upper(),
+        "IDENTITY_HEARTH_SUBJECT_PREFIX": f"{prefix}.identity",
+        "AGE_HEARTH_STREAM": f"{prefix}_AGE".upper(),
+        "AGE_HEARTH_SUBJECT_PREFIX": f"{prefix}.age",
+    }
+    platform = Platform(
+        tmp_path_factory.mktemp("identity-age"),
+        services=["identity", "age"],
+        environ=environ,
+        nats_url=nats_server.url,
+    ).start()
+    yield platform
+    platform.stop()
+
+
+def test_a_band_proved_to_the_age_service_reaches_the_account_and_its_session(
+    both: Platform, tmp_path: Path
+) -> None:
+    person = IdentityClient(connect(both.endpoint("identity")), tmp_path / "device.json")
+    person.register(identity_pb2.ROLE_YOUNG_PERSON)
+    token = person.login()
+    assert person.account().effective_band == types_pb2.AGE_BAND_UNDER_13
+
+    age = AgeClient(connect(both.endpoint("age")), token, TokenWallet(tmp_path / "tokens.json"))
+    key_dir = Path(
+        both.hosts["age"].config.environ.get("HEARTH_AGE_KEY_DIR") or both.data_dir / "keys" / "age"
+    )
+    authority = TestIssuingAuthority.from_seed_file(key_dir / "document-authority.seed")
+    today = date.today()
+    document, signature = authority.issue(today.replace(year=today.year - 14, day=1))
+    verification = age.start_verification(types_pb2.METHOD_CLASS_DOCUMENT)
+    decision = age.submit_document(verification, document, signature)
+    age.obtain_tokens(verification, decision)
+    age.redeem(decision.band)
+
+    wait_for(lambda: person.account().attested_band == types_pb2.AGE_BAND_13_15, timeout=20)
+    session = SessionVerifier({both.signer.key_id: both.signer.public_key}).verify(person.renew())
+    assert session.age_band == "13_15"
