@@ -1,4 +1,5 @@
-"""The age service under test, on the session's nats-server, with keys made once per session."""
+"""The age service (and identity, whose events it follows) on the session's nats-server, with
+issuer keys made once per session."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def age_key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def age_environ(prefix: str, key_dir: Path, **extra: str) -> dict[str, str]:
     return {
+        "IDENTITY_HEARTH_STREAM": f"{prefix}_IDENTITY".upper(),
+        "IDENTITY_HEARTH_SUBJECT_PREFIX": f"{prefix}.identity",
         "AGE_HEARTH_STREAM": f"{prefix}_AGE".upper(),
         "AGE_HEARTH_SUBJECT_PREFIX": f"{prefix}.age",
         "HEARTH_AGE_KEY_DIR": str(key_dir),
@@ -46,7 +49,7 @@ def platform(
     environ = age_environ(unique_name("a"), age_key_dir)
     platform = Platform(
         tmp_path_factory.mktemp("platform"),
-        services=["age"],
+        services=["identity", "age"],
         environ=environ,
         nats_url=nats_server.url,
     ).start()

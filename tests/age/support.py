@@ -26,7 +26,7 @@ def age_client(platform: Platform, tmp_path: Path, role: str = "young_person") -
     account_id = str(uuid.uuid4())
     token = platform.signer.issue(account_id, {role})
     wallet = TokenWallet(tmp_path / f"wallet-{account_id}.json")
-    return AgeClient(connect(platform.endpoint("age")), token, wallet)
+    return AgeClient(connect(platform.endpoint("age")), token, wallet, account_id=account_id)
 
 
 def authority(platform: Platform) -> TestIssuingAuthority:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 from nacl.signing import SigningKey
 
-from hearth_proto.hearth.age.v1 import age_pb2, events_pb2, types_pb2
+from hearth_proto.hearth.age.v1 import age_pb2, age_pb2_grpc, events_pb2, types_pb2
+from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.platform import Platform
 from hearth_sdk.age import TestIssuingAuthority, synthetic_face
+from hearth_sdk.channel import bearer, connect
+from hearth_sdk.identity import IdentityClient
 from tests.age.support import age_client, authority, events_of, raw_stream, refused
 
 DOCUMENT = types_pb2.METHOD_CLASS_DOCUMENT
@@ -118,33 +124,138 @@ def test_an_image_that_is_no_face_is_refused(platform: Platform, tmp_path: Path)
     refused(grpc.StatusCode.INVALID_ARGUMENT, client.submit_face_image, vid, b"GIF89a...")
 
 
-def test_a_practitioner_vouches_and_is_recorded_as_the_voucher(
+def identity_device(platform: Platform, tmp_path: Path, name: str) -> IdentityClient:
+    return IdentityClient(connect(platform.endpoint("identity")), tmp_path / f"{name}.json")
+
+
+def vetted_practitioner(platform: Platform, tmp_path: Path) -> IdentityClient:
+    """An org admin (invited by the operator) vets a practitioner of their organisation."""
+    stub = identity_pb2_grpc.IdentityServiceStub(connect(platform.endpoint("identity")))
+    operator = bearer(platform.signer.issue("operator", {"operator"}))
+    code = stub.InviteStaff(
+        identity_pb2.InviteStaffRequest(role=identity_pb2.ROLE_ORG_ADMIN), metadata=operator
+    ).invitation_code
+    admin = identity_device(platform, tmp_path, "admin")
+    admin.register(identity_pb2.ROLE_ORG_ADMIN, display_name="Admin", invitation_code=code)
+    organisation = stub.CreateOrganisation(
+        identity_pb2.CreateOrganisationRequest(request_id=str(uuid.uuid4()), name="Org"),
+        metadata=admin.metadata(),
+    ).organisation_id
+    invitation = stub.InviteStaff(
+        identity_pb2.InviteStaffRequest(
+            organisation_id=organisation, role=identity_pb2.ROLE_PRACTITIONER
+        ),
+        metadata=admin.metadata(),
+    ).invitation_code
+    practitioner = identity_device(platform, tmp_path, "practitioner")
+    practitioner.register(
+        identity_pb2.ROLE_PRACTITIONER, display_name="Practitioner", invitation_code=invitation
+    )
+    stub.VetPractitioner(
+        identity_pb2.VetPractitionerRequest(
+            organisation_id=organisation, account_id=practitioner.account_id
+        ),
+        metadata=admin.metadata(),
+    )
+    return practitioner
+
+
+def vouch_when_followed(
+    stub: age_pb2_grpc.AgeServiceStub, request: age_pb2.VouchRequest, metadata: Any
+) -> age_pb2.VouchResponse:
+    """Vouch once age's follower has taken in identity's events (it runs behind by a moment)."""
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            response: age_pb2.VouchResponse = stub.Vouch(request, metadata=metadata)
+            return response
+        except grpc.RpcError as e:
+            if e.code() != grpc.StatusCode.PERMISSION_DENIED or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_a_vetted_practitioner_vouches_and_is_recorded_as_the_voucher(
     platform: Platform, tmp_path: Path
 ) -> None:
     child = age_client(platform, tmp_path, "child")
-    practitioner = age_client(platform, tmp_path, "practitioner")
+    practitioner = vetted_practitioner(platform, tmp_path)
     vid = child.start_verification(VOUCHING)
-    response = practitioner.stub.Vouch(
-        age_pb2.VouchRequest(verification_id=vid, band=types_pb2.AGE_BAND_UNDER_13),
-        metadata=practitioner.metadata,
+    request = age_pb2.VouchRequest(
+        verification_id=vid, band=types_pb2.AGE_BAND_UNDER_13, subject_account_id=child.account_id
     )
+    response = vouch_when_followed(child.stub, request, practitioner.metadata())
     assert response.decision.method_class == VOUCHING
     assert response.decision.assurance_level == types_pb2.ASSURANCE_LEVEL_BASIC
     decided = events_of(platform, events_pb2.VerificationDecided)
     assert any(
-        m.voucher_role == "practitioner" and m.verifier == "vouching/practitioner" for m in decided
+        m.voucher_role == "practitioner" and m.voucher_account_id == practitioner.account_id
+        for m in decided
     )
 
 
-def test_a_guardian_vouches_but_a_young_person_may_not(platform: Platform, tmp_path: Path) -> None:
+def test_an_unvetted_practitioner_may_not_vouch(platform: Platform, tmp_path: Path) -> None:
     child = age_client(platform, tmp_path, "child")
-    guardian = age_client(platform, tmp_path, "guardian")
+    unvetted = age_client(platform, tmp_path, "practitioner")
+    vid = child.start_verification(VOUCHING)
+    request = age_pb2.VouchRequest(
+        verification_id=vid, band=types_pb2.AGE_BAND_UNDER_13, subject_account_id=child.account_id
+    )
+    assert "vetted" in refused(
+        grpc.StatusCode.PERMISSION_DENIED, unvetted.stub.Vouch, request, metadata=unvetted.metadata
+    )
+
+
+def test_a_linked_guardian_vouches_for_their_child_only(platform: Platform, tmp_path: Path) -> None:
+    guardian = identity_device(platform, tmp_path, "guardian")
+    child = identity_device(platform, tmp_path, "child")
+    guardian.register(identity_pb2.ROLE_GUARDIAN, display_name="Guardian")
+    child.register(identity_pb2.ROLE_CHILD, display_name="Child")
+    for who, other in ((guardian, child), (child, guardian)):
+        who.stub.ConsentToGuardianLink(
+            identity_pb2.ConsentToGuardianLinkRequest(other_account_id=other.account_id),
+            metadata=who.metadata(),
+        )
+    stub = age_pb2_grpc.AgeServiceStub(connect(platform.endpoint("age")))
+    child_session = bearer(platform.signer.issue(child.account_id, {"child"}))
+    vid = stub.StartVerification(
+        age_pb2.StartVerificationRequest(request_id="v-1", method_class=VOUCHING),
+        metadata=child_session,
+    ).verification_id
+    other_child = age_client(platform, tmp_path, "child")
+    other_vid = other_child.start_verification(VOUCHING)
+    # Not this guardian's child; nor may the session be claimed for another account.
+    for verification_id, subject in (
+        (other_vid, other_child.account_id),
+        (vid, other_child.account_id),
+    ):
+        refused(
+            grpc.StatusCode.PERMISSION_DENIED,
+            stub.Vouch,
+            age_pb2.VouchRequest(
+                verification_id=verification_id,
+                band=types_pb2.AGE_BAND_UNDER_13,
+                subject_account_id=subject,
+            ),
+            metadata=guardian.metadata(),
+        )
+    request = age_pb2.VouchRequest(
+        verification_id=vid, band=types_pb2.AGE_BAND_UNDER_13, subject_account_id=child.account_id
+    )
+    decision = vouch_when_followed(stub, request, guardian.metadata()).decision
+    assert decision.band == types_pb2.AGE_BAND_UNDER_13
+    decided = events_of(platform, events_pb2.VerificationDecided)
+    assert any(m.voucher_account_id == guardian.account_id for m in decided)
+
+
+def test_a_young_person_may_not_vouch(platform: Platform, tmp_path: Path) -> None:
+    child = age_client(platform, tmp_path, "child")
     peer = age_client(platform, tmp_path, "young_person")
     vid = child.start_verification(VOUCHING)
-    request = age_pb2.VouchRequest(verification_id=vid, band=types_pb2.AGE_BAND_UNDER_13)
+    request = age_pb2.VouchRequest(
+        verification_id=vid, band=types_pb2.AGE_BAND_UNDER_13, subject_account_id=child.account_id
+    )
     refused(grpc.StatusCode.PERMISSION_DENIED, peer.stub.Vouch, request, metadata=peer.metadata)
-    decision = guardian.stub.Vouch(request, metadata=guardian.metadata).decision
-    assert decision.band == types_pb2.AGE_BAND_UNDER_13
 
 
 def test_a_session_takes_one_method_and_decides_once(platform: Platform, tmp_path: Path) -> None:

@@ -124,10 +124,18 @@ def issuer_public(key: age_pb2.IssuerKey) -> age_token.IssuerPublicKey:
 class AgeClient:
     """One account's age assurance calls, with its session token and its wallet."""
 
-    def __init__(self, channel: grpc.Channel, session_token: str, wallet: TokenWallet) -> None:
+    def __init__(
+        self,
+        channel: grpc.Channel,
+        session_token: str,
+        wallet: TokenWallet,
+        *,
+        account_id: str = "",
+    ) -> None:
         self.stub = age_pb2_grpc.AgeServiceStub(channel)
         self.metadata = bearer(session_token)
         self.wallet = wallet
+        self.account_id = account_id
 
     def issuer_keys(self) -> list[age_pb2.IssuerKey]:
         response = self.stub.GetIssuerKeys(age_pb2.GetIssuerKeysRequest(), metadata=self.metadata)
@@ -165,6 +173,19 @@ class AgeClient:
         response: age_pb2.SubmitFaceImageResponse = self.stub.SubmitFaceImage(
             request, metadata=self.metadata
         )
+        return response.decision
+
+    def vouch(
+        self, verification_id: str, band: int, subject_account_id: str
+    ) -> age_pb2.AgeDecision:
+        """As a vetted practitioner or linked guardian: vouch for the account that opened the
+        session (it shares the verification id with the voucher)."""
+        request = age_pb2.VouchRequest(
+            verification_id=verification_id,
+            band=band,  # type: ignore[arg-type]
+            subject_account_id=subject_account_id,
+        )
+        response: age_pb2.VouchResponse = self.stub.Vouch(request, metadata=self.metadata)
         return response.decision
 
     def obtain_tokens(

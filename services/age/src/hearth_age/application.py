@@ -12,15 +12,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import nats.js.api
 import nats.js.errors
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
 from hearth_crypto import age_token, blind_rsa
-from hearth_eventlog import NatsFactory
-from hearth_runtime.application import HearthApplication
+from hearth_eventlog import NatsFactory, TracedNotification
+from hearth_eventlog.published import decode_published
+from hearth_proto.hearth.identity.v1 import events_pb2 as identity_events
+from hearth_runtime.application import FollowingApplication
 
 from .domain import (
     AgeAssuranceError,
@@ -31,12 +34,15 @@ from .domain import (
     IssuerKeyRecord,
     MethodClass,
     VerificationSession,
+    VoucherStanding,
     WrongMethod,
     session_id_for,
 )
 from .keys import IssuerKeyEntry, Keyring
 from .verifiers import AgeEstimator, DocumentVerifier, EstimationPolicy
 
+VETTED = identity_events.PractitionerVetted.DESCRIPTOR.full_name
+LINKED = identity_events.GuardianLinked.DESCRIPTOR.full_name
 CAPABILITY_BYTES = 32
 CHALLENGE_LIFETIME = 300  # seconds a redemption challenge stays valid
 
@@ -75,6 +81,10 @@ class TokenAlreadySpent(AgeAssuranceError):
 
 class ChallengeRejected(AgeAssuranceError):
     pass
+
+
+class NotVouchable(AgeAssuranceError):
+    """The voucher is not a vetted practitioner or a linked guardian of the account named."""
 
 
 @dataclass(frozen=True)
@@ -161,7 +171,9 @@ class AgeSettings:
     estimation_buffer: float
 
 
-class AgeAssurance(HearthApplication):
+class AgeAssurance(FollowingApplication):
+    """Age assurance; it follows identity's stream to know who may vouch for whom."""
+
     name = "age"
 
     def __init__(
@@ -230,12 +242,16 @@ class AgeAssurance(HearthApplication):
         capability = hmac.new(
             self.secret, f"verification\0{account_id}\0{request_id}".encode(), "sha256"
         ).digest()
+        subject_tag = self._subject_tag(account_id) if method == MethodClass.VOUCHING else b""
         try:
             self.repository.get(session_id_for(capability))
         except AggregateNotFoundError:
             with contextlib.suppress(IntegrityError):  # a concurrent retry opened it
-                self.save(VerificationSession.open(capability, method))
+                self.save(VerificationSession.open(capability, method, subject_tag))
         return capability
+
+    def _subject_tag(self, account_id: str) -> bytes:
+        return hmac.new(self.secret, f"subject\0{account_id}".encode(), "sha256").digest()[:16]
 
     def _session(self, capability: bytes) -> VerificationSession:
         if len(capability) != CAPABILITY_BYTES:
@@ -273,9 +289,36 @@ class AgeAssurance(HearthApplication):
         band = self.estimation.band(self.estimator.estimate(image))
         return self._decide(session, Decision(band, MethodClass.ESTIMATION), self.estimator.name)
 
-    def vouch(self, capability: bytes, band: Band, voucher_id: str, voucher_role: str) -> Decision:
+    def vouch(
+        self,
+        capability: bytes,
+        band: Band,
+        subject_account_id: str,
+        voucher_id: str,
+        voucher_roles: frozenset[str],
+    ) -> Decision:
+        """A vetted practitioner, or a linked guardian, vouches for the account that opened the
+        session; both facts come from identity's published events."""
         session = self._session(capability)
         self._check_open(session, MethodClass.VOUCHING)
+        if not hmac.compare_digest(session.subject_tag, self._subject_tag(subject_account_id)):
+            raise NotVouchable("this verification session was not opened by that account")
+        if voucher_id == subject_account_id:
+            raise NotVouchable("nobody vouches for themselves")
+        standing = self.voucher_standing(voucher_id)
+        if "practitioner" in voucher_roles and standing is not None and standing.vetted_in:
+            voucher_role = "practitioner"
+        elif (
+            "guardian" in voucher_roles
+            and standing is not None
+            and subject_account_id in standing.children
+        ):
+            voucher_role = "guardian"
+        else:
+            raise NotVouchable(
+                "the voucher is neither a vetted practitioner nor a linked guardian of that "
+                "account (as identity has recorded)"
+            )
         return self._decide(
             session,
             Decision(band, MethodClass.VOUCHING),
@@ -283,6 +326,33 @@ class AgeAssurance(HearthApplication):
             voucher_account_id=voucher_id,
             voucher_role=voucher_role,
         )
+
+    def voucher_standing(self, account_id: str) -> VoucherStanding | None:
+        try:
+            standing: VoucherStanding = self.repository.get(VoucherStanding.create_id(account_id))
+        except AggregateNotFoundError:
+            return None
+        return standing
+
+    def policy(
+        self, upstream: str, notification: TracedNotification, processing: ProcessingEvent[UUID]
+    ) -> None:
+        """Identity's vetting and guardian links, kept as who may vouch for whom."""
+        if notification.topic not in (VETTED, LINKED):
+            return
+        fact = decode_published(notification.topic, notification.state)
+        if isinstance(fact, identity_events.PractitionerVetted):
+            standing = self._standing_for(fact.account_id)
+            standing.note_vetting(fact.organisation_id)
+        elif isinstance(fact, identity_events.GuardianLinked):
+            standing = self._standing_for(fact.guardian_account_id)
+            standing.note_guardian_of(fact.child_account_id)
+        else:
+            return
+        processing.collect_events(standing)
+
+    def _standing_for(self, account_id: str) -> VoucherStanding:
+        return self.voucher_standing(account_id) or VoucherStanding(account_id)
 
     @staticmethod
     def _check_open(session: VerificationSession, method: MethodClass) -> None:

@@ -105,14 +105,23 @@ class VerificationSession(Aggregate):
     @published(events_pb2.VerificationStarted)
     class Started(Aggregate.Created):
         method_class: MethodClass
+        subject_tag: bytes
 
     @classmethod
-    def open(cls, capability: bytes, method_class: MethodClass) -> VerificationSession:
-        return cls._create(cls.Started, id=session_id_for(capability), method_class=method_class)
+    def open(
+        cls, capability: bytes, method_class: MethodClass, subject_tag: bytes = b""
+    ) -> VerificationSession:
+        return cls._create(
+            cls.Started,
+            id=session_id_for(capability),
+            method_class=method_class,
+            subject_tag=subject_tag,
+        )
 
     @event(Started)
-    def __init__(self, method_class: MethodClass) -> None:
+    def __init__(self, method_class: MethodClass, subject_tag: bytes) -> None:
         self.method_class = method_class
+        self.subject_tag = subject_tag
         self.band: Band | None = None
         self.assurance_level: AssuranceLevel | None = None
         self.issued_digest: bytes | None = None
@@ -185,6 +194,46 @@ class VerificationSession(Aggregate):
         self.trigger_event(
             self.Issued, key_id=key_id, epoch=epoch, count=count, request_digest=request_digest
         )
+
+
+class VoucherStanding(Aggregate):
+    """What identity's events say about an account as a voucher: vetted, guardian of whom.
+
+    Kept from identity's published PractitionerVetted and GuardianLinked events (this service
+    follows identity's stream), so a vouch is checked without asking identity.
+    """
+
+    @staticmethod
+    def create_id(account_id: str) -> uuid.UUID:
+        return uuid.uuid5(NAMESPACE, f"voucher:{account_id}")
+
+    @event("Noted")
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+        self.vetted_in: set[str] = set()
+        self.children: set[str] = set()
+
+    class Vetted(Aggregate.Event):
+        organisation_id: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, VoucherStanding)
+            aggregate.vetted_in.add(self.organisation_id)
+
+    class GuardianOf(Aggregate.Event):
+        child_account_id: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, VoucherStanding)
+            aggregate.children.add(self.child_account_id)
+
+    def note_vetting(self, organisation_id: str) -> None:
+        if organisation_id not in self.vetted_in:
+            self.trigger_event(self.Vetted, organisation_id=organisation_id)
+
+    def note_guardian_of(self, child_account_id: str) -> None:
+        if child_account_id not in self.children:
+            self.trigger_event(self.GuardianOf, child_account_id=child_account_id)
 
 
 class IssuerKeyRecord(Aggregate):

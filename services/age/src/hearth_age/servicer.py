@@ -23,6 +23,7 @@ from .application import (
     ForgedToken,
     InvalidRequest,
     NotTheHolder,
+    NotVouchable,
     SessionNotFound,
     TokenAlreadySpent,
     WrongBand,
@@ -49,6 +50,7 @@ STATUS: dict[type[AgeAssuranceError], grpc.StatusCode] = {
     ForgedToken: grpc.StatusCode.INVALID_ARGUMENT,
     ChallengeRejected: grpc.StatusCode.INVALID_ARGUMENT,
     WrongBand: grpc.StatusCode.PERMISSION_DENIED,
+    NotVouchable: grpc.StatusCode.PERMISSION_DENIED,
     NotTheHolder: grpc.StatusCode.UNAUTHENTICATED,
     TokenAlreadySpent: grpc.StatusCode.ALREADY_EXISTS,
     ExpiredEpoch: grpc.StatusCode.FAILED_PRECONDITION,
@@ -160,12 +162,15 @@ class AgeServicer(age_pb2_grpc.AgeServiceServicer):
         if request.band not in Band._value2member_map_:
             _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "band must be an age band")
         session = current_session()
-        # Until identity's PractitionerVetted / GuardianLinked events are followed here, the
-        # voucher's session role is what admits a vouch (see service.RULES).
-        role = "practitioner" if session.has_role("practitioner") else "guardian"
         decision = self._run(
             context,
-            lambda: self.app.vouch(capability, Band(request.band), session.account_id, role),
+            lambda: self.app.vouch(
+                capability,
+                Band(request.band),
+                request.subject_account_id,
+                session.account_id,
+                session.roles,
+            ),
         )
         return age_pb2.VouchResponse(decision=_decision(decision))
 

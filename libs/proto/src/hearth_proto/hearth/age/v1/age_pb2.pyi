@@ -293,17 +293,23 @@ class VouchRequest(_message.Message):
 
     VERIFICATION_ID_FIELD_NUMBER: _builtins.int
     BAND_FIELD_NUMBER: _builtins.int
+    SUBJECT_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
     verification_id: _builtins.str
     band: _types_pb2.AgeBand.ValueType
+    subject_account_id: _builtins.str
+    """The account the voucher vouches for: it must be the account that opened the session, and
+    the voucher a vetted practitioner or a linked guardian of it (from identity's events).
+    """
     def __init__(
         self,
         *,
         verification_id: _builtins.str = ...,
         band: _types_pb2.AgeBand.ValueType = ...,
+        subject_account_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["band", b"band", "verification_id", b"verification_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["band", b"band", "subject_account_id", b"subject_account_id", "verification_id", b"verification_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

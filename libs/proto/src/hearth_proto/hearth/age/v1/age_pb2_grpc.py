@@ -116,7 +116,7 @@ class AgeServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Vouch(self, request, context):
-        """Vouching: a practitioner or guardian vouches for the band of a session's holder.
+        """Vouching: a vetted practitioner, or a linked guardian, vouches for an account's band.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -46,7 +46,7 @@ class AgeServiceStub:
     SubmitFaceImage: _grpc.UnaryUnaryMultiCallable[_age_pb2.SubmitFaceImageRequest, _age_pb2.SubmitFaceImageResponse]
     """Facial age estimation: an image; a band needs an estimate of its lower bound + buffer."""
     Vouch: _grpc.UnaryUnaryMultiCallable[_age_pb2.VouchRequest, _age_pb2.VouchResponse]
-    """Vouching: a practitioner or guardian vouches for the band of a session's holder."""
+    """Vouching: a vetted practitioner, or a linked guardian, vouches for an account's band."""
     IssueTokens: _grpc.UnaryUnaryMultiCallable[_age_pb2.IssueTokensRequest, _age_pb2.IssueTokensResponse]
     """Blind-signs a batch of token requests for a decided session, under its band's key."""
     GetRedemptionChallenge: _grpc.UnaryUnaryMultiCallable[_age_pb2.GetRedemptionChallengeRequest, _age_pb2.GetRedemptionChallengeResponse]
@@ -72,7 +72,7 @@ class AgeServiceAsyncStub(AgeServiceStub):
     SubmitFaceImage: _aio.UnaryUnaryMultiCallable[_age_pb2.SubmitFaceImageRequest, _age_pb2.SubmitFaceImageResponse]  # type: ignore[assignment]
     """Facial age estimation: an image; a band needs an estimate of its lower bound + buffer."""
     Vouch: _aio.UnaryUnaryMultiCallable[_age_pb2.VouchRequest, _age_pb2.VouchResponse]  # type: ignore[assignment]
-    """Vouching: a practitioner or guardian vouches for the band of a session's holder."""
+    """Vouching: a vetted practitioner, or a linked guardian, vouches for an account's band."""
     IssueTokens: _aio.UnaryUnaryMultiCallable[_age_pb2.IssueTokensRequest, _age_pb2.IssueTokensResponse]  # type: ignore[assignment]
     """Blind-signs a batch of token requests for a decided session, under its band's key."""
     GetRedemptionChallenge: _aio.UnaryUnaryMultiCallable[_age_pb2.GetRedemptionChallengeRequest, _age_pb2.GetRedemptionChallengeResponse]  # type: ignore[assignment]
@@ -125,7 +125,7 @@ class AgeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _age_pb2.VouchRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_age_pb2.VouchResponse, _abc.Awaitable[_age_pb2.VouchResponse]]:
-        """Vouching: a practitioner or guardian vouches for the band of a session's holder."""
+        """Vouching: a vetted practitioner, or a linked guardian, vouches for an account's band."""
 
     @_abc_1.abstractmethod
     def IssueTokens(

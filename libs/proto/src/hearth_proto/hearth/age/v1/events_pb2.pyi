@@ -128,8 +128,14 @@ class VerificationStarted(_message.Message):
     TIMESTAMP_FIELD_NUMBER: _builtins.int
     ORIGINATOR_TOPIC_FIELD_NUMBER: _builtins.int
     METHOD_CLASS_FIELD_NUMBER: _builtins.int
+    SUBJECT_TAG_FIELD_NUMBER: _builtins.int
     originator_topic: _builtins.str
     method_class: _types_pb2.MethodClass.ValueType
+    subject_tag: _builtins.bytes
+    """Vouching only: a keyed hash (HMAC under the service's secret) of the account the session is
+    for, so a voucher can vouch only for the account they name and are linked to. Empty for
+    the other methods, whose sessions stay unattributable.
+    """
     @_builtins.property
     def timestamp(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -138,10 +144,11 @@ class VerificationStarted(_message.Message):
         timestamp: _timestamp_pb2.Timestamp | None = ...,
         originator_topic: _builtins.str = ...,
         method_class: _types_pb2.MethodClass.ValueType = ...,
+        subject_tag: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["method_class", b"method_class", "originator_topic", b"originator_topic", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["method_class", b"method_class", "originator_topic", b"originator_topic", "subject_tag", b"subject_tag", "timestamp", b"timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
