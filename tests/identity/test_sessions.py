@@ -7,10 +7,13 @@ import time
 import grpc
 from nacl.signing import SigningKey
 
+from hearth_identity.service import build
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
-from hearth_runtime.platform import Platform
+from hearth_runtime.config import RuntimeConfig
+from hearth_runtime.platform import Platform, session_verifier
+from hearth_runtime.server import ServiceHost
 from hearth_runtime.sessions import SessionSigner, SessionVerifier
-from hearth_sdk.channel import bearer
+from hearth_sdk.channel import bearer, connect
 from hearth_sdk.identity import IdentityClient, login_text
 from tests.identity.support import Devices, code_of
 
@@ -120,7 +123,7 @@ def test_a_login_challenge_is_single_use(
     assert identity.CompleteLogin(request).session_token
     code, details = code_of(lambda: identity.CompleteLogin(request))
     assert code == grpc.StatusCode.UNAUTHENTICATED
-    assert "unknown or already used" in details
+    assert "already used" in details
 
 
 def test_a_login_challenge_expires(
@@ -222,3 +225,34 @@ def test_a_device_without_proof_of_its_key_is_refused(
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert "proof" in details
     assert client.account().devices == 1
+
+
+def test_a_forged_challenge_id_is_unauthenticated(
+    identity: identity_pb2_grpc.IdentityServiceStub, devices: Devices
+) -> None:
+    client = devices.account("child")
+    request = _signed_challenge(identity, client)
+    body, _mac = request.challenge_id.split(".")
+    request.challenge_id = f"{body}.AAAAAAAAAAAAAAAAAAAAAA"
+    code, details = code_of(lambda: identity.CompleteLogin(request))
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+    assert "unknown login challenge" in details
+
+
+def test_a_login_begun_on_one_replica_completes_on_another_once(
+    platform: Platform, identity: identity_pb2_grpc.IdentityServiceStub, devices: Devices
+) -> None:
+    config = RuntimeConfig.from_env(
+        "identity", platform.hosts["identity"].config.environ, default_port=0
+    )
+    replica = ServiceHost(config, build(config), session_verifier(config)).start()
+    try:
+        other = identity_pb2_grpc.IdentityServiceStub(connect(replica.address))
+        client = devices.account("young_person")
+        request = _signed_challenge(identity, client)
+        assert other.CompleteLogin(request).session_token
+        code, details = code_of(lambda: identity.CompleteLogin(request))
+        assert code == grpc.StatusCode.UNAUTHENTICATED
+        assert "already used" in details
+    finally:
+        replica.stop(grace=1)

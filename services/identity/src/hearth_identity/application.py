@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import secrets
 import time
@@ -67,6 +68,11 @@ class BadProof(Refused):
     pass
 
 
+def login_mac_key(signer: SessionSigner) -> bytes:
+    """The key that seals login challenges: every replica holding the signing key has it."""
+    return hmac.new(bytes(signer.signing_key), b"hearth-login-challenge-v1", "sha256").digest()
+
+
 def add_device_text(account_id: str) -> bytes:
     """What a new device signs to prove it holds its key."""
     return f"hearth-add-device-v1:{account_id}".encode()
@@ -104,10 +110,18 @@ class Identity(FollowingApplication):
         self.session_lifetime = session_lifetime
         self.invitation_lifetime = invitation_lifetime
         self.clock = clock
-        self.challenges = LoginChallenges(challenge_lifetime, clock)
         factory = self.factory
         assert isinstance(factory, NatsFactory)
         settings = factory.settings
+        self.challenges = LoginChallenges(
+            login_mac_key(signer),
+            challenge_lifetime,
+            factory.link,
+            f"{settings.stream}_LOGIN_CHALLENGES",
+            replicas=settings.replicas,
+            storage=settings.storage,
+            clock=clock,
+        )
         self.subject_keys = SubjectKeys(
             factory.link,
             f"{settings.stream}_SUBJECT_KEYS",

@@ -26,18 +26,18 @@ from .domain import (
     Precondition,
     Role,
 )
-from .login import LoginRefused, TooManyLogins
+from .login import LoginRefused
 
 MAX_REQUEST_ID = 128
 MAX_TEXT = 200
 MAX_SIGNATURE = 64
+MAX_CHALLENGE_ID = 512
 PURPOSE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 T = TypeVar("T")
 
 # Domain refusals, most specific first, and the status each answers.
 STATUS: list[tuple[type[Exception], grpc.StatusCode]] = [
     (LoginRefused, grpc.StatusCode.UNAUTHENTICATED),
-    (TooManyLogins, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (TooManyDevices, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (BadProof, grpc.StatusCode.INVALID_ARGUMENT),
     (Conflict, grpc.StatusCode.ALREADY_EXISTS),
@@ -208,7 +208,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     def CompleteLogin(
         self, request: identity_pb2.CompleteLoginRequest, context: grpc.ServicerContext
     ) -> identity_pb2.CompleteLoginResponse:
-        if not 0 < len(request.challenge_id) <= MAX_REQUEST_ID:
+        if not 0 < len(request.challenge_id) <= MAX_CHALLENGE_ID:
             abort(context, grpc.StatusCode.INVALID_ARGUMENT, "challenge_id is required")
         if len(request.signature) != MAX_SIGNATURE:
             abort(
