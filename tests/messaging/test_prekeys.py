@@ -115,3 +115,23 @@ def test_a_rotated_signed_prekey_still_opens_sessions_started_on_the_old_one(
     listed = bob.stub.ListDevices(pb.ListDevicesRequest(account_id=a), metadata=bob.metadata)
     assert {d.device_id for d in listed.devices} == {alice.device_id, carol_session.device_id}
     bob.disconnect()
+
+
+def test_the_signed_prekey_is_rotated_weekly_and_one_time_prekeys_refilled(
+    people: People,
+) -> None:
+    device = people.device(people.account("young_person", "13_15"), "young_person", prekeys=2)
+    first = set(device.signed_prekeys)
+    device.maintain(low=5, count=10, now=device.signed_prekey_published_at + 3600)
+    assert set(device.signed_prekeys) == first  # a day is not a week
+    assert device.refill(low=1) == 12  # but the directory was topped up
+    week = device.signed_prekey_published_at + 7 * 24 * 3600
+    device.maintain(now=week)
+    device.maintain(now=week + 7 * 24 * 3600)
+    assert len(device.signed_prekeys) == 2  # the current one and the one before
+    assert not first & set(device.signed_prekeys)
+    bundle = device.stub.FetchPrekeyBundle(
+        pb.FetchPrekeyBundleRequest(request_id="r", device_id=device.device_id),
+        metadata=device.metadata,
+    )
+    assert bundle.signed_prekey.prekey_id == max(device.signed_prekeys)

@@ -11,7 +11,7 @@ from hearth_crypto.franking import MessageMetadata, verify_frank
 from hearth_crypto.ratchet import MessageHeader, RatchetMessage, TooManySkippedMessages
 from hearth_proto.hearth.messaging.v1 import messaging_pb2 as pb
 from hearth_sdk.messaging import RATCHET_MESSAGE, MessagingDevice
-from tests.messaging.support import People, status_of
+from tests.messaging.support import People, status_of, wait_for
 
 TEEN = ("young_person", "13_15")
 
@@ -218,9 +218,41 @@ def test_an_out_of_range_ratchet_skip_is_refused_by_the_sdk(people: People) -> N
     request = alice.seal(conversation, b"placeholder", [bob.device_id], str(uuid.uuid4()))
     request.ciphertexts[0].ciphertext = bytes([RATCHET_MESSAGE]) + forged.to_bytes()
     alice.stub.SendEnvelope(request, metadata=alice.metadata)
-    assert bob.receive(1, timeout=2) == []
+    wait_for(lambda: bob.receive(1, timeout=0.2) == [] and bool(bob.rejected))
     [(_envelope, error)] = bob.rejected
     assert isinstance(error, TooManySkippedMessages)
     assert bob.sessions[alice.device_id][0].ratchet.skipped_key_count == 0
     bob.disconnect()
     alice.disconnect()
+
+
+def test_mailboxes_are_a_separate_stream_that_ages_out_and_only_their_device_reads(
+    people: People, environ: dict[str, str]
+) -> None:
+    from hearth_eventlog.link import JetStreamLink
+
+    link = JetStreamLink(people.platform.nats_url)
+    try:
+        mailbox = link.run(
+            link.api(f"$JS.API.STREAM.INFO.{environ['HEARTH_MESSAGING_MAILBOX_STREAM']}")
+        )
+        events = link.run(link.api(f"$JS.API.STREAM.INFO.{environ['MESSAGING_HEARTH_STREAM']}"))
+    finally:
+        link.close()
+    assert mailbox["config"]["max_age"] == 30 * 24 * 3600 * 10**9
+    assert events["config"]["max_age"] == 0 and events["config"]["deny_delete"]
+    alice, bob, _ = pair(people)
+    for call in (
+        lambda: alice.stub.AcknowledgeEnvelopes(
+            pb.AcknowledgeEnvelopesRequest(device_id=bob.device_id, up_to_sequence=10**9),
+            metadata=alice.metadata,
+        ),
+        lambda: next(
+            iter(
+                alice.stub.ReceiveEnvelopes(
+                    pb.ReceiveEnvelopesRequest(device_id=bob.device_id), metadata=alice.metadata
+                )
+            )
+        ),
+    ):
+        assert status_of(call) == grpc.StatusCode.PERMISSION_DENIED

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from .channel import bearer
 PREKEY_MESSAGE = 1  # X3DH initial header, then a ratchet message
 RATCHET_MESSAGE = 2
 _INITIAL_HEADER_BYTES = len(InitialMessageHeader(b"\0" * 32, b"\0" * 32, 0, None).to_bytes())
+SIGNED_PREKEY_LIFETIME = 7 * 24 * 3600  # rotated weekly, as Signal does
 DIRECT = pb.CONVERSATION_KIND_DIRECT
 GROUP = pb.CONVERSATION_KIND_GROUP
 
@@ -111,6 +113,7 @@ class MessagingDevice:
         self.signed_prekeys: dict[int, SignedPrekey] = {}
         self.one_time: dict[int, OneTimePrekey] = {}
         self._next_prekey_id = 1
+        self.signed_prekey_published_at = time.time()
         self.sessions: dict[str, list[_Session]] = {}
         self.max_skip = max_skip
         self.rejected: list[tuple[pb.Envelope, Exception]] = []
@@ -154,6 +157,20 @@ class MessagingDevice:
             ).one_time_prekeys_left
         )
         return self.publish(count) if left < low else left
+
+    def maintain(self, *, low: int = 5, count: int = 20, now: float | None = None) -> None:
+        """Rotate the signed prekey once it is `SIGNED_PREKEY_LIFETIME` old, and refill.
+
+        The previous signed prekey is kept one more period, for initial messages already
+        on their way; older ones are deleted (forward secrecy for sessions never started).
+        """
+        now = time.time() if now is None else now
+        if now - self.signed_prekey_published_at >= SIGNED_PREKEY_LIFETIME:
+            self.publish(0, rotate=True)
+            self.signed_prekey_published_at = now
+            for prekey_id in sorted(self.signed_prekeys)[:-2]:
+                del self.signed_prekeys[prekey_id]
+        self.refill(low, count)
 
     # --- conversations -----------------------------------------------------------------
 
