@@ -22,6 +22,7 @@ ACCESS: dict[str, str | set[str]] = {
     "CompleteLogin": EVERYONE,
     "GetAccount": ANY_SESSION,
     "AddDevice": ANY_SESSION,
+    "RemoveDevice": ANY_SESSION,
     "RenewSession": ANY_SESSION,
     "GetHouseRules": ANY_SESSION,
     "AcceptHouseRules": ANY_SESSION,

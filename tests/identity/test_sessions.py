@@ -256,3 +256,32 @@ def test_a_login_begun_on_one_replica_completes_on_another_once(
         assert "already used" in details
     finally:
         replica.stop(grace=1)
+
+
+def test_a_removed_device_no_longer_logs_in_and_the_last_one_stays(
+    identity: identity_pb2_grpc.IdentityServiceStub, devices: Devices
+) -> None:
+    client = devices.account("guardian")
+    lost_phone = SigningKey.generate()
+    client.add_device(lost_phone)
+    removed = identity.RemoveDevice(
+        identity_pb2.RemoveDeviceRequest(device_public_key=bytes(lost_phone.verify_key)),
+        metadata=client.metadata(),
+    )
+    assert removed.devices == 1
+    code, _ = code_of(
+        lambda: identity.BeginLogin(
+            identity_pb2.BeginLoginRequest(
+                account_id=client.account_id, device_public_key=bytes(lost_phone.verify_key)
+            )
+        )
+    )
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+    code, details = code_of(
+        lambda: identity.RemoveDevice(
+            identity_pb2.RemoveDeviceRequest(device_public_key=client.device_public_key),
+            metadata=client.metadata(),
+        )
+    )
+    assert code == grpc.StatusCode.FAILED_PRECONDITION
+    assert "last device" in details

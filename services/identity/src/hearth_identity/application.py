@@ -271,6 +271,15 @@ class Identity(FollowingApplication):
 
         return self._retrying(command)
 
+    def remove_device(self, account_id: UUID, device_public_key: bytes) -> int:
+        def command() -> int:
+            account = self.get_account(account_id)
+            account.remove_device(device_public_key)
+            self.save(account)
+            return len(account.device_keys)
+
+        return self._retrying(command)
+
     # Login and sessions.
 
     def begin_login(self, account_id: UUID, device_public_key: bytes) -> Challenge:

@@ -145,6 +145,21 @@ class Account(Aggregate):
         def apply(self, aggregate: Aggregate) -> None:
             _account(aggregate).device_keys.append(self.device_public_key)
 
+    def remove_device(self, device_public_key: bytes) -> None:
+        self.ensure_active()
+        if device_public_key not in self.device_keys:
+            raise NotFound("no such device on this account")
+        if len(self.device_keys) == 1:
+            raise Precondition("the last device cannot be removed; erase the account instead")
+        self.trigger_event(self.DeviceRemoved, device_public_key=device_public_key)
+
+    @published(events_pb2.DeviceRemoved)
+    class DeviceRemoved(Aggregate.Event):
+        device_public_key: bytes
+
+        def apply(self, aggregate: Aggregate) -> None:
+            _account(aggregate).device_keys.remove(self.device_public_key)
+
     @published(events_pb2.AccountAgeBandSet)
     class AgeBandSet(Aggregate.Event):
         account_id: str

@@ -22,6 +22,7 @@ RULES: dict[str, Access] = {
         "CompleteLogin": PUBLIC,
         "GetAccount": ANY_SESSION,
         "AddDevice": ANY_SESSION,
+        "RemoveDevice": ANY_SESSION,
         "RenewSession": ANY_SESSION,
         "GetHouseRules": ANY_SESSION,
         "AcceptHouseRules": ANY_SESSION,

@@ -193,6 +193,13 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         devices = self._run(context, lambda: self.app.add_device(caller(), key, request.proof))
         return identity_pb2.AddDeviceResponse(devices=devices)
 
+    def RemoveDevice(
+        self, request: identity_pb2.RemoveDeviceRequest, context: grpc.ServicerContext
+    ) -> identity_pb2.RemoveDeviceResponse:
+        key = device_key(context, request.device_public_key)
+        devices = self._run(context, lambda: self.app.remove_device(caller(), key))
+        return identity_pb2.RemoveDeviceResponse(devices=devices)
+
     def BeginLogin(
         self, request: identity_pb2.BeginLoginRequest, context: grpc.ServicerContext
     ) -> identity_pb2.BeginLoginResponse:

@@ -393,6 +393,31 @@ class DeviceAdded(_message.Message):
 Global___DeviceAdded: _TypeAlias = DeviceAdded  # noqa: Y015
 
 @_typing.final
+class DeviceRemoved(_message.Message):
+    """A device was removed from an account: its key no longer logs in."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    DEVICE_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    device_public_key: _builtins.bytes
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        device_public_key: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["device_public_key", b"device_public_key", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeviceRemoved: _TypeAlias = DeviceRemoved  # noqa: Y015
+
+@_typing.final
 class GuardianLinkOpened(_message.Message):
     """A prospective guardian link between a guardian and a child was opened (its first event)."""
 

@@ -262,6 +262,44 @@ class AddDeviceResponse(_message.Message):
 Global___AddDeviceResponse: _TypeAlias = AddDeviceResponse  # noqa: Y015
 
 @_typing.final
+class RemoveDeviceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEVICE_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    device_public_key: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        device_public_key: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["device_public_key", b"device_public_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveDeviceRequest: _TypeAlias = RemoveDeviceRequest  # noqa: Y015
+
+@_typing.final
+class RemoveDeviceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEVICES_FIELD_NUMBER: _builtins.int
+    devices: _builtins.int
+    def __init__(
+        self,
+        *,
+        devices: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["devices", b"devices"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveDeviceResponse: _TypeAlias = RemoveDeviceResponse  # noqa: Y015
+
+@_typing.final
 class BeginLoginRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -56,6 +56,11 @@ class IdentityServiceStub:
                 request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AddDeviceRequest.SerializeToString,
                 response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AddDeviceResponse.FromString,
                 _registered_method=True)
+        self.RemoveDevice = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/RemoveDevice',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RemoveDeviceRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RemoveDeviceResponse.FromString,
+                _registered_method=True)
         self.BeginLogin = channel.unary_unary(
                 '/hearth.identity.v1.IdentityService/BeginLogin',
                 request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginLoginRequest.SerializeToString,
@@ -162,6 +167,13 @@ class IdentityServiceServicer:
 
     def AddDevice(self, request, context):
         """Adds another device (Ed25519 key, with proof of possession) to the caller's account.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveDevice(self, request, context):
+        """Removes one of the caller's devices (a lost phone); its key no longer logs in.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -294,6 +306,11 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.AddDevice,
                     request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AddDeviceRequest.FromString,
                     response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.AddDeviceResponse.SerializeToString,
+            ),
+            'RemoveDevice': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveDevice,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RemoveDeviceRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RemoveDeviceResponse.SerializeToString,
             ),
             'BeginLogin': grpc.unary_unary_rpc_method_handler(
                     servicer.BeginLogin,
@@ -481,6 +498,33 @@ class IdentityService:
             '/hearth.identity.v1.IdentityService/AddDevice',
             hearth_dot_identity_dot_v1_dot_identity__pb2.AddDeviceRequest.SerializeToString,
             hearth_dot_identity_dot_v1_dot_identity__pb2.AddDeviceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveDevice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/RemoveDevice',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.RemoveDeviceRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.RemoveDeviceResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -45,6 +45,8 @@ class IdentityServiceStub:
     """Reads the caller's own account."""
     AddDevice: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AddDeviceRequest, _identity_pb2.AddDeviceResponse]
     """Adds another device (Ed25519 key, with proof of possession) to the caller's account."""
+    RemoveDevice: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RemoveDeviceRequest, _identity_pb2.RemoveDeviceResponse]
+    """Removes one of the caller's devices (a lost phone); its key no longer logs in."""
     BeginLogin: _grpc.UnaryUnaryMultiCallable[_identity_pb2.BeginLoginRequest, _identity_pb2.BeginLoginResponse]
     """Starts a login: a single-use, short-lived challenge for one device of one account."""
     CompleteLogin: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CompleteLoginRequest, _identity_pb2.CompleteLoginResponse]
@@ -93,6 +95,8 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     """Reads the caller's own account."""
     AddDevice: _aio.UnaryUnaryMultiCallable[_identity_pb2.AddDeviceRequest, _identity_pb2.AddDeviceResponse]  # type: ignore[assignment]
     """Adds another device (Ed25519 key, with proof of possession) to the caller's account."""
+    RemoveDevice: _aio.UnaryUnaryMultiCallable[_identity_pb2.RemoveDeviceRequest, _identity_pb2.RemoveDeviceResponse]  # type: ignore[assignment]
+    """Removes one of the caller's devices (a lost phone); its key no longer logs in."""
     BeginLogin: _aio.UnaryUnaryMultiCallable[_identity_pb2.BeginLoginRequest, _identity_pb2.BeginLoginResponse]  # type: ignore[assignment]
     """Starts a login: a single-use, short-lived challenge for one device of one account."""
     CompleteLogin: _aio.UnaryUnaryMultiCallable[_identity_pb2.CompleteLoginRequest, _identity_pb2.CompleteLoginResponse]  # type: ignore[assignment]
@@ -162,6 +166,14 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.AddDeviceResponse, _abc.Awaitable[_identity_pb2.AddDeviceResponse]]:
         """Adds another device (Ed25519 key, with proof of possession) to the caller's account."""
+
+    @_abc_1.abstractmethod
+    def RemoveDevice(
+        self,
+        request: _identity_pb2.RemoveDeviceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.RemoveDeviceResponse, _abc.Awaitable[_identity_pb2.RemoveDeviceResponse]]:
+        """Removes one of the caller's devices (a lost phone); its key no longer logs in."""
 
     @_abc_1.abstractmethod
     def BeginLogin(
