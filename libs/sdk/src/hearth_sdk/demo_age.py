@@ -13,10 +13,12 @@ from hearth_eventlog import StreamSettings
 from hearth_eventlog.published import decode_published
 from hearth_eventlog.records import decode_record
 from hearth_proto.hearth.age.v1 import events_pb2, types_pb2
+from hearth_proto.hearth.identity.v1 import identity_pb2
 
 from .age import AgeClient, TestIssuingAuthority, TokenWallet
 from .channel import connect
 from .demo import DemoContext, stream_messages
+from .identity import IdentityClient
 
 
 def chapter(ctx: DemoContext) -> None:
@@ -27,10 +29,19 @@ def chapter(ctx: DemoContext) -> None:
     key_dir = Path(
         host.config.environ.get("HEARTH_AGE_KEY_DIR") or platform.data_dir / "keys" / "age"
     )
-    account_id = str(uuid.uuid4())
-    session = platform.signer.issue(account_id, {"young_person"})
+    person: IdentityClient | None = None
+    if "identity" in platform.hosts:
+        # A real account, logged in by its device key; identity follows age's attestations.
+        person = IdentityClient(
+            connect(platform.endpoint("identity")), platform.data_dir / "device" / "yp.json"
+        )
+        person.register(identity_pb2.ROLE_YOUNG_PERSON, display_name="Robin")
+        account_id, session = person.account_id, person.login()
+    else:
+        account_id = str(uuid.uuid4())
+        session = platform.signer.issue(account_id, {"young_person"})
     wallet = TokenWallet(platform.data_dir / "device" / "age-tokens.json")
-    client = AgeClient(connect(platform.endpoint("age")), session, wallet)
+    client = AgeClient(connect(platform.endpoint("age")), session, wallet, account_id=account_id)
     stream = StreamSettings.from_env(Environment("age", dict(host.config.environ))).stream
 
     def age_events() -> list[tuple[int, object]]:
@@ -94,6 +105,19 @@ def chapter(ctx: DemoContext) -> None:
                 f"method={types_pb2.MethodClass.Name(event.method_class)} "
                 f"level={types_pb2.AssuranceLevel.Name(event.assurance_level)}"
             )
+
+    if person is not None:
+        identity = person
+
+        def band_shown() -> bool:
+            return bool(identity.account().attested_band == response.band)
+
+        ctx.wait_until(band_shown)
+        account = identity.account()
+        ctx.show(
+            f"identity followed the attestation: account {account.account_id} shows "
+            f"{types_pb2.AgeBand.Name(account.attested_band)}"
+        )
 
     ctx.say(
         "What the platform learned, and what it did not",
