@@ -10,7 +10,7 @@ import pytest
 from hearth_crypto.franking import MessageMetadata, verify_frank
 from hearth_crypto.ratchet import MessageHeader, RatchetMessage, TooManySkippedMessages
 from hearth_proto.hearth.messaging.v1 import messaging_pb2 as pb
-from hearth_sdk.messaging import RATCHET_MESSAGE, MessagingDevice
+from hearth_sdk.messaging import GROUP, RATCHET_MESSAGE, MessagingDevice
 from tests.messaging.support import People, status_of, wait_for
 
 TEEN = ("young_person", "13_15")
@@ -256,3 +256,26 @@ def test_mailboxes_are_a_separate_stream_that_ages_out_and_only_their_device_rea
         ),
     ):
         assert status_of(call) == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_groups_fan_out_to_every_member_and_hold_at_most_fifty(people: People) -> None:
+    members = [people.account("young_person", "13_15") for _ in range(4)]
+    people.settle()
+    devices = [people.device(m, *TEEN) for m in members]
+    group = devices[0].start_conversation(members[1:], GROUP).conversation_id
+    devices[0].send(group, b"hello group")
+    for d in devices[1:]:
+        assert [m.body for m in d.receive(1)] == [b"hello group"]
+        d.disconnect()
+    devices[1].stub.LeaveConversation(
+        pb.LeaveConversationRequest(request_id="l", conversation_id=group),
+        metadata=devices[1].metadata,
+    )
+    assert status_of(lambda: devices[1].send(group, b"still here?")) == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+    assert len(devices[0].recipient_devices(group)) == 2
+    too_many = [str(uuid.uuid4()) for _ in range(50)]  # fifty others make fifty-one
+    assert status_of(lambda: devices[0].start_conversation(too_many, GROUP)) == (
+        grpc.StatusCode.INVALID_ARGUMENT
+    )
