@@ -13,7 +13,7 @@ from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
 from hearth_sdk.channel import connect
 from tests.conftest import unique_name
-from tests.identity.support import Devices
+from tests.identity.support import WRAPPING, Devices
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +28,7 @@ def platform(
         "AGE_HEARTH_SUBJECT_PREFIX": f"{prefix}.age",
         "HEARTH_IDENTITY_LOGIN_CHALLENGE_LIFETIME": "2",
         "HEARTH_IDENTITY_HOUSE_RULES_VERSION": "3",
+        "HEARTH_IDENTITY_SUBJECT_KEY_WRAPPING": WRAPPING,
     }
     platform = Platform(
         tmp_path_factory.mktemp("identity"),

@@ -4,6 +4,7 @@ age stream writer that records AgeBandAttested as the age service would (from th
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 import uuid
 from collections.abc import Callable
@@ -42,6 +43,9 @@ STAFF = {
     identity_pb2.ROLE_AUDITOR,
     identity_pb2.ROLE_ORG_ADMIN,
 }
+
+
+WRAPPING = base64.b64encode(b"w" * 32).decode()  # the test platform's subject-key wrapping
 
 
 class Devices:

@@ -3,11 +3,14 @@ returns everything held. Checked against what actually lands in JetStream."""
 
 from __future__ import annotations
 
+import base64
+
 import grpc
+from nacl.secret import SecretBox
 
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.platform import Platform
-from tests.identity.support import Devices, code_of, stored, topics_of
+from tests.identity.support import WRAPPING, Devices, code_of, stored, topics_of
 
 NAME = "Priya Kowalczyk-Unique"
 CONTACT = "priya.k@example.org"
@@ -27,6 +30,10 @@ def test_personal_data_is_stored_only_sealed_and_is_readable_by_its_owner(
     assert isinstance(account, dict)
     assert account["personal_data"] == {"display_name": NAME, "contact_detail": CONTACT}
     assert account["subject_key_held"] is True
+    # The stored key is itself sealed under the configured wrapping key.
+    stored_key = next(p for s, p in stored(platform) if s.endswith(client.account_id))
+    assert len(stored_key) == 32 + 24 + 16  # key + nonce + tag
+    SecretBox(base64.b64decode(WRAPPING)).decrypt(stored_key)
 
 
 def test_subject_access_returns_every_event_about_the_caller_readably(

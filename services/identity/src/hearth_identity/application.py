@@ -102,6 +102,7 @@ class Identity(FollowingApplication):
         session_lifetime: int = 900,
         invitation_lifetime: int = 7 * 86400,
         challenge_lifetime: float = 60.0,
+        subject_key_wrapping: bytes | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(env)
@@ -127,6 +128,7 @@ class Identity(FollowingApplication):
             f"{settings.stream}_SUBJECT_KEYS",
             replicas=settings.replicas,
             storage=settings.storage,
+            wrapping_key=subject_key_wrapping,
         )
 
     def now(self) -> datetime:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.access import ANY_SESSION, PUBLIC, Access, roles
 from hearth_runtime.config import ConfigError, Env, RuntimeConfig
@@ -46,6 +49,20 @@ HOUSE_RULES = (
 )
 
 
+def wrapping_key(env: Env) -> bytes | None:
+    """HEARTH_SUBJECT_KEY_WRAPPING: base64 of 32 bytes that seal the stored subject keys."""
+    raw = env.raw("HEARTH_SUBJECT_KEY_WRAPPING")
+    if raw is None:
+        return None
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except binascii.Error:
+        key = b""
+    if len(key) != 32:
+        raise ConfigError("HEARTH_SUBJECT_KEY_WRAPPING is not base64 of a 32-byte key")
+    return key
+
+
 def build(config: RuntimeConfig) -> ServiceParts:
     env = Env(config.environ, "identity")
     if not config.session_signing_key:
@@ -60,6 +77,7 @@ def build(config: RuntimeConfig) -> ServiceParts:
         session_lifetime=env.whole("HEARTH_SESSION_LIFETIME", 900, minimum=30, maximum=86400),
         challenge_lifetime=env.number("HEARTH_LOGIN_CHALLENGE_LIFETIME", 60.0, minimum=1.0),
         invitation_lifetime=env.whole("HEARTH_INVITATION_LIFETIME", 7 * 86400, minimum=60),
+        subject_key_wrapping=wrapping_key(env),
     )
     followers = []
     if env.flag("HEARTH_FOLLOW_AGE", True):

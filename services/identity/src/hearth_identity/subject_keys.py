@@ -16,12 +16,29 @@ from nats.js.kv import KeyValue
 from hearth_eventlog.link import JetStreamLink
 
 
-class SubjectKeys:
-    """One XSalsa20-Poly1305 key per subject (an account id) in bucket `bucket`."""
+class SubjectKeyError(Exception):
+    """A stored subject key cannot be opened: the wrapping key is not the one it was made with."""
 
-    def __init__(self, link: JetStreamLink, bucket: str, *, replicas: int, storage: str) -> None:
+
+class SubjectKeys:
+    """One XSalsa20-Poly1305 key per subject (an account id) in bucket `bucket`.
+
+    With a wrapping key (from configuration, e.g. a Kubernetes Secret), each stored key is
+    itself sealed under it, so read access to NATS alone opens no personal data.
+    """
+
+    def __init__(
+        self,
+        link: JetStreamLink,
+        bucket: str,
+        *,
+        replicas: int,
+        storage: str,
+        wrapping_key: bytes | None = None,
+    ) -> None:
         self.link = link
         self.bucket = bucket
+        self._wrap = SecretBox(wrapping_key) if wrapping_key else None
         config = KeyValueConfig(
             bucket=bucket,
             history=1,
@@ -45,7 +62,15 @@ class SubjectKeys:
                 return None
             return entry.value or None
 
-        return self.link.run(get())
+        stored = self.link.run(get())
+        if stored is None or self._wrap is None:
+            return stored
+        try:
+            return bytes(self._wrap.decrypt(stored))
+        except CryptoError:
+            raise SubjectKeyError(
+                f"the subject key of {subject} does not open with the configured wrapping key"
+            ) from None
 
     def key_for(self, subject: str) -> bytes:
         """The subject's key, created on first use; racing creators agree on one key."""
@@ -53,11 +78,12 @@ class SubjectKeys:
         if existing is not None:
             return existing
         fresh = random(SecretBox.KEY_SIZE)
+        stored = bytes(self._wrap.encrypt(fresh)) if self._wrap else fresh
 
         async def create() -> None:
             # Another writer may have created it first: then theirs is the one.
             with contextlib.suppress(nats.js.errors.KeyWrongLastSequenceError):
-                await self._kv.create(subject, fresh)
+                await self._kv.create(subject, stored)
 
         self.link.run(create())
         chosen = self._get(subject)
