@@ -285,3 +285,17 @@ def test_a_removed_device_no_longer_logs_in_and_the_last_one_stays(
     )
     assert code == grpc.StatusCode.FAILED_PRECONDITION
     assert "last device" in details
+
+
+def test_the_sdk_renews_near_expiry_and_logs_in_again_after_it(devices: Devices) -> None:
+    client = devices.account("young_person")
+    kept = client.state.session_token
+    assert client.session() == kept  # far from expiry: the kept token
+    client.state.session_expires_at = int(time.time()) + 30  # inside the renewal margin
+    time.sleep(1.1)
+    renewed = client.session()
+    assert renewed != kept
+    client.state.session_expires_at = int(time.time()) - 1  # past expiry: a fresh login
+    time.sleep(1.1)
+    assert client.session() not in (kept, renewed)
+    assert devices.client(client.state_path.stem).state.session_token == client.state.session_token
