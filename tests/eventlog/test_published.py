@@ -132,3 +132,39 @@ def test_a_schema_belongs_to_one_event_class() -> None:
         @published(MemberRegistered)
         class Impostor(Aggregate.Created):
             pass
+
+
+CounterBumped = schema_for("CounterBumped")
+
+
+class Counter(Aggregate):
+    @event("Started")
+    def __init__(self) -> None:
+        self.total = 0
+
+    @published(CounterBumped)
+    class Bumped(Aggregate.Event):
+        role: int
+
+    @event(Bumped)
+    def bump(self, role: int) -> None:
+        self.total += role
+
+
+class Counters(Application[UUID]):
+    env: ClassVar[dict[str, str]] = {"MAPPER_TOPIC": "hearth_eventlog.published:ProtobufMapper"}
+
+
+def test_published_event_of_a_command_method_replays_the_method(nats_url: str) -> None:
+    app = Counters(env=isolated_app_env(nats_url, "Counters"))
+    try:
+        counter = Counter()
+        counter.bump(2)
+        counter.bump(5)
+        app.save(counter)
+        assert app.recorder.select_notifications(None, 5)[1].topic.endswith("CounterBumped")
+        replayed: Counter = app.repository.get(counter.id)
+        assert replayed.total == 7
+        assert replayed.version == counter.version
+    finally:
+        app.close()

@@ -55,17 +55,19 @@ def schema_of(cls: type) -> type[Message] | None:
 def _event_class(topic: str) -> type | None:
     """The class to rebuild a published event as.
 
-    eventsourcing redefines an event class declared in an aggregate as a subclass of the
-    same name (mixing in the aggregate's own `Event`); that subclass is the one to build.
+    eventsourcing redefines an event class declared in an aggregate as a subclass of the same
+    name (mixing in the aggregate's own `Event`), and `@event(ThatClass)` on a command method
+    derives one more, which applies the method's body. The most derived of that line is the
+    class the aggregate records, so it is the one that replays correctly.
     """
     cls = _classes.get(topic)
     if cls is None:
         return None
-    sub: type
-    for sub in cls.__subclasses__():
-        if sub.__qualname__ == cls.__qualname__:
-            return sub
-    return cls
+    while True:
+        same: list[type] = [s for s in cls.__subclasses__() if s.__qualname__ == cls.__qualname__]
+        if not same:
+            return cls
+        cls = same[-1]
 
 
 @dataclass(frozen=True)
