@@ -64,7 +64,8 @@ def _event_class(topic: str) -> type | None:
     if cls is None:
         return None
     while True:
-        same: list[type] = [s for s in cls.__subclasses__() if s.__qualname__ == cls.__qualname__]
+        subclasses: list[type] = cls.__subclasses__()
+        same = [sub for sub in subclasses if sub.__qualname__ == cls.__qualname__]
         if not same:
             return cls
         cls = same[-1]
