@@ -79,13 +79,21 @@ class People:
         follower.wait_until(self.last, timeout=20)
 
     def account(
-        self, role: str, band: str = "", orgs: tuple[str, ...] = (), vetted: bool = False
+        self,
+        role: str,
+        band: str = "",
+        orgs: tuple[str, ...] = (),
+        vetted: bool = False,
+        house_rules: int = 1,
     ) -> str:
+        """A registered account; it has accepted `house_rules` (0: not accepted)."""
         account = uuid.uuid4()
         self._append(
             ev.AccountRegistered(timestamp=now(), originator_topic="identity", role=ROLES[role]),
             account,
         )
+        if house_rules:
+            self.accept_house_rules(str(account), house_rules)
         if band:
             self._append(
                 ev.AccountAgeBandSet(timestamp=now(), account_id=str(account), band=BANDS[band])
@@ -103,6 +111,9 @@ class People:
                     )
                 )
         return str(account)
+
+    def accept_house_rules(self, account: str, version: int = 1) -> None:
+        self._append(ev.HouseRulesAccepted(timestamp=now(), account_id=account, version=version))
 
     def guardian_of(self, guardian: str, child: str, consent: bool = True) -> None:
         self._append(

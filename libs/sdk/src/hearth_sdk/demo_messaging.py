@@ -75,6 +75,9 @@ def chapter(ctx: DemoContext) -> None:
             last = identity.publish(
                 identity_events.AccountAgeBandSet(account_id=str(account_id), band=band)
             )
+        last = identity.publish(  # messaging lets only accounts that accepted them talk
+            identity_events.HouseRulesAccepted(account_id=str(account_id), version=1)
+        )
         return str(account_id)
 
     def fact(message: Message) -> None:

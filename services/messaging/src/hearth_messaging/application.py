@@ -134,6 +134,7 @@ class Messaging(FollowingApplication):
         policy: ContactPolicy,
         franking_key: bytes,
         limits: RelayLimits,
+        house_rules_version: int = 1,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(env)
@@ -141,6 +142,7 @@ class Messaging(FollowingApplication):
         self.contact_policy = policy
         self._franking_key = franking_key
         self.limits = limits
+        self.house_rules_version = house_rules_version
         self.rate = TokenBucket(limits.rate_per_second, limits.burst)
         self.clock = clock
         self._device_owner: dict[str, str] = {}
@@ -256,6 +258,23 @@ class Messaging(FollowingApplication):
         if owner != account_id:
             raise Forbidden("this device belongs to another account")
 
+    # --- the house rules -------------------------------------------------------------------
+
+    def require_house_rules(self, account_id: str) -> None:
+        """Only an account that accepted the house rules in force may talk (FAILED_PRECONDITION).
+
+        Messaging learns acceptance from identity's HouseRulesAccepted, so an acceptance made a
+        moment ago may not have arrived yet: the message says to retry.
+        """
+        accepted = self.facts(account_id).house_rules_version
+        if accepted < self.house_rules_version:
+            had = f"you accepted version {accepted}" if accepted else "you have not accepted them"
+            raise Conflict(
+                f"accept the house rules in force (version {self.house_rules_version}) with "
+                f"identity's AcceptHouseRules before messaging; {had} (an acceptance made just "
+                "now may take a moment to reach messaging: retry)"
+            )
+
     # --- conversations and the contact policy ---------------------------------------------
 
     def facts(self, account_id: str, session: AccountFacts | None = None) -> AccountFacts:
@@ -288,6 +307,7 @@ class Messaging(FollowingApplication):
             raise InvalidArgument("a direct conversation has exactly one other member")
         if kind == "group" and not 1 <= len(others) <= MAX_GROUP_MEMBERS - 1:
             raise InvalidArgument(f"a group has 2 to {MAX_GROUP_MEMBERS} members")
+        self.require_house_rules(caller.account_id)
         decision, refused = self._decide(caller, others, [])
         self._record_decision(caller.account_id, others, "start_conversation", decision)
         if not decision.allowed:
@@ -313,6 +333,7 @@ class Messaging(FollowingApplication):
             return conversation
         if len(conversation.members) >= MAX_GROUP_MEMBERS:
             raise TooMuch(f"a group has at most {MAX_GROUP_MEMBERS} members")
+        self.require_house_rules(caller.account_id)
         others = [m for m in conversation.members if m != caller.account_id]
         decision, refused = self._decide(caller, [account_id], others)
         self._record_decision(caller.account_id, [account_id], "add_member", decision)
@@ -447,6 +468,7 @@ class Messaging(FollowingApplication):
             raise InvalidArgument("one ciphertext per device")
         self.check_own_device(sender_account, request.sender_device_id)
         conversation = self.conversation_of(sender_account, request.conversation_id)
+        self.require_house_rules(sender_account)
         blockers = {
             m
             for m in conversation.members
@@ -590,6 +612,8 @@ def identity_notes(
         return [(m.child_account_id, "consent_from", m.guardian_account_id, m.granted)]
     if isinstance(m, identity_events.ContactApproved):
         return [(m.child_account_id, "approved_contact", m.contact_account_id, True)]
+    if isinstance(m, identity_events.HouseRulesAccepted):
+        return [(m.account_id, "house_rules", str(m.version), True)]
     if isinstance(m, identity_events.AccountErased):
         return [(m.account_id, "erased", "", True)]
     return []

@@ -241,12 +241,15 @@ class ContactFacts(Aggregate):
 
     @event("Noted")
     def note(self, fact: str, value: str, present: bool = True) -> None:
-        """One fact learned from an identity event: ("role", "child"), ("guardian", id)..."""
+        """One fact learned from an identity event: ("role", "child"), ("guardian", id),
+        ("house_rules", "2")..."""
         f = self.facts
         if fact == "band":
             self.facts = replace(f, band=value)
         elif fact == "erased":
             self.facts = replace(f, erased=True)
+        elif fact == "house_rules":
+            self.facts = replace(f, house_rules_version=int(value))
         else:
             name = {
                 "role": "roles",

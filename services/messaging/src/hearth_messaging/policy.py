@@ -88,6 +88,9 @@ class AccountFacts:
     approved_contacts: frozenset[str] = frozenset()
     blocked: frozenset[str] = frozenset()
     erased: bool = False
+    # The version of the house rules the account last accepted (0: never). Not a contact
+    # rule: messaging refuses to let an account talk at all until it has accepted them.
+    house_rules_version: int = 0
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from hearth_proto.hearth.messaging.v1 import messaging_pb2, messaging_pb2_grpc
@@ -51,6 +52,16 @@ def franking_key(env: Env, data_dir: Path) -> bytes:
     return path.read_bytes()
 
 
+def house_rules_version(environ: Mapping[str, str]) -> int:
+    """The house rules in force: messaging's own setting, else what identity is configured with
+    (HEARTH_IDENTITY_HOUSE_RULES_VERSION, or HEARTH_HOUSE_RULES_VERSION for both), else 1."""
+    return Env(environ).whole(
+        "HEARTH_MESSAGING_HOUSE_RULES_VERSION",
+        Env(environ, "identity").whole("HEARTH_HOUSE_RULES_VERSION", 1, minimum=1),
+        minimum=1,
+    )
+
+
 def build(config: RuntimeConfig) -> ServiceParts:
     env = Env(config.environ, "messaging")
     policy_file = env.raw("HEARTH_CONTACT_POLICY")
@@ -74,6 +85,7 @@ def build(config: RuntimeConfig) -> ServiceParts:
         policy=policy,
         franking_key=franking_key(env, config.data_dir),
         limits=limits,
+        house_rules_version=house_rules_version(config.environ),
     )
     follower = StreamFollower(
         app, env.text("HEARTH_IDENTITY_APP", "identity"), config.nats_url, config.environ
