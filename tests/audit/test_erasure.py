@@ -93,6 +93,15 @@ def test_an_erased_accounts_trail_verifies_and_its_personal_data_no_longer_opens
         "hearth.identity.v1.AccountErased": 1,
     }
 
+    # Cut short after its last event (the erasure), the bundle no longer verifies.
+    cut = json.loads(text)
+    del cut["events"][-1]
+    path.write_text(json.dumps(cut))
+    refused = subprocess.run(
+        [HEARTH_AUDIT, "verify", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert refused.returncode == 1 and refused.stdout.startswith("FAILED: trail statement")
+
     # The personal data is in the bundle only sealed, and its key is gone from identity's bucket.
     assert NAME not in text
     sealed = []

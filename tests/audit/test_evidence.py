@@ -18,6 +18,7 @@ from hearth_audit.evidence import (
     BundleError,
     BundleEvent,
     MalformedLeaf,
+    TrailStatement,
     leaf_of,
     make_bundle,
     verify_bundle,
@@ -73,6 +74,13 @@ class Log:
         size = self.tree.size if size is None else size
         return self.signer.sign(Checkpoint(ORIGIN, size, self.tree.root(size)).body())
 
+    def trail(self, events: int, last_index: int, pseudonym: str = "ps-test") -> str:
+        size = self.tree.size
+        statement = TrailStatement(
+            ORIGIN, pseudonym, size, self.tree.root(size), events, last_index
+        )
+        return self.signer.sign(statement.body())
+
     def bundle(self, *, known: tuple[int, ...] = ()) -> dict[str, Any]:
         size = self.tree.size
         mine = [
@@ -84,6 +92,7 @@ class Log:
             pseudonym="ps-test",
             verifier_key=self.signer.vkey,
             checkpoint=self.note(),
+            trail=self.trail(len(mine), mine[-1]),
             events=[
                 BundleEvent(i, self.leaves[i], self.tree.inclusion_proof(i, size)) for i in mine
             ],
@@ -133,6 +142,58 @@ def test_a_removed_event_is_rejected(log: Log) -> None:
     assert failed_check(bundle) == "hash chain"
 
 
+def test_a_removed_last_event_is_rejected(log: Log) -> None:
+    # The hash chain holds for any prefix of a trail: only the signed statement shows the cut.
+    bundle = log.bundle()
+    del bundle["events"][-1]
+    assert failed_check(bundle) == "trail statement"
+
+
+def test_a_removed_tail_is_rejected(log: Log) -> None:
+    bundle = log.bundle()
+    del bundle["events"][-3:]
+    assert failed_check(bundle) == "trail statement"
+
+
+def test_the_trail_statement_must_be_there_and_signed_by_the_log(log: Log) -> None:
+    bundle = log.bundle()
+    del bundle["trail"]
+    assert failed_check(bundle) == "trail statement"
+    bundle = log.bundle()
+    del bundle["events"][-1]
+    stranger = NoteSigner.generate(ORIGIN)
+    statement = TrailStatement.parse(bundle["trail"].split("\n\n")[0] + "\n")
+    shorter = TrailStatement(
+        ORIGIN, "ps-test", statement.tree_size, statement.root_hash, 7, statement.last_index - 1
+    )
+    bundle["trail"] = stranger.sign(shorter.body())
+    assert failed_check(bundle) == "trail statement signature"
+
+
+def test_a_statement_about_another_trail_or_tree_is_rejected(log: Log) -> None:
+    bundle = log.bundle()
+    bundle["trail"] = log.trail(8, 11, pseudonym="ps-other")
+    assert failed_check(bundle) == "trail statement"
+    older = TrailStatement(ORIGIN, "ps-test", 11, log.tree.root(11), 8, 11)
+    bundle["trail"] = log.signer.sign(older.body())
+    assert failed_check(bundle) == "trail statement"
+    bundle["trail"] = log.note()  # a checkpoint is no trail statement
+    assert failed_check(bundle) == "trail statement"
+
+
+def test_a_trail_statement_is_never_read_as_a_checkpoint(log: Log) -> None:
+    bundle = log.bundle()
+    bundle["checkpoint"] = bundle["trail"]
+    assert failed_check(bundle) == "checkpoint signature"
+
+
+def test_a_v1_bundle_is_refused_with_a_reason(log: Log) -> None:
+    bundle = log.bundle()
+    bundle["format"] = "hearth-audit-bundle/v1"
+    with pytest.raises(BundleError, match="no trail statement"):
+        verify_bundle(bundle)
+
+
 def test_an_inserted_event_is_rejected(log: Log) -> None:
     bundle = log.bundle()
     forged = copy.deepcopy(bundle["events"][2])
@@ -148,6 +209,7 @@ def test_an_inserted_event_of_another_subject_is_rejected(log: Log) -> None:
         pseudonym="",
         verifier_key="",
         checkpoint="",
+        trail="",
         events=[BundleEvent(0, log.leaves[0], log.tree.inclusion_proof(0, log.tree.size))],
     )["events"][0]
     bundle["events"].insert(0, stray)
@@ -198,7 +260,7 @@ def test_cli_verifies_and_names_what_failed(log: Log, tmp_path: Path) -> None:
     assert ok.stdout.startswith("OK: evidence bundle for ps-test")
     assert "consistency" in ok.stdout
     as_json = json.loads(run_cli("verify", str(good), "--json").stdout)
-    assert as_json["ok"] and as_json["events"] == 8
+    assert as_json["ok"] and as_json["events"] == 8 and as_json["last_index"] == 11
 
     bundle = log.bundle()
     del bundle["events"][3]
@@ -209,6 +271,11 @@ def test_cli_verifies_and_names_what_failed(log: Log, tmp_path: Path) -> None:
     assert failed.stdout.startswith("FAILED: hash chain")
     answer = json.loads(run_cli("verify", str(bad), "--json").stdout)
     assert answer == {"ok": False, "failed": "hash chain", "detail": answer["detail"]}
+    bundle = log.bundle()
+    del bundle["events"][-1]
+    bad.write_text(json.dumps(bundle))
+    cut = run_cli("verify", str(bad))
+    assert cut.returncode == 1 and cut.stdout.startswith("FAILED: trail statement"), cut.stdout
     missing = run_cli("verify", str(tmp_path / "nothing.json"))
     assert missing.returncode == 1 and "FAILED: file" in missing.stdout
     not_json = tmp_path / "not.json"

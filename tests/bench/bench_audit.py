@@ -20,7 +20,13 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import Environment
 
 from hearth_audit.application import Audit, CheckpointPolicy
-from hearth_audit.evidence import AuditedEvent, BundleEvent, leaf_of, make_bundle
+from hearth_audit.evidence import (
+    AuditedEvent,
+    BundleEvent,
+    TrailStatement,
+    leaf_of,
+    make_bundle,
+)
 from hearth_crypto.checkpoint import Checkpoint, NoteSigner
 from hearth_crypto.merkle import MerkleTree, leaf_hash
 from hearth_eventlog import NatsApplicationRecorder, NatsFactory
@@ -145,8 +151,13 @@ def verify_bundle_100k(report: Report) -> None:
     events = [
         BundleEvent(i, leaf, tree.inclusion_proof(i, tree.size)) for i, leaf in enumerate(leaves)
     ]
+    statement = TrailStatement(signer.name, "ps-bench", tree.size, tree.root(), BUNDLE, BUNDLE - 1)
     bundle = make_bundle(
-        pseudonym="ps-bench", verifier_key=signer.vkey, checkpoint=note, events=events
+        pseudonym="ps-bench",
+        verifier_key=signer.vkey,
+        checkpoint=note,
+        trail=signer.sign(statement.body()),
+        events=events,
     )
     path = Path(report.workdir) / "bundle100k.json"
     path.write_text(json.dumps(bundle))

@@ -39,7 +39,14 @@ from .domain import (
     SignedCheckpoint,
     TrailEntry,
 )
-from .evidence import AuditedEvent, BundleEvent, leaf_of, make_bundle, pseudonym
+from .evidence import (
+    AuditedEvent,
+    BundleEvent,
+    TrailStatement,
+    leaf_of,
+    make_bundle,
+    pseudonym,
+)
 
 log = logging.getLogger(__name__)
 CONSISTENCY_HISTORY = 64  # earlier checkpoints a bundle proves consistency with
@@ -412,10 +419,21 @@ class Audit(FollowingApplication):
             consistency = [
                 (s, audit_log.tree.consistency_proof(s, checkpoint.size)) for s in sorted(sizes)
             ]
+            # Signed with the checkpoint key: the trail has these events and no more at this
+            # checkpoint, so a bundle cut short after its last event no longer verifies.
+            statement = TrailStatement(
+                origin=self.signer.name,
+                pseudonym=disclosure.pseudonym,
+                tree_size=checkpoint.size,
+                root_hash=checkpoint.root_hash,
+                events=len(entries),
+                last_index=entries[-1].index if entries else -1,
+            )
             return make_bundle(
                 pseudonym=disclosure.pseudonym,
                 verifier_key=self.signer.vkey,
                 checkpoint=checkpoint.note,
+                trail=self.signer.sign(statement.body()),
                 events=events,
                 consistency=consistency,
             )

@@ -1,10 +1,11 @@
 """`hearth-audit`: the regulator's tool.
 
 `verify BUNDLE` checks an evidence bundle offline (no platform access): the checkpoint's
-signature, every inclusion proof, every aggregate's hash chain, and consistency with a
-checkpoint seen earlier. It exits 0 only if every check passed, and otherwise names the one
-that failed. `witness` asks a running audit service for its latest checkpoint and cosigns it
-only if it is consistent with the last one this witness cosigned.
+signature, every inclusion proof, every aggregate's hash chain, the signed trail statement
+(no event missing after the last one shown), and consistency with a checkpoint seen
+earlier. It exits 0 only if every check passed, and otherwise names the one that failed.
+`witness` asks a running audit service for its latest checkpoint and cosigns it only if it
+is consistent with the last one this witness cosigned.
 """
 
 from __future__ import annotations
@@ -87,6 +88,10 @@ def summary(result: Verification, seconds: float) -> str:
         lines.append(
             f"  hash chain  {stream} {subject}: {count} events, none missing before the last"
         )
+    lines.append(
+        f"  complete    the log signed that the trail has {result.events:,} events at this "
+        f"checkpoint, the last at leaf {result.last_index:,}"
+    )
     if result.previous_size is not None:
         lines.append(
             f"  consistency the log at {result.tree_size:,} extends the checkpoint seen at "

@@ -5,10 +5,13 @@ language can rebuild it: a fixed label, then length-prefixed stream, big-endian 
 sequence, subject, headers and the payload exactly as stored. Its RFC 6962 leaf hash is
 SHA-256(0x00 || leaf).
 
-An evidence bundle (`hearth-audit-bundle/v1`, one JSON document) holds the leaves of one
+An evidence bundle (`hearth-audit-bundle/v2`, one JSON document) holds the leaves of one
 subject's trail, an inclusion proof for each, the signed checkpoint they are proved against,
-consistency proofs from earlier checkpoint sizes, and the log's verifier key. `verify_bundle`
-checks all of it using only hearth_crypto and the event log's hash-chain check.
+a trail statement signed with the same key (how many events the trail has at that checkpoint
+and the leaf index of its last: hash chains prove nothing is missing before the last event
+shown, the statement that nothing is missing after it), consistency proofs from earlier
+checkpoint sizes, and the log's verifier key. `verify_bundle` checks all of it using only
+hearth_crypto and the event log's hash-chain check.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from hearth_eventlog import BrokenChainError, verify_chain
 from hearth_eventlog.records import decode_record, originator_of
 
 LEAF_LABEL = b"hearth-audit-leaf/v1\n"
-BUNDLE_FORMAT = "hearth-audit-bundle/v1"
+BUNDLE_FORMAT = "hearth-audit-bundle/v2"
+TRAIL_LABEL = "hearth-audit-trail/v1"
 
 
 class MalformedLeaf(ValueError):
@@ -124,6 +128,48 @@ def _unb64(text: object, what: str) -> bytes:
 
 
 @dataclass(frozen=True)
+class TrailStatement:
+    """What the log signs about one trail at one checkpoint, as the body of a signed note.
+
+    Its first line is a label, so no statement is ever read as a checkpoint (whose second
+    line is a tree size), and it names the checkpoint's root, so it holds for that tree only.
+    """
+
+    origin: str
+    pseudonym: str
+    tree_size: int
+    root_hash: bytes
+    events: int
+    last_index: int
+
+    def body(self) -> str:
+        return (
+            f"{TRAIL_LABEL}\n{self.origin}\ntrail {self.pseudonym}\n"
+            f"checkpoint {self.tree_size} {_b64(self.root_hash)}\n"
+            f"events {self.events}\nlast {self.last_index}\n"
+        )
+
+    @classmethod
+    def parse(cls, body: str) -> TrailStatement:
+        lines = body.split("\n")
+        if len(lines) != 7 or lines[0] != TRAIL_LABEL or lines[6] != "":
+            raise ValueError(f"not a {TRAIL_LABEL} statement")
+        fields = [line.split(" ") for line in lines[2:6]]
+        shape = [(f[0], len(f)) for f in fields]
+        if shape != [("trail", 2), ("checkpoint", 3), ("events", 2), ("last", 2)]:
+            raise ValueError(f"not a {TRAIL_LABEL} statement")
+        numbers = [fields[1][1], fields[2][1], fields[3][1]]
+        if not all(n.isascii() and n.isdigit() for n in numbers):
+            raise ValueError("a count in the statement is not a decimal number")
+        try:
+            root = base64.b64decode(fields[1][2], validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("the statement's root hash is not base64") from None
+        size, events, last = (int(n) for n in numbers)
+        return cls(lines[1], fields[0][1], size, root, events, last)
+
+
+@dataclass(frozen=True)
 class BundleEvent:
     index: int
     leaf: bytes
@@ -135,15 +181,17 @@ def make_bundle(
     pseudonym: str,
     verifier_key: str,
     checkpoint: str,
+    trail: str,
     events: Sequence[BundleEvent],
     consistency: Sequence[tuple[int, Sequence[bytes]]] = (),
 ) -> dict[str, Any]:
-    """The JSON document of an evidence bundle."""
+    """The JSON document of an evidence bundle; `trail` is the signed trail statement."""
     return {
         "format": BUNDLE_FORMAT,
         "pseudonym": pseudonym,
         "verifier_key": verifier_key,
         "checkpoint": checkpoint,
+        "trail": trail,
         "events": [
             {"index": e.index, "leaf": _b64(e.leaf), "proof": [_b64(p) for p in e.proof]}
             for e in events
@@ -174,6 +222,7 @@ class Verification:
     events: int = 0
     trails: list[tuple[str, str, int]] = field(default_factory=list)  # stream, subject, count
     previous_size: int | None = None
+    last_index: int = -1
     kinds: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -184,6 +233,7 @@ class Verification:
             "root_hash": _b64(self.root_hash),
             "pseudonym": self.pseudonym,
             "events": self.events,
+            "last_index": self.last_index,
             "trails": [{"stream": s, "subject": sub, "events": n} for s, sub, n in self.trails],
             "consistent_with_previous_size": self.previous_size,
             "kinds": self.kinds,
@@ -204,11 +254,16 @@ def verify_bundle(
 
     Checks, in order: the format; the checkpoint's signature under the bundle's key (which
     must equal `trusted_key` when given); each leaf's inclusion proof against the checkpoint,
-    with leaf indices strictly increasing; each aggregate's hash chain over its events; and
-    consistency of the checkpoint with `previous_checkpoint` (a signed note seen earlier).
+    with leaf indices strictly increasing; each aggregate's hash chain over its events; the
+    signed trail statement (the trail's event count and last leaf index at this checkpoint,
+    so no tail is missing); and consistency of the checkpoint with `previous_checkpoint` (a
+    signed note seen earlier).
     """
     if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
-        raise BundleError("format", f"not a {BUNDLE_FORMAT} document")
+        detail = f"not a {BUNDLE_FORMAT} document"
+        if isinstance(bundle, dict) and bundle.get("format") == "hearth-audit-bundle/v1":
+            detail += " (a v1 bundle has no trail statement: export it again)"
+        raise BundleError("format", detail)
     result = Verification(pseudonym=str(bundle.get("pseudonym", "")))
     verifier = _verifier(bundle.get("verifier_key"), trusted_key)
     checkpoint = _open_checkpoint(bundle.get("checkpoint"), verifier, "checkpoint")
@@ -265,6 +320,8 @@ def verify_bundle(
         except BrokenChainError as e:
             raise BundleError("hash chain", f"{stream} {subject}: {e}") from e
         result.trails.append((stream, subject, len(payloads)))
+    _check_trail(bundle.get("trail"), verifier, checkpoint, result.pseudonym, total, last_index)
+    result.last_index = last_index
 
     if previous_checkpoint is not None:
         previous = _open_checkpoint(previous_checkpoint, verifier, "previous checkpoint")
@@ -292,6 +349,41 @@ def _open_checkpoint(note: object, verifier: NoteVerifier, what: str) -> Checkpo
         return Checkpoint.parse(opened.body)
     except NoteError as e:
         raise BundleError(f"{what} signature", str(e)) from e
+
+
+def _check_trail(
+    note: object,
+    verifier: NoteVerifier,
+    checkpoint: Checkpoint,
+    pseudonym: str,
+    events: int,
+    last_index: int,
+) -> None:
+    if not isinstance(note, str):
+        raise BundleError("trail statement", "missing: nothing shows the trail ends here")
+    try:
+        statement = TrailStatement.parse(open_note(note, [verifier]).body)
+    except NoteError as e:
+        raise BundleError("trail statement signature", str(e)) from e
+    except ValueError as e:
+        raise BundleError("trail statement", str(e)) from e
+    signed = (statement.origin, statement.tree_size, statement.root_hash)
+    if signed != (checkpoint.origin, checkpoint.size, checkpoint.root_hash):
+        raise BundleError(
+            "trail statement",
+            f"it is about the tree of size {statement.tree_size}, not the bundle's checkpoint "
+            f"({checkpoint.size})",
+        )
+    if statement.pseudonym != pseudonym:
+        raise BundleError(
+            "trail statement", f"it is about {statement.pseudonym}, the bundle is {pseudonym}"
+        )
+    if (statement.events, statement.last_index) != (events, last_index):
+        raise BundleError(
+            "trail statement",
+            f"the log signed that the trail has {statement.events} events, the last at leaf "
+            f"{statement.last_index}; the bundle holds {events}, the last at leaf {last_index}",
+        )
 
 
 def _check_inclusion(
