@@ -278,7 +278,13 @@ class Messaging(FollowingApplication):
     # --- conversations and the contact policy ---------------------------------------------
 
     def facts(self, account_id: str, session: AccountFacts | None = None) -> AccountFacts:
-        """The policy's view of an account: identity's events, its blocks, and its session."""
+        """The policy's view of an account: identity's events, its blocks, and its session.
+
+        A session always names a band: the attested one while it lasts, else the youngest
+        (identity's rule). So the session's band counts only once identity has published an
+        attested band; before that the policy's own unattested rules apply (a vetted
+        practitioner is an adult, a young person 13-15), not "under 13" for everyone.
+        """
         known = self._contact_facts(account_id)
         facts = known.facts if known is not None else AccountFacts(account_id)
         settings = self._account_settings(account_id)
@@ -288,7 +294,7 @@ class Messaging(FollowingApplication):
             facts = replace(
                 facts,
                 roles=facts.roles | session.roles,
-                band=session.band or facts.band,
+                band=(session.band or facts.band) if facts.band else "",
                 organisations=facts.organisations | session.organisations,
             )
         return facts
