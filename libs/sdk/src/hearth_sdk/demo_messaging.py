@@ -1,122 +1,162 @@
 """Demo chapter: end-to-end encrypted messaging, with the contact policy deciding who may talk.
 
-A practitioner and a young person of the same organisation talk; a stranger adult is refused
-contact with a child, with the reason; a guardian and their child talk. Then the chapter reads
-what the server stored, raw: metadata events, no content, no keys.
+Everyone is a real identity account, registered and logged in by a device key; adults prove
+they are 18+ through the age service. A practitioner and a young person of the same
+organisation talk; a stranger adult is refused contact with a child, with the reason; a
+guardian and their child talk. Then the chapter reads what the server stored, raw: metadata
+events, no content, no keys.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
 
 import grpc
-from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import Environment
-from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from hearth_eventlog import StreamSettings
 from hearth_eventlog.published import decode_published
 from hearth_eventlog.records import decode_record
 from hearth_proto.hearth.age.v1 import types_pb2
-from hearth_proto.hearth.identity.v1 import events_pb2 as identity_events
-from hearth_proto.hearth.identity.v1 import identity_pb2
+from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_proto.hearth.messaging.v1 import events_pb2 as messaging_events
-from hearth_runtime.application import HearthApplication
 
-from .channel import connect
+from .age import AgeClient, TestIssuingAuthority, TokenWallet
+from .channel import bearer, connect
 from .demo import DemoContext, stream_messages
+from .identity import IdentityClient
 from .messaging import MessagingDevice
-
-
-class _IdentityEvents(HearthApplication):
-    """Writes identity's published events (organisation membership, vetting, guardian links)
-    to identity's stream, for the facts identity's own RPCs do not publish yet."""
-
-    name = "identity"
-
-    def publish(self, message: Message, originator: uuid.UUID | None = None) -> int:
-        stamp = Timestamp()
-        stamp.GetCurrentTime()
-        message.timestamp.CopyFrom(stamp)  # type: ignore[attr-defined]
-        stored = StoredEvent(
-            originator_id=originator or uuid.uuid4(),
-            originator_version=1,
-            topic=message.DESCRIPTOR.full_name,
-            state=message.SerializeToString(),
-        )
-        return max(self.recorder.insert_events([stored]) or [0])
 
 
 def chapter(ctx: DemoContext) -> None:
     platform = ctx.platform
     host = platform.hosts.get("messaging")
-    if host is None:
+    if host is None or "identity" not in platform.hosts or "age" not in platform.hosts:
         return
     environ: Mapping[str, str] = {**host.config.environ, "NATS_URL": platform.nats_url}
-    identity = _IdentityEvents(env=dict(environ))
     address = platform.endpoint("messaging")
     channel = connect(address)
-    follower = host.parts.followers[0]
-    last = 0
+    identity_channel = connect(platform.endpoint("identity"))
+    identity = identity_pb2_grpc.IdentityServiceStub(identity_channel)
+    devices = platform.data_dir / "devices" / "messaging"
+    age_host = platform.hosts["age"]
+    key_dir = Path(
+        age_host.config.environ.get("HEARTH_AGE_KEY_DIR") or platform.data_dir / "keys" / "age"
+    )
+    authority = TestIssuingAuthority.from_seed_file(key_dir / "document-authority.seed")
 
-    def account(
-        role: identity_pb2.Role.ValueType,
-        band: types_pb2.AgeBand.ValueType = types_pb2.AGE_BAND_UNSPECIFIED,
-    ) -> str:
-        nonlocal last
-        account_id = uuid.uuid4()
-        last = identity.publish(
-            identity_events.AccountRegistered(originator_topic="identity", role=role), account_id
+    def person(
+        name: str, role: identity_pb2.Role.ValueType, invitation: str = ""
+    ) -> IdentityClient:
+        client = IdentityClient(identity_channel, devices / f"{name.lower()}.json")
+        client.register(role, display_name=name, invitation_code=invitation)
+        client.login()
+        return client
+
+    def invite(by: tuple[tuple[str, str]], role: identity_pb2.Role.ValueType, org: str = "") -> str:
+        request = identity_pb2.InviteStaffRequest(organisation_id=org, role=role)
+        return str(identity.InviteStaff(request, metadata=by).invitation_code)
+
+    def attest_adult(client: IdentityClient) -> None:
+        """18+ proved with a (test authority's) document; age keeps no birth date."""
+        age = AgeClient(
+            connect(platform.endpoint("age")),
+            client.login(),
+            TokenWallet(devices / f"{client.account_id}-age-tokens.json"),
+            account_id=client.account_id,
         )
-        if band:
-            last = identity.publish(
-                identity_events.AccountAgeBandSet(account_id=str(account_id), band=band)
-            )
-        last = identity.publish(  # messaging lets only accounts that accepted them talk
-            identity_events.HouseRulesAccepted(account_id=str(account_id), version=1)
+        today = date.today()
+        document, signature = authority.issue(today.replace(year=today.year - 38, day=1))
+        verification = age.start_verification(types_pb2.METHOD_CLASS_DOCUMENT)
+        age.obtain_tokens(verification, age.submit_document(verification, document, signature), 1)
+        age.redeem(types_pb2.AGE_BAND_18_PLUS)
+
+    def accept_house_rules(client: IdentityClient) -> None:
+        rules = identity.GetHouseRules(
+            identity_pb2.GetHouseRulesRequest(), metadata=client.metadata()
         )
-        return str(account_id)
+        identity.AcceptHouseRules(
+            identity_pb2.AcceptHouseRulesRequest(version=rules.version), metadata=client.metadata()
+        )
 
-    def fact(message: Message) -> None:
-        nonlocal last
-        last = identity.publish(message)
+    def settle() -> None:
+        """Messaging learns only from events: wait until age -> identity -> messaging caught up."""
+        for upstream, follower in (("age", "identity"), ("identity", "messaging")):
+            recorder = platform.hosts[upstream].parts.applications[0].recorder
+            last = recorder.max_notification_id() or 0
+            if last:
+                platform.hosts[follower].parts.followers[0].wait_until(last, timeout=20)
 
-    def device(account_id: str, role: str) -> MessagingDevice:
-        token = platform.signer.issue(account_id, {role})
-        d = MessagingDevice(channel, token, account_id, address=address)
+    def device(client: IdentityClient) -> MessagingDevice:
+        d = MessagingDevice(channel, client.login(), client.account_id, address=address)
         d.publish(10)
         return d
 
     ctx.say(
         "People, as identity knows them",
         "Messaging decides contact from identity's published events only (roles, age bands, "
-        "organisations, vetting, guardian links, consent). Identity's RPCs for organisations and "
-        "guardian links are being built alongside this chapter, so their events are written to "
-        "identity's stream here directly, in identity's own schema.",
+        "organisations, vetting, guardian links, consent, house rules). Here everyone registers "
+        "and logs in through identity: an org admin (invited by the operator) creates the "
+        "Riverside Youth Project, invites and vets a practitioner and adds a young person; a "
+        "guardian and her child link by both consenting; the adults prove 18+ with the age "
+        "service (without a band, an account counts as the youngest it could be).",
     )
-    org = str(uuid.uuid4())
-    sam = account(identity_pb2.ROLE_PRACTITIONER, types_pb2.AGE_BAND_18_PLUS)
-    jo = account(identity_pb2.ROLE_YOUNG_PERSON, types_pb2.AGE_BAND_16_17)
-    mia = account(identity_pb2.ROLE_CHILD)  # no band attested: the youngest band
-    dana = account(identity_pb2.ROLE_GUARDIAN, types_pb2.AGE_BAND_18_PLUS)
-    rex = account(identity_pb2.ROLE_GUARDIAN, types_pb2.AGE_BAND_18_PLUS)
-    for member in (sam, jo, mia):
-        fact(identity_events.OrganisationMemberAdded(organisation_id=org, account_id=member))
-    fact(identity_events.PractitionerVetted(organisation_id=org, account_id=sam))
-    fact(identity_events.GuardianLinked(guardian_account_id=dana, child_account_id=mia))
-    fact(
-        identity_events.GuardianConsentRecorded(
-            guardian_account_id=dana, child_account_id=mia, granted=True
+    operator = bearer(platform.signer.issue("operator", {"operator"}))
+    admin = person(
+        "Priya", identity_pb2.ROLE_ORG_ADMIN, invite(operator, identity_pb2.ROLE_ORG_ADMIN)
+    )
+    org = identity.CreateOrganisation(
+        identity_pb2.CreateOrganisationRequest(
+            request_id="demo-org-riverside-project", name="Riverside Youth Project"
+        ),
+        metadata=admin.metadata(),
+    ).organisation_id
+    sam = person(
+        "Sam",
+        identity_pb2.ROLE_PRACTITIONER,
+        invite(admin.metadata(), identity_pb2.ROLE_PRACTITIONER, org),
+    )
+    identity.VetPractitioner(
+        identity_pb2.VetPractitionerRequest(organisation_id=org, account_id=sam.account_id),
+        metadata=admin.metadata(),
+    )
+    jo = person("Jo", identity_pb2.ROLE_YOUNG_PERSON)
+    identity.AddOrganisationMember(
+        identity_pb2.AddOrganisationMemberRequest(organisation_id=org, account_id=jo.account_id),
+        metadata=admin.metadata(),
+    )
+    dana, mia = person("Dana", identity_pb2.ROLE_GUARDIAN), person("Mia", identity_pb2.ROLE_CHILD)
+    for who, other in ((dana, mia), (mia, dana)):
+        identity.ConsentToGuardianLink(
+            identity_pb2.ConsentToGuardianLinkRequest(other_account_id=other.account_id),
+            metadata=who.metadata(),
         )
+    identity.RecordGuardianConsent(
+        identity_pb2.RecordGuardianConsentRequest(child_account_id=mia.account_id, granted=True),
+        metadata=dana.metadata(),
     )
-    follower.wait_until(last, timeout=20)
-    ctx.show("Sam: practitioner, vetted by the Riverside Youth Project")
-    ctx.show("Jo: young person, 16-17, member of the same project")
-    ctx.show("Mia: child, no age band attested (counts as under 13), guardian Dana (consented)")
-    ctx.show("Rex: an adult stranger")
+    rex = person("Rex", identity_pb2.ROLE_GUARDIAN)
+    for adult in (dana, rex):
+        attest_adult(adult)
+    settle()
+    ctx.show("Sam: practitioner, vetted by the Riverside Youth Project's admin")
+    ctx.show("Jo: young person, member of the same project (no band attested: counts as 13-15)")
+    ctx.show("Mia: child, no band attested (counts as under 13), guardian Dana (linked, consented)")
+    ctx.show("Dana and Rex: adults, 18+ attested by the age service; Rex is a stranger")
+
+    sam_phone = device(sam)
+    try:
+        sam_phone.start_conversation([jo.account_id])
+        raise AssertionError("messaging let an account talk before it accepted the house rules")
+    except grpc.RpcError as e:
+        ctx.show(f"before accepting the house rules: {e.code().name}: {e.details()}")
+    for client in (sam, jo, dana, mia, rex):
+        accept_house_rules(client)
+    settle()
+    ctx.show("everyone accepts the house rules in identity (HouseRulesAccepted)")
 
     ctx.say(
         "A practitioner and a young person of the same organisation talk",
@@ -125,8 +165,8 @@ def chapter(ctx: DemoContext) -> None:
         "with the Double Ratchet once per recipient device. A franking key rides inside the "
         "ciphertext; the relay stamps the commitment outside it.",
     )
-    sam_phone, jo_phone = device(sam, "practitioner"), device(jo, "young_person")
-    talk = sam_phone.start_conversation([jo]).conversation_id
+    jo_phone = device(jo)
+    talk = sam_phone.start_conversation([jo.account_id]).conversation_id
     ctx.show("contact policy: allowed (vetted_practitioner_same_org)")
     said = [b"Hi Jo, it's Sam from Riverside. How did the interview go?"]
     sam_phone.send(talk, said[0])
@@ -143,17 +183,17 @@ def chapter(ctx: DemoContext) -> None:
         "vetted practitioner of their organisation. The refusal is PERMISSION_DENIED with a "
         "reason code the app can show, and the decision itself is recorded as an event.",
     )
-    rex_phone = device(rex, "guardian")
+    rex_phone = device(rex)
     try:
-        rex_phone.start_conversation([mia])
+        rex_phone.start_conversation([mia.account_id])
         raise AssertionError("the stranger was allowed to contact the child")
     except grpc.RpcError as e:
         reason = dict(e.trailing_metadata() or ()).get("hearth-reason-code", "")
         ctx.show(f"refused: {e.code().name}, reason code {reason!r}: {e.details()}")
 
     ctx.say("A guardian and their child talk", "Dana is Mia's linked guardian, with consent.")
-    dana_phone, mia_tablet = device(dana, "guardian"), device(mia, "child")
-    home = dana_phone.start_conversation([mia]).conversation_id
+    dana_phone, mia_tablet = device(dana), device(mia)
+    home = dana_phone.start_conversation([mia.account_id]).conversation_id
     ctx.show("contact policy: allowed (own_guardian)")
     said.append(b"Dinner at six, love you")
     dana_phone.send(home, said[-1])
@@ -195,4 +235,4 @@ def chapter(ctx: DemoContext) -> None:
         "of what was said, nor any message or franking key."
     )
     channel.close()
-    identity.close()
+    identity_channel.close()
