@@ -5,16 +5,26 @@ sender's other devices, with a Double Ratchet session per remote device started 
 the prekey directory. The plaintext carries a fresh franking key; the relay sees only the
 ciphertexts and the franking commitment, which it stamps. Until a remote device has answered,
 every message to it carries the X3DH header, so the first message may be lost or reordered.
+
+With a `state_path`, the device's secrets (identity key, prekeys, ratchet sessions) and the
+ids of messages it has handled are kept in a local JSON file, written atomically and readable
+by its owner only, after every change and before anything is acknowledged: an app that
+restarts picks up its sessions and decrypts the next message.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import queue
 import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -35,6 +45,7 @@ from hearth_crypto.x3dh import (
     SignedPrekey,
     UnknownPrekey,
     X3DHError,
+    X25519KeyPair,
     agree_as_initiator,
     agree_as_responder,
 )
@@ -47,6 +58,7 @@ PREKEY_MESSAGE = 1  # X3DH initial header, then a ratchet message
 RATCHET_MESSAGE = 2
 _INITIAL_HEADER_BYTES = len(InitialMessageHeader(b"\0" * 32, b"\0" * 32, 0, None).to_bytes())
 SIGNED_PREKEY_LIFETIME = 7 * 24 * 3600  # rotated weekly, as Signal does
+STATE_VERSION = 1
 DIRECT = pb.CONVERSATION_KIND_DIRECT
 GROUP = pb.CONVERSATION_KIND_GROUP
 
@@ -101,9 +113,12 @@ class MessagingDevice:
         device_id: str | None = None,
         max_skip: int | None = None,
         address: str | None = None,
+        state_path: Path | None = None,
     ) -> None:
         """`address`, when given, lets the mailbox stream run on a channel of its own that
-        `disconnect` closes (a traced channel's stream cannot be cancelled by itself)."""
+        `disconnect` closes (a traced channel's stream cannot be cancelled by itself).
+        `state_path`, when given, keeps the device's state there; an existing file is this
+        device, restored (its device id wins; a different account is refused)."""
         self.address = address
         self.stub = messaging_pb2_grpc.MessagingServiceStub(channel)
         self.metadata = bearer(token)
@@ -120,6 +135,99 @@ class MessagingDevice:
         self._seen: set[str] = set()
         self._inbox: _Inbox | None = None
         self._lock = threading.RLock()
+        self.state_path = Path(state_path) if state_path is not None else None
+        if self.state_path is not None and self.state_path.exists():
+            self._restore(json.loads(self.state_path.read_text()), device_id)
+        self.save()
+
+    # --- local state -------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Write the device's state to `state_path` (if any): atomically, owner-only."""
+        if self.state_path is None:
+            return
+        with self._lock:
+            state = self._state()
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            scratch = self.state_path.with_name(self.state_path.name + ".tmp")
+            descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as f:
+                json.dump(state, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(scratch, self.state_path)
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "account_id": self.account_id,
+            "device_id": self.device_id,
+            "identity_seed": _b64(self.identity.seed),
+            "next_prekey_id": self._next_prekey_id,
+            "signed_prekey_published_at": self.signed_prekey_published_at,
+            "signed_prekeys": [
+                {
+                    "prekey_id": p.prekey_id,
+                    "private_key": _b64(p.key_pair.private_key),
+                    "signature": _b64(p.signature),
+                }
+                for p in self.signed_prekeys.values()
+            ],
+            "one_time_prekeys": [
+                {"prekey_id": p.prekey_id, "private_key": _b64(p.key_pair.private_key)}
+                for p in self.one_time.values()
+            ],
+            "sessions": {
+                device: [
+                    {
+                        "ratchet": session.ratchet.to_dict(),
+                        "initial_header": _b64_or_none(session.initial_header),
+                        "started_by": _b64_or_none(session.started_by),
+                    }
+                    for session in sessions
+                ]
+                for device, sessions in self.sessions.items()
+            },
+            "seen": sorted(self._seen),
+        }
+
+    def _restore(self, state: dict[str, Any], device_id: str | None) -> None:
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"{self.state_path}: unsupported device state version")
+        if state["account_id"] != self.account_id:
+            raise ValueError(f"{self.state_path} holds a device of another account")
+        if device_id is not None and device_id != state["device_id"]:
+            raise ValueError(f"{self.state_path} holds device {state['device_id']}")
+        self.device_id = state["device_id"]
+        self.identity = IdentityKeyPair(_unb64(state["identity_seed"]))
+        self._next_prekey_id = int(state["next_prekey_id"])
+        self.signed_prekey_published_at = float(state["signed_prekey_published_at"])
+        self.signed_prekeys = {
+            int(p["prekey_id"]): SignedPrekey(
+                int(p["prekey_id"]),
+                X25519KeyPair(_unb64(p["private_key"])),
+                _unb64(p["signature"]),
+            )
+            for p in state["signed_prekeys"]
+        }
+        self.one_time = {
+            int(p["prekey_id"]): OneTimePrekey(
+                int(p["prekey_id"]), X25519KeyPair(_unb64(p["private_key"]))
+            )
+            for p in state["one_time_prekeys"]
+        }
+        self.sessions = {
+            device: [
+                _Session(
+                    RatchetSession.from_dict(s["ratchet"]),
+                    initial_header=_unb64_or_none(s["initial_header"]),
+                    started_by=_unb64_or_none(s["started_by"]),
+                )
+                for s in sessions
+            ]
+            for device, sessions in state["sessions"].items()
+        }
+        self._seen = set(state["seen"])
 
     # --- keys --------------------------------------------------------------------------
 
@@ -136,6 +244,7 @@ class MessagingDevice:
         current = self.signed_prekeys[max(self.signed_prekeys)]
         fresh = [OneTimePrekey.generate(self._prekey_id()) for _ in range(one_time_prekeys)]
         self.one_time.update({p.prekey_id: p for p in fresh})
+        self.save()  # the private halves are kept before the public ones are published
         response = self.stub.PublishPrekeys(
             pb.PublishPrekeysRequest(
                 request_id=str(uuid.uuid4()),
@@ -170,6 +279,7 @@ class MessagingDevice:
             self.signed_prekey_published_at = now
             for prekey_id in sorted(self.signed_prekeys)[:-2]:
                 del self.signed_prekeys[prekey_id]
+            self.save()
         self.refill(low, count)
 
     # --- conversations -----------------------------------------------------------------
@@ -291,6 +401,7 @@ class MessagingDevice:
                 else:
                     wire = bytes([RATCHET_MESSAGE]) + sealed
                 ciphertexts.append(pb.DeviceCiphertext(device_id=device, ciphertext=wire))
+            self.save()  # the ratchets moved on: a restart must not reuse a message key
         return pb.SendEnvelopeRequest(
             request_id=str(uuid.uuid4()),
             message_id=message_id,
@@ -329,6 +440,7 @@ class MessagingDevice:
                 payload = self._open_ratchet(
                     envelope.sender_device_id, RatchetMessage.from_bytes(wire[1:])
                 )
+            self.save()
         body, franking_key = unpack_franked_body(payload)
         verify_frank(
             body,
@@ -457,6 +569,8 @@ class MessagingDevice:
                 continue
             self._seen.add(item.message_id)
             received.append(message)
+        if last:
+            self.save()  # before the acknowledgement: what is acknowledged is never re-sent
         if acknowledge and last:
             self.acknowledge(last)
         return received
@@ -470,6 +584,22 @@ class MessagingDevice:
             ),
             metadata=self.metadata,
         )
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+def _b64_or_none(value: bytes | None) -> str | None:
+    return None if value is None else _b64(value)
+
+
+def _unb64(value: str) -> bytes:
+    return base64.b64decode(value)
+
+
+def _unb64_or_none(value: str | None) -> bytes | None:
+    return None if value is None else _unb64(value)
 
 
 def _prekey(prekey: PublicPrekey) -> pb.Prekey:
