@@ -9,10 +9,13 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 
 from hearth_audit.application import Audit, CheckpointPolicy
+from hearth_audit.domain import AuditError, AuditLog
 from hearth_audit.evidence import AuditedEvent, leaf_of, verify_bundle
 from hearth_crypto.checkpoint import NoteSigner
 from hearth_crypto.merkle import MerkleTree, verify_consistency
 from hearth_eventlog import TracedNotification
+from hearth_eventlog.published import decode_published
+from hearth_proto.hearth.audit.v1 import events_pb2
 from hearth_runtime.application import HearthApplication
 from hearth_runtime.follow import StreamFollower
 from hearth_runtime.sessions import Session
@@ -169,3 +172,61 @@ def test_an_erased_subject_s_trail_still_verifies(env: dict[str, str], diary: Di
     finally:
         follower.stop()
         audit.close()
+
+
+def test_witnessed_events_are_recorded_a_batch_to_one_event(
+    env: dict[str, str], diary: Diary
+) -> None:
+    for _ in range(8):
+        diary.write()
+    audit = Audit(
+        env=env,
+        signer=SIGNER,
+        policy=CheckpointPolicy(every=100, interval=60),
+        upstream_env=env,
+        batch=4,
+        linger=60,
+    )
+    follower = StreamFollower(audit, "diary", env["NATS_URL"], env)
+    follower.start()
+    try:
+        caught_up(diary, follower)
+        stored = audit.recorder.select_notifications(start=None, limit=100)
+        topics = [n.topic for n in stored]
+        assert "hearth.audit.v1.EventWitnessed" not in topics
+        batches = [
+            decode_published(n.topic, n.state)
+            for n in stored
+            if n.topic == "hearth.audit.v1.EventsWitnessed"
+        ]
+        assert all(isinstance(b, events_pb2.EventsWitnessed) for b in batches)
+        leaves = [list(b.leaves) for b in batches if isinstance(b, events_pb2.EventsWitnessed)]
+        assert [[leaf.index for leaf in batch] for batch in leaves] == [[0, 1, 2, 3], [4, 5, 6, 7]]
+        assert [leaf.leaf_hash for batch in leaves for leaf in batch] == expected_leaves(diary)
+    finally:
+        follower.stop()
+        audit.close()
+    audit, follower = start_audit(env)
+    try:
+        rebuilt = audit.audit_log
+        assert rebuilt.size == 8 and rebuilt.by_stream == {"diary": 8}
+        assert [rebuilt.tree.leaf(i) for i in range(8)] == expected_leaves(diary)
+    finally:
+        follower.stop()
+        audit.close()
+
+
+def test_the_log_refuses_a_batch_that_skips_or_repeats() -> None:
+    def leaf(index: int, sequence: int) -> events_pb2.WitnessedLeaf:
+        return events_pb2.WitnessedLeaf(
+            stream="diary", sequence=sequence, index=index, leaf_hash=bytes(32), pseudonym="ps-x"
+        )
+
+    log = AuditLog()
+    with pytest.raises(AuditError, match="witnessed twice"):
+        log.witness([leaf(0, 1), leaf(1, 1)])
+    with pytest.raises(AuditError, match="witnessed at size"):
+        log.witness([leaf(0, 1), leaf(2, 2)])
+    assert log.size == 0
+    log.witness([leaf(0, 1), leaf(1, 3)])
+    assert (log.size, log.last_sequence) == (2, {"diary": 3})

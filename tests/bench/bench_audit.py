@@ -105,7 +105,8 @@ def merkle_append(report: Report) -> None:
         tree.append(leaf_of(AuditedEvent("upstream", n, "s", (), payload)))
     report.note(
         f"leaf encoding + tree append alone: {len(payloads) / (time.perf_counter() - started):.0f}"
-        " events/s; the rest is recording one audit event per leaf in the event log"
+        " events/s; the rest is following the upstream (subscription, trace context) and"
+        " recording one audit event per batch of leaves"
     )
 
 

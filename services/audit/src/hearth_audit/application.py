@@ -6,10 +6,12 @@ append to the same log, and a leaf's index is its place in that one order.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +25,7 @@ from eventsourcing.utils import Environment
 from hearth_crypto.checkpoint import Checkpoint, NoteSigner
 from hearth_crypto.merkle import leaf_hash
 from hearth_eventlog import NatsFactory, TracedNotification
+from hearth_proto.hearth.audit.v1 import events_pb2
 from hearth_runtime.application import FollowingApplication
 from hearth_runtime.sessions import Session
 
@@ -49,6 +52,7 @@ from .evidence import (
 )
 
 log = logging.getLogger(__name__)
+PSEUDONYM_CACHE = 100_000  # subjects whose pseudonym is kept, not recomputed per event
 CONSISTENCY_HISTORY = 64  # earlier checkpoints a bundle proves consistency with
 
 
@@ -61,7 +65,13 @@ class CheckpointPolicy:
 
 
 def today() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d")
+    return _day(int(time.time()) // 86_400)
+
+
+@functools.lru_cache(maxsize=4)
+def _day(days_since_epoch: int) -> str:
+    """The UTC day's name, formatted once a day rather than once a leaf."""
+    return datetime.fromtimestamp(days_since_epoch * 86_400, UTC).strftime("%Y-%m-%d")
 
 
 class Audit(FollowingApplication):
@@ -91,6 +101,8 @@ class Audit(FollowingApplication):
         self.linger = linger
         self._pending: tuple[str, int] | None = None  # upstream and last notification id
         self._pending_count = 0
+        self._witnessed: list[events_pb2.WitnessedLeaf] = []  # leaves of `_pending`
+        self._pseudonyms: dict[tuple[str, str], str] = {}  # a subject's events come in runs
         self._failed: BaseException | None = None
         self._wake = threading.Event()
         self._flusher = threading.Thread(target=self._linger, name="audit-linger", daemon=True)
@@ -169,9 +181,12 @@ class Audit(FollowingApplication):
         processing: ProcessingEvent[UUID] = ProcessingEvent(
             tracking=tracking if self._pending else None
         )
-        processing.collect_events(self.audit_log, *aggregates)
+        witnessed, self._witnessed = self._witnessed, []
         self._pending, self._pending_count = None, 0
         try:
+            if witnessed:
+                self.audit_log.witness(witnessed)  # one recorded event for the whole batch
+            processing.collect_events(self.audit_log, *aggregates)
             recordings = self._record(processing)
         except BaseException as e:
             self.audit_log = self._load_log()  # drop the change that was not recorded
@@ -201,7 +216,7 @@ class Audit(FollowingApplication):
                 self.policy(upstream, notification, ProcessingEvent())
             except BaseException:
                 self.audit_log = self._load_log()
-                self._pending, self._pending_count = None, 0
+                self._pending, self._pending_count, self._witnessed = None, 0, []
                 raise
             self._pending = (upstream, notification.id)
             self._pending_count += 1
@@ -210,8 +225,8 @@ class Audit(FollowingApplication):
                     self._commit()
                 finally:
                     self._failed = None  # the follower sees this failure itself
-            else:
-                self._wake.set()
+            elif self._pending_count == 1:
+                self._wake.set()  # the first of a batch starts the linger; the rest ride along
 
     def _linger(self) -> None:
         while not self._stop.is_set():
@@ -228,22 +243,34 @@ class Audit(FollowingApplication):
     def policy(
         self, upstream: str, notification: TracedNotification, processing: ProcessingEvent[UUID]
     ) -> None:
-        audit_log = self.audit_log
+        """The notification's leaf, taken into the log with the rest of its batch (`_commit`)."""
         subject = str(notification.originator_id)
         event = AuditedEvent(
             upstream, notification.id, subject, notification.trace_context, notification.payload
         )
-        audit_log.witness(
-            stream=upstream,
-            sequence=notification.id,
-            subject=subject,
-            payload_hash=hashlib.sha256(notification.payload).digest(),
-            index=audit_log.size,
-            leaf_hash=leaf_of(event),
-            kind=notification.topic,
-            pseudonym=pseudonym(self.pseudonym_key, upstream, subject),
-            day=today(),
+        self._witnessed.append(
+            events_pb2.WitnessedLeaf(
+                stream=upstream,
+                sequence=notification.id,
+                subject=subject,
+                payload_hash=hashlib.sha256(notification.payload).digest(),
+                index=self.audit_log.size + len(self._witnessed),
+                leaf_hash=leaf_of(event),
+                kind=notification.topic,
+                pseudonym=self._pseudonym(upstream, subject),
+                day=today(),
+            )
         )
+
+    def _pseudonym(self, stream: str, subject: str) -> str:
+        found = self._pseudonyms.get((stream, subject))
+        if found is None:
+            if len(self._pseudonyms) >= PSEUDONYM_CACHE:
+                self._pseudonyms.clear()
+            found = self._pseudonyms[stream, subject] = pseudonym(
+                self.pseudonym_key, stream, subject
+            )
+        return found
 
     # Access to audit data: each one is itself a leaf.
 
@@ -256,6 +283,7 @@ class Audit(FollowingApplication):
         disclosure: Disclosure | None = None,
     ) -> None:
         with self._lock:
+            self._commit()  # the witnessed leaves waiting come first: this access is the next
             audit_log = self.audit_log
             fact = {
                 "account_id": session.account_id,

@@ -2,7 +2,9 @@
 
 `AuditLog` is one append-only aggregate whose events, replayed in order, rebuild the RFC 6962
 Merkle tree leaf by leaf: that is how a restart resumes without skipping or repeating a leaf.
-Every witnessed upstream event and every access to audit data is a leaf. Checkpoints are
+Every witnessed upstream event and every access to audit data is a leaf; witnessed events are
+recorded a batch to one event (`EventsWitnessed`), so the log keeps up with its upstreams.
+Checkpoints are
 recorded only if they extend every checkpoint signed before, so two inconsistent checkpoints
 cannot both be signed.
 """
@@ -10,6 +12,7 @@ cannot both be signed.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eventsourcing.domain import Aggregate, event
@@ -20,6 +23,7 @@ from hearth_proto.hearth.audit.v1 import events_pb2
 
 AUDIT_LOG_ID = uuid.UUID("00000000-0000-4000-8000-0000000a0d17")
 AUDIT_STREAM = "audit"
+LEAVES_PER_EVENT = 1000  # keeps one recorded event well under a NATS message's 1 MB
 DISCLOSURE_NAMESPACE = uuid.UUID("6f2d0a47-3a55-4b0e-9c0a-8b1d2f3a9e51")
 APPROVER_ROLES = ("safeguarding_lead", "data_protection_officer")
 
@@ -88,8 +92,21 @@ class AuditLog(Aggregate):
 
     # Published events carry their own `apply`: replay runs exactly what the command ran.
 
+    def _take_in(self, leaf: events_pb2.WitnessedLeaf | AuditLog.Witnessed) -> None:
+        self.tree.append(leaf.leaf_hash)
+        self.size = leaf.index + 1
+        self.by_stream[leaf.stream] = self.by_stream.get(leaf.stream, 0) + 1
+        self.last_sequence[leaf.stream] = leaf.sequence
+        self.trails.setdefault(leaf.pseudonym, []).append(
+            TrailEntry(leaf.index, leaf.stream, leaf.sequence, leaf.kind, leaf.day)
+        )
+        self.subjects[leaf.pseudonym] = (leaf.stream, leaf.subject)
+        self.count(leaf.day, leaf.stream, leaf.kind)
+
     @published(events_pb2.EventWitnessed)
     class Witnessed(Aggregate.Event):
+        """One leaf per recorded event: how logs recorded before batching hold them."""
+
         stream: str
         sequence: int
         subject: str
@@ -102,45 +119,31 @@ class AuditLog(Aggregate):
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, AuditLog)
-            aggregate.tree.append(self.leaf_hash)
-            aggregate.size = self.index + 1
-            aggregate.by_stream[self.stream] = aggregate.by_stream.get(self.stream, 0) + 1
-            aggregate.last_sequence[self.stream] = self.sequence
-            aggregate.trails.setdefault(self.pseudonym, []).append(
-                TrailEntry(self.index, self.stream, self.sequence, self.kind, self.day)
-            )
-            aggregate.subjects[self.pseudonym] = (self.stream, self.subject)
-            aggregate.count(self.day, self.stream, self.kind)
+            aggregate._take_in(self)
 
-    def witness(
-        self,
-        *,
-        stream: str,
-        sequence: int,
-        subject: str,
-        payload_hash: bytes,
-        index: int,
-        leaf_hash: bytes,
-        kind: str,
-        pseudonym: str,
-        day: str,
-    ) -> None:
-        if index != self.size:
-            raise AuditError(f"leaf {index} witnessed at size {self.size}")
-        if sequence <= self.last_sequence.get(stream, 0):
-            raise AuditError(f"{stream} sequence {sequence} witnessed twice or out of order")
-        self.trigger_event(
-            self.Witnessed,
-            stream=stream,
-            sequence=sequence,
-            subject=subject,
-            payload_hash=payload_hash,
-            index=index,
-            leaf_hash=leaf_hash,
-            kind=kind,
-            pseudonym=pseudonym,
-            day=day,
-        )
+    @published(events_pb2.EventsWitnessed)
+    class WitnessedBatch(Aggregate.Event):
+        leaves: tuple[events_pb2.WitnessedLeaf, ...]
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, AuditLog)
+            for leaf in self.leaves:
+                aggregate._take_in(leaf)
+
+    def witness(self, leaves: Sequence[events_pb2.WitnessedLeaf]) -> None:
+        """Take in followed events as the next leaves, in order, each stream's once."""
+        size, last = self.size, dict(self.last_sequence)
+        for leaf in leaves:
+            if leaf.index != size:
+                raise AuditError(f"leaf {leaf.index} witnessed at size {size}")
+            if leaf.sequence <= last.get(leaf.stream, 0):
+                raise AuditError(
+                    f"{leaf.stream} sequence {leaf.sequence} witnessed twice or out of order"
+                )
+            size, last[leaf.stream] = size + 1, leaf.sequence
+        for start in range(0, len(leaves), LEAVES_PER_EVENT):
+            batch = tuple(leaves[start : start + LEAVES_PER_EVENT])
+            self.trigger_event(self.WitnessedBatch, leaves=batch)
 
     def count(self, day: str, stream: str, kind: str) -> None:
         key = (day, stream, kind)

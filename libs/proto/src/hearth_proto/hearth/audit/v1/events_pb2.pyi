@@ -3,9 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -158,3 +160,82 @@ class AccessRecorded(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AccessRecorded: _TypeAlias = AccessRecorded  # noqa: Y015
+
+@_typing.final
+class WitnessedLeaf(_message.Message):
+    """One followed event as taken into the audit log: the fields of EventWitnessed, as one item
+    of an EventsWitnessed batch.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STREAM_FIELD_NUMBER: _builtins.int
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    PAYLOAD_HASH_FIELD_NUMBER: _builtins.int
+    INDEX_FIELD_NUMBER: _builtins.int
+    LEAF_HASH_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    PSEUDONYM_FIELD_NUMBER: _builtins.int
+    DAY_FIELD_NUMBER: _builtins.int
+    stream: _builtins.str
+    sequence: _builtins.int
+    subject: _builtins.str
+    payload_hash: _builtins.bytes
+    """SHA-256 of the stored payload."""
+    index: _builtins.int
+    """Position in the audit log (0-based); consecutive within a batch."""
+    leaf_hash: _builtins.bytes
+    """RFC 6962 leaf hash of the encoded leaf (see hearth_audit.evidence)."""
+    kind: _builtins.str
+    pseudonym: _builtins.str
+    day: _builtins.str
+    def __init__(
+        self,
+        *,
+        stream: _builtins.str = ...,
+        sequence: _builtins.int = ...,
+        subject: _builtins.str = ...,
+        payload_hash: _builtins.bytes = ...,
+        index: _builtins.int = ...,
+        leaf_hash: _builtins.bytes = ...,
+        kind: _builtins.str = ...,
+        pseudonym: _builtins.str = ...,
+        day: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["day", b"day", "index", b"index", "kind", b"kind", "leaf_hash", b"leaf_hash", "payload_hash", b"payload_hash", "pseudonym", b"pseudonym", "sequence", b"sequence", "stream", b"stream", "subject", b"subject"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WitnessedLeaf: _TypeAlias = WitnessedLeaf  # noqa: Y015
+
+@_typing.final
+class EventsWitnessed(_message.Message):
+    """Events of followed streams taken into the audit log together, in log order. The audit
+    records one such event per batch it follows (recorded with the upstream position of the
+    last), rather than one EventWitnessed per leaf; readers replay both.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    LEAVES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def leaves(self) -> _containers.RepeatedCompositeFieldContainer[Global___WitnessedLeaf]: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        leaves: _abc.Iterable[Global___WitnessedLeaf] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leaves", b"leaves", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EventsWitnessed: _TypeAlias = EventsWitnessed  # noqa: Y015
