@@ -230,3 +230,62 @@ def test_the_log_refuses_a_batch_that_skips_or_repeats() -> None:
     assert log.size == 0
     log.witness([leaf(0, 1), leaf(1, 3)])
     assert (log.size, log.last_sequence) == (2, {"diary": 3})
+
+
+def test_a_crash_mid_batch_loses_no_leaf_and_repeats_none(
+    env: dict[str, str], diary: Diary
+) -> None:
+    for _ in range(6):
+        diary.write()
+    crashed = Audit(env=env, signer=SIGNER, upstream_env=env, batch=4, linger=60)
+    follower = StreamFollower(crashed, "diary", env["NATS_URL"], env)
+    follower.start()
+    follower.wait_until(4, timeout=20)
+    follower.stop()  # two leaves are taken in but not recorded: the instance "dies" here
+    assert crashed.audit_log.size == 4
+    audit, follower = start_audit(env)
+    try:
+        caught_up(diary, follower)
+        assert audit.audit_log.size == 6
+    finally:
+        follower.stop()
+        audit.close()
+    crashed.close()  # its late write of the same position is refused, not appended
+    audit, follower = start_audit(env)
+    try:
+        log = audit.audit_log
+        assert [log.tree.leaf(i) for i in range(log.size)] == expected_leaves(diary)
+    finally:
+        follower.stop()
+        audit.close()
+
+
+def test_a_log_recorded_a_leaf_to_an_event_still_replays(env: dict[str, str]) -> None:
+    audit = Audit(env=env, signer=SIGNER)
+    leaves = [leaf_of(AuditedEvent("diary", n, "s", (), b"%d" % n)) for n in (1, 2)]
+    for index, leaf in enumerate(leaves):
+        audit.audit_log.trigger_event(
+            AuditLog.Witnessed,
+            stream="diary",
+            sequence=index + 1,
+            subject="s",
+            payload_hash=bytes(32),
+            index=index,
+            leaf_hash=leaf,
+            kind="Written",
+            pseudonym="ps-s",
+            day="2026-11-01",
+        )
+    audit.save(audit.audit_log)
+    audit.close()
+    reopened = Audit(env=env, signer=SIGNER)
+    try:
+        log = reopened.audit_log
+        assert (log.size, log.by_stream, log.tree.root()) == (
+            2,
+            {"diary": 2},
+            MerkleTree.from_leaf_hashes(leaves).root(),
+        )
+        assert [e.sequence for e in log.trails["ps-s"]] == [1, 2]
+    finally:
+        reopened.close()
