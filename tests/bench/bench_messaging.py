@@ -139,9 +139,10 @@ def make_pairs(platform: Platform, feed: IdentityFeed, count: int) -> list[Pair]
             originator_topic="identity", role=identity_pb2.ROLE_GUARDIAN
         )
         feed.append(registered, uuid.UUID(account))
-        last = feed.append(
+        feed.append(
             identity_events.AccountAgeBandSet(account_id=account, band=types_pb2.AGE_BAND_18_PLUS)
         )
+        last = feed.append(identity_events.HouseRulesAccepted(account_id=account, version=1))
     platform.hosts["messaging"].parts.followers[0].wait_until(last, timeout=30)
     for i in range(count):
         a, b = accounts[2 * i], accounts[2 * i + 1]
