@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import nats
 import nats.errors
+import nats.js.errors
 from eventsourcing.persistence import (
     DataError,
     IntegrityError,
@@ -30,6 +31,8 @@ from eventsourcing.persistence import (
 )
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.js.api import KeyValueConfig
+from nats.js.kv import KeyValue
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -233,6 +236,18 @@ class JetStreamLink:
 
     def call_soon(self, fn: Callable[[], Awaitable[None]]) -> None:
         asyncio.run_coroutine_threadsafe(fn(), self._loop)  # type: ignore[arg-type]
+
+    def key_value(self, config: KeyValueConfig) -> KeyValue:
+        """A key-value bucket on this connection, created with `config` when it is missing."""
+
+        async def open_bucket() -> KeyValue:
+            js = self.nc.jetstream(timeout=self.request_timeout)
+            try:
+                return await js.key_value(config.bucket)
+            except nats.js.errors.BucketNotFoundError:
+                return await js.create_key_value(config)
+
+        return self.run(open_bucket())
 
     def close(self) -> None:
         if self._closed:

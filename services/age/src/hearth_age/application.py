@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 import nats.js.api
@@ -134,23 +133,15 @@ class SpentTokens:
     def __init__(self, factory: NatsFactory, bucket: str, ttl: float, replicas: int) -> None:
         self.link = factory.link
         self.bucket = bucket
-        js = self.link.nc.jetstream()
-
-        async def open_bucket() -> Any:
-            try:
-                return await js.key_value(bucket)
-            except nats.js.errors.BucketNotFoundError:
-                return await js.create_key_value(
-                    nats.js.api.KeyValueConfig(
-                        bucket=bucket,
-                        history=1,
-                        ttl=ttl,
-                        storage=nats.js.api.StorageType.FILE,
-                        replicas=replicas,
-                    )
-                )
-
-        self.kv = self.link.run(open_bucket())
+        self.kv = self.link.key_value(
+            nats.js.api.KeyValueConfig(
+                bucket=bucket,
+                history=1,
+                ttl=ttl,
+                storage=nats.js.api.StorageType.FILE,
+                replicas=replicas,
+            )
+        )
 
     def spend(self, spend_key: str, epoch: str) -> int:
         """Record a token as spent; its revision, or `TokenAlreadySpent`."""

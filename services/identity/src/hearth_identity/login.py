@@ -81,14 +81,7 @@ class LoginChallenges:
             replicas=replicas,
             storage=StorageType.MEMORY if storage == "memory" else StorageType.FILE,
         )
-        self._spent: KeyValue = link.run(self._open(config))
-
-    async def _open(self, config: KeyValueConfig) -> KeyValue:
-        js = self.link.nc.jetstream(timeout=self.link.request_timeout)
-        try:
-            return await js.key_value(config.bucket)
-        except nats.js.errors.BucketNotFoundError:
-            return await js.create_key_value(config)
+        self._spent: KeyValue = link.key_value(config)
 
     def _mac(self, body: str) -> str:
         return _b64(hmac.new(self.mac_key, body.encode(), hashlib.sha256).digest()[:16])

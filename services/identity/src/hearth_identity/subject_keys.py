@@ -45,14 +45,7 @@ class SubjectKeys:
             replicas=replicas,
             storage=StorageType.MEMORY if storage == "memory" else StorageType.FILE,
         )
-        self._kv: KeyValue = link.run(self._open(config))
-
-    async def _open(self, config: KeyValueConfig) -> KeyValue:
-        js = self.link.nc.jetstream(timeout=self.link.request_timeout)
-        try:
-            return await js.key_value(config.bucket)
-        except nats.js.errors.BucketNotFoundError:
-            return await js.create_key_value(config)
+        self._kv: KeyValue = link.key_value(config)
 
     def _get(self, subject: str) -> bytes | None:
         async def get() -> bytes | None:
