@@ -36,3 +36,12 @@ def own_nats(tmp_path: Path) -> Iterator[EmbeddedNats]:
 
 def unique_name(prefix: str = "t") -> str:
     return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+def stream_environ(prefix: str, *apps: str) -> dict[str, str]:
+    """Streams and subjects of the test's own for each application, so tests never share one."""
+    environ: dict[str, str] = {}
+    for app in apps:
+        environ[f"{app.upper()}_HEARTH_STREAM"] = f"{prefix}_{app}".upper()
+        environ[f"{app.upper()}_HEARTH_SUBJECT_PREFIX"] = f"{prefix}.{app}"
+    return environ

@@ -14,7 +14,7 @@ from hearth_age.keys import Epochs, key_file
 from hearth_crypto import blind_rsa
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
-from tests.conftest import unique_name
+from tests.conftest import stream_environ, unique_name
 
 EPOCH_SECONDS = 90 * 86400
 
@@ -32,10 +32,7 @@ def age_key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def age_environ(prefix: str, key_dir: Path, **extra: str) -> dict[str, str]:
     return {
-        "IDENTITY_HEARTH_STREAM": f"{prefix}_IDENTITY".upper(),
-        "IDENTITY_HEARTH_SUBJECT_PREFIX": f"{prefix}.identity",
-        "AGE_HEARTH_STREAM": f"{prefix}_AGE".upper(),
-        "AGE_HEARTH_SUBJECT_PREFIX": f"{prefix}.age",
+        **stream_environ(prefix, "identity", "age"),
         "HEARTH_AGE_KEY_DIR": str(key_dir),
         "HEARTH_AGE_EPOCH_SECONDS": str(EPOCH_SECONDS),
         **extra,

@@ -12,18 +12,9 @@ from hearth_proto.hearth.identity.v1 import identity_pb2_grpc
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
 from hearth_sdk.channel import connect
-from tests.conftest import unique_name
+from tests.conftest import stream_environ, unique_name
 
 ORIGIN = "test.hearth/audit"
-
-
-def stream_environ(prefix: str, *apps: str) -> dict[str, str]:
-    """Streams of the test's own for each application, so tests never share a stream."""
-    environ: dict[str, str] = {}
-    for app in apps:
-        environ[f"{app.upper()}_HEARTH_STREAM"] = f"{prefix}_{app}".upper()
-        environ[f"{app.upper()}_HEARTH_SUBJECT_PREFIX"] = f"{prefix}.{app}"
-    return environ
 
 
 @pytest.fixture(scope="module")

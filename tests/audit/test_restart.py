@@ -19,8 +19,8 @@ from hearth_proto.hearth.audit.v1 import events_pb2
 from hearth_runtime.application import HearthApplication
 from hearth_runtime.follow import StreamFollower
 from hearth_runtime.sessions import Session
-from tests.audit.conftest import ORIGIN, stream_environ
-from tests.conftest import unique_name
+from tests.audit.conftest import ORIGIN
+from tests.conftest import stream_environ, unique_name
 
 
 class Diary(HearthApplication):

@@ -12,7 +12,7 @@ from hearth_proto.hearth.identity.v1 import identity_pb2_grpc
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
 from hearth_sdk.channel import connect
-from tests.conftest import unique_name
+from tests.conftest import stream_environ, unique_name
 from tests.identity.support import WRAPPING, Devices
 
 
@@ -22,10 +22,7 @@ def platform(
 ) -> Iterator[Platform]:
     prefix = unique_name("id")
     environ = {
-        "IDENTITY_HEARTH_STREAM": f"{prefix}_IDENTITY".upper(),
-        "IDENTITY_HEARTH_SUBJECT_PREFIX": f"{prefix}.identity",
-        "AGE_HEARTH_STREAM": f"{prefix}_AGE".upper(),
-        "AGE_HEARTH_SUBJECT_PREFIX": f"{prefix}.age",
+        **stream_environ(prefix, "identity", "age"),
         "HEARTH_IDENTITY_LOGIN_CHALLENGE_LIFETIME": "2",
         "HEARTH_IDENTITY_HOUSE_RULES_VERSION": "3",
         "HEARTH_IDENTITY_SUBJECT_KEY_WRAPPING": WRAPPING,

@@ -17,7 +17,7 @@ from hearth_runtime.sessions import SessionVerifier
 from hearth_sdk.age import AgeClient, TestIssuingAuthority, TokenWallet
 from hearth_sdk.channel import connect
 from hearth_sdk.identity import IdentityClient
-from tests.conftest import unique_name
+from tests.conftest import stream_environ, unique_name
 from tests.identity.support import wait_for
 
 
@@ -25,10 +25,7 @@ from tests.identity.support import wait_for
 def both(nats_server: EmbeddedNats, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     prefix = unique_name("ida")
     environ = {
-        "IDENTITY_HEARTH_STREAM": f"{prefix}_IDENTITY".upper(),
-        "IDENTITY_HEARTH_SUBJECT_PREFIX": f"{prefix}.identity",
-        "AGE_HEARTH_STREAM": f"{prefix}_AGE".upper(),
-        "AGE_HEARTH_SUBJECT_PREFIX": f"{prefix}.age",
+        **stream_environ(prefix, "identity", "age"),
     }
     platform = Platform(
         tmp_path_factory.mktemp("identity-age"),

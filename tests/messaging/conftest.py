@@ -8,16 +8,13 @@ import pytest
 
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
-from tests.conftest import unique_name
+from tests.conftest import stream_environ, unique_name
 from tests.messaging.support import People
 
 
 def messaging_environ(prefix: str) -> dict[str, str]:
     return {
-        "IDENTITY_HEARTH_STREAM": f"{prefix}_IDENTITY".upper(),
-        "IDENTITY_HEARTH_SUBJECT_PREFIX": f"{prefix}.identity",
-        "MESSAGING_HEARTH_STREAM": f"{prefix}_MESSAGING".upper(),
-        "MESSAGING_HEARTH_SUBJECT_PREFIX": f"{prefix}.messaging",
+        **stream_environ(prefix, "identity", "messaging"),
         "HEARTH_MESSAGING_MAILBOX_STREAM": f"{prefix}_MAILBOX".upper(),
         "HEARTH_MESSAGING_MAILBOX_SUBJECT_PREFIX": f"{prefix}.mailbox",
         "HEARTH_MESSAGING_SEND_RATE": "5",

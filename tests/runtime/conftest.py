@@ -12,7 +12,7 @@ from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
 from hearth_runtime.telemetry import setup_telemetry
 from hearth_sdk.channel import connect
-from tests.conftest import unique_name
+from tests.conftest import stream_environ, unique_name
 from tests.runtime.support import SPANS
 
 
@@ -23,11 +23,7 @@ def platform(
     setup_telemetry("hearth-tests", {}, extra_exporters=[SPANS])
     prefix = unique_name("p")
     environ = {
-        "HEARTH_IDENTITY_HEARTH_STREAM": f"{prefix}_IDENTITY".upper(),
-        "IDENTITY_HEARTH_STREAM": f"{prefix}_IDENTITY".upper(),
-        "IDENTITY_HEARTH_SUBJECT_PREFIX": f"{prefix}.identity",
-        "AUDIT_HEARTH_STREAM": f"{prefix}_AUDIT".upper(),
-        "AUDIT_HEARTH_SUBJECT_PREFIX": f"{prefix}.audit",
+        **stream_environ(prefix, "identity", "audit", "age", "messaging"),
     }
     platform = Platform(
         tmp_path_factory.mktemp("platform"), environ=environ, nats_url=nats_server.url
