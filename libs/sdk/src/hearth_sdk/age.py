@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import tempfile
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from hearth_crypto import age_token, blind_rsa
 from hearth_proto.hearth.age.v1 import age_pb2, age_pb2_grpc, types_pb2
 
 from .channel import bearer
+from .local_state import write_private_json
 
 DEFAULT_BATCH = 30
 TOKEN_BANDS = {
@@ -108,11 +107,7 @@ class TokenWallet:
         raise NoToken(f"no unexpired token of band {types_pb2.AgeBand.Name(band)}")  # type: ignore[arg-type]
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".wallet-")
-        with os.fdopen(fd, "w") as out:
-            json.dump({"version": 1, "tokens": self.entries}, out)
-        os.replace(tmp, self.path)
+        write_private_json(self.path, {"version": 1, "tokens": self.entries})
 
 
 def issuer_public(key: age_pb2.IssuerKey) -> age_token.IssuerPublicKey:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -21,6 +20,7 @@ from nacl.signing import SigningKey
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 
 from .channel import bearer
+from .local_state import write_private_json
 
 RENEW_MARGIN = 60  # seconds before expiry at which a session is renewed rather than used
 
@@ -67,13 +67,7 @@ class IdentityClient:
         return state
 
     def _save(self, state: ClientState | None = None) -> None:
-        state = state or self.state
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        scratch = self.state_path.with_suffix(".tmp")
-        descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as f:
-            json.dump(asdict(state), f, indent=2)
-        os.replace(scratch, self.state_path)
+        write_private_json(self.state_path, asdict(state or self.state), indent=2)
 
     @property
     def account_id(self) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import queue
 import threading
 import time
@@ -53,6 +52,7 @@ from hearth_proto.hearth.messaging.v1 import messaging_pb2 as pb
 from hearth_proto.hearth.messaging.v1 import messaging_pb2_grpc
 
 from .channel import bearer
+from .local_state import write_private_json
 
 PREKEY_MESSAGE = 1  # X3DH initial header, then a ratchet message
 RATCHET_MESSAGE = 2
@@ -147,15 +147,7 @@ class MessagingDevice:
         if self.state_path is None:
             return
         with self._lock:
-            state = self._state()
-            self.state_path.parent.mkdir(parents=True, exist_ok=True)
-            scratch = self.state_path.with_name(self.state_path.name + ".tmp")
-            descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w") as f:
-                json.dump(state, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(scratch, self.state_path)
+            write_private_json(self.state_path, self._state())
 
     def _state(self) -> dict[str, Any]:
         return {
