@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hearth_proto.hearth.identity.v1 import identity_pb2
 from hearth_runtime.embedded_nats import EmbeddedNats
 
 
@@ -45,3 +46,11 @@ def stream_environ(prefix: str, *apps: str) -> dict[str, str]:
         environ[f"{app.upper()}_HEARTH_STREAM"] = f"{prefix}_{app}".upper()
         environ[f"{app.upper()}_HEARTH_SUBJECT_PREFIX"] = f"{prefix}.{app}"
     return environ
+
+
+# Session role names (as tokens carry them) to identity's proto enum, from the enum itself.
+ROLES: dict[str, identity_pb2.Role.ValueType] = {
+    name.removeprefix("ROLE_").lower(): value
+    for name, value in identity_pb2.Role.items()
+    if value != identity_pb2.ROLE_UNSPECIFIED
+}

@@ -25,17 +25,8 @@ from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.platform import Platform
 from hearth_sdk.channel import bearer, connect
 from hearth_sdk.identity import IdentityClient
+from tests.conftest import ROLES
 
-ROLES = {
-    "child": identity_pb2.ROLE_CHILD,
-    "young_person": identity_pb2.ROLE_YOUNG_PERSON,
-    "guardian": identity_pb2.ROLE_GUARDIAN,
-    "practitioner": identity_pb2.ROLE_PRACTITIONER,
-    "moderator": identity_pb2.ROLE_MODERATOR,
-    "safeguarding_lead": identity_pb2.ROLE_SAFEGUARDING_LEAD,
-    "auditor": identity_pb2.ROLE_AUDITOR,
-    "org_admin": identity_pb2.ROLE_ORG_ADMIN,
-}
 STAFF = {
     identity_pb2.ROLE_PRACTITIONER,
     identity_pb2.ROLE_MODERATOR,
@@ -43,7 +34,6 @@ STAFF = {
     identity_pb2.ROLE_AUDITOR,
     identity_pb2.ROLE_ORG_ADMIN,
 }
-
 
 WRAPPING = base64.b64encode(b"w" * 32).decode()  # the test platform's subject-key wrapping
 

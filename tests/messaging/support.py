@@ -13,22 +13,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from hearth_proto.hearth.age.v1 import types_pb2
 from hearth_proto.hearth.identity.v1 import events_pb2 as ev
-from hearth_proto.hearth.identity.v1 import identity_pb2
 from hearth_runtime.application import HearthApplication
 from hearth_runtime.platform import Platform
 from hearth_sdk.channel import connect
 from hearth_sdk.messaging import MessagingDevice
+from tests.conftest import ROLES
 
-ROLES = {
-    "child": identity_pb2.ROLE_CHILD,
-    "young_person": identity_pb2.ROLE_YOUNG_PERSON,
-    "guardian": identity_pb2.ROLE_GUARDIAN,
-    "practitioner": identity_pb2.ROLE_PRACTITIONER,
-    "moderator": identity_pb2.ROLE_MODERATOR,
-    "safeguarding_lead": identity_pb2.ROLE_SAFEGUARDING_LEAD,
-    "auditor": identity_pb2.ROLE_AUDITOR,
-    "org_admin": identity_pb2.ROLE_ORG_ADMIN,
-}
 BANDS = {
     "under_13": types_pb2.AGE_BAND_UNDER_13,
     "13_15": types_pb2.AGE_BAND_13_15,

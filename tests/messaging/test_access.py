@@ -12,7 +12,7 @@ from hearth_proto.hearth.messaging.v1 import messaging_pb2 as pb
 from hearth_proto.hearth.messaging.v1 import messaging_pb2_grpc
 from hearth_runtime.platform import Platform
 from hearth_sdk.channel import bearer, connect
-from tests.messaging.support import ROLES
+from tests.conftest import ROLES
 
 METHODS = pb.DESCRIPTOR.services_by_name["MessagingService"].methods
 MESSAGING_ROLES = set(ROLES) - {"auditor"}
