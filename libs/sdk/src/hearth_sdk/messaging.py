@@ -3,13 +3,17 @@
 Each device is its own endpoint: a message is encrypted once per recipient device, and to the
 sender's other devices, with a Double Ratchet session per remote device started by X3DH from
 the prekey directory. The plaintext carries a fresh franking key; the relay sees only the
-ciphertexts and the franking commitment, which it stamps. Until a remote device has answered,
-every message to it carries the X3DH header, so the first message may be lost or reordered.
+ciphertexts and the franking commitment, which it stamps with a signature anyone can check
+against the relay's published key. Each received message is kept with its franking
+(`franked`, see `hearth_sdk.franked`) so that it can be reported. Until a remote device has
+answered, every message to it carries the X3DH header, so the first message may be lost or
+reordered.
 
-With a `state_path`, the device's secrets (identity key, prekeys, ratchet sessions) and the
-ids of messages it has handled are kept in a local JSON file, written atomically and readable
-by its owner only, after every change and before anything is acknowledged: an app that
-restarts picks up its sessions and decrypts the next message.
+With a `state_path`, the device's secrets (identity key, prekeys, ratchet sessions), the ids
+of messages it has handled and the franked messages it received are kept in a local JSON
+file, written atomically and readable by its owner only, after every change and before
+anything is acknowledged: an app that restarts picks up its sessions and decrypts the next
+message.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from hearth_proto.hearth.messaging.v1 import messaging_pb2 as pb
 from hearth_proto.hearth.messaging.v1 import messaging_pb2_grpc
 
 from .channel import bearer
+from .franked import FrankedHistory, ReceivedMessage
 from .local_state import write_private_json
 
 PREKEY_MESSAGE = 1  # X3DH initial header, then a ratchet message
@@ -65,23 +70,6 @@ GROUP = pb.CONVERSATION_KIND_GROUP
 
 class MalformedEnvelope(ValueError):
     """A device ciphertext does not parse."""
-
-
-@dataclass(frozen=True)
-class ReceivedMessage:
-    """A decrypted, frank-checked message, with what a report needs to prove it."""
-
-    message_id: str
-    conversation_id: str
-    sender_account_id: str
-    sender_device_id: str
-    body: bytes
-    franking_key: bytes
-    franking_commitment: bytes
-    franking_stamp: bytes
-    relayed_at_ms: int
-    sequence: int
-    muted: bool
 
 
 @dataclass
@@ -133,6 +121,8 @@ class MessagingDevice:
         self.max_skip = max_skip
         self.rejected: list[tuple[pb.Envelope, Exception]] = []
         self._seen: set[str] = set()
+        # What a report needs of each received message (hearth_sdk.franked).
+        self.franked = FrankedHistory()
         self._inbox: _Inbox | None = None
         self._lock = threading.RLock()
         self.state_path = Path(state_path) if state_path is not None else None
@@ -181,6 +171,7 @@ class MessagingDevice:
                 for device, sessions in self.sessions.items()
             },
             "seen": sorted(self._seen),
+            "franked": self.franked.to_dict(),
         }
 
     def _restore(self, state: dict[str, Any], device_id: str | None) -> None:
@@ -220,6 +211,7 @@ class MessagingDevice:
             for device, sessions in state["sessions"].items()
         }
         self._seen = set(state["seen"])
+        self.franked = FrankedHistory.from_dict(state.get("franked", {}))
 
     # --- keys --------------------------------------------------------------------------
 
@@ -454,6 +446,8 @@ class MessagingDevice:
             relayed_at_ms=envelope.relayed_at_ms,
             sequence=envelope.sequence,
             muted=envelope.muted,
+            franking_key_id=envelope.franking_key_id,
+            recipient_device_ids=tuple(envelope.recipient_device_ids),
         )
 
     def _open_ratchet(self, sender_device: str, message: RatchetMessage) -> bytes:
@@ -560,6 +554,7 @@ class MessagingDevice:
                 self.rejected.append((item, e))
                 continue
             self._seen.add(item.message_id)
+            self.franked.keep(message)
             received.append(message)
         if last:
             self.save()  # before the acknowledgement: what is acknowledged is never re-sent

@@ -8,6 +8,7 @@ surface here as retries or ALREADY_EXISTS).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -21,7 +22,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from google.protobuf.message import Message
 
-from hearth_crypto.franking import stamp_commitment
+from hearth_crypto.franking import RELAY_KEY_ALGORITHM, RelayKey, RelayStamp
 from hearth_crypto.x3dh import InvalidPrekeySignature, InvalidPublicKey, PrekeyBundle, PublicPrekey
 from hearth_eventlog import TracedNotification
 from hearth_eventlog.published import decode_published
@@ -41,6 +42,7 @@ from .domain import (
     DeviceKeys,
     MessagingError,
     RelayedMessage,
+    RelayKeyRecord,
 )
 from .mailbox import Mailboxes
 from .policy import AccountFacts, ContactPolicy, Decision
@@ -91,7 +93,7 @@ class RelayLimits:
 @dataclass(frozen=True)
 class Relayed:
     relayed_at_ms: int
-    stamp: bytes
+    stamp: RelayStamp
 
 
 class TokenBucket:
@@ -132,7 +134,7 @@ class Messaging(FollowingApplication):
         *,
         mailboxes: Mailboxes,
         policy: ContactPolicy,
-        franking_key: bytes,
+        relay_key: RelayKey,
         limits: RelayLimits,
         house_rules_version: int = 1,
         clock: Callable[[], float] = time.time,
@@ -140,7 +142,7 @@ class Messaging(FollowingApplication):
         super().__init__(env)
         self.mailboxes = mailboxes
         self.contact_policy = policy
-        self._franking_key = franking_key
+        self.relay_key = relay_key
         self.limits = limits
         self.house_rules_version = house_rules_version
         self.rate = TokenBucket(limits.rate_per_second, limits.burst)
@@ -152,6 +154,23 @@ class Messaging(FollowingApplication):
         self._cache_lock = threading.RLock()
         self._sender_locks: dict[str, threading.Lock] = {}
         self._pending_facts: dict[str, ContactFacts] = {}
+
+    # --- the relay key ---------------------------------------------------------------------
+
+    def publish_relay_key(self) -> None:
+        """Record the relay key's public half (once): stamps verify against it from the log."""
+        key = self.relay_key.public
+        if self._get(RelayKeyRecord, RelayKeyRecord.create_id(key.key_id)) is not None:
+            return
+        record = RelayKeyRecord._create(  # its id derives from the key id
+            RelayKeyRecord.Published,
+            id=RelayKeyRecord.create_id(key.key_id),
+            key_id=key.key_id,
+            algorithm=RELAY_KEY_ALGORITHM,
+            public_key=key.public_key,
+        )
+        with contextlib.suppress(IntegrityError):  # another instance recorded it first
+            self.save(record)
 
     # --- the prekey directory -------------------------------------------------------------
 
@@ -499,12 +518,14 @@ class Messaging(FollowingApplication):
 
         with self._sender_lock(request.sender_device_id):  # one sender's order is kept
             now_ms = int(self.clock() * 1000)
-            stamp = stamp_commitment(
-                self._franking_key,
+            stamp = self.relay_key.stamp(
                 request.franking_commitment,
-                request.sender_device_id,
-                request.conversation_id,
-                now_ms,
+                sender_account_id=sender_account,
+                sender_device_id=request.sender_device_id,
+                conversation_id=request.conversation_id,
+                message_id=request.message_id,
+                recipient_devices=[device for device, _ in deliveries],
+                timestamp_ms=now_ms,
             )
             message = RelayedMessage._create(  # its id derives from the message id
                 RelayedMessage.Relayed,
@@ -531,15 +552,17 @@ class Messaging(FollowingApplication):
                             sender_device_id=request.sender_device_id,
                             ciphertext=by_device[device],
                             franking_commitment=request.franking_commitment,
-                            franking_stamp=stamp.stamp,
+                            franking_stamp=stamp.signature,
                             relayed_at_ms=now_ms,
                             muted=self.is_muted(owner, request.conversation_id),
+                            franking_key_id=stamp.key_id,
+                            recipient_device_ids=stamp.recipient_devices,
                         ).SerializeToString(),
                     )
                     for device, owner in deliveries
                 ]
             )
-        return Relayed(now_ms, stamp.stamp)
+        return Relayed(now_ms, stamp)
 
     def _sender_lock(self, device_id: str) -> threading.Lock:
         with self._cache_lock:

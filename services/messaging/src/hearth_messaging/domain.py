@@ -262,3 +262,22 @@ class ContactFacts(Aggregate):
             values: frozenset[str] = getattr(f, name)
             values = values | {value} if present else values - {value}
             self.facts = replace(f, **{name: values})  # type: ignore[arg-type]
+
+
+class RelayKeyRecord(Aggregate):
+    """A relay signing key's public half, recorded so anyone can verify the stamps it made."""
+
+    @staticmethod
+    def create_id(key_id: str) -> uuid.UUID:
+        return derived_id("relay-key", key_id)
+
+    @published(events_pb2.RelayKeyPublished)
+    class Published(Aggregate.Created):
+        key_id: str
+        algorithm: str
+        public_key: bytes
+
+    @event(Published)
+    def __init__(self, key_id: str, algorithm: str, public_key: bytes) -> None:
+        self.key_id = key_id
+        self.public_key = public_key

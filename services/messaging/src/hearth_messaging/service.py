@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from hearth_crypto.franking import RelayKey
 from hearth_proto.hearth.messaging.v1 import messaging_pb2, messaging_pb2_grpc
 from hearth_runtime.access import roles
 from hearth_runtime.config import ConfigError, Env, RuntimeConfig
@@ -35,21 +37,28 @@ RULES = {
 }
 
 
-def franking_key(env: Env, data_dir: Path) -> bytes:
-    """The relay's stamping key: from configuration, or kept under the data dir in development."""
+def relay_key(env: Env, data_dir: Path) -> RelayKey:
+    """The relay's franking signing key (an Ed25519 seed): from configuration, or kept under
+    the data dir in development. Rotating it is configuring a new one: the keys published
+    before stay in the log, so the stamps they made still verify."""
     configured = env.raw("HEARTH_FRANKING_KEY")
     if configured:
-        key = base64.b64decode(configured)
-        if len(key) != 32:
-            raise ConfigError("HEARTH_MESSAGING_FRANKING_KEY must be 32 bytes, base64")
-        return key
-    path = data_dir / "messaging-franking.key"
+        try:
+            seed = base64.b64decode(configured, validate=True)
+        except binascii.Error:
+            seed = b""
+        if len(seed) != 32:
+            raise ConfigError(
+                "HEARTH_MESSAGING_FRANKING_KEY must be a 32-byte Ed25519 seed, base64"
+            )
+        return RelayKey(seed)
+    path = data_dir / "messaging-relay-signing.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(os.urandom(32))
-    return path.read_bytes()
+    return RelayKey(path.read_bytes())
 
 
 def house_rules_version(environ: Mapping[str, str]) -> int:
@@ -83,10 +92,15 @@ def build(config: RuntimeConfig) -> ServiceParts:
         config.application_env(),
         mailboxes=mailboxes,
         policy=policy,
-        franking_key=franking_key(env, config.data_dir),
+        relay_key=relay_key(env, config.data_dir),
         limits=limits,
         house_rules_version=house_rules_version(config.environ),
     )
+    try:
+        app.publish_relay_key()
+    except BaseException:
+        app.close()
+        raise
     follower = StreamFollower(
         app, env.text("HEARTH_IDENTITY_APP", "identity"), config.nats_url, config.environ
     )

@@ -196,7 +196,12 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         relayed = self.app.relay(current_session().account_id, request)
         at = Timestamp()
         at.FromMilliseconds(relayed.relayed_at_ms)
-        return pb.SendEnvelopeResponse(relayed_at=at, franking_stamp=relayed.stamp)
+        return pb.SendEnvelopeResponse(
+            relayed_at=at,
+            franking_stamp=relayed.stamp.signature,
+            franking_key_id=relayed.stamp.key_id,
+            recipient_device_ids=relayed.stamp.recipient_devices,
+        )
 
     def ReceiveEnvelopes(
         self, request: pb.ReceiveEnvelopesRequest, context: grpc.ServicerContext

@@ -197,3 +197,43 @@ class MessageRelayed(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MessageRelayed: _TypeAlias = MessageRelayed  # noqa: Y015
+
+@_typing.final
+class RelayKeyPublished(_message.Message):
+    """The public half of a relay signing key. Franking stamps are Ed25519 signatures by such a
+    key and name it by key_id; every key published here stays valid for the stamps it made, so
+    keys rotate without invalidating reports. A verifier needs nothing else from messaging.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ORIGINATOR_TOPIC_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    ALGORITHM_FIELD_NUMBER: _builtins.int
+    PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    originator_topic: _builtins.str
+    key_id: _builtins.str
+    """Hex of the first 8 bytes of SHA-256("hearth relay key id v1" || public_key)."""
+    algorithm: _builtins.str
+    """"ed25519"."""
+    public_key: _builtins.bytes
+    """The 32-byte Ed25519 public key."""
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        originator_topic: _builtins.str = ...,
+        key_id: _builtins.str = ...,
+        algorithm: _builtins.str = ...,
+        public_key: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["algorithm", b"algorithm", "key_id", b"key_id", "originator_topic", b"originator_topic", "public_key", b"public_key", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RelayKeyPublished: _TypeAlias = RelayKeyPublished  # noqa: Y015

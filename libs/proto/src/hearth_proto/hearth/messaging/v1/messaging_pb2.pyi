@@ -516,7 +516,9 @@ class SendEnvelopeRequest(_message.Message):
     conversation_id: _builtins.str
     sender_device_id: _builtins.str
     franking_commitment: _builtins.bytes
-    """HMAC-SHA256 franking commitment (32 bytes) over body and metadata."""
+    """HMAC-SHA256 franking commitment (32 bytes) over body and metadata, keyed by the franking
+    key inside the ciphertext.
+    """
     @_builtins.property
     def ciphertexts(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeviceCiphertext]: ...
     def __init__(
@@ -543,19 +545,31 @@ class SendEnvelopeResponse(_message.Message):
 
     RELAYED_AT_FIELD_NUMBER: _builtins.int
     FRANKING_STAMP_FIELD_NUMBER: _builtins.int
+    FRANKING_KEY_ID_FIELD_NUMBER: _builtins.int
+    RECIPIENT_DEVICE_IDS_FIELD_NUMBER: _builtins.int
     franking_stamp: _builtins.bytes
-    """The relay's stamp over the commitment, sender device, conversation and time."""
+    """The relay's stamp: an Ed25519 signature (64 bytes) over the commitment, sender account
+    and device, conversation, message id, recipient devices and time (hearth_crypto.franking).
+    """
+    franking_key_id: _builtins.str
+    """The relay key that signed the stamp (see messaging's RelayKeyPublished events)."""
     @_builtins.property
     def relayed_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def recipient_device_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The devices the message was stamped for (and delivered to), sorted."""
+
     def __init__(
         self,
         *,
         relayed_at: _timestamp_pb2.Timestamp | None = ...,
         franking_stamp: _builtins.bytes = ...,
+        franking_key_id: _builtins.str = ...,
+        recipient_device_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["relayed_at", b"relayed_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["franking_stamp", b"franking_stamp", "relayed_at", b"relayed_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["franking_key_id", b"franking_key_id", "franking_stamp", b"franking_stamp", "recipient_device_ids", b"recipient_device_ids", "relayed_at", b"relayed_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -596,6 +610,8 @@ class Envelope(_message.Message):
     FRANKING_STAMP_FIELD_NUMBER: _builtins.int
     RELAYED_AT_MS_FIELD_NUMBER: _builtins.int
     MUTED_FIELD_NUMBER: _builtins.int
+    FRANKING_KEY_ID_FIELD_NUMBER: _builtins.int
+    RECIPIENT_DEVICE_IDS_FIELD_NUMBER: _builtins.int
     sequence: _builtins.int
     """The mailbox position: acknowledge up to it."""
     message_id: _builtins.str
@@ -605,9 +621,18 @@ class Envelope(_message.Message):
     ciphertext: _builtins.bytes
     franking_commitment: _builtins.bytes
     franking_stamp: _builtins.bytes
+    """The relay's Ed25519 signature over the stamp's fields (see SendEnvelopeResponse)."""
     relayed_at_ms: _builtins.int
     """Milliseconds since the epoch, as stamped."""
     muted: _builtins.bool
+    franking_key_id: _builtins.str
+    """The relay key that signed the stamp (see messaging's RelayKeyPublished events)."""
+    @_builtins.property
+    def recipient_device_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Every device the message was stamped for, sorted: a report proves the reporter's device
+        received it.
+        """
+
     def __init__(
         self,
         *,
@@ -621,10 +646,12 @@ class Envelope(_message.Message):
         franking_stamp: _builtins.bytes = ...,
         relayed_at_ms: _builtins.int = ...,
         muted: _builtins.bool = ...,
+        franking_key_id: _builtins.str = ...,
+        recipient_device_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ciphertext", b"ciphertext", "conversation_id", b"conversation_id", "franking_commitment", b"franking_commitment", "franking_stamp", b"franking_stamp", "message_id", b"message_id", "muted", b"muted", "relayed_at_ms", b"relayed_at_ms", "sender_account_id", b"sender_account_id", "sender_device_id", b"sender_device_id", "sequence", b"sequence"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ciphertext", b"ciphertext", "conversation_id", b"conversation_id", "franking_commitment", b"franking_commitment", "franking_key_id", b"franking_key_id", "franking_stamp", b"franking_stamp", "message_id", b"message_id", "muted", b"muted", "recipient_device_ids", b"recipient_device_ids", "relayed_at_ms", b"relayed_at_ms", "sender_account_id", b"sender_account_id", "sender_device_id", b"sender_device_id", "sequence", b"sequence"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -29,7 +29,7 @@ class MessagingServiceStub:
     """The messaging service: a prekey directory per device, conversations whose membership the
     contact policy checks, and a relay for end-to-end encrypted envelopes. The relay never sees
     plaintext, message keys or franking keys: only ciphertext per device and a franking
-    commitment it stamps.
+    commitment it stamps (an Ed25519 signature by a relay key published as RelayKeyPublished).
     """
 
     def __init__(self, channel):
@@ -119,7 +119,7 @@ class MessagingServiceServicer:
     """The messaging service: a prekey directory per device, conversations whose membership the
     contact policy checks, and a relay for end-to-end encrypted envelopes. The relay never sees
     plaintext, message keys or franking keys: only ciphertext per device and a franking
-    commitment it stamps.
+    commitment it stamps (an Ed25519 signature by a relay key published as RelayKeyPublished).
     """
 
     def PublishPrekeys(self, request, context):
@@ -316,7 +316,7 @@ class MessagingService:
     """The messaging service: a prekey directory per device, conversations whose membership the
     contact policy checks, and a relay for end-to-end encrypted envelopes. The relay never sees
     plaintext, message keys or franking keys: only ciphertext per device and a franking
-    commitment it stamps.
+    commitment it stamps (an Ed25519 signature by a relay key published as RelayKeyPublished).
     """
 
     @staticmethod

@@ -30,7 +30,7 @@ class MessagingServiceStub:
     """The messaging service: a prekey directory per device, conversations whose membership the
     contact policy checks, and a relay for end-to-end encrypted envelopes. The relay never sees
     plaintext, message keys or franking keys: only ciphertext per device and a franking
-    commitment it stamps.
+    commitment it stamps (an Ed25519 signature by a relay key published as RelayKeyPublished).
     """
 
     @_typing.overload
@@ -73,7 +73,7 @@ class MessagingServiceAsyncStub(MessagingServiceStub):
     """The messaging service: a prekey directory per device, conversations whose membership the
     contact policy checks, and a relay for end-to-end encrypted envelopes. The relay never sees
     plaintext, message keys or franking keys: only ciphertext per device and a franking
-    commitment it stamps.
+    commitment it stamps (an Ed25519 signature by a relay key published as RelayKeyPublished).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -112,7 +112,7 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
     """The messaging service: a prekey directory per device, conversations whose membership the
     contact policy checks, and a relay for end-to-end encrypted envelopes. The relay never sees
     plaintext, message keys or franking keys: only ciphertext per device and a franking
-    commitment it stamps.
+    commitment it stamps (an Ed25519 signature by a relay key published as RelayKeyPublished).
     """
 
     @_abc_1.abstractmethod

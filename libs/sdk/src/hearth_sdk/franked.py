@@ -1,0 +1,149 @@
+"""What a device keeps of each message it received, so that it can report it later.
+
+A report proves what was said with the message's franking: the plaintext, the franking key
+that opens the commitment, the commitment, and the relay's signed stamp with everything it
+vouches for (sender account and device, conversation, message id, recipient devices, time,
+key id). `FrankedHistory` keeps the latest of these per conversation in the device's local
+state, and hands out a message with the context before it as `FrankingReport`s, which anyone
+holding the relay's published keys verifies with `hearth_crypto.franking.verify_report`.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from hearth_crypto.franking import FrankingReport, MessageMetadata, RelayStamp
+
+KEPT_PER_CONVERSATION = 100  # a report carries at most 20 of context; keep some more
+MAX_CONTEXT = 20
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """A decrypted, frank-checked message, with what a report needs to prove it."""
+
+    message_id: str
+    conversation_id: str
+    sender_account_id: str
+    sender_device_id: str
+    body: bytes
+    franking_key: bytes
+    franking_commitment: bytes
+    franking_stamp: bytes
+    relayed_at_ms: int
+    sequence: int
+    muted: bool
+    franking_key_id: str = ""
+    recipient_device_ids: tuple[str, ...] = ()
+
+    @property
+    def relay_stamp(self) -> RelayStamp:
+        return RelayStamp(
+            key_id=self.franking_key_id,
+            commitment=self.franking_commitment,
+            sender_account_id=self.sender_account_id,
+            sender_device_id=self.sender_device_id,
+            conversation_id=self.conversation_id,
+            message_id=self.message_id,
+            recipient_devices=self.recipient_device_ids,
+            timestamp_ms=self.relayed_at_ms,
+            signature=self.franking_stamp,
+        )
+
+    def franking_report(self) -> FrankingReport:
+        """The message as a report reveals it."""
+        metadata = MessageMetadata(self.conversation_id, self.sender_device_id, self.message_id)
+        return FrankingReport(self.body, self.franking_key, metadata, self.relay_stamp)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "conversation_id": self.conversation_id,
+            "sender_account_id": self.sender_account_id,
+            "sender_device_id": self.sender_device_id,
+            "body": _b64(self.body),
+            "franking_key": _b64(self.franking_key),
+            "franking_commitment": _b64(self.franking_commitment),
+            "franking_stamp": _b64(self.franking_stamp),
+            "franking_key_id": self.franking_key_id,
+            "recipient_device_ids": list(self.recipient_device_ids),
+            "relayed_at_ms": self.relayed_at_ms,
+            "sequence": self.sequence,
+            "muted": self.muted,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ReceivedMessage:
+        return cls(
+            message_id=str(d["message_id"]),
+            conversation_id=str(d["conversation_id"]),
+            sender_account_id=str(d["sender_account_id"]),
+            sender_device_id=str(d["sender_device_id"]),
+            body=_unb64(d["body"]),
+            franking_key=_unb64(d["franking_key"]),
+            franking_commitment=_unb64(d["franking_commitment"]),
+            franking_stamp=_unb64(d["franking_stamp"]),
+            franking_key_id=str(d["franking_key_id"]),
+            recipient_device_ids=tuple(str(x) for x in d["recipient_device_ids"]),
+            relayed_at_ms=int(d["relayed_at_ms"]),
+            sequence=int(d["sequence"]),
+            muted=bool(d["muted"]),
+        )
+
+
+class MessageNotKept(LookupError):
+    """The device holds no received message with that id (never received, or too old)."""
+
+
+class FrankedHistory:
+    """The latest received messages of each conversation, in the order they arrived."""
+
+    def __init__(self, kept: int = KEPT_PER_CONVERSATION) -> None:
+        self.kept = kept
+        self._by_conversation: dict[str, list[ReceivedMessage]] = {}
+
+    def keep(self, message: ReceivedMessage) -> None:
+        messages = self._by_conversation.setdefault(message.conversation_id, [])
+        messages.append(message)
+        del messages[: -self.kept]
+
+    def messages(self, conversation_id: str) -> list[ReceivedMessage]:
+        return list(self._by_conversation.get(conversation_id, []))
+
+    def report(
+        self, conversation_id: str, message_id: str, context: int = MAX_CONTEXT
+    ) -> tuple[FrankingReport, list[FrankingReport]]:
+        """The reported message and up to `context` (at most 20) messages received before
+        it in the same conversation, oldest first."""
+        if not 0 <= context <= MAX_CONTEXT:
+            raise ValueError(f"a report carries at most {MAX_CONTEXT} messages of context")
+        messages = self._by_conversation.get(conversation_id, [])
+        for i, message in enumerate(messages):
+            if message.message_id == message_id:
+                before = messages[max(0, i - context) : i]
+                return message.franking_report(), [m.franking_report() for m in before]
+        raise MessageNotKept(f"no received message {message_id} in conversation {conversation_id}")
+
+    def to_dict(self) -> dict[str, list[dict[str, Any]]]:
+        return {c: [m.to_dict() for m in ms] for c, ms in self._by_conversation.items()}
+
+    @classmethod
+    def from_dict(
+        cls, state: dict[str, Iterable[dict[str, Any]]], kept: int = KEPT_PER_CONVERSATION
+    ) -> FrankedHistory:
+        history = cls(kept)
+        for messages in state.values():
+            for message in messages:
+                history.keep(ReceivedMessage.from_dict(message))
+        return history
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+def _unb64(value: str) -> bytes:
+    return base64.b64decode(value)
