@@ -1,0 +1,1 @@
+"""The safety service: verified reports, safeguarding cases, shifts, moderation hours."""

@@ -1,0 +1,344 @@
+"""Safety's domain: its refusals, its words, and the aggregates of subjects and organisations.
+
+Pure domain: no I/O, no clock (every time is passed in). The aggregates live beside this
+module, one a module: `report.Report` (a verified report or a concern),
+`case.SafeguardingCase` (case work), `shift.Shift` (shifts and handover), and here
+`SubjectFile` (one person's history across cases) and `OrganisationSettings` (moderation
+hours, deadlines, the safeguarding lead and cover). Reported content and staff notes reach
+them already sealed under the case's key by the application, so no event holds a message or
+a note in the clear. Each command checks before it records: a refusal is one of the plain
+exception classes below, each with a stable `reason` that the service maps onto the
+runtime's error family. Public commands validate, then call an `@event` method whose body
+only applies what was recorded, so replaying the log never refuses.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from .hours import InvalidHours, ModerationHours
+
+NAMESPACE = uuid.UUID("5a4e7c1d-93b2-4f0e-8a61-2c7d0b9e4f13")
+MAX_CONTEXT = 20
+MAX_NOTE_CHARS = 2000
+
+
+def derived_id(kind: str, *parts: str) -> uuid.UUID:
+    """An aggregate id derived from what names it, so a retry finds the same aggregate."""
+    return uuid.uuid5(NAMESPACE, "\x1f".join((kind, *parts)))
+
+
+# --- refusals -------------------------------------------------------------------------------
+
+
+class SafetyError(Exception):
+    """A command the domain refuses; `reason` is stable (UPPER_SNAKE_CASE)."""
+
+    reason = "REFUSED"
+
+
+class InvalidReport(SafetyError):
+    reason = "INVALID_REPORT"
+
+
+class ReportNotVerified(SafetyError):
+    """A franked message of a report failed a check; `check` names it, `index` the message
+    (None for the reported message, 0.. for the context, oldest first)."""
+
+    reason = "REPORT_NOT_VERIFIED"
+
+    def __init__(self, check: str, message: str, index: int | None = None) -> None:
+        where = "the reported message" if index is None else f"context message {index}"
+        super().__init__(f"{where}: {message} (check: {check})")
+        self.check = check
+        self.index = index
+
+
+class ContextTooLarge(SafetyError):
+    reason = "CONTEXT_TOO_LARGE"
+
+
+class NotAssigned(SafetyError):
+    """Acting on a case one is neither assigned to nor escalated to, nor its lead."""
+
+    reason = "NOT_ASSIGNED"
+
+
+class NeedsLead(SafetyError):
+    """Only the safeguarding lead (or the cover the case was escalated to) may do this."""
+
+    reason = "NEEDS_SAFEGUARDING_LEAD"
+
+
+class ConflictOfInterest(SafetyError):
+    reason = "CONFLICT_OF_INTEREST"
+
+
+class NoEligibleModerator(SafetyError):
+    reason = "NO_ELIGIBLE_MODERATOR"
+
+
+class CaseClosed(SafetyError):
+    reason = "CASE_CLOSED"
+
+
+class CaseOpen(SafetyError):
+    reason = "CASE_OPEN"
+
+
+class OutcomeRequired(SafetyError):
+    reason = "OUTCOME_REQUIRED"
+
+
+class InvalidAction(SafetyError):
+    reason = "INVALID_ACTION"
+
+
+class UnknownAction(SafetyError):
+    reason = "UNKNOWN_ACTION"
+
+
+class ShiftEnded(SafetyError):
+    reason = "SHIFT_ENDED"
+
+
+class UnreportedConcern(SafetyError):
+    """Concerns are reported to the lead by whoever found them; they are never handed over."""
+
+    reason = "UNREPORTED_CONCERN"
+
+
+class InvalidSettings(SafetyError):
+    reason = "INVALID_SETTINGS"
+
+
+# --- the words of the domain ----------------------------------------------------------------
+
+
+class Severity(enum.StrEnum):
+    IMMEDIATE = "immediate"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        """0 for immediate, 3 for low: a queue sorts by it."""
+        return list(Severity).index(self)
+
+
+class Category(enum.StrEnum):
+    IMMEDIATE_DANGER = "immediate_danger"
+    CHILD_SEXUAL_ABUSE = "child_sexual_abuse"
+    GROOMING = "grooming"
+    SELF_HARM = "self_harm"
+    THREAT = "threat"
+    BULLYING = "bullying"
+    HATE = "hate"
+    SEXUAL_CONTENT = "sexual_content"
+    PERSONAL_INFO = "personal_info"
+    SPAM = "spam"
+    OTHER = "other"
+
+
+class ActionKind(enum.StrEnum):
+    WARN = "warn"
+    RESTRICT = "restrict"  # no new conversations or members
+    SUSPEND = "suspend"  # no sending
+    BLOCK = "block"  # no contact between two accounts
+    REMOVE = "remove"  # from a conversation
+    REFER = "refer"
+
+
+class Referral(enum.StrEnum):
+    POLICE = "police"
+    CEOP = "ceop"
+    CHILDRENS_SERVICES = "childrens_services"  # the local authority's
+    NSPCC_HELPLINE = "nspcc_helpline"  # 0808 800 5000
+
+
+class Outcome(enum.StrEnum):
+    NO_CONCERN = "no_concern"
+    CONCERN_ADDRESSED = "concern_addressed"
+    SUBSTANTIATED = "substantiated"
+    REFERRED = "referred"
+    UNFOUNDED = "unfounded"
+
+
+class StaffRole(enum.StrEnum):
+    MODERATOR = "moderator"
+    SAFEGUARDING_LEAD = "safeguarding_lead"
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Who acts: their account and the role their session carries."""
+
+    account_id: str
+    role: StaffRole
+
+
+LEAD_ACTIONS = frozenset({ActionKind.SUSPEND, ActionKind.REFER})
+WHO_SEES_A_CONCERN = (
+    "The safety team of your organisation will read this: the moderators on duty and the "
+    "safeguarding lead. We cannot promise to keep it secret: if you or someone else may be in "
+    "danger, we will share it with the people who can help keep you safe, such as the police "
+    "or children's services. If you are in danger right now, call 999. To talk to someone "
+    "now, call Childline free on 0800 1111."
+)
+
+
+def checked_text(value: str, what: str, *, required: bool = True) -> str:
+    value = value.strip()
+    if required and not value:
+        raise InvalidReport(f"{what} is required")
+    if len(value) > MAX_NOTE_CHARS:
+        raise InvalidReport(f"{what} is at most {MAX_NOTE_CHARS} characters")
+    return value
+
+
+# --- a subject's file -----------------------------------------------------------------------
+
+
+class SubjectFile(Aggregate):
+    """Everything safety knows about one person of one organisation across cases: their open
+    case, every report about them and each case's outcome, and guardian notices."""
+
+    @staticmethod
+    def create_id(organisation_id: str, subject_account_id: str) -> uuid.UUID:
+        return derived_id("subject", organisation_id, subject_account_id)
+
+    @event("Started")
+    def __init__(self, organisation_id: str, subject_account_id: str) -> None:
+        self.organisation_id = organisation_id
+        self.subject_account_id = subject_account_id
+        self.open_case_id: str | None = None
+        self.reports: list[dict[str, Any]] = []
+        self.outcomes: dict[str, str] = {}  # case id -> outcome
+        self.guardian_notices = 0
+
+    @event("ReportNoted")
+    def note_report(
+        self,
+        report_id: str,
+        case_id: str,
+        category: str,
+        severity: str,
+        reporter: str,
+        at: datetime,
+    ) -> None:
+        self.reports.append(
+            {
+                "report_id": report_id,
+                "case_id": case_id,
+                "category": category,
+                "severity": severity,
+                "reporter": reporter,
+                "at": at,
+            }
+        )
+        self.open_case_id = case_id
+
+    @event("CaseClosed")
+    def note_closed(self, case_id: str, outcome: str) -> None:
+        self.outcomes[case_id] = outcome
+        if self.open_case_id == case_id:
+            self.open_case_id = None
+
+    @event("CaseReopened")
+    def note_reopened(self, case_id: str) -> None:
+        self.outcomes.pop(case_id, None)
+        self.open_case_id = case_id
+
+    @event("GuardianNoticesNoted")
+    def note_guardian_notices(self, count: int) -> None:
+        self.guardian_notices += count
+
+
+# --- an organisation's safety settings ------------------------------------------------------
+
+DEFAULT_DEADLINES = {
+    Severity.IMMEDIATE: timedelta(minutes=15),  # real time, whatever the hours
+    Severity.HIGH: timedelta(hours=1),
+    Severity.MEDIUM: timedelta(hours=24),
+    Severity.LOW: timedelta(hours=72),
+}
+
+
+class OrganisationSettings(Aggregate):
+    """Moderation hours and time zone, deadlines by severity, the safeguarding lead and cover."""
+
+    @staticmethod
+    def create_id(organisation_id: str) -> uuid.UUID:
+        return derived_id("settings", organisation_id)
+
+    @event("Started")
+    def __init__(self, organisation_id: str) -> None:
+        self.organisation_id = organisation_id
+        self.hours = ModerationHours.office_hours()
+        self.deadlines = dict(DEFAULT_DEADLINES)
+        self.lead: str | None = None
+        self.cover: str | None = None
+
+    def set_hours(self, time_zone: str, schedule: Mapping[str, Iterable[Sequence[str]]]) -> None:
+        try:
+            hours = ModerationHours.parse(time_zone, schedule)
+        except InvalidHours as e:
+            raise InvalidSettings(str(e)) from None
+        self._hours(time_zone=hours.time_zone, schedule=hours.to_schedule())
+
+    @event("HoursSet")
+    def _hours(self, time_zone: str, schedule: dict[str, list[list[str]]]) -> None:
+        self.hours = ModerationHours.parse(time_zone, schedule)
+
+    def set_deadlines(self, minutes: Mapping[Severity, int]) -> None:
+        for severity, value in minutes.items():
+            if not 1 <= value <= 14 * 24 * 60:
+                raise InvalidSettings(f"the {Severity(severity)} deadline is 1 minute to 14 days")
+        self._deadlines(minutes={Severity(s).value: int(m) for s, m in minutes.items()})
+
+    @event("DeadlinesSet")
+    def _deadlines(self, minutes: dict[str, int]) -> None:
+        for severity, value in minutes.items():
+            self.deadlines[Severity(severity)] = timedelta(minutes=value)
+
+    def deadline(self, severity: Severity, at: datetime) -> datetime:
+        """When a case of `severity` raised at `at` is due: immediate in real time, the
+        others in moderation hours."""
+        allowed = self.deadlines[Severity(severity)]
+        if severity is Severity.IMMEDIATE:
+            return at + allowed
+        return self.hours.add(at, allowed)
+
+    def name_lead(self, account_id: str) -> None:
+        if account_id == self.cover:
+            raise InvalidSettings("the lead and their cover are two people")
+        self._lead(account_id=account_id)
+
+    @event("LeadNamed")
+    def _lead(self, account_id: str) -> None:
+        self.lead = account_id
+
+    def name_cover(self, account_id: str) -> None:
+        if account_id == self.lead:
+            raise InvalidSettings("the lead and their cover are two people")
+        self._cover(account_id=account_id)
+
+    @event("CoverNamed")
+    def _cover(self, account_id: str) -> None:
+        self.cover = account_id
+
+    def escalation_target(self, on_shift: Collection[str]) -> tuple[str, str]:
+        """The lead when on shift, else their named cover; (account, "lead" or "cover")."""
+        if self.lead is None:
+            raise InvalidSettings("name the organisation's safeguarding lead first")
+        if self.lead in on_shift or self.cover is None:
+            return self.lead, "lead"
+        return self.cover, "cover"
