@@ -134,7 +134,7 @@ class Report(Aggregate):
         category: Category = Category.OTHER,
         subject_account_id: str = "",
     ) -> Report:
-        """ "I'm worried about...": a concern without a message. The reporter is told
+        """A concern without a message ("I'm worried about..."). The reporter is told
         `WHO_SEES_A_CONCERN`; with no subject named, the case is about the reporter."""
         checked_text(note, "what you are worried about")
         return cls._create(
