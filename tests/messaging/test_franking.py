@@ -166,8 +166,18 @@ def test_a_reported_message_comes_with_its_context_and_survives_a_restart(
     keys = published_relay_keys(environ, nats_server.url)
     for report in (reported, *context):
         verify_report(keys, report)
+    assert reported.relay_stamp.recipient_devices == (restored.device_id,)
     with pytest.raises(MessageNotKept):
         restored.franked.report(conversation, str(uuid.uuid4()))
+
+    # A participant may report what they sent, too, with what was said before it.
+    restored.send(conversation, b"stop messaging me")
+    mine, before = restored.franked.report(
+        conversation, restored.franked.messages(conversation)[-1].message_id, context=1
+    )
+    assert mine.body == b"stop messaging me" and [m.body for m in before] == [b"message 3"]
+    verify_report(keys, mine)
+    assert mine.relay_stamp.sender_account_id == b
     with pytest.raises(ValueError, match="at most 20"):
         restored.franked.report(conversation, received[3].message_id, context=21)
     alice.disconnect()

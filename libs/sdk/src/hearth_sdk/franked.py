@@ -1,4 +1,4 @@
-"""What a device keeps of each message it received, so that it can report it later.
+"""What a device keeps of each message it received or sent, so that it can report it later.
 
 A report proves what was said with the message's franking: the plaintext, the franking key
 that opens the commitment, the commitment, and the relay's signed stamp with everything it
@@ -11,7 +11,7 @@ holding the relay's published keys verifies with `hearth_crypto.franking.verify_
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,8 @@ MAX_CONTEXT = 20
 
 @dataclass(frozen=True)
 class ReceivedMessage:
-    """A decrypted, frank-checked message, with what a report needs to prove it."""
+    """A decrypted, frank-checked message (or one this device sent, with sequence 0), with what
+    a report needs to prove it."""
 
     message_id: str
     conversation_id: str
@@ -99,7 +100,7 @@ class MessageNotKept(LookupError):
 
 
 class FrankedHistory:
-    """The latest received messages of each conversation, in the order they arrived."""
+    """The latest messages of each conversation, received or sent, in the relay's order."""
 
     def __init__(self, kept: int = KEPT_PER_CONVERSATION) -> None:
         self.kept = kept
@@ -108,6 +109,8 @@ class FrankedHistory:
     def keep(self, message: ReceivedMessage) -> None:
         messages = self._by_conversation.setdefault(message.conversation_id, [])
         messages.append(message)
+        # In the relay's order, whatever order they were handled in: a report's context is.
+        messages.sort(key=lambda m: m.relayed_at_ms)
         del messages[: -self.kept]
 
     def messages(self, conversation_id: str) -> list[ReceivedMessage]:
@@ -116,8 +119,8 @@ class FrankedHistory:
     def report(
         self, conversation_id: str, message_id: str, context: int = MAX_CONTEXT
     ) -> tuple[FrankingReport, list[FrankingReport]]:
-        """The reported message and up to `context` (at most 20) messages received before
-        it in the same conversation, oldest first."""
+        """The reported message and up to `context` (at most 20) messages kept before it in
+        the same conversation, oldest first."""
         if not 0 <= context <= MAX_CONTEXT:
             raise ValueError(f"a report carries at most {MAX_CONTEXT} messages of context")
         messages = self._by_conversation.get(conversation_id, [])
@@ -132,7 +135,7 @@ class FrankedHistory:
 
     @classmethod
     def from_dict(
-        cls, state: dict[str, Iterable[dict[str, Any]]], kept: int = KEPT_PER_CONVERSATION
+        cls, state: Mapping[str, Iterable[dict[str, Any]]], kept: int = KEPT_PER_CONVERSATION
     ) -> FrankedHistory:
         history = cls(kept)
         for messages in state.values():

@@ -372,6 +372,11 @@ class MessagingDevice:
         self, conversation_id: str, body: bytes, devices: Iterable[str], message_id: str
     ) -> pb.SendEnvelopeRequest:
         """Encrypt one message for each device, franked; nothing is sent."""
+        return self._seal(conversation_id, body, devices, message_id)[0]
+
+    def _seal(
+        self, conversation_id: str, body: bytes, devices: Iterable[str], message_id: str
+    ) -> tuple[pb.SendEnvelopeRequest, bytes]:
         metadata = MessageMetadata(conversation_id, self.device_id, message_id)
         frank = frank_message(body, metadata)
         payload = pack_franked_body(body, frank.franking_key)
@@ -386,7 +391,7 @@ class MessagingDevice:
                     wire = bytes([RATCHET_MESSAGE]) + sealed
                 ciphertexts.append(pb.DeviceCiphertext(device_id=device, ciphertext=wire))
             self.save()  # the ratchets moved on: a restart must not reuse a message key
-        return pb.SendEnvelopeRequest(
+        request = pb.SendEnvelopeRequest(
             request_id=str(uuid.uuid4()),
             message_id=message_id,
             conversation_id=conversation_id,
@@ -394,6 +399,7 @@ class MessagingDevice:
             franking_commitment=frank.commitment,
             ciphertexts=ciphertexts,
         )
+        return request, frank.franking_key
 
     def send(
         self,
@@ -404,8 +410,29 @@ class MessagingDevice:
         message_id: str | None = None,
     ) -> pb.SendEnvelopeResponse:
         targets = list(devices) if devices is not None else self.recipient_devices(conversation_id)
-        request = self.seal(conversation_id, body, targets, message_id or str(uuid.uuid4()))
+        request, franking_key = self._seal(
+            conversation_id, body, targets, message_id or str(uuid.uuid4())
+        )
         response: pb.SendEnvelopeResponse = self.stub.SendEnvelope(request, metadata=self.metadata)
+        # What was sent is kept like what was received: a participant may report either.
+        self.franked.keep(
+            ReceivedMessage(
+                message_id=request.message_id,
+                conversation_id=conversation_id,
+                sender_account_id=self.account_id,
+                sender_device_id=self.device_id,
+                body=body,
+                franking_key=franking_key,
+                franking_commitment=request.franking_commitment,
+                franking_stamp=response.franking_stamp,
+                relayed_at_ms=response.relayed_at.ToMilliseconds(),
+                sequence=0,
+                muted=False,
+                franking_key_id=response.franking_key_id,
+                recipient_device_ids=tuple(response.recipient_device_ids),
+            )
+        )
+        self.save()
         return response
 
     # --- receiving ---------------------------------------------------------------------
