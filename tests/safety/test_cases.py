@@ -170,6 +170,8 @@ def test_a_closed_case_reopens_with_a_new_deadline_and_no_outcome() -> None:
         case.reopen(mod, "why", NOW, NOW)
     case.record_outcome(mod, Outcome.NO_CONCERN, "isolated", NOW)
     case.close(mod, "isolated", NOW)
+    with pytest.raises(NotAssigned):
+        case.reopen(moderator(), "why", NOW, NOW)
     case.reopen(mod, "the child says it happened again", NOW + timedelta(days=2), NOW)
     copy = rebuilt(case)
     assert not copy.closed and copy.outcome is None

@@ -378,6 +378,8 @@ class SafeguardingCase(Aggregate):
         self._refuse_conflict(by.account_id)
         if not self.closed:
             raise CaseOpen("the case is open")
+        if by.account_id != self.assigned_to and not self.acts_as_lead(by):
+            raise NotAssigned("only the moderator who had this case, or its lead, reopens it")
         if self.needs_lead and not self.acts_as_lead(by):
             raise NeedsLead("this case is reopened by the safeguarding lead")
         self._reopen(
