@@ -31,8 +31,10 @@ from eventsourcing.persistence import (
 )
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js.api import KeyValueConfig
+from nats.js.api import KeyValueConfig, StorageType
 from nats.js.kv import KeyValue
+
+from .settings import StreamSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -237,8 +239,18 @@ class JetStreamLink:
     def call_soon(self, fn: Callable[[], Awaitable[None]]) -> None:
         asyncio.run_coroutine_threadsafe(fn(), self._loop)  # type: ignore[arg-type]
 
-    def key_value(self, config: KeyValueConfig) -> KeyValue:
-        """A key-value bucket on this connection, created with `config` when it is missing."""
+    def key_value(
+        self, bucket: str, settings: StreamSettings, *, ttl: float | None = None
+    ) -> KeyValue:
+        """A key-value bucket kept like `settings`' stream (its storage and replicas), on this
+        connection; created when it is missing. One value per key (history 1)."""
+        config = KeyValueConfig(
+            bucket=bucket,
+            history=1,
+            ttl=ttl,
+            replicas=settings.replicas,
+            storage=StorageType.MEMORY if settings.storage == "memory" else StorageType.FILE,
+        )
 
         async def open_bucket() -> KeyValue:
             js = self.nc.jetstream(timeout=self.request_timeout)

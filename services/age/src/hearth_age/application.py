@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-import nats.js.api
 import nats.js.errors
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
@@ -130,18 +129,10 @@ class SpentTokens:
     """Spend keys of redeemed tokens in a JetStream key-value bucket: an atomic create refuses
     a second redemption of the same token, across every replica of the service."""
 
-    def __init__(self, factory: NatsFactory, bucket: str, ttl: float, replicas: int) -> None:
+    def __init__(self, factory: NatsFactory, bucket: str, ttl: float) -> None:
         self.link = factory.link
         self.bucket = bucket
-        self.kv = self.link.key_value(
-            nats.js.api.KeyValueConfig(
-                bucket=bucket,
-                history=1,
-                ttl=ttl,
-                storage=nats.js.api.StorageType.FILE,
-                replicas=replicas,
-            )
-        )
+        self.kv = self.link.key_value(bucket, factory.settings, ttl=ttl)
 
     def spend(self, spend_key: str, epoch: str) -> int:
         """Record a token as spent; its revision, or `TokenAlreadySpent`."""
@@ -193,7 +184,6 @@ class AgeAssurance(FollowingApplication):
             self.factory,
             f"{self.factory.settings.stream}_SPENT",
             ttl=2.0 * keyring.epochs.seconds,  # a spent token of an ended epoch is refused anyway
-            replicas=self.factory.settings.replicas,
         )
 
     # Issuer keys.

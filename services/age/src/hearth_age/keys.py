@@ -7,7 +7,6 @@ loaded, so a token signed with it is refused as expired rather than as forged.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hearth_crypto import age_token, blind_rsa
+from hearth_runtime.secret_files import keep_secret
 
 from .domain import AssuranceLevel, Band, MethodClass
 
@@ -125,19 +125,9 @@ class Keyring:
             path = key_file(self.directory, band, method_class, epoch)
             if not self.generate:
                 raise KeyUnavailable(f"no issuer key at {path} and key generation is off")
-            private = blind_rsa.PrivateKey.generate(self.bits)
-            self.directory.mkdir(parents=True, exist_ok=True)
-            # Written under a temporary name, then renamed: a reader never sees half a key.
-            partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
-            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(private.to_pem())
-            try:
-                os.link(partial, path)  # fails if another process wrote this key first
-            except FileExistsError:
-                private = blind_rsa.PrivateKey.from_pem(path.read_bytes())
-            finally:
-                partial.unlink(missing_ok=True)
+            # Two replicas generating the same slot at once agree on the first key kept.
+            kept = keep_secret(path, lambda: blind_rsa.PrivateKey.generate(self.bits).to_pem())
+            private = blind_rsa.PrivateKey.from_pem(kept)
             return self._add(band, method_class, epoch, private)
 
     def all_current(self, now: float) -> list[IssuerKeyEntry]:

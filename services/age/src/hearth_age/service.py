@@ -13,6 +13,7 @@ from hearth_proto.hearth.age.v1 import age_pb2, age_pb2_grpc
 from hearth_runtime.access import ANY_SESSION, roles
 from hearth_runtime.config import ConfigError, Env, RuntimeConfig
 from hearth_runtime.follow import StreamFollower
+from hearth_runtime.secret_files import development_secret, keep_secret
 from hearth_runtime.server import ServiceParts
 
 from .application import AgeAssurance, AgeSettings
@@ -71,25 +72,17 @@ def build(config: RuntimeConfig) -> ServiceParts:
     )
 
 
-def _dev_secret_file(path: Path, make: bytes) -> bytes:
-    """Development only: a 32-byte secret generated once and kept under the data dir."""
-    if path.exists():
-        return base64.b64decode(path.read_text().strip())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it just now
-        return base64.b64decode(path.read_text().strip())
-    with os.fdopen(fd, "w") as out:
-        out.write(base64.b64encode(make).decode())
-    return make
-
-
 def service_secret(env: Env, key_dir: Path) -> bytes:
     """MAC key for redemption challenges and verification capabilities."""
     raw = env.raw("HEARTH_AGE_SECRET")
     if raw is None:
-        return _dev_secret_file(key_dir / "service-secret.key", os.urandom(32))
+        kept = development_secret(
+            env.environ,
+            key_dir / "service-secret.key",
+            lambda: base64.b64encode(os.urandom(32)),
+            variable="HEARTH_AGE_SECRET",
+        )
+        return base64.b64decode(kept.strip())
     try:
         secret = base64.b64decode(raw, validate=True)
     except binascii.Error:
@@ -101,9 +94,11 @@ def service_secret(env: Env, key_dir: Path) -> bytes:
 
 def dev_authority_key(key_dir: Path) -> SigningKey:
     """The development test issuing authority (its private key is for tests and the demo)."""
-    return SigningKey(
-        _dev_secret_file(key_dir / "document-authority.seed", bytes(SigningKey.generate()))
+    kept = keep_secret(
+        key_dir / "document-authority.seed",
+        lambda: base64.b64encode(bytes(SigningKey.generate())),
     )
+    return SigningKey(base64.b64decode(kept.strip()))
 
 
 def document_authorities(env: Env, key_dir: Path) -> dict[str, VerifyKey]:

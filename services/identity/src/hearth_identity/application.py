@@ -119,15 +119,13 @@ class Identity(FollowingApplication):
             challenge_lifetime,
             factory.link,
             f"{settings.stream}_LOGIN_CHALLENGES",
-            replicas=settings.replicas,
-            storage=settings.storage,
+            settings,
             clock=clock,
         )
         self.subject_keys = SubjectKeys(
             factory.link,
             f"{settings.stream}_SUBJECT_KEYS",
-            replicas=settings.replicas,
-            storage=settings.storage,
+            settings,
             wrapping_key=subject_key_wrapping,
         )
 
