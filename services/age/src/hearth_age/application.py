@@ -18,6 +18,7 @@ from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
 from hearth_crypto import age_token, blind_rsa
+from hearth_crypto.age_band import AgeBand
 from hearth_eventlog import NatsFactory, TracedNotification
 from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.identity.v1 import events_pb2 as identity_events
@@ -28,7 +29,6 @@ from .domain import (
     AlreadyDecided,
     AssuranceLevel,
     Attestation,
-    Band,
     IssuerKeyRecord,
     MethodClass,
     VerificationSession,
@@ -87,7 +87,7 @@ class NotVouchable(AgeAssuranceError):
 
 @dataclass(frozen=True)
 class Decision:
-    band: Band
+    band: AgeBand
     method_class: MethodClass
 
     @property
@@ -273,7 +273,7 @@ class AgeAssurance(FollowingApplication):
     def vouch(
         self,
         capability: bytes,
-        band: Band,
+        band: AgeBand,
         subject_account_id: str,
         voucher_id: str,
         voucher_roles: frozenset[str],
@@ -396,7 +396,7 @@ class AgeAssurance(FollowingApplication):
         self,
         account_id: str,
         request_id: str,
-        band: Band,
+        band: AgeBand,
         challenge: bytes,
         presentation: age_token.TokenPresentation,
     ) -> Attestation:

@@ -15,37 +15,11 @@ from datetime import datetime
 
 from eventsourcing.domain import Aggregate, event
 
-from hearth_crypto import age_token
+from hearth_crypto.age_band import AgeBand
 from hearth_eventlog.published import published
 from hearth_proto.hearth.age.v1 import events_pb2
 
 NAMESPACE = uuid.UUID("0c7d8a41-5f0e-4b9b-9a43-2d1de5b8e6a7")
-
-
-class Band(enum.IntEnum):
-    """Mirrors `hearth.age.v1.AgeBand`."""
-
-    UNDER_13 = 1
-    AGE_13_15 = 2
-    AGE_16_17 = 3
-    AGE_18_PLUS = 4
-
-    @property
-    def lower_bound(self) -> int:
-        return {1: 0, 2: 13, 3: 16, 4: 18}[self.value]
-
-    @property
-    def token_band(self) -> age_token.AgeBand:
-        return age_token.AgeBand(self.name)
-
-    @classmethod
-    def for_age(cls, years: float) -> Band:
-        """The band of someone `years` old (whole years reached)."""
-        found = cls.UNDER_13
-        for band in cls:
-            if years >= band.lower_bound:
-                found = band
-        return found
 
 
 class MethodClass(enum.IntEnum):
@@ -122,7 +96,7 @@ class VerificationSession(Aggregate):
     def __init__(self, method_class: MethodClass, subject_tag: bytes) -> None:
         self.method_class = method_class
         self.subject_tag = subject_tag
-        self.band: Band | None = None
+        self.band: AgeBand | None = None
         self.assurance_level: AssuranceLevel | None = None
         self.issued_digest: bytes | None = None
 
@@ -132,7 +106,7 @@ class VerificationSession(Aggregate):
 
     @published(events_pb2.VerificationDecided)
     class Decided(Aggregate.Event):
-        band: Band
+        band: AgeBand
         method_class: MethodClass
         assurance_level: AssuranceLevel
         verifier: str
@@ -146,7 +120,7 @@ class VerificationSession(Aggregate):
 
     def decide(
         self,
-        band: Band,
+        band: AgeBand,
         method_class: MethodClass,
         verifier: str,
         voucher_account_id: str = "",
@@ -245,7 +219,7 @@ class IssuerKeyRecord(Aggregate):
 
     @published(events_pb2.IssuerKeyPublished)
     class Published(Aggregate.Created):
-        band: Band
+        band: AgeBand
         epoch: str
         key_id: bytes
         public_key_der: bytes
@@ -256,7 +230,7 @@ class IssuerKeyRecord(Aggregate):
     @event(Published)
     def __init__(
         self,
-        band: Band,
+        band: AgeBand,
         epoch: str,
         key_id: bytes,
         public_key_der: bytes,
@@ -280,7 +254,7 @@ class Attestation(Aggregate):
         cls,
         request_id: str,
         account_id: str,
-        band: Band,
+        band: AgeBand,
         method_class: MethodClass,
         epoch: str,
         expires_at: datetime,
@@ -299,7 +273,7 @@ class Attestation(Aggregate):
     @published(events_pb2.AgeBandAttested)
     class Attested(Aggregate.Created):
         account_id: str
-        band: Band
+        band: AgeBand
         method_class: MethodClass
         assurance_level: AssuranceLevel
         epoch: str
@@ -309,7 +283,7 @@ class Attestation(Aggregate):
     def __init__(
         self,
         account_id: str,
-        band: Band,
+        band: AgeBand,
         method_class: MethodClass,
         assurance_level: AssuranceLevel,
         epoch: str,

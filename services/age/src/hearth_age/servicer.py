@@ -11,6 +11,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from hearth_crypto import age_token
+from hearth_crypto.age_band import AgeBand
 from hearth_proto.hearth.age.v1 import age_pb2, age_pb2_grpc
 from hearth_runtime.access import current_session
 
@@ -32,7 +33,6 @@ from .domain import (
     AgeAssuranceError,
     AlreadyDecided,
     AlreadyIssued,
-    Band,
     MethodClass,
     NotDecided,
     WrongMethod,
@@ -41,6 +41,7 @@ from .keys import IssuerKeyEntry
 from .verifiers import EvidenceRejected
 
 T = TypeVar("T")
+ATTESTABLE = {band.value for band in AgeBand.known()}
 MAX_REQUEST_ID = 128
 STATUS: dict[type[AgeAssuranceError], grpc.StatusCode] = {
     SessionNotFound: grpc.StatusCode.NOT_FOUND,
@@ -159,14 +160,14 @@ class AgeServicer(age_pb2_grpc.AgeServiceServicer):
         self, request: age_pb2.VouchRequest, context: grpc.ServicerContext
     ) -> age_pb2.VouchResponse:
         capability = self._capability(context, request.verification_id)
-        if request.band not in Band._value2member_map_:
+        if request.band not in ATTESTABLE:
             _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "band must be an age band")
         session = current_session()
         decision = self._run(
             context,
             lambda: self.app.vouch(
                 capability,
-                Band(request.band),
+                AgeBand(request.band),
                 request.subject_account_id,
                 session.account_id,
                 session.roles,
@@ -201,7 +202,7 @@ class AgeServicer(age_pb2_grpc.AgeServiceServicer):
         self, request: age_pb2.RedeemTokenRequest, context: grpc.ServicerContext
     ) -> age_pb2.RedeemTokenResponse:
         request_id = self._request_id(context, request.request_id)
-        if request.band not in Band._value2member_map_:
+        if request.band not in ATTESTABLE:
             _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "band must be an age band")
         presentation = age_token.TokenPresentation(
             request.token_message, request.randomizer, request.signature, request.holder_proof
@@ -210,7 +211,7 @@ class AgeServicer(age_pb2_grpc.AgeServiceServicer):
         attestation = self._run(
             context,
             lambda: self.app.redeem(
-                account_id, request_id, Band(request.band), request.challenge, presentation
+                account_id, request_id, AgeBand(request.band), request.challenge, presentation
             ),
         )
         return age_pb2.RedeemTokenResponse(

@@ -15,9 +15,10 @@ from google.protobuf.message import DecodeError
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
+from hearth_crypto.age_band import AgeBand
 from hearth_proto.hearth.age.v1 import age_pb2
 
-from .domain import AgeAssuranceError, Band
+from .domain import AgeAssuranceError
 
 _PGM_HEADER = re.compile(rb"P5\s+(\d{1,5})\s+(\d{1,5})\s+255\s")
 
@@ -31,7 +32,7 @@ class DocumentVerifier(Protocol):
     def name(self) -> str:
         """Recorded with each decision, e.g. "document/dev-ed25519"."""
 
-    def verify(self, document: bytes, signature: bytes, today: date) -> Band:
+    def verify(self, document: bytes, signature: bytes, today: date) -> AgeBand:
         """The band of the document's holder, or `EvidenceRejected`."""
 
 
@@ -58,7 +59,7 @@ class SignedTestDocumentVerifier:
     authorities: dict[str, VerifyKey]
     name: str = "document/dev-ed25519"
 
-    def verify(self, document: bytes, signature: bytes, today: date) -> Band:
+    def verify(self, document: bytes, signature: bytes, today: date) -> AgeBand:
         parsed = age_pb2.TestIdentityDocument()
         try:
             parsed.ParseFromString(document)
@@ -80,7 +81,7 @@ class SignedTestDocumentVerifier:
             raise EvidenceRejected("document has expired")
         if birth_date > today:
             raise EvidenceRejected("document birth date is in the future")
-        return Band.for_age(age_on(birth_date, today))
+        return AgeBand.for_age(age_on(birth_date, today))
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,9 @@ class EstimationPolicy:
 
     buffer: float
 
-    def band(self, estimate: float) -> Band:
-        decided = Band.UNDER_13
-        for band in Band:
+    def band(self, estimate: float) -> AgeBand:
+        decided = AgeBand.UNDER_13
+        for band in AgeBand.known():
             if band.lower_bound > 0 and estimate >= band.lower_bound + self.buffer:
                 decided = band
         return decided

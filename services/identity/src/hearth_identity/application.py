@@ -19,6 +19,7 @@ from google.protobuf.json_format import MessageToDict
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
+from hearth_crypto.age_band import AgeBand
 from hearth_eventlog import NatsFactory, TracedNotification
 from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.age.v1 import events_pb2 as age_events
@@ -31,7 +32,6 @@ from .domain import (
     OPERATOR,
     STAFF_ROLES,
     Account,
-    AgeBand,
     Conflict,
     GuardianLink,
     Invitation,

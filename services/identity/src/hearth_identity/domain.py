@@ -15,6 +15,7 @@ from datetime import datetime
 
 from eventsourcing.domain import Aggregate, event
 
+from hearth_crypto.age_band import AgeBand
 from hearth_eventlog.published import published
 from hearth_proto.hearth.identity.v1 import events_pb2
 
@@ -37,20 +38,6 @@ class Role(enum.IntEnum):
 
 
 CHILD_ROLES = frozenset({Role.CHILD, Role.YOUNG_PERSON})
-
-
-class AgeBand(enum.IntEnum):
-    """Mirrors `hearth.age.v1.AgeBand`: all the platform learns of an age."""
-
-    UNSPECIFIED = 0
-    UNDER_13 = 1
-    FROM_13_TO_15 = 2
-    FROM_16_TO_17 = 3
-    ADULT = 4
-
-    @property
-    def label(self) -> str:
-        return {1: "under_13", 2: "13_15", 3: "16_17", 4: "18_plus"}.get(self.value, "")
 
 
 # With no band attested, an account is treated as the youngest it could be.

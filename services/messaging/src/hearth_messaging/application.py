@@ -21,11 +21,11 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from google.protobuf.message import Message
 
+from hearth_crypto.age_band import AgeBand
 from hearth_crypto.franking import stamp_commitment
 from hearth_crypto.x3dh import InvalidPrekeySignature, InvalidPublicKey, PrekeyBundle, PublicPrekey
 from hearth_eventlog import TracedNotification
 from hearth_eventlog.published import decode_published
-from hearth_proto.hearth.age.v1 import types_pb2
 from hearth_proto.hearth.identity.v1 import events_pb2 as identity_events
 from hearth_proto.hearth.identity.v1 import identity_pb2
 from hearth_proto.hearth.messaging.v1 import messaging_pb2
@@ -116,11 +116,6 @@ class TokenBucket:
 
 def _label(enum_name: str, prefix: str) -> str:
     return enum_name.removeprefix(prefix).lower()
-
-
-def band_label(band: str) -> str:
-    """A session's or an event's band in the policy's words ("AGE_BAND_13_15" -> "13_15")."""
-    return _label(band, "AGE_BAND_") if band.upper().startswith("AGE_BAND_") else band.lower()
 
 
 class Messaging(FollowingApplication):
@@ -603,8 +598,7 @@ def identity_notes(
     if isinstance(m, identity_events.AccountRegistered):
         return [(originator, "role", _label(identity_pb2.Role.Name(m.role), "ROLE_"), True)]
     if isinstance(m, identity_events.AccountAgeBandSet):
-        band = band_label(types_pb2.AgeBand.Name(m.band))
-        return [(m.account_id, "band", band, True)]
+        return [(m.account_id, "band", AgeBand.of(m.band).label, True)]
     if isinstance(m, identity_events.OrganisationMemberAdded):
         return [(m.account_id, "organisation", m.organisation_id, True)]
     if isinstance(m, identity_events.PractitionerVetted):

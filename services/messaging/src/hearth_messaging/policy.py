@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-BANDS = ("under_13", "13_15", "16_17", "18_plus")
+from hearth_crypto.age_band import AgeBand
+
+BANDS = tuple(band.label for band in AgeBand.known())  # youngest first
 CATEGORIES = ("under_13", "13_17", "adult")
 ADULT_ROLES = frozenset(
     {"guardian", "practitioner", "moderator", "safeguarding_lead", "auditor", "org_admin"}

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from hearth_crypto.age_band import AgeBand
 from hearth_crypto.x3dh import InvalidPublicKey, PublicPrekey
 from hearth_eventlog.link import JetStreamError
 from hearth_proto.hearth.messaging.v1 import messaging_pb2 as pb
@@ -25,7 +26,6 @@ from .application import (
     Messaging,
     NotFound,
     TooMuch,
-    band_label,
 )
 from .domain import Conversation
 from .policy import AccountFacts
@@ -74,7 +74,7 @@ def caller_facts() -> AccountFacts:
     return AccountFacts(
         session.account_id,
         roles=session.roles,
-        band=band_label(session.age_band),
+        band=AgeBand.from_label(session.age_band).label,
         organisations=session.organisations,
     )
 
