@@ -14,10 +14,11 @@ import pytest
 
 from hearth_proto.hearth.age.v1 import types_pb2
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
+from hearth_runtime.admin import operator_metadata
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
 from hearth_sdk.age import AgeClient, TestIssuingAuthority, TokenWallet
-from hearth_sdk.channel import bearer, connect
+from hearth_sdk.channel import connect
 from hearth_sdk.identity import IdentityClient
 from hearth_sdk.messaging import MessagingDevice
 from tests.conftest import unique_name
@@ -132,7 +133,7 @@ def refused(call: object) -> tuple[grpc.StatusCode, str, str]:
 
 def test_contact_policy_on_identitys_real_events(platform: Platform, tmp_path: Path) -> None:
     world = World(platform, tmp_path)
-    operator = bearer(platform.signer.issue("operator", {"operator"}))
+    operator = operator_metadata(platform.signer)  # `hearth admin`'s token
 
     # An organisation: its admin joins by the operator's invitation, the practitioner by the
     # admin's, and the admin vets the practitioner and adds a young person as a member.

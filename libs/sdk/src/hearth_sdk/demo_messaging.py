@@ -23,9 +23,10 @@ from hearth_eventlog.records import decode_record
 from hearth_proto.hearth.age.v1 import types_pb2
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_proto.hearth.messaging.v1 import events_pb2 as messaging_events
+from hearth_runtime.admin import invite_org_admin
 
 from .age import AgeClient, TestIssuingAuthority, TokenWallet
-from .channel import bearer, connect
+from .channel import connect
 from .demo import DemoContext, stream_messages
 from .identity import IdentityClient
 from .messaging import MessagingDevice
@@ -99,21 +100,15 @@ def chapter(ctx: DemoContext) -> None:
         "People, as identity knows them",
         "Messaging decides contact from identity's published events only (roles, age bands, "
         "organisations, vetting, guardian links, consent, house rules). Here everyone registers "
-        "and logs in through identity: an org admin (invited by the operator) creates the "
-        "Riverside Youth Project, invites and vets a practitioner and adds a young person; a "
-        "guardian and her child link by both consenting; the adults prove 18+ with the age "
-        "service (without a band, an account counts as the youngest it could be).",
+        "and logs in through identity: the first org admin of the Riverside Youth Project "
+        "(invited by the operator's `hearth admin invite-org-admin`) invites and vets a "
+        "practitioner and adds a young person; a guardian and her child link by both "
+        "consenting; the adults prove 18+ with the age service (without a band, an account "
+        "counts as the youngest it could be).",
     )
-    operator = bearer(platform.signer.issue("operator", {"operator"}))
-    admin = person(
-        "Priya", identity_pb2.ROLE_ORG_ADMIN, invite(operator, identity_pb2.ROLE_ORG_ADMIN)
-    )
-    org = identity.CreateOrganisation(
-        identity_pb2.CreateOrganisationRequest(
-            request_id="demo-org-riverside-project", name="Riverside Youth Project"
-        ),
-        metadata=admin.metadata(),
-    ).organisation_id
+    bootstrap = invite_org_admin(identity_channel, platform.signer, "Riverside Youth Project")
+    admin = person("Priya", identity_pb2.ROLE_ORG_ADMIN, bootstrap.code)
+    (org,) = admin.account().organisations
     sam = person(
         "Sam",
         identity_pb2.ROLE_PRACTITIONER,

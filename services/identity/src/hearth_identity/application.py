@@ -24,12 +24,12 @@ from hearth_eventlog import NatsFactory, TracedNotification
 from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.age.v1 import events_pb2 as age_events
 from hearth_proto.hearth.identity.v1 import events_pb2
+from hearth_runtime.admin import OPERATOR
 from hearth_runtime.application import FollowingApplication
 from hearth_runtime.sessions import SessionSigner
 
 from .domain import (
     CHILD_ROLES,
-    OPERATOR,
     STAFF_ROLES,
     Account,
     Conflict,
@@ -198,7 +198,14 @@ class Identity(FollowingApplication):
             except AggregateNotFoundError:
                 raise NotPermitted("the invitation code is not valid") from None
             invitation.accept(str(account.id), role, self.now())
-            if invitation.organisation_id:
+            if invitation.organisation_name:
+                # The operator's invitation of a new organisation's first admin.
+                organisation = Organisation(
+                    invitation.organisation_name, str(account.id), f"invitation:{invitation.id}"
+                )
+                account.join(str(organisation.id), invitation.invited_by)
+                changed.append(organisation)
+            elif invitation.organisation_id:
                 account.join(invitation.organisation_id, invitation.invited_by)
             changed.append(invitation)
         if personal_data:
@@ -210,11 +217,26 @@ class Identity(FollowingApplication):
         return account.id
 
     def invite_staff(
-        self, inviter: str, *, operator: bool, organisation_id: UUID | None, role: Role
+        self,
+        inviter: str,
+        *,
+        operator: bool,
+        organisation_id: UUID | None,
+        role: Role,
+        organisation_name: str = "",
     ) -> tuple[str, datetime]:
-        """A single-use code for one staff role; only the code's hash is ever recorded."""
+        """A single-use code for one staff role; only the code's hash is ever recorded. The
+        operator may name a new organisation, created when its first org admin registers."""
         if role not in STAFF_ROLES:
             raise Precondition(f"{role.label} is not a staff role; it registers without one")
+        if organisation_name:
+            if not operator:
+                raise NotPermitted("an org admin creates an organisation with CreateOrganisation")
+            if role != Role.ORG_ADMIN or organisation_id is not None:
+                raise Precondition(
+                    "organisation_name is for an org admin invited to a new organisation, "
+                    "without organisation_id"
+                )
         if organisation_id is not None:
             self._get(
                 Organisation, organisation_id, f"organisation {organisation_id} does not exist"
@@ -235,6 +257,7 @@ class Identity(FollowingApplication):
             role=role,
             invited_by=OPERATOR if operator else inviter,
             expires_at=expires_at,
+            organisation_name=organisation_name,
         )
         self.save(invitation)
         return code, expires_at

@@ -31,6 +31,7 @@ class Role(enum.IntEnum):
     SAFEGUARDING_LEAD = 6
     AUDITOR = 7
     ORG_ADMIN = 8
+    DATA_PROTECTION_OFFICER = 9
 
     @property
     def label(self) -> str:
@@ -385,13 +386,22 @@ def _link(aggregate: Aggregate) -> GuardianLink:
 
 
 STAFF_ROLES = frozenset(
-    {Role.PRACTITIONER, Role.MODERATOR, Role.SAFEGUARDING_LEAD, Role.AUDITOR, Role.ORG_ADMIN}
+    {
+        Role.PRACTITIONER,
+        Role.MODERATOR,
+        Role.SAFEGUARDING_LEAD,
+        Role.AUDITOR,
+        Role.ORG_ADMIN,
+        Role.DATA_PROTECTION_OFFICER,
+    }
 )
-OPERATOR = "operator"
 
 
 class Invitation(Aggregate):
-    """A staff invitation: its id derives from the secret code's hash; used once."""
+    """A staff invitation: its id derives from the secret code's hash; used once.
+
+    The operator's invitation of a new organisation's first admin names the organisation,
+    which is created when the invitation is accepted."""
 
     @staticmethod
     def id_for(code: str) -> uuid.UUID:
@@ -404,6 +414,7 @@ class Invitation(Aggregate):
         role: Role
         invited_by: str
         expires_at: datetime
+        organisation_name: str
 
     @event(Invited)
     def __init__(
@@ -413,11 +424,13 @@ class Invitation(Aggregate):
         role: Role,
         invited_by: str,
         expires_at: datetime,
+        organisation_name: str = "",
     ) -> None:
         self.organisation_id = organisation_id
         self.role = role
         self.invited_by = invited_by
         self.expires_at = expires_at
+        self.organisation_name = organisation_name
         self.accepted_by = ""
 
     def accept(self, account_id: str, role: Role, now: datetime) -> None:

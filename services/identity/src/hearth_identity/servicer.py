@@ -15,10 +15,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from hearth_proto.hearth.age.v1 import types_pb2
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.access import current_session
+from hearth_runtime.admin import OPERATOR
 
 from .application import BadProof, Identity, TooManyDevices
 from .domain import (
-    OPERATOR,
     STAFF_ROLES,
     Conflict,
     NotFound,
@@ -148,8 +148,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         if request.role not in {r.value for r in STAFF_ROLES}:
             abort(context, grpc.StatusCode.INVALID_ARGUMENT, "role must be a staff role")
         operator = current_session().has_role(OPERATOR)
+        name = text(context, request.organisation_name, "organisation_name", required=False)
         organisation = None
-        if request.organisation_id or not operator:
+        if request.organisation_id or not (operator or name):
             organisation = account_id(context, request.organisation_id, "organisation_id")
         code, expires_at = self._run(
             context,
@@ -158,6 +159,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
                 operator=operator,
                 organisation_id=organisation,
                 role=Role(request.role),
+                organisation_name=name,
             ),
         )
         expiry = Timestamp()

@@ -517,12 +517,17 @@ class StaffInvited(_message.Message):
     ROLE_FIELD_NUMBER: _builtins.int
     INVITED_BY_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    ORGANISATION_NAME_FIELD_NUMBER: _builtins.int
     originator_topic: _builtins.str
     organisation_id: _builtins.str
     """Empty when the platform operator invited without an organisation."""
     role: _identity_pb2.Role.ValueType
     invited_by: _builtins.str
     """An account id, or "operator"."""
+    organisation_name: _builtins.str
+    """Set when the operator invites a new organisation's first admin: the organisation is
+    created when the invitation is accepted.
+    """
     @_builtins.property
     def timestamp(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -536,10 +541,11 @@ class StaffInvited(_message.Message):
         role: _identity_pb2.Role.ValueType = ...,
         invited_by: _builtins.str = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
+        organisation_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "invited_by", b"invited_by", "organisation_id", b"organisation_id", "originator_topic", b"originator_topic", "role", b"role", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "invited_by", b"invited_by", "organisation_id", b"organisation_id", "organisation_name", b"organisation_name", "originator_topic", b"originator_topic", "role", b"role", "timestamp", b"timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
