@@ -58,6 +58,7 @@ class Platform:
         )
 
     def start(self) -> Platform:
+        self.data_dir.mkdir(parents=True, exist_ok=True)  # for endpoints.json, if nothing else
         if self.nats is not None:
             self.nats_url = self.nats.start()
         environ = {

@@ -38,7 +38,7 @@ from .domain import (
     WrongMethod,
 )
 from .keys import IssuerKeyEntry
-from .verifiers import EvidenceRejected
+from .verifiers import EvidenceRejected, MethodNotOffered
 
 T = TypeVar("T")
 ATTESTABLE = {band.value for band in AgeBand.known()}
@@ -59,6 +59,7 @@ STATUS: dict[type[AgeAssuranceError], grpc.StatusCode] = {
     AlreadyDecided: grpc.StatusCode.FAILED_PRECONDITION,
     NotDecided: grpc.StatusCode.FAILED_PRECONDITION,
     AlreadyIssued: grpc.StatusCode.FAILED_PRECONDITION,
+    MethodNotOffered: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 

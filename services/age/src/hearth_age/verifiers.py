@@ -27,6 +27,10 @@ class EvidenceRejected(AgeAssuranceError):
     """The evidence is malformed, forged, expired or cannot decide a band."""
 
 
+class MethodNotOffered(AgeAssuranceError):
+    """The operator turned this method off (FAILED_PRECONDITION)."""
+
+
 class DocumentVerifier(Protocol):
     @property
     def name(self) -> str:
@@ -101,6 +105,20 @@ class BrightnessEstimator:
         if width <= 0 or height <= 0 or len(pixels) != width * height:
             raise EvidenceRejected("image size does not match its pixels")
         return sum(pixels) / len(pixels) / 255 * self.max_years
+
+
+@dataclass(frozen=True)
+class NotOffered:
+    """Stands in for a verifier or an estimator the operator turned off: each use is refused."""
+
+    method: str
+    name: str = "off"
+
+    def verify(self, document: bytes, signature: bytes, today: date) -> AgeBand:
+        raise MethodNotOffered(f"{self.method} is not offered on this platform")
+
+    def estimate(self, image: bytes) -> float:
+        raise MethodNotOffered(f"{self.method} is not offered on this platform")
 
 
 @dataclass(frozen=True)
