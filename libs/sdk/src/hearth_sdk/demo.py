@@ -134,10 +134,8 @@ def run(data_dir: Path) -> None:
         code = admin.invite(identity_channel, platform.signer, identity_pb2.ROLE_AUDITOR).code
         auditor.register(identity_pb2.ROLE_AUDITOR, invitation_code=code)
         auditor.login()
-        show(
-            "the operator (`hearth admin invite-staff auditor`) invited a regulator's auditor, "
-            "who registered with the single-use code and logged in with their device key"
-        )
+        show("$ hearth admin invite-staff auditor   (the operator: whoever holds the signing key)")
+        show("  a regulator's auditor registered with the single-use code and logged in")
         stream = StreamSettings.from_env(Environment("identity")).stream
 
         def identity_stream() -> list[tuple[int, str, bytes]]:
