@@ -167,8 +167,11 @@ def test_only_the_operator_names_a_new_organisation_and_only_for_an_org_admin(
             lambda request=request: identity.InviteStaff(request, metadata=operator)  # type: ignore[misc]
         )
         assert status in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND)
-    too_long = identity_pb2.InviteStaffRequest(
-        role=identity_pb2.ROLE_ORG_ADMIN, organisation_name="x" * 201
-    )
-    status, details = code_of(lambda: identity.InviteStaff(too_long, metadata=operator))
-    assert (status, "organisation_name" in details) == (grpc.StatusCode.INVALID_ARGUMENT, True)
+    for bad in ("x" * 201, "   "):
+        named = identity_pb2.InviteStaffRequest(
+            role=identity_pb2.ROLE_ORG_ADMIN, organisation_name=bad
+        )
+        status, details = code_of(
+            lambda named=named: identity.InviteStaff(named, metadata=operator)  # type: ignore[misc]
+        )
+        assert (status, "organisation_name" in details) == (grpc.StatusCode.INVALID_ARGUMENT, True)

@@ -148,7 +148,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         if request.role not in {r.value for r in STAFF_ROLES}:
             abort(context, grpc.StatusCode.INVALID_ARGUMENT, "role must be a staff role")
         operator = current_session().has_role(OPERATOR)
-        name = text(context, request.organisation_name, "organisation_name", required=False)
+        name = request.organisation_name
+        if name:  # optional, but never blank
+            name = text(context, name, "organisation_name", required=True)
         organisation = None
         if request.organisation_id or not (operator or name):
             organisation = account_id(context, request.organisation_id, "organisation_id")
