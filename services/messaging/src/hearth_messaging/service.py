@@ -21,7 +21,8 @@ from .policy import ContactPolicy
 from .servicer import MessagingServicer
 
 SERVICE = messaging_pb2.DESCRIPTOR.services_by_name["MessagingService"].full_name
-# Everyone who talks on the platform; auditors read trails, they do not message.
+# Everyone who talks on the platform; auditors and data protection officers read audit data,
+# they do not message.
 MESSAGING_ROLES = roles(
     "child",
     "young_person",
