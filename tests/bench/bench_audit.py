@@ -1,9 +1,9 @@
 """Audit figures: witnessing a followed stream into the Merkle log, proofs, offline verification.
 
-`audit.merkle.append` follows a pre-loaded stream with the real audit application and
-`StreamFollower` (one leaf and one audit event per upstream event, recorded in atomic
-JetStream batches of up to 500 with one tracking record), against a `subscribe()` replay of
-the same stream: the limit.
+`audit.merkle.append` follows a pre-loaded stream with the real audit application and the
+runtime's `StreamFollower` (one leaf per upstream event, a batch of up to 500 recorded as one
+audit event with one tracking record), against a `subscribe()` replay of the same stream: the
+limit.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from hearth_crypto.checkpoint import Checkpoint, NoteSigner
 from hearth_crypto.merkle import MerkleTree, leaf_hash
 from hearth_eventlog import NatsApplicationRecorder, NatsFactory
 from hearth_eventlog.records import encode_event, event_hash
-from hearth_runtime.follow import StreamFollower
+from hearth_runtime.follow import FollowSettings, StreamFollower
 from tests.bench.bench_eventlog import new_event
 from tests.bench.report import Report, best_of
 
@@ -41,6 +41,7 @@ PROOF_LEAVES = 1_000_000
 PROOFS = 2_000
 BUNDLE = 100_000
 EVENTS_PER_S = "events/s"
+AUDIT_FOLLOWS = FollowSettings(batch=500, linger=0.02)  # the audit service's defaults
 
 
 def run(report: Report) -> None:
@@ -56,8 +57,8 @@ def merkle_append(report: Report) -> None:
         "NATS_URL": url,
         "PERSISTENCE_MODULE": "hearth_eventlog",
         "MAPPER_TOPIC": "hearth_eventlog.published:ProtobufMapper",
-        "UPSTREAM_HEARTH_STREAM": f"{prefix}_UPSTREAM".upper(),
-        "UPSTREAM_HEARTH_SUBJECT_PREFIX": f"{prefix}.upstream",
+        "HEARTH_UPSTREAM_STREAM": f"{prefix}_UPSTREAM".upper(),
+        "HEARTH_UPSTREAM_SUBJECT_PREFIX": f"{prefix}.upstream",
     }
     factory = NatsFactory(Environment("upstream", env))
     try:
@@ -74,11 +75,11 @@ def merkle_append(report: Report) -> None:
             n = next(rounds)
             audit_env = {
                 **env,
-                "AUDIT_HEARTH_STREAM": f"{prefix}_AUDIT{n}".upper(),
-                "AUDIT_HEARTH_SUBJECT_PREFIX": f"{prefix}.audit{n}",
+                "HEARTH_AUDIT_STREAM": f"{prefix}_AUDIT{n}".upper(),
+                "HEARTH_AUDIT_SUBJECT_PREFIX": f"{prefix}.audit{n}",
             }
             audit = Audit(env=audit_env, policy=CheckpointPolicy(every=1000, interval=3600))
-            follower = StreamFollower(audit, "upstream", url, env)
+            follower = StreamFollower(audit, "upstream", env, settings=AUDIT_FOLLOWS)
             last = upstream.max_notification_id()
             assert last is not None
             try:

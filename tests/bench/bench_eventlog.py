@@ -76,7 +76,8 @@ def nats_recorder(url: str, name: str) -> Iterator[NatsApplicationRecorder]:
 
 
 def append_single(report: Report, url: str) -> None:
-    settings = StreamSettings.from_env(_env("bench_raw", {"NATS_URL": url}))
+    env = _env("bench_raw", {"NATS_URL": url})
+    settings = StreamSettings.from_env(env, env.name)
     with ExitStack() as stack:
         measures: dict[str, Callable[[], float]] = {
             "nats.publish.sync": lambda: asyncio.run(raw_publish(url, settings)),

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import grpc
 import nats
-from eventsourcing.utils import Environment
 from nacl.signing import SigningKey
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -152,7 +151,9 @@ def run(data_dir: Path) -> None:
             "under protos/, so anyone decodes it without identity's code; the event carries the "
             "hash of the previous event of the same account (none: it is the first).",
         )
-        stream = StreamSettings.from_env(Environment("identity")).stream
+        stream = StreamSettings.from_env(
+            platform.hosts["identity"].config.environ, "identity"
+        ).stream
         for seq, subject, payload in asyncio.run(stream_messages(platform.nats_url, stream)):
             record = decode_record(payload)
             message = decode_published(record.topic, record.state)
