@@ -16,6 +16,9 @@ def test_demo_runs_to_the_end_and_tells_the_story() -> None:
     out = result.stdout
     assert result.returncode == 0, result.stderr[-3000:]
     assert "decoded: role=ROLE_YOUNG_PERSON request_id=demo-registration-1" in out
+    # Step 3 shows identity's stream: the registration first, no follower positions before it.
+    assert "seq 1  hearth.identity.events." in out
+    assert "tracking records: 0" in out
     assert "identity events taken in = 1" in out
     assert "(same: True); audit still = 1" in out
     assert "without a token: UNAUTHENTICATED" in out

@@ -154,7 +154,8 @@ def run(data_dir: Path) -> None:
         stream = StreamSettings.from_env(
             platform.hosts["identity"].config.environ, "identity"
         ).stream
-        for seq, subject, payload in asyncio.run(stream_messages(platform.nats_url, stream)):
+        messages = asyncio.run(stream_messages(platform.nats_url, stream))
+        for seq, subject, payload in messages:
             record = decode_record(payload)
             message = decode_published(record.topic, record.state)
             show(f"seq {seq}  {subject}")
@@ -164,6 +165,11 @@ def run(data_dir: Path) -> None:
             role = identity_pb2.Role.Name(message.role)
             show(f"  decoded: role={role} request_id={message.request_id}")
             show(f"  previous_hash: {record.previous_hash.hex() or '(none: first event)'}")
+        tracking = sum(1 for _, subject, _ in messages if ".tracking." in subject)
+        show(
+            f"tracking records: {tracking} (identity follows age for AgeBandAttested only, so "
+            "the issuer keys age published at start-up left nothing here)"
+        )
 
         say(
             "The audit service follows identity's stream",
