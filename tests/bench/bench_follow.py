@@ -37,6 +37,8 @@ PASSED_OVER = [
 ]
 BLOCKS = 10  # of 1,000 upstream events
 KNOWN = "known"  # an attestation for this account is an effect; any other is passed over
+ROUNDS = 2
+QUICK = {"BLOCKS": 2, "ROUNDS": 1}  # `--quick`: every figure once, small
 
 
 class BandNoted(Aggregate):
@@ -108,7 +110,7 @@ def run(report: Report) -> None:
                 app.close()
 
         before, after = best_of(
-            2,
+            ROUNDS,
             lambda: follow(EveryEvent, FollowSettings(track_every=1), "before"),
             lambda: follow(Bands, FollowSettings(), "after"),
         )

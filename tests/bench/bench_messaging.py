@@ -32,6 +32,7 @@ ROUNDS = 2
 DURATION = 3.0  # seconds of sending per measurement
 LATENCY_RATE = 200  # messages per second for the latency figures
 WORKERS = 64
+QUICK = {"ROUNDS": 1, "DURATION": 0.3, "LATENCY_RATE": 100}  # `--quick`: every figure once
 MSGS_PER_S = "messages/s"
 BODY = b"a bench message of a typical length for a chat between two people, " * 2
 
