@@ -279,27 +279,34 @@ def test_health_counts_dead_letters_and_turns_not_serving_when_a_follower_stops(
 
 
 def test_a_follower_waits_for_its_upstream_stream_and_never_creates_it(
-    env: dict[str, str],
-    follow: Callable[..., tuple[Tally, StreamFollower]],
-    caplog: pytest.LogCaptureFixture,
+    env: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="hearth_runtime.follow")
-    tally, follower = follow()
-    time.sleep(0.5)
-    link = tally.process_recorder.link
-    with pytest.raises(JetStreamError) as missing:
-        link.run(link.api(f"$JS.API.STREAM.INFO.{env['HEARTH_LEDGER_STREAM']}"))
-    assert missing.value.err_code == STREAM_NOT_FOUND
-    assert "waiting for it to appear" in caplog.text
-    assert follower.running and follower.state().waiting_for_stream
-
-    ledger = Ledger(env)  # the upstream's own service starts, later
+    tally = Tally(env)
+    follower = StreamFollower(tally, "ledger", env, settings=QUIET)
+    host = host_of(env, follower).start()
     try:
-        ledger.append(CREDITED)
-        follower.wait_until(ledger.last, timeout=20)
-        assert tally.credits() == 1 and not follower.state().waiting_for_stream
+        wait_for(lambda: follower.state().waiting_for_stream)
+        link = tally.process_recorder.link
+        with pytest.raises(JetStreamError) as missing:
+            link.run(link.api(f"$JS.API.STREAM.INFO.{env['HEARTH_LEDGER_STREAM']}"))
+        assert missing.value.err_code == STREAM_NOT_FOUND
+        assert "waiting for it to appear" in caplog.text
+        status, details = check(host, "hearth.follow.ledger")
+        assert status == health_pb2.HealthCheckResponse.SERVING  # waiting is no fault
+        assert "hearth-follow-waiting" in details
+
+        ledger = Ledger(env)  # the upstream's own service starts, later
+        try:
+            ledger.append(CREDITED)
+            follower.wait_until(ledger.last, timeout=20)
+            assert tally.credits() == 1 and not follower.state().waiting_for_stream
+            assert "hearth-follow-waiting" not in check(host, "hearth.follow.ledger")[1]
+        finally:
+            ledger.close()
     finally:
-        ledger.close()
+        host.stop(grace=0)
+        tally.close()
 
 
 def test_a_follower_reads_the_upstream_as_it_is_and_never_reconfigures_it(

@@ -82,10 +82,13 @@ class StreamFollower:
         self.settings = settings or FollowSettings()
         if self.settings.batch < 1 or self.settings.track_every < 1:
             raise ValueError("a follower's batch and track_every are at least 1")
-        topics = type(follower).topics
-        self.topics: tuple[str, ...] = () if topics is None else tuple(sorted(topics))
+        declared = "topics" in dir(type(follower))
+        topics = type(follower).topics if declared else frozenset()
         if topics is not None and not topics:
-            raise ValueError(f"{type(follower).__name__} declares no upstream event types")
+            raise TypeError(
+                f"{type(follower).__name__} declares no upstream event types (its `topics`)"
+            )
+        self.topics: tuple[str, ...] = () if topics is None else tuple(sorted(topics))
         self._upstream = NatsFactory.upstream(upstream, environ)
         self.stream = self._upstream.settings.stream
         self._stop = threading.Event()

@@ -5,7 +5,8 @@ stream checked) and its followers started, and NOT_SERVING as soon as any follow
 stops: a service that no longer hears its upstream is not healthy. Each follower also has a
 health name of its own, `hearth.follow.<upstream>`, and every Check answer carries the
 followers' state as trailing metadata: `hearth-dead-letters` (upstream events the policy
-could not handle, recorded and passed over) and, for a follower's name, `hearth-follow-position`.
+could not handle, recorded and passed over) and, for a follower's name,
+`hearth-follow-position` (and `hearth-follow-waiting` while its upstream stream is missing).
 On SIGTERM: NOT_SERVING, stop accepting calls, let in-flight calls finish within the grace
 period, stop followers, drain NATS, flush traces.
 """
@@ -71,6 +72,8 @@ class ServiceHealth(health.HealthServicer):  # type: ignore[misc]
         details = [("hearth-dead-letters", str(sum(s.dead_letters for s in states)))]
         if one and states:
             details.append(("hearth-follow-position", str(states[0].position)))
+            if states[0].waiting_for_stream:
+                details.append(("hearth-follow-waiting", "upstream stream does not exist yet"))
         context.set_trailing_metadata(details)
         return response
 
