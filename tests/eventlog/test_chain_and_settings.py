@@ -172,7 +172,6 @@ def test_settings_are_read_per_application_with_shared_defaults() -> None:
         "HEARTH_IDENTITY_STREAM": "ID_EVENTS",
         "HEARTH_IDENTITY_SUBJECT_PREFIX": "ids",
         "HEARTH_AGE_STREAM_REPLICAS": "5",
-        "IDENTITY_HEARTH_STREAM": "OLD_NAME",  # the old form is not read any more
     }
     identity = StreamSettings.from_env(environ, "identity")
     age = StreamSettings.from_env(environ, "age")
@@ -180,3 +179,6 @@ def test_settings_are_read_per_application_with_shared_defaults() -> None:
     assert (age.stream, age.subject_prefix, age.replicas) == ("HEARTH_AGE", "hearth.age", 5)
     with pytest.raises(ConfigError, match=r"HEARTH_AGE_STREAM_REPLICAS=9 is outside 1\.\.5"):
         StreamSettings.from_env({"HEARTH_AGE_STREAM_REPLICAS": "9"}, "age")
+    # The old, eventsourcing-prefixed form is refused by name rather than silently ignored.
+    with pytest.raises(ConfigError, match="IDENTITY_HEARTH_STREAM is no longer read"):
+        StreamSettings.from_env({"IDENTITY_HEARTH_STREAM": "OLD"}, "identity")

@@ -141,6 +141,12 @@ class StreamSettings:
         """The settings of `application` (e.g. `identity`): `HEARTH_IDENTITY_STREAM` etc."""
         name = token(application or "hearth")
         env = Env(environ, name)
+        for setting in ("STREAM", "SUBJECT_PREFIX", "STREAM_REPLICAS", "STREAM_STORAGE"):
+            legacy = f"{name.upper()}_HEARTH_{setting}"  # the old, eventsourcing-prefixed name
+            if environ.get(legacy):
+                raise ConfigError(
+                    f"{legacy} is no longer read: set HEARTH_{name.upper()}_{setting} instead"
+                )
         return cls(
             nats_url=env.text("NATS_URL", DEFAULT_NATS_URL),
             stream=env.text("HEARTH_STREAM", f"HEARTH_{name.upper()}"),
