@@ -13,7 +13,7 @@ from hearth_audit.domain import AuditError, AuditLog
 from hearth_audit.evidence import AuditedEvent, leaf_of, verify_bundle
 from hearth_crypto.checkpoint import NoteSigner
 from hearth_crypto.merkle import MerkleTree, verify_consistency
-from hearth_eventlog import TracedNotification
+from hearth_eventlog import PERSISTENCE, TracedNotification
 from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.audit.v1 import events_pb2
 from hearth_runtime.application import HearthApplication
@@ -60,8 +60,7 @@ def env(nats_url: str) -> dict[str, str]:
     return {
         **stream_environ(unique_name("r"), "diary", "audit"),
         "NATS_URL": nats_url,
-        "PERSISTENCE_MODULE": "hearth_eventlog",
-        "MAPPER_TOPIC": "hearth_eventlog.published:ProtobufMapper",
+        **PERSISTENCE,
     }
 
 

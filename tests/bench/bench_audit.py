@@ -29,7 +29,7 @@ from hearth_audit.evidence import (
 )
 from hearth_crypto.checkpoint import Checkpoint, NoteSigner
 from hearth_crypto.merkle import MerkleTree, leaf_hash
-from hearth_eventlog import NatsApplicationRecorder, NatsFactory
+from hearth_eventlog import PERSISTENCE, NatsApplicationRecorder, NatsFactory
 from hearth_eventlog.records import encode_event, event_hash
 from hearth_runtime.follow import FollowSettings, StreamFollower
 from tests.bench.bench_eventlog import new_event
@@ -59,8 +59,7 @@ def merkle_append(report: Report) -> None:
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     env = {
         "NATS_URL": url,
-        "PERSISTENCE_MODULE": "hearth_eventlog",
-        "MAPPER_TOPIC": "hearth_eventlog.published:ProtobufMapper",
+        **PERSISTENCE,
         "HEARTH_UPSTREAM_STREAM": f"{prefix}_UPSTREAM".upper(),
         "HEARTH_UPSTREAM_SUBJECT_PREFIX": f"{prefix}.upstream",
     }

@@ -22,7 +22,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import Environment
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from hearth_eventlog import NatsFactory, TracedNotification
+from hearth_eventlog import PERSISTENCE, NatsFactory, TracedNotification
 from hearth_eventlog.link import STREAM_NOT_FOUND, JetStreamError
 from hearth_runtime.application import FollowingApplication
 from hearth_runtime.config import RuntimeConfig
@@ -100,8 +100,7 @@ def env(nats_url: str) -> dict[str, str]:
     return {
         **stream_environ(unique_name("f"), "ledger", "tally"),
         "NATS_URL": nats_url,
-        "PERSISTENCE_MODULE": "hearth_eventlog",
-        "MAPPER_TOPIC": "hearth_eventlog.published:ProtobufMapper",
+        **PERSISTENCE,
     }
 
 

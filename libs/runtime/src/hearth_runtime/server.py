@@ -48,8 +48,11 @@ class ServiceParts:
     on_stop: list[Callable[[], None]] = field(default_factory=list)
 
 
+FOLLOWER_HEALTH = "hearth.follow."  # + the upstream's name: each follower's health name
+
+
 def follower_health_name(follower: StreamFollower) -> str:
-    return f"hearth.follow.{follower.upstream}"
+    return f"{FOLLOWER_HEALTH}{follower.upstream}"
 
 
 class ServiceHealth(health.HealthServicer):  # type: ignore[misc]
@@ -63,7 +66,7 @@ class ServiceHealth(health.HealthServicer):  # type: ignore[misc]
         self, request: health_pb2.HealthCheckRequest, context: grpc.ServicerContext
     ) -> health_pb2.HealthCheckResponse:
         response = super().Check(request, context)
-        one = request.service.startswith("hearth.follow.")
+        one = request.service.startswith(FOLLOWER_HEALTH)
         states = [
             f.state()
             for f in self.followers
