@@ -16,6 +16,14 @@ def test_demo_runs_to_the_end_and_tells_the_story() -> None:
     out = result.stdout
     assert result.returncode == 0, result.stderr[-3000:]
     assert "decoded: role=ROLE_YOUNG_PERSON request_id=demo-registration-1" in out
+    # Step 3 shows identity's stream: the registration first, no follower positions before it.
+    step3 = out.split("== 3.", 1)[1].split("== 4.", 1)[0]
+    shown = [
+        line.strip() for line in step3.splitlines() if line.strip().startswith(("seq", "topic"))
+    ]
+    assert shown[0].startswith("seq ") and "hearth.identity.events." in shown[0]
+    assert shown[1].startswith("topic hearth.identity.v1.AccountRegistered ")
+    assert "tracking records: 0" in out
     assert "identity events taken in = 1" in out
     assert "(same: True); audit still = 1" in out
     assert "without a token: UNAUTHENTICATED" in out

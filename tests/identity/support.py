@@ -80,8 +80,7 @@ def code_of(call: Callable[[], object]) -> tuple[grpc.StatusCode, str]:
 
 
 def identity_stream(platform: Platform) -> str:
-    env = Environment("identity", platform.hosts["identity"].config.environ)
-    return StreamSettings.from_env(env).stream
+    return StreamSettings.from_env(platform.hosts["identity"].config.environ, "identity").stream
 
 
 async def _read_all(nats_url: str, streams: list[str]) -> list[tuple[str, bytes]]:

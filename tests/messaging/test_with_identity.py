@@ -32,8 +32,8 @@ def platform(
     prefix = unique_name("mi")
     environ = {
         **messaging_environ(prefix),
-        "AGE_HEARTH_STREAM": f"{prefix}_AGE".upper(),
-        "AGE_HEARTH_SUBJECT_PREFIX": f"{prefix}.age",
+        "HEARTH_AGE_STREAM": f"{prefix}_AGE".upper(),
+        "HEARTH_AGE_SUBJECT_PREFIX": f"{prefix}.age",
         "HEARTH_IDENTITY_HOUSE_RULES_VERSION": "2",  # messaging takes identity's version
     }
     platform = Platform(

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import grpc
 import nats
-from eventsourcing.utils import Environment
 from nacl.signing import SigningKey
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -136,7 +135,9 @@ def run(data_dir: Path) -> None:
         auditor.login()
         show("$ hearth admin invite-staff auditor   (the operator: whoever holds the signing key)")
         show("  a regulator's auditor registered with the single-use code and logged in")
-        stream = StreamSettings.from_env(Environment("identity")).stream
+        stream = StreamSettings.from_env(
+            platform.hosts["identity"].config.environ, "identity"
+        ).stream
 
         def identity_stream() -> list[tuple[int, str, bytes]]:
             return asyncio.run(stream_messages(platform.nats_url, stream))
@@ -174,7 +175,8 @@ def run(data_dir: Path) -> None:
             "under protos/, so anyone decodes it without identity's code; the event carries the "
             "hash of the previous event of the same account (none: it is the first).",
         )
-        for seq, subject, payload in identity_stream():
+        messages = identity_stream()
+        for seq, subject, payload in messages:
             if seq <= last_seq:
                 continue
             record = decode_record(payload)
@@ -186,6 +188,11 @@ def run(data_dir: Path) -> None:
             role = identity_pb2.Role.Name(message.role)
             show(f"  decoded: role={role} request_id={message.request_id}")
             show(f"  previous_hash: {record.previous_hash.hex() or '(none: first event)'}")
+        tracking = sum(1 for _, subject, _ in messages if ".tracking." in subject)
+        show(
+            f"tracking records: {tracking} (identity follows age for AgeBandAttested only, so "
+            "the issuer keys age published at start-up left nothing here)"
+        )
 
         say(
             "The audit service follows identity's stream",

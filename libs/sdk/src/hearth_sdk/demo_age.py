@@ -6,8 +6,6 @@ import asyncio
 from datetime import date
 from pathlib import Path
 
-from eventsourcing.utils import Environment
-
 from hearth_eventlog import StreamSettings
 from hearth_eventlog.published import decode_published
 from hearth_eventlog.records import decode_record
@@ -36,7 +34,7 @@ def chapter(ctx: DemoContext) -> None:
     account_id, session = person.account_id, person.login()
     wallet = TokenWallet(platform.data_dir / "device" / "age-tokens.json")
     client = AgeClient(connect(platform.endpoint("age")), session, wallet, account_id=account_id)
-    stream = StreamSettings.from_env(Environment("age", dict(host.config.environ))).stream
+    stream = StreamSettings.from_env(host.config.environ, "age").stream
 
     def age_events() -> list[tuple[int, object]]:
         found: list[tuple[int, object]] = []

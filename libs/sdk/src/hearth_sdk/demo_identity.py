@@ -7,8 +7,6 @@ import asyncio
 import base64
 import json
 
-from eventsourcing.utils import Environment
-
 from hearth_eventlog import StreamSettings
 from hearth_eventlog.published import decode_published
 from hearth_eventlog.records import decode_record
@@ -29,7 +27,7 @@ def chapter(ctx: DemoContext) -> None:
     channel = connect(platform.endpoint("identity"))
     devices = platform.data_dir / "devices"
     verifier = SessionVerifier({platform.signer.key_id: platform.signer.public_key})
-    stream = StreamSettings.from_env(Environment("identity", dict(host.config.environ))).stream
+    stream = StreamSettings.from_env(host.config.environ, "identity").stream
 
     def device(name: str) -> IdentityClient:
         return IdentityClient(channel, devices / f"{name}.json")

@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 
 import grpc
-from eventsourcing.utils import Environment
 
 from hearth_eventlog import StreamSettings
 from hearth_eventlog.published import decode_published
@@ -206,7 +205,7 @@ def chapter(ctx: DemoContext) -> None:
         "Read raw from JetStream: messaging's event stream holds metadata only; the mailbox "
         "stream held per-device ciphertext until each device acknowledged it, and is now empty.",
     )
-    stream = StreamSettings.from_env(Environment("messaging", dict(environ))).stream
+    stream = StreamSettings.from_env(environ, "messaging").stream
     blob = b""
     for _, _, payload in asyncio.run(stream_messages(platform.nats_url, stream)):
         blob += payload

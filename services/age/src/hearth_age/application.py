@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import ClassVar
 from uuid import UUID
 
 import nats.js.errors
@@ -157,6 +158,7 @@ class AgeAssurance(FollowingApplication):
     """Age assurance; it follows identity's stream to know who may vouch for whom."""
 
     name = "age"
+    topics: ClassVar[frozenset[str] | None] = frozenset({VETTED, LINKED})  # from identity
 
     def __init__(
         self,

@@ -14,7 +14,7 @@ from nacl.signing import SigningKey, VerifyKey
 from hearth_proto.hearth.age.v1 import age_pb2, age_pb2_grpc
 from hearth_runtime.access import ANY_SESSION, roles
 from hearth_runtime.config import ConfigError, Env, RuntimeConfig
-from hearth_runtime.follow import StreamFollower
+from hearth_runtime.follow import FollowSettings, StreamFollower
 from hearth_runtime.secret_files import development_secret, keep_secret, refuse_in_production
 from hearth_runtime.server import ServiceParts
 
@@ -85,7 +85,14 @@ def build(config: RuntimeConfig) -> ServiceParts:
         rules=RULES,
         applications=[app],
         # Identity's PractitionerVetted and GuardianLinked say who may vouch for whom.
-        followers=[StreamFollower(app, "identity", config.nats_url, config.environ)],
+        followers=[
+            StreamFollower(
+                app,
+                "identity",
+                config.application_env(),
+                settings=FollowSettings.from_env(Env(config.environ, "age")),
+            )
+        ],
     )
 
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
@@ -92,6 +92,7 @@ class IssuedSession:
 
 class Identity(FollowingApplication):
     name = "identity"
+    topics: ClassVar[frozenset[str] | None] = frozenset({ATTESTED})  # from age
 
     def __init__(
         self,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
@@ -47,6 +47,21 @@ from .policy import AccountFacts, ContactPolicy, Decision
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
+# The identity events the contact policy's facts come from (`identity_notes`).
+IDENTITY_FACTS = frozenset(
+    m.DESCRIPTOR.full_name
+    for m in (
+        identity_events.AccountRegistered,
+        identity_events.AccountAgeBandSet,
+        identity_events.OrganisationMemberAdded,
+        identity_events.PractitionerVetted,
+        identity_events.GuardianLinked,
+        identity_events.GuardianConsentRecorded,
+        identity_events.ContactApproved,
+        identity_events.HouseRulesAccepted,
+        identity_events.AccountErased,
+    )
+)
 
 
 class InvalidArgument(MessagingError):
@@ -120,6 +135,7 @@ def _label(enum_name: str, prefix: str) -> str:
 
 class Messaging(FollowingApplication):
     name = "messaging"
+    topics: ClassVar[frozenset[str] | None] = IDENTITY_FACTS  # from identity
 
     def __init__(
         self,
@@ -548,7 +564,7 @@ class Messaging(FollowingApplication):
         message = decode_published(notification.topic, notification.state)
         if message is None:
             return
-        touched: dict[str, ContactFacts] = {}
+        touched = self._pending_facts  # earlier notifications of the same batch come first
         for account, fact, value, present in identity_notes(
             notification.topic, str(notification.originator_id), message
         ):
@@ -556,18 +572,18 @@ class Messaging(FollowingApplication):
             facts.note(fact, value, present)
             touched[account] = facts
         processing.collect_events(*touched.values())
-        self._pending_facts = touched
 
-    def process(self, upstream: str, notification: TracedNotification) -> None:
+    def process(self, upstream: str, notifications: Sequence[TracedNotification]) -> bool:
         self._pending_facts = {}
         with self._cache_lock:
             try:
-                super().process(upstream, notification)
+                recorded = super().process(upstream, notifications)
             except BaseException:
                 for account in self._pending_facts:
                     self._facts.pop(account, None)  # reload what was not recorded
                 raise
             self._facts.update(self._pending_facts)
+            return recorded
 
     def _contact_facts(self, account_id: str) -> ContactFacts | None:
         """Cached, absence included: the follower updates the cache as it records facts."""

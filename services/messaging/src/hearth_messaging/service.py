@@ -11,7 +11,7 @@ from pathlib import Path
 from hearth_proto.hearth.messaging.v1 import messaging_pb2, messaging_pb2_grpc
 from hearth_runtime.access import roles
 from hearth_runtime.config import ConfigError, Env, RuntimeConfig
-from hearth_runtime.follow import StreamFollower
+from hearth_runtime.follow import FollowSettings, StreamFollower
 from hearth_runtime.secret_files import development_secret
 from hearth_runtime.server import ServiceParts
 
@@ -93,7 +93,10 @@ def build(config: RuntimeConfig) -> ServiceParts:
         house_rules_version=house_rules_version(config.environ),
     )
     follower = StreamFollower(
-        app, env.text("HEARTH_IDENTITY_APP", "identity"), config.nats_url, config.environ
+        app,
+        env.text("HEARTH_IDENTITY_APP", "identity"),
+        config.application_env(),
+        settings=FollowSettings.from_env(env),
     )
     return ServiceParts(
         name="messaging",
