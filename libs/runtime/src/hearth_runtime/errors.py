@@ -6,8 +6,9 @@ carries a stable UPPER_SNAKE_CASE `reason`, optional metadata and, for invalid i
 fields at fault. `ErrorInterceptor` answers them with the gRPC rich error model: a
 `google.rpc.Status` whose details hold an `ErrorInfo` (reason, domain `<service>.hearth`,
 metadata) and, for invalid input, a `BadRequest` naming each field. A store that cannot be
-reached (`OperationalError`, of which `JetStreamError` is one) answers UNAVAILABLE. Anything
-else is logged and answers INTERNAL without its details. A client reads the reason of any
+reached (`OperationalError`, of which `JetStreamError` is one) answers UNAVAILABLE, and a write
+conflict no retry resolved (`IntegrityError`) answers ABORTED. Anything else is logged and
+answers INTERNAL without its details. A client reads the reason of any
 refused call one way: `error_info(rpc_error)`.
 """
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, NoReturn
 
 import grpc
-from eventsourcing.persistence import OperationalError
+from eventsourcing.persistence import IntegrityError, OperationalError
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
@@ -192,6 +193,11 @@ class ErrorInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
     def _answer(self, error: Exception, context: grpc.ServicerContext, method: str) -> NoReturn:
         if isinstance(error, HearthError):
             context.abort_with_status(rich_status(error, self.domain))
+        elif isinstance(error, IntegrityError):  # a write conflict nobody retried
+            log.info("%s: write conflict: %s", method, error)
+            context.abort_with_status(
+                rich_status(Contended("another writer changed the same record; retry"), self.domain)
+            )
         elif isinstance(error, OperationalError):
             log.warning("%s: store unavailable: %s", method, error)
             context.abort_with_status(

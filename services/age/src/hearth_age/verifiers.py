@@ -16,14 +16,17 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from hearth_proto.hearth.age.v1 import age_pb2
+from hearth_runtime.errors import Invalid
 
-from .domain import AgeAssuranceError, Band
+from .domain import Band
 
 _PGM_HEADER = re.compile(rb"P5\s+(\d{1,5})\s+(\d{1,5})\s+255\s")
 
 
-class EvidenceRejected(AgeAssuranceError):
+class EvidenceRejected(Invalid):
     """The evidence is malformed, forged, expired or cannot decide a band."""
+
+    reason = "EVIDENCE_REJECTED"
 
 
 class DocumentVerifier(Protocol):
