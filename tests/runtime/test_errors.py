@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
+import nats.errors
 import pytest
 from eventsourcing.persistence import IntegrityError, OperationalError
 
@@ -97,6 +98,11 @@ CASES: dict[bytes, tuple[BaseException | None, grpc.StatusCode, str]] = {
     ),
     b"jetstream": (
         JetStreamError(f"no stream {SECRET}", 10059, 404),
+        grpc.StatusCode.UNAVAILABLE,
+        "STORE_UNAVAILABLE",
+    ),
+    b"bucket": (
+        nats.errors.TimeoutError(),
         grpc.StatusCode.UNAVAILABLE,
         "STORE_UNAVAILABLE",
     ),

@@ -6,7 +6,8 @@ carries a stable UPPER_SNAKE_CASE `reason`, optional metadata and, for invalid i
 fields at fault. `ErrorInterceptor` answers them with the gRPC rich error model: a
 `google.rpc.Status` whose details hold an `ErrorInfo` (reason, domain `<service>.hearth`,
 metadata) and, for invalid input, a `BadRequest` naming each field. A store that cannot be
-reached (`OperationalError`, of which `JetStreamError` is one) answers UNAVAILABLE, and a write
+reached (`OperationalError`, of which `JetStreamError` is one, or nats-py's connection errors
+from a bucket call) answers UNAVAILABLE, and a write
 conflict no retry resolved (`IntegrityError`) answers ABORTED. Anything else is logged and
 answers INTERNAL without its details. A client reads the reason of any
 refused call one way: `error_info(rpc_error)`.
@@ -24,6 +25,8 @@ from eventsourcing.persistence import IntegrityError, OperationalError
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
+
+from hearth_eventlog.link import UNREACHABLE
 
 log = logging.getLogger(__name__)
 DOMAIN_SUFFIX = ".hearth"
@@ -198,7 +201,7 @@ class ErrorInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             context.abort_with_status(
                 rich_status(Contended("another writer changed the same record; retry"), self.domain)
             )
-        elif isinstance(error, OperationalError):
+        elif isinstance(error, (OperationalError, *UNREACHABLE)):
             log.warning("%s: store unavailable: %s", method, error)
             context.abort_with_status(
                 rich_status(Unavailable("the event store is unavailable; retry"), self.domain)
