@@ -1,6 +1,7 @@
 """A NATS outage: every RPC of every service answers UNAVAILABLE (or what it decides without
-the store), never INTERNAL, UNKNOWN or a hang. The RPCs are found by walking the services'
-descriptors, so a new RPC is covered without being listed here."""
+the store), never INTERNAL, UNKNOWN or a hang, and answers again once NATS is back. The RPCs
+are found by walking the services' descriptors, so a new RPC is covered without being listed
+here."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from google.protobuf.message import Message
 
 from hearth_proto.hearth.age.v1 import age_pb2
 from hearth_proto.hearth.audit.v1 import audit_pb2
-from hearth_proto.hearth.identity.v1 import identity_pb2
+from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_proto.hearth.messaging.v1 import messaging_pb2
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.errors import error_info
@@ -160,6 +161,24 @@ def test_every_rpc_answers_a_nats_outage_as_unavailable(
         answers = list(
             pool.map(lambda c: (c[0], c[2].name, *answer(channels[c[0]], c[1], c[2], token)), calls)
         )
+
+    # NATS comes back (on its port, with its data): the services answer again, unrestarted.
+    own_nats.start()
+    register = identity_pb2.RegisterAccountRequest(
+        request_id=unique_name("r"),
+        role=identity_pb2.ROLE_YOUNG_PERSON,
+        device_public_key=os.urandom(32),
+    )
+    identity = identity_pb2_grpc.IdentityServiceStub(channels["identity"])
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            assert identity.RegisterAccount(register, timeout=CALL_TIMEOUT).account_id
+            break
+        except grpc.RpcError as e:
+            assert e.code() == grpc.StatusCode.UNAVAILABLE, e
+            assert time.monotonic() < deadline, "identity did not recover"
+            time.sleep(0.5)
     for channel in channels.values():
         channel.close()
 
