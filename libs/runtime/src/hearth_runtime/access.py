@@ -15,7 +15,7 @@ from typing import Any
 
 import grpc
 
-from .errors import NotAuthenticated, Refused
+from .errors import NotAuthenticated, Refused, rewrapped
 from .sessions import Session, SessionError, SessionVerifier
 
 OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
@@ -116,15 +116,4 @@ def _guarded(
 
         return run
 
-    kw = {
-        "request_deserializer": handler.request_deserializer,
-        "response_serializer": handler.response_serializer,
-    }
-    if handler.unary_unary:
-        return grpc.unary_unary_rpc_method_handler(unary(handler.unary_unary), **kw)
-    if handler.unary_stream:
-        return grpc.unary_stream_rpc_method_handler(streaming(handler.unary_stream), **kw)
-    if handler.stream_unary:
-        return grpc.stream_unary_rpc_method_handler(unary(handler.stream_unary), **kw)
-    assert handler.stream_stream
-    return grpc.stream_stream_rpc_method_handler(streaming(handler.stream_stream), **kw)
+    return rewrapped(handler, unary, streaming)

@@ -245,6 +245,16 @@ def _wrapped(
 
         return run
 
+    return rewrapped(handler, unary, streaming)
+
+
+Wrap = Callable[[Callable[[Any, grpc.ServicerContext], Any]], Any]
+
+
+def rewrapped(
+    handler: grpc.RpcMethodHandler, unary: Wrap, streaming: Wrap
+) -> grpc.RpcMethodHandler:
+    """`handler` with its behaviour wrapped: `unary` for one answer, `streaming` for a stream."""
     kw = {
         "request_deserializer": handler.request_deserializer,
         "response_serializer": handler.response_serializer,

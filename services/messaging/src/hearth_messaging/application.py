@@ -435,15 +435,11 @@ class Messaging(FollowingApplication):
         if len(copies) > self.limits.max_recipient_devices:
             raise Exhausted(f"at most {self.limits.max_recipient_devices} device ciphertexts")
         for copy in copies:
-            if not copy.ciphertext:
-                raise Invalid(f"empty ciphertext for device {copy.device_id}")
             if len(copy.ciphertext) > self.limits.max_ciphertext_bytes:
                 raise Exhausted(
                     f"a ciphertext of {len(copy.ciphertext)} bytes exceeds the limit of "
                     f"{self.limits.max_ciphertext_bytes}"
                 )
-        if len({c.device_id for c in copies}) != len(copies):
-            raise Invalid("one ciphertext per device")
         self.check_own_device(sender_account, request.sender_device_id)
         conversation = self.conversation_of(sender_account, request.conversation_id)
         self.require_house_rules(sender_account)

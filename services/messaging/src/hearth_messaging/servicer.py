@@ -17,6 +17,7 @@ from hearth_proto.hearth.messaging.v1 import messaging_pb2 as pb
 from hearth_proto.hearth.messaging.v1 import messaging_pb2_grpc
 from hearth_runtime import fields
 from hearth_runtime.access import current_session
+from hearth_runtime.errors import Invalid
 
 from .application import Messaging, band_label
 from .domain import Conversation
@@ -171,6 +172,10 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         fields.count(request.ciphertexts, "ciphertexts", at_least=1, at_most=MAX_COPIES_ASKED)
         for copy in request.ciphertexts:
             fields.identifier(copy.device_id, "ciphertexts.device_id", "device")
+            if not copy.ciphertext:
+                raise Invalid.field("ciphertexts.ciphertext", "is empty")
+        if len({c.device_id for c in request.ciphertexts}) != len(request.ciphertexts):
+            raise Invalid.field("ciphertexts.device_id", "names a device twice: one per device")
         relayed = self.app.relay(current_session().account_id, request)
         at = Timestamp()
         at.FromMilliseconds(relayed.relayed_at_ms)
