@@ -19,6 +19,7 @@ from hearth_age.keys import Epochs, key_file
 from hearth_crypto import age_token, blind_rsa
 from hearth_crypto.age_band import AgeBand
 from hearth_proto.hearth.age.v1 import age_pb2, events_pb2, types_pb2
+from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from hearth_sdk.age import AgeClient, issuer_public
 from tests.age.conftest import EPOCH_SECONDS
@@ -226,6 +227,10 @@ def test_a_reused_token_is_refused(platform: Platform, tmp_path: Path) -> None:
         metadata=client.metadata,
     )
     assert snapshot(platform) == before
+    with pytest.raises(grpc.RpcError) as caught:
+        client.stub.RedeemToken(presented(client, token), metadata=client.metadata)
+    info = error_info(caught.value)
+    assert info is not None and (info.reason, info.domain) == ("TOKEN_SPENT", "age.hearth")
 
 
 def test_a_forged_token_is_refused(platform: Platform, tmp_path: Path) -> None:

@@ -36,6 +36,6 @@ def test_demo_runs_to_the_end_and_tells_the_story() -> None:
     # Messaging's chapter, on identity's real events: house rules first, then the policy decides.
     assert "before accepting the house rules: FAILED_PRECONDITION" in out
     assert "contact policy: allowed (vetted_practitioner_same_org)" in out
-    assert "refused: PERMISSION_DENIED, reason code 'not_allowed'" in out
+    assert "refused: PERMISSION_DENIED, reason code 'NOT_ALLOWED'" in out
     assert "Mia's tablet decrypts: 'Dinner at six, love you'" in out
     assert out.rstrip().endswith("Demo complete.")

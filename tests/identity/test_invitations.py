@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 
-from hearth_identity.domain import Invitation, Precondition, Role
+from hearth_identity.domain import Invitation, Role
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime import admin
 from hearth_runtime.admin import operator_metadata
+from hearth_runtime.errors import Conflict
 from hearth_runtime.platform import Platform
 from hearth_runtime.sessions import SessionVerifier
 from hearth_sdk.channel import connect
@@ -113,7 +114,7 @@ def test_an_expired_invitation_is_refused() -> None:
         invited_by="operator",
         expires_at=datetime.now(UTC) - timedelta(seconds=1),
     )
-    with pytest.raises(Precondition, match="expired"):
+    with pytest.raises(Conflict, match="expired"):
         invitation.accept("someone", Role.AUDITOR, datetime.now(UTC))
 
 

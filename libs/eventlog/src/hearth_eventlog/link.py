@@ -46,6 +46,19 @@ STREAM_NAME_IN_USE = 10058
 BATCH_LIMIT = 1000  # nats-server's atomic batch maximum (err 10199 beyond it)
 NO_RESPONDERS = "503"
 END_OF_BATCH = ("204", "404", "408")  # direct get: batch done, nothing (more) found, expired
+# nats-py's errors that mean the server cannot be reached now (not that it refused a request):
+# nats-py's own calls (buckets) raise them through `run`.
+UNREACHABLE = (
+    nats.errors.TimeoutError,
+    nats.errors.ConnectionClosedError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.ConnectionDrainingError,
+    nats.errors.NoServersError,
+    nats.errors.NoRespondersError,
+    nats.errors.OutboundBufferLimitError,
+    nats.errors.StaleConnectionError,
+    nats.js.errors.ServiceUnavailableError,
+)
 
 
 @dataclass(frozen=True)

@@ -3,19 +3,39 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import ApplicationRecorder, Tracking
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Tracking
 
 from hearth_eventlog import PERSISTENCE, NatsProcessRecorder, TracedNotification
 
 from .dead_letters import DeadLetter, DeadLetters, describe
+from .errors import Contended
 from .telemetry import continue_trace
 
 EVERY_EVENT = None  # `FollowingApplication.topics` of a follower that takes in every event
+T = TypeVar("T")
+# Attempts of one read-modify-save before the call answers ABORTED: enough for a burst of
+# racing writers on one aggregate (16 fetches of one prekey bundle), bounded so a hot
+# aggregate cannot hold a worker thread for ever.
+WRITE_ATTEMPTS = 50
+
+
+def retrying(command: Callable[[], T], attempts: int = WRITE_ATTEMPTS) -> T:
+    """Run a read-modify-save again while another writer saved the same aggregate first.
+
+    `command` must re-read what it changes. When every attempt loses, `Contended`
+    (ABORTED, reason WRITE_CONFLICT) says the client may retry the call.
+    """
+    for _ in range(attempts):
+        try:
+            return command()
+        except IntegrityError:
+            continue
+    raise Contended(f"another writer kept changing the same record ({attempts} attempts); retry")
 
 
 class HearthApplication(Application[UUID]):

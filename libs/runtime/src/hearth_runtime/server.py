@@ -1,4 +1,4 @@
-"""The gRPC server every service runs: access control, tracing, health, reflection, drain.
+"""The gRPC server every service runs: access control, errors, tracing, health, reflection, drain.
 
 Health reports SERVING only after the service's applications are built (NATS connected, the
 stream checked) and its followers started, and NOT_SERVING as soon as any follower's thread
@@ -28,6 +28,7 @@ from opentelemetry.instrumentation.grpc import server_interceptor
 
 from .access import Access, AccessInterceptor
 from .config import ConfigError, RuntimeConfig
+from .errors import ErrorInterceptor
 from .follow import FollowerState, StreamFollower
 from .sessions import SessionVerifier
 
@@ -92,6 +93,7 @@ class ServiceHost:
             ThreadPoolExecutor(config.max_workers, thread_name_prefix=f"grpc-{parts.name}"),
             interceptors=[
                 server_interceptor(),  # type: ignore[no-untyped-call]
+                ErrorInterceptor(parts.name),  # outside access: its refusals carry reasons too
                 AccessInterceptor(verifier, parts.rules),
             ],
             options=[

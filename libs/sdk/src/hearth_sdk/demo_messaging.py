@@ -23,6 +23,7 @@ from hearth_proto.hearth.age.v1 import types_pb2
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_proto.hearth.messaging.v1 import events_pb2 as messaging_events
 from hearth_runtime.admin import invite_org_admin
+from hearth_runtime.errors import error_info
 
 from .age import AgeClient, TestIssuingAuthority, TokenWallet
 from .channel import connect
@@ -182,7 +183,8 @@ def chapter(ctx: DemoContext) -> None:
         rex_phone.start_conversation([mia.account_id])
         raise AssertionError("the stranger was allowed to contact the child")
     except grpc.RpcError as e:
-        reason = dict(e.trailing_metadata() or ()).get("hearth-reason-code", "")
+        info = error_info(e)
+        reason = info.reason if info else ""
         ctx.show(f"refused: {e.code().name}, reason code {reason!r}: {e.details()}")
 
     ctx.say("A guardian and their child talk", "Dana is Mia's linked guardian, with consent.")

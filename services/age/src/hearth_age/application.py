@@ -23,10 +23,18 @@ from hearth_crypto.age_band import AgeBand
 from hearth_eventlog import NatsFactory, TracedNotification
 from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.identity.v1 import events_pb2 as identity_events
-from hearth_runtime.application import FollowingApplication
+from hearth_runtime.application import FollowingApplication, retrying
+from hearth_runtime.errors import (
+    AlreadyDone,
+    Conflict,
+    Exhausted,
+    Invalid,
+    NotAuthenticated,
+    NotFound,
+    Refused,
+)
 
 from .domain import (
-    AgeAssuranceError,
     AlreadyDecided,
     AssuranceLevel,
     Attestation,
@@ -46,44 +54,52 @@ CAPABILITY_BYTES = 32
 CHALLENGE_LIFETIME = 300  # seconds a redemption challenge stays valid
 
 
-class SessionNotFound(AgeAssuranceError):
-    pass
+class SessionNotFound(NotFound):
+    reason = "SESSION_NOT_FOUND"
 
 
-class BatchTooLarge(AgeAssuranceError):
-    pass
+class BatchTooLarge(Exhausted):
+    reason = "BATCH_TOO_LARGE"
 
 
-class InvalidRequest(AgeAssuranceError):
+class InvalidRequest(Invalid):
     """Malformed input: an empty batch, a bad blinded message, an unknown key."""
 
+    reason = "INVALID_REQUEST"
 
-class WrongBand(AgeAssuranceError):
+
+class WrongBand(Refused):
     """A key or token of another band (or method) than the one asked for."""
 
-
-class ExpiredEpoch(AgeAssuranceError):
-    pass
+    reason = "WRONG_BAND"
 
 
-class ForgedToken(AgeAssuranceError):
-    pass
+class ExpiredEpoch(Conflict):
+    reason = "EPOCH_EXPIRED"
 
 
-class NotTheHolder(AgeAssuranceError):
+class ForgedToken(Invalid):
+    reason = "FORGED_TOKEN"
+
+
+class NotTheHolder(NotAuthenticated):
     """The holder proof was not made by the key the token is bound to."""
 
-
-class TokenAlreadySpent(AgeAssuranceError):
-    pass
+    reason = "NOT_THE_HOLDER"
 
 
-class ChallengeRejected(AgeAssuranceError):
-    pass
+class TokenAlreadySpent(AlreadyDone):
+    reason = "TOKEN_SPENT"
 
 
-class NotVouchable(AgeAssuranceError):
+class ChallengeRejected(Invalid):
+    reason = "CHALLENGE_REJECTED"
+
+
+class NotVouchable(Refused):
     """The voucher is not a vetted practitioner or a linked guardian of the account named."""
+
+    reason = "NOT_VOUCHABLE"
 
 
 @dataclass(frozen=True)
@@ -260,6 +276,9 @@ class AgeAssurance(FollowingApplication):
         return decision
 
     def submit_document(self, capability: bytes, document: bytes, signature: bytes) -> Decision:
+        return retrying(lambda: self._submit_document(capability, document, signature))
+
+    def _submit_document(self, capability: bytes, document: bytes, signature: bytes) -> Decision:
         session = self._session(capability)
         self._check_open(session, MethodClass.DOCUMENT)
         today = datetime.fromtimestamp(self.clock(), UTC).date()
@@ -267,6 +286,9 @@ class AgeAssurance(FollowingApplication):
         return self._decide(session, Decision(band, MethodClass.DOCUMENT), self.documents.name)
 
     def submit_face_image(self, capability: bytes, image: bytes) -> Decision:
+        return retrying(lambda: self._submit_face_image(capability, image))
+
+    def _submit_face_image(self, capability: bytes, image: bytes) -> Decision:
         session = self._session(capability)
         self._check_open(session, MethodClass.ESTIMATION)
         band = self.estimation.band(self.estimator.estimate(image))
@@ -282,6 +304,18 @@ class AgeAssurance(FollowingApplication):
     ) -> Decision:
         """A vetted practitioner, or a linked guardian, vouches for the account that opened the
         session; both facts come from identity's published events."""
+        return retrying(
+            lambda: self._vouch(capability, band, subject_account_id, voucher_id, voucher_roles)
+        )
+
+    def _vouch(
+        self,
+        capability: bytes,
+        band: AgeBand,
+        subject_account_id: str,
+        voucher_id: str,
+        voucher_roles: frozenset[str],
+    ) -> Decision:
         session = self._session(capability)
         self._check_open(session, MethodClass.VOUCHING)
         if not hmac.compare_digest(session.subject_tag, self._subject_tag(subject_account_id)):
@@ -351,6 +385,11 @@ class AgeAssurance(FollowingApplication):
     # Issuance.
 
     def issue_tokens(
+        self, capability: bytes, key_id: bytes, blinded_messages: Sequence[bytes]
+    ) -> tuple[list[bytes], IssuerKeyEntry]:
+        return retrying(lambda: self._issue_tokens(capability, key_id, blinded_messages))
+
+    def _issue_tokens(
         self, capability: bytes, key_id: bytes, blinded_messages: Sequence[bytes]
     ) -> tuple[list[bytes], IssuerKeyEntry]:
         if not blinded_messages:

@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate, event
 from hearth_crypto.age_band import AgeBand
 from hearth_eventlog.published import published
 from hearth_proto.hearth.age.v1 import events_pb2
+from hearth_runtime.errors import Conflict
 
 NAMESPACE = uuid.UUID("0c7d8a41-5f0e-4b9b-9a43-2d1de5b8e6a7")
 
@@ -48,24 +49,28 @@ class AssuranceLevel(enum.IntEnum):
     STRICT = 4
 
 
-class AgeAssuranceError(Exception):
-    """Base class; the message is safe to pass to a client."""
-
-
-class WrongMethod(AgeAssuranceError):
+class WrongMethod(Conflict):
     """Evidence of another method than the session was opened for."""
 
+    reason = "WRONG_METHOD"
 
-class AlreadyDecided(AgeAssuranceError):
+
+class AlreadyDecided(Conflict):
     """A session decides once; new evidence needs a new session."""
 
+    reason = "ALREADY_DECIDED"
 
-class NotDecided(AgeAssuranceError):
+
+class NotDecided(Conflict):
     """Tokens are only issued for a session that has decided a band."""
 
+    reason = "NOT_DECIDED"
 
-class AlreadyIssued(AgeAssuranceError):
+
+class AlreadyIssued(Conflict):
     """A session issues one batch; only an identical retry gets the signatures again."""
+
+    reason = "ALREADY_ISSUED"
 
 
 def session_id_for(capability: bytes) -> uuid.UUID:

@@ -17,18 +17,21 @@ from nacl.signing import VerifyKey
 
 from hearth_crypto.age_band import AgeBand
 from hearth_proto.hearth.age.v1 import age_pb2
-
-from .domain import AgeAssuranceError
+from hearth_runtime.errors import Conflict, Invalid
 
 _PGM_HEADER = re.compile(rb"P5\s+(\d{1,5})\s+(\d{1,5})\s+255\s")
 
 
-class EvidenceRejected(AgeAssuranceError):
+class EvidenceRejected(Invalid):
     """The evidence is malformed, forged, expired or cannot decide a band."""
 
+    reason = "EVIDENCE_REJECTED"
 
-class MethodNotOffered(AgeAssuranceError):
+
+class MethodNotOffered(Conflict):
     """The operator turned this method off (FAILED_PRECONDITION)."""
+
+    reason = "METHOD_NOT_OFFERED"
 
 
 class DocumentVerifier(Protocol):

@@ -27,6 +27,7 @@ from hearth_crypto.merkle import leaf_hash
 from hearth_eventlog import NatsFactory, TracedNotification
 from hearth_proto.hearth.audit.v1 import events_pb2
 from hearth_runtime.application import EVERY_EVENT, FollowingApplication
+from hearth_runtime.errors import NotFound, Refused
 from hearth_runtime.sessions import Session
 
 from .domain import (
@@ -34,11 +35,9 @@ from .domain import (
     AUDIT_STREAM,
     AuditError,
     AuditLog,
-    Conflict,
     Disclosure,
-    NotFound,
     NotReady,
-    Refused,
+    RequestIdReused,
     SignedCheckpoint,
     TrailEntry,
 )
@@ -323,7 +322,7 @@ class Audit(FollowingApplication):
                 )
                 return disclosure
             if existing.pseudonym != name or existing.reason != reason:
-                raise Conflict("that request id was used for another disclosure request")
+                raise RequestIdReused("that request id was used for another disclosure request")
             return existing
 
     def approve_disclosure(self, session: Session, disclosure_id: UUID) -> Disclosure:

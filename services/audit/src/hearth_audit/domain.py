@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate, event
 from hearth_crypto.merkle import MerkleTree
 from hearth_eventlog.published import published
 from hearth_proto.hearth.audit.v1 import events_pb2
+from hearth_runtime.errors import AlreadyDone, Conflict, Refused
 
 AUDIT_LOG_ID = uuid.UUID("00000000-0000-4000-8000-0000000a0d17")
 AUDIT_STREAM = "audit"
@@ -28,24 +29,22 @@ DISCLOSURE_NAMESPACE = uuid.UUID("6f2d0a47-3a55-4b0e-9c0a-8b1d2f3a9e51")
 APPROVER_ROLES = ("safeguarding_lead", "data_protection_officer")
 
 
-class AuditError(Exception):
-    """A command the domain refuses."""
+class AuditError(Conflict):
+    """The log does not match what was recorded of it: kept as evidence, never repaired."""
+
+    reason = "LOG_INCONSISTENT"
 
 
-class NotFound(AuditError):
-    pass
+class RequestIdReused(AlreadyDone):
+    """A request id reused for a different request."""
+
+    reason = "REQUEST_ID_REUSED"
 
 
-class Refused(AuditError):
-    """The caller may not do this (PERMISSION_DENIED)."""
-
-
-class Conflict(AuditError):
-    """A request id reused for a different request (ALREADY_EXISTS)."""
-
-
-class NotReady(AuditError):
+class NotReady(Conflict):
     """The state does not allow it yet (FAILED_PRECONDITION)."""
+
+    reason = "NOT_READY"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate, event
 from hearth_crypto.age_band import AgeBand
 from hearth_eventlog.published import published
 from hearth_proto.hearth.identity.v1 import events_pb2
+from hearth_runtime.errors import Conflict, NotFound, Refused
 
 
 class Role(enum.IntEnum):
@@ -45,26 +46,6 @@ CHILD_ROLES = frozenset({Role.CHILD, Role.YOUNG_PERSON})
 YOUNGEST = AgeBand.UNDER_13
 
 REQUEST_NAMESPACE = uuid.UUID("6f0e3c52-58a4-4b43-8a8f-0b8f7ad5f4a1")
-
-
-class Refused(Exception):
-    """A command the domain refuses; the servicer maps each kind to a status code."""
-
-
-class NotFound(Refused):
-    pass
-
-
-class NotPermitted(Refused):
-    pass
-
-
-class Precondition(Refused):
-    pass
-
-
-class Conflict(Refused):
-    pass
 
 
 class Account(Aggregate):
@@ -108,7 +89,7 @@ class Account(Aggregate):
 
     def ensure_active(self) -> None:
         if self.erased:
-            raise Precondition(f"account {self.id} is erased")
+            raise Conflict(f"account {self.id} is erased", reason="ACCOUNT_ERASED")
 
     @published(events_pb2.PersonalDataRecorded)
     class PersonalDataRecorded(Aggregate.Event):
@@ -136,9 +117,12 @@ class Account(Aggregate):
     def remove_device(self, device_public_key: bytes) -> None:
         self.ensure_active()
         if device_public_key not in self.device_keys:
-            raise NotFound("no such device on this account")
+            raise NotFound("no such device on this account", reason="DEVICE_NOT_FOUND")
         if len(self.device_keys) == 1:
-            raise Precondition("the last device cannot be removed; erase the account instead")
+            raise Conflict(
+                "the last device cannot be removed; erase the account instead",
+                reason="LAST_DEVICE",
+            )
         self.trigger_event(self.DeviceRemoved, device_public_key=device_public_key)
 
     @published(events_pb2.DeviceRemoved)
@@ -187,9 +171,9 @@ class Account(Aggregate):
         """An org admin vouches for a practitioner of their organisation."""
         self.ensure_active()
         if self.role != Role.PRACTITIONER:
-            raise Precondition("only a practitioner is vetted")
+            raise Conflict("only a practitioner is vetted")
         if organisation_id not in self.organisations:
-            raise Precondition("the practitioner is not a member of this organisation")
+            raise Conflict("the practitioner is not a member of this organisation")
         if organisation_id not in self.vetted_by:
             self.trigger_event(
                 self.Vetted,
@@ -211,7 +195,10 @@ class Account(Aggregate):
     def accept_house_rules(self, version: int, in_force: int) -> None:
         self.ensure_active()
         if version != in_force:
-            raise Precondition(f"the house rules in force are version {in_force}, not {version}")
+            raise Conflict(
+                f"the house rules in force are version {in_force}, not {version}",
+                reason="HOUSE_RULES_VERSION",
+            )
         if self.house_rules_version != version:
             self.trigger_event(self.HouseRulesAccepted, account_id=str(self.id), version=version)
 
@@ -337,7 +324,7 @@ class GuardianLink(Aggregate):
 
     def ensure_linked(self) -> None:
         if not self.linked:
-            raise Precondition("the guardian link is not in force")
+            raise Conflict("the guardian link is not in force", reason="LINK_NOT_IN_FORCE")
 
     def record_parental_consent(self, granted: bool) -> None:
         self.ensure_linked()
@@ -361,7 +348,7 @@ class GuardianLink(Aggregate):
     def approve_contact(self, contact_account_id: str) -> None:
         self.ensure_linked()
         if contact_account_id == self.child_account_id:
-            raise Precondition("a child is not their own contact")
+            raise Conflict("a child is not their own contact")
         if contact_account_id not in self.approved_contacts:
             self.trigger_event(
                 self.ContactApproved,
@@ -438,11 +425,11 @@ class Invitation(Aggregate):
         if self.accepted_by == account_id:
             return
         if role != self.role:
-            raise NotPermitted(f"the invitation is for the role {self.role.label}")
+            raise Refused(f"the invitation is for the role {self.role.label}")
         if self.accepted_by:
-            raise Precondition("the invitation has already been used")
+            raise Conflict("the invitation has already been used", reason="INVITATION_USED")
         if now >= self.expires_at:
-            raise Precondition("the invitation has expired")
+            raise Conflict("the invitation has expired", reason="INVITATION_EXPIRED")
         self.trigger_event(self.Accepted, account_id=account_id)
 
     @published(events_pb2.InvitationAccepted)

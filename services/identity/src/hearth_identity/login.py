@@ -27,10 +27,13 @@ from nats.js.kv import KeyValue
 
 from hearth_eventlog import StreamSettings
 from hearth_eventlog.link import JetStreamLink
+from hearth_runtime.errors import NotAuthenticated
 
 
-class LoginRefused(Exception):
+class LoginRefused(NotAuthenticated):
     """The login cannot proceed (UNAUTHENTICATED)."""
+
+    reason = "LOGIN_REFUSED"
 
 
 def login_text(challenge_id: str, challenge: bytes, account_id: str) -> bytes:

@@ -25,14 +25,6 @@ def derived_id(kind: str, *parts: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, "\x1f".join((kind, *parts)))
 
 
-class MessagingError(Exception):
-    """A command that the domain refuses."""
-
-
-class NoPrekeysLeft(MessagingError):
-    pass
-
-
 class DeviceKeys(Aggregate):
     """One device's entry in the prekey directory."""
 
