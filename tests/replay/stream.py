@@ -54,7 +54,9 @@ def read_stream(nats_url: str, stream: str) -> list[RawMessage]:
         try:
             js = nc.jetstream()
             info = await js.stream_info(stream)
-            found = []
+            found: list[RawMessage] = []
+            if not info.state.messages:
+                return found
             for seq in range(info.state.first_seq, info.state.last_seq + 1):
                 msg = await js.get_msg(stream, seq)
                 found.append(

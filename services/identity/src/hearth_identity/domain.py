@@ -15,7 +15,7 @@ from datetime import datetime
 
 from eventsourcing.domain import Aggregate, event
 
-from hearth_eventlog.published import published
+from hearth_eventlog.published import aggregate_name, published
 from hearth_proto.hearth.identity.v1 import events_pb2
 
 
@@ -79,6 +79,7 @@ class Conflict(Refused):
     pass
 
 
+@aggregate_name("identity.Account")
 class Account(Aggregate):
     """An account, its devices, band, organisations, acceptances and consents."""
 
@@ -271,6 +272,7 @@ def _account(aggregate: Aggregate) -> Account:
     return aggregate
 
 
+@aggregate_name("identity.Organisation")
 class Organisation(Aggregate):
     """A charity, school or social-care service; its admins are its org_admin members."""
 
@@ -290,6 +292,7 @@ class Organisation(Aggregate):
         self.admin_account_id = admin_account_id
 
 
+@aggregate_name("identity.GuardianLink")
 class GuardianLink(Aggregate):
     """A guardian and a child: in force once both consent, or an org admin confirms."""
 
@@ -403,6 +406,7 @@ STAFF_ROLES = frozenset(
 OPERATOR = "operator"
 
 
+@aggregate_name("identity.Invitation")
 class Invitation(Aggregate):
     """A staff invitation: its id derives from the secret code's hash; used once."""
 
