@@ -95,6 +95,8 @@ def run(report: Report) -> None:
                 **env,
                 "HEARTH_BANDS_STREAM": f"{prefix}_BANDS{n}".upper(),
                 "HEARTH_BANDS_SUBJECT_PREFIX": f"{prefix}.bands{n}",
+                # The bench's own `BandNoted` has no schema: stored as eventsourcing does.
+                "BANDS_MAPPER_TOPIC": "eventsourcing.persistence:Mapper",
             }
             app = app_class(env=own)
             follower = StreamFollower(app, "age", own, settings=settings)

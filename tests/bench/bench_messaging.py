@@ -136,9 +136,7 @@ def make_pairs(platform: Platform, feed: IdentityFeed, count: int) -> list[Pair]
     last = 0
     accounts = [str(uuid.uuid4()) for _ in range(2 * count)]
     for account in accounts:
-        registered = identity_events.AccountRegistered(
-            originator_topic="identity", role=identity_pb2.ROLE_GUARDIAN
-        )
+        registered = identity_events.AccountRegistered(role=identity_pb2.ROLE_GUARDIAN)
         feed.append(registered, uuid.UUID(account))
         feed.append(
             identity_events.AccountAgeBandSet(account_id=account, band=types_pb2.AGE_BAND_18_PLUS)

@@ -127,7 +127,6 @@ def attest(
     factory = NatsFactory(Environment("age", env))
     try:
         message = age_events.AgeBandAttested(
-            originator_topic="tests:Attestation",
             account_id=account_id,
             band=band,
             method_class=types_pb2.METHOD_CLASS_DOCUMENT,

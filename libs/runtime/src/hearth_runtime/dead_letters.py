@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from eventsourcing.domain import Aggregate, event
 
-from hearth_eventlog.published import published
+from hearth_eventlog.published import aggregate_name, published
 from hearth_proto.hearth.runtime.v1 import events_pb2
 
 NAMESPACE = uuid.UUID("5d0f3c51-2a7e-4d43-9d0b-6a3b1f0c8e27")
@@ -36,6 +36,7 @@ def describe(error: BaseException) -> str:
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
 
 
+@aggregate_name("runtime.DeadLetters")
 class DeadLetters(Aggregate):
     """A follower's dead letters from one upstream stream."""
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from eventsourcing.domain import Aggregate, event
 
 from hearth_crypto.age_band import AgeBand
-from hearth_eventlog.published import published
+from hearth_eventlog.published import aggregate_name, published, register_aliases
 from hearth_proto.hearth.age.v1 import events_pb2
 from hearth_runtime.errors import Conflict
 
@@ -78,6 +78,7 @@ def session_id_for(capability: bytes) -> uuid.UUID:
     return uuid.UUID(bytes=hashlib.sha256(b"hearth/age/session/v1" + capability).digest()[:16])
 
 
+@aggregate_name("age.VerificationSession")
 class VerificationSession(Aggregate):
     """One attempt to decide an age band by one method."""
 
@@ -175,6 +176,7 @@ class VerificationSession(Aggregate):
         )
 
 
+@aggregate_name("age.VoucherStanding")
 class VoucherStanding(Aggregate):
     """What identity's events say about an account as a voucher: vetted, guardian of whom.
 
@@ -186,12 +188,17 @@ class VoucherStanding(Aggregate):
     def create_id(account_id: str) -> uuid.UUID:
         return uuid.uuid5(NAMESPACE, f"voucher:{account_id}")
 
-    @event("Noted")
+    @published(events_pb2.VoucherNoted)
+    class Noted(Aggregate.Created):
+        account_id: str
+
+    @event(Noted)
     def __init__(self, account_id: str) -> None:
         self.account_id = account_id
         self.vetted_in: set[str] = set()
         self.children: set[str] = set()
 
+    @published(events_pb2.VoucherVetted)
     class Vetted(Aggregate.Event):
         organisation_id: str
 
@@ -199,6 +206,7 @@ class VoucherStanding(Aggregate):
             assert isinstance(aggregate, VoucherStanding)
             aggregate.vetted_in.add(self.organisation_id)
 
+    @published(events_pb2.VoucherGuardianOf)
     class GuardianOf(Aggregate.Event):
         child_account_id: str
 
@@ -215,6 +223,7 @@ class VoucherStanding(Aggregate):
             self.trigger_event(self.GuardianOf, child_account_id=child_account_id)
 
 
+@aggregate_name("age.IssuerKeyRecord")
 class IssuerKeyRecord(Aggregate):
     """A published issuer public key: one per band, method class and epoch."""
 
@@ -246,6 +255,7 @@ class IssuerKeyRecord(Aggregate):
         self.key_id = key_id
 
 
+@aggregate_name("age.Attestation")
 class Attestation(Aggregate):
     """A redeemed token: the account is in `band` until `expires_at`."""
 
@@ -300,3 +310,13 @@ class Attestation(Aggregate):
         self.assurance_level = assurance_level
         self.epoch = epoch
         self.expires_at = expires_at
+
+
+# Topics these events were stored under before they had schemas (eventsourcing's module:Class).
+register_aliases(
+    {
+        "hearth_age.domain:VoucherStanding.Noted": events_pb2.VoucherNoted,
+        "hearth_age.domain:VoucherStanding.Vetted": events_pb2.VoucherVetted,
+        "hearth_age.domain:VoucherStanding.GuardianOf": events_pb2.VoucherGuardianOf,
+    }
+)

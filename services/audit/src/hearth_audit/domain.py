@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from eventsourcing.domain import Aggregate, event
 
 from hearth_crypto.merkle import MerkleTree
-from hearth_eventlog.published import published
+from hearth_eventlog.published import aggregate_name, published, register_aliases
 from hearth_proto.hearth.audit.v1 import events_pb2
 from hearth_runtime.errors import AlreadyDone, Conflict, Refused
 
@@ -63,6 +63,7 @@ class SignedCheckpoint:
     note: str
 
 
+@aggregate_name("audit.AuditLog")
 class AuditLog(Aggregate):
     """One append-only log; its Merkle tree is rebuilt from its own events."""
 
@@ -70,7 +71,11 @@ class AuditLog(Aggregate):
     def create_id() -> uuid.UUID:
         return AUDIT_LOG_ID
 
-    @event("Opened")
+    @published(events_pb2.AuditLogOpened)
+    class Opened(Aggregate.Created):
+        pass
+
+    @event(Opened)
     def __init__(self) -> None:
         self._init_state()
 
@@ -218,6 +223,7 @@ class AuditLog(Aggregate):
         self.trigger_event(self.CheckpointSigned, size=size, root_hash=root_hash, note=note)
 
 
+@aggregate_name("audit.Disclosure")
 class Disclosure(Aggregate):
     """A request to disclose one trail's events, approved by two distinct roles."""
 
@@ -225,7 +231,14 @@ class Disclosure(Aggregate):
     def create_id(requester: str, request_id: str) -> uuid.UUID:
         return uuid.uuid5(DISCLOSURE_NAMESPACE, f"{requester}\n{request_id}")
 
-    @event("Requested")
+    @published(events_pb2.DisclosureRequested)
+    class Requested(Aggregate.Created):
+        requester: str
+        request_id: str
+        pseudonym: str
+        reason: str
+
+    @event(Requested)
     def __init__(self, requester: str, request_id: str, pseudonym: str, reason: str) -> None:
         self.requester = requester
         self.pseudonym = pseudonym
@@ -249,6 +262,21 @@ class Disclosure(Aggregate):
             )
         self._approve(account_id=account_id, role=role)
 
-    @event("Approved")
+    @published(events_pb2.DisclosureApproved)
+    class Approved(Aggregate.Event):
+        account_id: str
+        role: str
+
+    @event(Approved)
     def _approve(self, account_id: str, role: str) -> None:
         self.approvals[role] = account_id
+
+
+# Topics these events were stored under before they had schemas (eventsourcing's module:Class).
+register_aliases(
+    {
+        "hearth_audit.domain:AuditLog.Opened": events_pb2.AuditLogOpened,
+        "hearth_audit.domain:Disclosure.Requested": events_pb2.DisclosureRequested,
+        "hearth_audit.domain:Disclosure.Approved": events_pb2.DisclosureApproved,
+    }
+)

@@ -16,7 +16,7 @@ from datetime import datetime
 from eventsourcing.domain import Aggregate, event
 
 from hearth_crypto.age_band import AgeBand
-from hearth_eventlog.published import published
+from hearth_eventlog.published import aggregate_name, published
 from hearth_proto.hearth.identity.v1 import events_pb2
 from hearth_runtime.errors import Conflict, NotFound, Refused
 
@@ -48,6 +48,7 @@ YOUNGEST = AgeBand.UNDER_13
 REQUEST_NAMESPACE = uuid.UUID("6f0e3c52-58a4-4b43-8a8f-0b8f7ad5f4a1")
 
 
+@aggregate_name("identity.Account")
 class Account(Aggregate):
     """An account, its devices, band, organisations, acceptances and consents."""
 
@@ -246,6 +247,7 @@ def _account(aggregate: Aggregate) -> Account:
     return aggregate
 
 
+@aggregate_name("identity.Organisation")
 class Organisation(Aggregate):
     """A charity, school or social-care service; its admins are its org_admin members."""
 
@@ -265,6 +267,7 @@ class Organisation(Aggregate):
         self.admin_account_id = admin_account_id
 
 
+@aggregate_name("identity.GuardianLink")
 class GuardianLink(Aggregate):
     """A guardian and a child: in force once both consent, or an org admin confirms."""
 
@@ -384,6 +387,7 @@ STAFF_ROLES = frozenset(
 )
 
 
+@aggregate_name("identity.Invitation")
 class Invitation(Aggregate):
     """A staff invitation: its id derives from the secret code's hash; used once.
 

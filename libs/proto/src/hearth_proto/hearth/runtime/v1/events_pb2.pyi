@@ -27,9 +27,7 @@ class DeadLettersOpened(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TIMESTAMP_FIELD_NUMBER: _builtins.int
-    ORIGINATOR_TOPIC_FIELD_NUMBER: _builtins.int
     UPSTREAM_FIELD_NUMBER: _builtins.int
-    originator_topic: _builtins.str
     upstream: _builtins.str
     """The followed application, e.g. "identity"."""
     @_builtins.property
@@ -38,12 +36,11 @@ class DeadLettersOpened(_message.Message):
         self,
         *,
         timestamp: _timestamp_pb2.Timestamp | None = ...,
-        originator_topic: _builtins.str = ...,
         upstream: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["originator_topic", b"originator_topic", "timestamp", b"timestamp", "upstream", b"upstream"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp", "upstream", b"upstream"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
