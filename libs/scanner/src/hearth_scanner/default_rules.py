@@ -1,0 +1,492 @@
+# ruff: noqa: E501  (a rule table: the formatter indents each pattern string past the limit)
+"""The rules shipped with the scanner: phrase families per indicator, read on normalised text.
+
+Each rule is (id, indicator, strength, pattern, unless, why). `strength` is how sure the
+phrase alone makes us (0.9 strong: flag in any context; 0.7 moderate: flag unless the sender
+is a peer or a trusted adult; 0.55 weak: only from a stranger adult or a much older minor).
+`unless` names a context that makes the phrase innocent (a surprise party's secret, a photo
+of homework). Words in braces are families expanded by :func:`expand`. A signed pack may
+replace these; they are the pack's `rules` once expanded.
+
+This module is long because it is the rule table itself: data, one line of it per rule.
+"""
+
+from __future__ import annotations
+
+FAMILIES = {
+    "YOU": r"(?:you|yourself)",
+    "YOUR": r"(?:your|you)",
+    "FAMILY": (
+        r"(?:mum|dad|parents?|family|carers?|teachers?|step ?(?:mum|dad)|nan|gran|grandma|"
+        r"grandad|brothers?|sisters?|foster (?:mum|dad|carers?|parents)|aunt|auntie|uncle|"
+        r"friends|mates|anyone at school|the school|social worker|youth worker)"
+    ),
+    "APP": (
+        r"(?:snap|insta|whatsapp|wa|telegram|tg|discord|kik|wickr|signal|tiktok|viber|skype|"
+        r"messenger|facebook|fb|wechat|threema|session app|omegle|line app|google chat|"
+        r"hangouts|imessage|facetime|twitter|x app|reddit|roblox dms?|xbox party)"
+    ),
+    "PIC": r"(?:pics?|selfie|nudes?|vids?|videos?|images?|snaps?|clips?)",
+    "PICNOUN": r"(?:pics?|selfie|nudes?|vids?|videos?|images?|snaps?)",
+    "IWILL": r"(?:i will|ill|i can|i could|i would|i want to|let me|i am going to|i shall)",
+    "BODY": (
+        r"(?:body|boobs|tits|chest|bum|butt|ass|legs|thighs|privates|private parts|"
+        r"underwear|bra|knickers|pants off)"
+    ),
+    "PROBE_ALONE": (
+        r"(?:alone|on your own|by yourself|home alone|in your room|in your bedroom|in bed)"
+    ),
+}
+
+HOMEWORK = (
+    r"homework|worksheet|question|answers?|page \d|textbook|notes|poster|flyer|form|timetable|"
+    r"letter|menu|receipt|essay|revision|sheet|slides|project|drawing|painting|model|cake|"
+    r"dog|cat|puppy|kitten|hamster|rabbit|horse|outfit for the|team|trophy|medal|certificate|"
+    r"the (?:view|sunset|beach|match|game|concert|trip|garden|room layout|board)|map|sign|"
+    r"ticket|results?|grades?|report|screenshot|score|bruise|rash|cut on"
+)
+SURPRISE = (
+    r"surprise|\bparty\b|present for (?:her|him|mum|dad|them|your|my|\w+s birthday)|card for|"
+    r"plan for (?:mum|dad|her|him)|spoil (?:it|the)|ruin the|for (?:her|his|mums|dads) birthday"
+)
+BANTER = r"\b(?:jk|just kidding|joking|lol|haha+|lmao|love you|love ya|xx+|only messing|banter)\b"
+
+RULES: tuple[tuple[str, str, float, str, str, str], ...] = (
+    # --- grooming.platform_move ---------------------------------------------------------
+    (
+        "move.app",
+        "grooming.platform_move",
+        0.9,
+        r"\b(?:add|follow|find|message|text|dm|hmu|hit me up|ping|call|chat to|talk to|speak to|"
+        r"write to|reach|contact|catch) (?:me |you |us )?(?:on|via|over|through|at) {APP}\b",
+        "",
+        "asks to carry on in another app",
+    ),
+    (
+        "move.number",
+        "grooming.platform_move",
+        0.9,
+        r"\b(?:what is|send|give|give me|share|drop|got|can i (?:have|get)|could i (?:have|get)|"
+        r"need|text me) (?:me )?(?:your|you) (?:number|digits|phone number|mobile|mobile number|"
+        r"snap|insta|whatsapp|handle|username|discord|telegram|kik|email)\b",
+        "",
+        "asks for the child's number or another app's handle",
+    ),
+    (
+        "move.have_app",
+        "grooming.platform_move",
+        0.7,
+        r"\b(?:do you have|have you got|you got|are you on|you on|got|get|download|install) "
+        r"(?:a |an )?(?:{APP}|another app|a different app|a private app|a secret app)\b",
+        "",
+        "asks whether the child uses another app",
+    ),
+    (
+        "move.private",
+        "grooming.platform_move",
+        0.9,
+        r"\b(?:lets|let us|we should|can we|shall we|better if we|easier (?:if we|to)|we could|"
+        r"want to|rather) (?:talk|chat|move|switch|go|continue|speak|message|text) (?:on|to|over "
+        r"to|over|in|somewhere|privately|in private)(?: a| an| the)?(?: more)? (?:private|secret|"
+        r"different|other|another|safer|{APP})",
+        "",
+        "suggests moving the chat somewhere more private",
+    ),
+    (
+        "move.elsewhere",
+        "grooming.platform_move",
+        0.9,
+        r"\b(?:this app|this chat|here|this place) (?:is|gets|might be|can be) "
+        r"(?:monitored|watched|read|checked|recorded|spied on|not private|not safe)|"
+        r"\b(?:talk|chat|message|text) (?:somewhere|someplace) (?:else|more private|safer)\b",
+        "",
+        "says this app is watched, or gives another app or number",
+    ),
+    (
+        "move.own_handle",
+        "grooming.platform_move",
+        0.7,
+        r"\b(?:my|here is my|heres my|this is my) (?:snap|insta|number|whatsapp|discord|telegram|"
+        r"kik|signal)\b(?: is| :)?",
+        "",
+        "gives the child another app's handle or a number",
+    ),
+    (
+        "move.number_share",
+        "grooming.platform_move",
+        0.7,
+        r"\b(?:text|call|ring|message|whatsapp|facetime) me (?:on|at) \+?\d",
+        "",
+        "gives a number to move the conversation",
+    ),
+    # --- grooming.secrecy ---------------------------------------------------------------
+    (
+        "secret.dont_tell",
+        "grooming.secrecy",
+        0.9,
+        r"\b(?:dont|do not|never|no need to|better not|shouldnt|should not|you must not|mustnt|"
+        r"please dont|best not) (?:tell|mention|say (?:anything|owt|it) to|show|let|talk to|say "
+        r"anything to) (?:me |this |us |it |anything |about (?:me|us|this|it) )?(?:to )?(?:anyone|anybody|no one|nobody|{YOUR} {FAMILY}|them|people|a soul|the others|"
+        r"other people)\b",
+        SURPRISE,
+        "asks the child not to tell anyone",
+    ),
+    (
+        "secret.between_us",
+        "grooming.secrecy",
+        0.9,
+        r"\b(?:our (?:little )?secret|(?:just |only )?between (?:us|you and me|me and you|the two "
+        r"of us|us two)|nobody (?:needs|has|ever needs) to know|no one (?:needs|has|ever needs) to "
+        r"know|no one will (?:ever )?know|nobody will (?:ever )?know|(?:keep|kept) (?:this|it|us|"
+        r"that|our (?:chats?|talks?|thing|convos?|conversations?|friendship|secret|messages)) "
+        r"(?:between us|secret|quiet|private|hidden|to (?:yourself|ourselves)|on the (?:down ?low|"
+        r"dl|low))|(?:our|this) (?:thing|friendship|relationship|chat) is (?:private|secret|special "
+        r"and private))",
+        SURPRISE,
+        "makes the contact a secret",
+    ),
+    (
+        "secret.delete",
+        "grooming.secrecy",
+        0.9,
+        r"\b(?:delete|clear|wipe|remove|get rid of) (?:this|the|these|our|my|all|your|all the|all "
+        r"our) ?(?:chats?|messages?|texts?|convos?|conversations?|pics|history|dms)?\b.{0,20}"
+        r"\b(?:after|so no one|so nobody|before (?:your|anyone|they)|in case|just in case)|"
+        r"\b(?:delete|clear) (?:this|it|them|the chat|our chat|the messages) (?:after|once you)",
+        "",
+        "asks the child to delete the messages",
+    ),
+    (
+        "secret.parents",
+        "grooming.secrecy",
+        0.7,
+        r"\b(?:your )?(?:parents|mum|dad|family|teachers?) (?:would not|wouldnt|will not|dont|do "
+        r"not|never|wont|wouldn t|would never) (?:understand|get it|approve|like (?:it|this|us|"
+        r"me))",
+        SURPRISE,
+        "sets the child apart from the adults who protect them",
+    ),
+    # --- grooming.image_request ---------------------------------------------------------
+    (
+        "image.of_you",
+        "grooming.image_request",
+        0.9,
+        r"\b(?:send|show|share|give|take|snap|post|dm) (?:me |us )?(?:a |an |some |another |more |"
+        r"any |one |few |your |you )?(?:new |quick |cute |nice |proper |private |special |secret )?"
+        r"{PICNOUN} (?:of (?:you|yourself|your (?:{BODY}|face|outfit|self))\b|in (?:your|"
+        r"you|a|just your) (?:pjs|pyjamas|pajamas|bikini|underwear|uniform|bed|swimsuit|swimming "
+        r"costume|towel|bra|shorts)|without|with (?:nothing|less|no)|for me only|just for me|that "
+        r"no one|no one else)",
+        "",
+        "asks for a picture of the child",
+    ),
+    (
+        "image.nudes",
+        "grooming.image_request",
+        0.9,
+        r"\b(?:nudes?|naked (?:pics?|selfie|vids?)|(?:pic|pics|selfie|vid)s? (?:for|just for) me|"
+        r"what you look like|see what you look|see you in|turn on (?:your|you|the) (?:cam|camera|"
+        r"webcam)|on (?:cam|camera|webcam) for me|(?:go|get) on (?:cam|camera|video)|show me "
+        r"(?:your|you) (?:{BODY}|self|face|outfit|room)|let me see (?:you|your)|prove (?:it|you "
+        r"are) with a (?:pic|selfie)|(?:a|one) (?:pic|selfie) (?:of you|back))\b",
+        HOMEWORK,
+        "asks to see the child",
+    ),
+    (
+        "image.send_pic",
+        "grooming.image_request",
+        0.7,
+        r"\b(?:send|show|share|snap|dm) (?:me |us )?(?:a |an |some |another |more |any |one |few "
+        r")?(?:new |quick |cute |nice |proper |private |special )?(?:pic|pics|selfie|vid|video)\b",
+        HOMEWORK,
+        "asks for a picture",
+    ),
+    # --- grooming.meeting ---------------------------------------------------------------
+    (
+        "meet.in_person",
+        "grooming.meeting",
+        0.9,
+        r"\b(?:meet|see|meet up with|hang out with) (?:up )?(?:you |me |each other )?(?:in person|"
+        r"irl|in real life|for real|face to face)\b|\b(?:finally|actually|properly) (?:meet|see "
+        r"each other|see you in person)\b|\b(?:meet|see you),? just (?:us|us two|the two of us|you "
+        r"and me)\b",
+        "",
+        "proposes meeting in person",
+    ),
+    (
+        "meet.alone",
+        "grooming.meeting",
+        0.9,
+        r"\b(?:meet|see you|come|hang out)(?: up)? (?:me |you |with me )?(?:just )?(?:alone|on your "
+        r"own|by yourself|just (?:us|us two|the two of us|you and me|me and you)|in secret|secretly|without (?:telling|your|"
+        r"anyone))|\b(?:come|come over|come round|come around|stay|sleep over|stop over) (?:to |at "
+        r")?(?:my|mine|me) (?:place|house|flat|apartment|hotel|car|room)\b|\bcome (?:over )?to "
+        r"mine\b|\b(?:get in|in) my car\b",
+        "",
+        "invites the child to meet alone or to the adult's place",
+    ),
+    (
+        "meet.pickup",
+        "grooming.meeting",
+        0.7,
+        r"\b{IWILL} (?:come and )?(?:pick you up|collect you|come to (?:your|you) (?:town|area|"
+        r"school|house|street|village|city)|visit you|drive (?:over|to you|down)|wait for you (?:at|"
+        r"outside|after))|\b(?:which|what) (?:station|bus stop|park|shop|shopping centre) is "
+        r"(?:near|closest to|by) (?:you|your)|\bwhen can (?:we|i) (?:meet|see you)\b|\b(?:i will|ill|i "
+        r"am|i will be) (?:be )?(?:in|near|around) (?:your|you) (?:area|town|city|village|way)\b",
+        "",
+        "offers to come to the child",
+    ),
+    # --- grooming.gifts -----------------------------------------------------------------
+    (
+        "gift.offer",
+        "grooming.gifts",
+        0.9,
+        r"\b{IWILL} (?:buy|get|send|give|pay|top up|transfer|gift|order) (?:you|your|for you) "
+        r"(?:a |an |some |the |any |new )?(?:money|cash|robux|vbucks|v bucks|gift ?cards?|"
+        r"vouchers?|credit|top ?up|skins?|battle ?pass|anything|whatever you want|present|gift|"
+        r"(?:new )?phone|phone credit|"
+        r"\S*£\s?\d+|\d+ ?(?:quid|pounds|robux|vbucks))",
+        "",
+        "offers the child money or gifts",
+    ),
+    (
+        "gift.currency",
+        "grooming.gifts",
+        0.7,
+        r"\b(?:free |some |want |need |more )(?:robux|vbucks|v bucks|gift ?cards?|skins|credit|"
+        r"top ?up)\b|\b(?:robux|vbucks|v bucks|gift ?card|paypal|bank details|amazon voucher|steam "
+        r"card)\b.{0,30}\b(?:for you|if you|i can send|ill send|i will send)\b",
+        "",
+        "dangles gaming currency or gift cards",
+    ),
+    (
+        "gift.if_you",
+        "grooming.gifts",
+        0.9,
+        r"(?:£|\$)\s?\d+ (?:if|for|when) you|\b(?:i will|ill|i can) (?:pay|give) you .{0,20}"
+        r"\bif you\b|\bin (?:return|exchange)\b|\bspoil you\b|\btreat you like a princess\b|"
+        r"\b(?:anything|whatever) you want\b.{0,20}\b(?:buy|get|pay)\b|\b(?:i will|ill|i can|i "
+        r"could|let me) (?:pay for|cover|buy) (?:your|you) (?:battle ?pass|phone|skins?|top ?up|"
+        r"credit|subscription|nitro|game)",
+        SURPRISE,
+        "ties a gift to something in return",
+    ),
+    # --- grooming.personal_probe --------------------------------------------------------
+    (
+        "probe.age",
+        "grooming.personal_probe",
+        0.7,
+        r"\b(?:how old (?:are|is) (?:you|your)|what age (?:are )?you|what is your age|asl|a s l|"
+        r"what year (?:are you in|of school)|which year are you in|are you (?:in )?year \d+|are you "
+        r"(?:still )?(?:at|in) (?:primary|secondary)|how young are you)\b",
+        "",
+        "asks the child's age",
+    ),
+    (
+        "probe.where",
+        "grooming.personal_probe",
+        0.7,
+        r"\b(?:where do you (?:live|go to school|stay)|where (?:are|abouts are|in \w+ are) you "
+        r"(?:from|based)|what (?:area|town|city|street|road|part of town|school) (?:do you|are you|"
+        r"you) (?:live|in|from|go to|at)|which school (?:do|are) you|what school (?:do you go to|you "
+        r"go to|are you at)|(?:send|give|tell|what is) (?:me )?(?:your|you) (?:address|postcode|post "
+        r"code|location|school|street)|share (?:your|you) location|where is your (?:school|house))",
+        "",
+        "asks where the child lives or goes to school",
+    ),
+    (
+        "probe.alone",
+        "grooming.personal_probe",
+        0.9,
+        r"\b(?:are you|you) (?:home )?{PROBE_ALONE}\b|\b(?:is|are) (?:anyone|anybody|your parents|"
+        r"your mum|your dad|mum|dad|your family|your mum and dad|mum and dad|your folks)(?: else)? "
+        r"(?:home|in|around|there|about|awake|with you|watching|out)\b|\b(?:when|what time) (?:do|does|will) (?:your|you) (?:parents|mum|dad|family) "
+        r"(?:get home|go out|leave|go to (?:bed|sleep)|go to work|come back)\b|\b(?:do|does) (?:your|"
+        r"you) (?:parents|mum|dad|family) (?:check|read|go through|look at|see|monitor) (?:your|you) "
+        r"(?:phone|messages|chats|texts|screen)",
+        "",
+        "asks whether the child is alone or watched",
+    ),
+    (
+        "probe.relationships",
+        "grooming.personal_probe",
+        0.55,
+        r"\bdo you have a (?:boyfriend|girlfriend)\b|\bhave you (?:ever )?(?:had a (?:boyfriend|"
+        r"girlfriend)|been kissed)\b|\bare you single\b",
+        "",
+        "asks about the child's relationships",
+    ),
+    # --- grooming.sexual ----------------------------------------------------------------
+    (
+        "sexual.explicit",
+        "grooming.sexual",
+        0.9,
+        r"\b(?:sex|sexy|sexual|naked|nude|horny|boobs|tits|dick|cock|penis|vagina|pussy|"
+        r"masturbat\w*|wank\w*|orgasm|porn|blowjob|virgin|sexting|cum|fuck me|turned on|turns? me "
+        r"on|make you "
+        r"feel good|make me feel (?:good|hot|horny)|touch (?:yourself|you there|me there|your (?:body|self))|(?:take|taking) "
+        r"(?:it|that|them|your (?:top|clothes|shirt|bra|pants)) off|what (?:are|r) you wearing|"
+        r"in (?:your )?underwear|kiss (?:you|me) all over|hot body|lick|do stuff to|"
+        r"have you ever done it|done it before|play with yourself)\b",
+        "",
+        "sexual language",
+    ),
+    # --- grooming.flattery --------------------------------------------------------------
+    (
+        "flatter.looks",
+        "grooming.flattery",
+        0.7,
+        r"\b(?:you are|you look|you re|your) (?:so |really |very |such a |soo |proper |well )?"
+        r"(?:pretty|beautiful|gorgeous|cute|hot|fit|stunning|sexy|perfect|amazing looking|a "
+        r"stunner|lovely looking)\b",
+        r"dress|prom|costume|haircut|uniform|photo day|wedding|performance",
+        "compliments looks",
+    ),
+    (
+        "flatter.mature",
+        "grooming.flattery",
+        0.9,
+        r"\b(?:(?:so|very|really|proper) mature(?: for (?:your|you) age)?|mature for (?:your|you) "
+        r"age|older than (?:your|you) age|not like (?:other|the other) (?:girls|boys|kids|people "
+        r"your age)|(?:i have|i) never met anyone like you|you (?:understand|get) me (?:better|like "
+        r"no)|(?:nobody|no one) (?:understands|gets|loves|cares about|appreciates) you like (?:i "
+        r"do|me)|i (?:understand|get) you (?:better|more) than|only i (?:understand|get|care)|"
+        r"(?:you are|your) (?:my )?(?:special|favourite) (?:girl|boy|one|friend)|special "
+        r"(?:friend|connection|bond|relationship)|we have a (?:special|real|deep) (?:connection|"
+        r"bond)|soulmate|i (?:would|will) (?:treat|look after) you better|(?:your|you) (?:parents|"
+        r"mum|dad|friends|family) (?:dont|do not|never|doesnt|does not|dont really|do not "
+        r"really|doesnt really) (?:understand|get|appreciate|deserve|listen to|care about) you|"
+        r"(?:smarter|older|wiser|more mature|cleverer|cooler|prettier) than (?:other |the other |"
+        r"most )?(?:kids|girls|boys|people) (?:your|you) age|i am (?:falling|in love) (?:for|with) you|you can (?:trust|tell) me "
+        r"anything|you can always talk to me,? not them|i am the only one who)\b",
+        SURPRISE,
+        "builds a special, exclusive relationship",
+    ),
+    (
+        "flatter.love",
+        "grooming.flattery",
+        0.55,
+        r"\b(?:i (?:really )?(?:like|love|miss|adore) you (?:so much|loads|a lot)|i think about you "
+        r"(?:all the time|every day|constantly)|you are (?:so |really )?(?:special|mature|smart|"
+        r"talented|clever) (?:to me|for)|you deserve (?:better|someone who))\b",
+        "",
+        "intense affection",
+    ),
+    # --- self_harm ----------------------------------------------------------------------
+    (
+        "harm.suicide",
+        "self_harm",
+        0.9,
+        r"\b(?:kill (?:myself|meself|my self|herself|himself|themselves)|(?:end|ending) (?:it all|my life|"
+        r"things|everything|it tonight)|(?:want|wanted|going|want) to die|wish i (?:was|were) "
+        r"(?:dead|gone|never born)|(?:dont|do not) want to (?:be here|live|exist|wake up|be "
+        r"alive)|(?:better|easier) off (?:dead|without me)|suicid\w*|(?:everyone|they|everybody|"
+        r"you all|my family) (?:would|will|d) be (?:better|happier) (?:off )?without me|no (?:point|"
+        r"reason) (?:in )?(?:living|being alive|being here|going on|to live|to go on|anymore)|"
+        r"not (?:be )?(?:around|here) (?:much longer|for long|anymore)|(?:my )?last (?:goodbye|"
+        r"message ever)|goodbye forever|(?:wrote|writing|written|left) (?:a |my )?(?:goodbye|suicide) "
+        r"(?:note|letter|message)|what is the point (?:in|of) (?:living|life|being alive|going on|"
+        r"me|anything anymore)|disappear (?:forever|for good)|(?:going|want) to jump "
+        r"(?:off|in front)|(?:wrote|writing) (?:a|my) (?:note|goodbye letter))\b",
+        r"of (?:laughter|embarrassment|boredom|cringe)|laughing|\bgame\b|\blevel\b|\bboss\b",
+        "talks of suicide or not wanting to live",
+    ),
+    (
+        "harm.self_harm",
+        "self_harm",
+        0.9,
+        r"\b(?:(?:cut|cutting|hurt|hurting|harm|harming|burn|burning|scratch|scratching|punish|"
+        r"punishing|starve|starving) (?:myself|meself|herself|himself|themselves|my (?:arms?|"
+        r"wrists?|legs?|thighs?|self|skin|stomach))|self ?harm\w*|(?:take|took|taking|swallow|"
+        r"swallowed) (?:all )?(?:my |the |a lot of |loads of |a load of )?(?:pills|tablets|"
+        r"paracetamol)|overdos\w*|od ?ed|(?:the )?(?:blade|razor)s? (?:again|helps|is the only)|"
+        r"cuts? (?:again|on my|are|wont)|relapsed)\b",
+        "",
+        "talks of self-harm",
+    ),
+    (
+        "harm.despair",
+        "self_harm",
+        0.7,
+        r"\b(?:can not (?:go on|do this anymore|take (?:it|this) anymore|cope anymore|keep going)|"
+        r"(?:i am|i feel) (?:such a |a |like a )?(?:burden|worthless to everyone)|i hate myself so "
+        r"much|nothing matters anymore|no one would (?:miss|notice) (?:me|if i was gone)|(?:i|i "
+        r"just) (?:want|need) (?:it|everything|the pain) to (?:stop|end)|i give up on everything)\b",
+        "",
+        "hopelessness that can come before self-harm",
+    ),
+    # --- bullying -----------------------------------------------------------------------
+    (
+        "bully.insult",
+        "bullying",
+        0.9,
+        r"\b(?:you are (?:a|an|such a|literally a|actually a|an absolute|a total)|you re (?:a|an|"
+        r"such a)|what a|such a|you|you absolute|you fucking|you little|you fat|you ugly) "
+        r"(?:fat |ugly |disgusting |little |massive |total |fucking )?(?:loser|freak|weirdo|"
+        r"retard|mong|minger|slag|slut|whore|skank|bitch|dickhead|twat|cunt|knobhead|waste of "
+        r"space|nobody|failure|creep|psycho|fatty|pig|cow|scum|tramp|inbred|neek|reject|"
+        r"embarrassment)\b|\b(?:you are|your|you re|you look|you are so|you are such an?) (?:so |"
+        r"literally |actually |proper |really |fucking |fkn |well )?(?:ugly|fat|pathetic|"
+        r"worthless|disgusting|gross|retarded|rank|minging|a waste of space)\b",
+        BANTER + r"|\b(?:dog|cat|pet|food|dinner|room|shoes|drawing|homework|hair)\b",
+        "insults someone",
+    ),
+    (
+        "bully.mild",
+        "bullying",
+        0.7,
+        r"\b(?:you are|your|you|you re) (?:a |an |such a |so |literally |actually |proper |"
+        r"massive |total )?(?:idiot|stupid|dumb|thick|joke|clown|moron|useless|annoying|smelly|"
+        r"stinky|weird|cringe)\b",
+        BANTER + r"|\bthat was\b|\bme\b",
+        "belittles someone",
+    ),
+    (
+        "bully.exclusion",
+        "bullying",
+        0.9,
+        r"\b(?:(?:nobody|no one|noone) (?:likes|wants|cares about|will miss|would miss|wants to "
+        r"(?:sit|be|hang) with) you|everyone (?:hates|laughs at|is laughing at|thinks you are) you?|"
+        r"(?:you are|you re|your) not (?:invited|welcome|wanted|one of us|our friend)|(?:leave|get "
+        r"out of|get lost from) (?:the|our|this) (?:group|chat|table|team)|(?:nobody|no one) wants "
+        r"you (?:here|around)|(?:we are|we) (?:all )?(?:ignoring|blocking) you|do not (?:even )?"
+        r"(?:talk|speak) to (?:us|me) again|(?:go|just) (?:die|away and die)|die in a (?:hole|"
+        r"fire|ditch)|neck yourself|kys|kill yourself|go (?:kill|hang) yourself|(?:you should|just) "
+        r"(?:end|kill) yourself)\b",
+        "",
+        "excludes, or tells someone to die",
+    ),
+    (
+        "bully.threat",
+        "bullying",
+        0.9,
+        r"\b(?:i will|ill|we will|well|going to|i am going to|we are going to|gonna|watch me) "
+        r"(?:beat|batter|smash|punch|hit|kick|jump|stab|hurt|deck|slap|knock) (?:you|your face|"
+        r"your head|your teeth)(?: up| in| out| after school| tomorrow)?\b|\bwatch (?:your|you) "
+        r"back\b|\b(?:you are|you re|your) dead (?:meat|tomorrow|after school|monday)\b|\b(?:dont|"
+        r"do not|never) (?:come|show (?:your|you) face) (?:to|at|back|near)\b",
+        r"\b(?:fortnite|minecraft|roblox|game|match|round|level|fifa|cod)\b|at (?:chess|fifa)",
+        "threatens someone",
+    ),
+    (
+        "bully.exposure",
+        "bullying",
+        0.9,
+        r"\b(?:(?:we are|we|i am|i|gonna|going to|will) (?:going to |gonna )?(?:post|share|send|"
+        r"spread|show|leak|put) (?:this|that|it|your|the|those|them) ?(?:pics?|pic|video|vid|"
+        r"screenshots?|messages?)?\b.{0,30}\b(?:everyone|the whole school|whole year|the group|"
+        r"online|the internet|every1)|(?:everyone|the whole school|everybody|whole year) (?:is "
+        r"going to|will|gonna|is gonna|has) (?:see|seen|know|laugh)|(?:made|making) a (?:group|"
+        r"page|account) (?:about|for laughing at|to laugh at) you)\b",
+        r"\b(?:party|match|concert|show|surprise|result|trophy|award|performance)\b",
+        "threatens to spread something to humiliate",
+    ),
+)
+
+
+def expand(pattern: str) -> str:
+    """Replace `{FAMILY}` names with their alternations."""
+    for name, alternatives in FAMILIES.items():
+        pattern = pattern.replace("{" + name + "}", alternatives)
+    return pattern

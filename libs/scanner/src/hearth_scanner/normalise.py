@@ -1,0 +1,164 @@
+"""Text as the rules and the model read it: lower case, chat spelling undone.
+
+Children write `u`, `ur`, `wanna`, `sooo`, `s3xy` and drop apostrophes; the rules are written
+once against plain spelling, and this undoes the common variations first, so a phrase family
+covers its misspellings without a pattern per spelling.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+from . import default_rules
+
+SLANG = {
+    "u": "you",
+    "ya": "you",
+    "yu": "you",
+    "ur": "your",
+    "yr": "your",
+    "youre": "you are",
+    "ure": "you are",
+    "r": "are",
+    "pls": "please",
+    "plz": "please",
+    "plzz": "please",
+    "im": "i am",
+    "ive": "i have",
+    "id": "i would",
+    "wanna": "want to",
+    "gonna": "going to",
+    "gotta": "got to",
+    "lemme": "let me",
+    "gimme": "give me",
+    "coz": "because",
+    "cuz": "because",
+    "cos": "because",
+    "bc": "because",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tomoz": "tomorrow",
+    "2moro": "tomorrow",
+    "2morrow": "tomorrow",
+    "txt": "text",
+    "msg": "message",
+    "msgs": "messages",
+    "piccy": "pic",
+    "pix": "pics",
+    "ppl": "people",
+    "luv": "love",
+    "gf": "girlfriend",
+    "bf": "boyfriend",
+    "wat": "what",
+    "wot": "what",
+    "wen": "when",
+    "wer": "where",
+    "dat": "that",
+    "abt": "about",
+    "bday": "birthday",
+    "b4": "before",
+    "sum1": "someone",
+    "some1": "someone",
+    "any1": "anyone",
+    "ne1": "anyone",
+    "no1": "no one",
+    "noone": "no one",
+    "every1": "everyone",
+    "kno": "know",
+    "knw": "know",
+    "whats": "what is",
+    "wats": "what is",
+    "wheres": "where is",
+    "thats": "that is",
+    "its": "it is",
+    "whatsap": "whatsapp",
+    "watsapp": "whatsapp",
+    "watsap": "whatsapp",
+    "rn": "right now",
+    "hbu": "how about you",
+    "wbu": "how about you",
+    "ngl": "not going to lie",
+    "tbh": "to be honest",
+    "idk": "i dont know",
+    "m8": "mate",
+    "gr8": "great",
+    "l8r": "later",
+    "2day": "today",
+    "2nite": "tonight",
+    "tonite": "tonight",
+    "nite": "night",
+    "dnt": "dont",
+    "wont": "will not",
+    "cant": "can not",
+    "cannot": "can not",
+    "nobodys": "nobody is",
+    "mums": "mum is",
+    "mom": "mum",
+    "mam": "mum",
+    "mummy": "mum",
+    "mommy": "mum",
+    "parentz": "parents",
+    "rents": "parents",
+    "instagram": "insta",
+    "ig": "insta",
+    "snapchat": "snap",
+    "sc": "snap",
+    "selfy": "selfie",
+    "selfies": "selfie",
+    "pictures": "pics",
+    "picture": "pic",
+    "photos": "pics",
+    "photo": "pic",
+}
+_LEET = str.maketrans({"3": "e", "0": "o", "1": "i", "4": "a", "5": "s", "@": "a", "$": "s"})
+_REPEATS = re.compile(r"(.)\1{2,}")
+_TOKEN = re.compile(r"[a-z0-9@$£']+|[^\sa-z0-9@$£']")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+
+
+def _fold(text: str) -> str:
+    """Lower case, accents and curly quotes folded, apostrophes dropped, no triple letters."""
+    text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return text
+
+
+@cache
+def _vocabulary() -> frozenset[str]:
+    """The words the rules are written in: what a stretched word is most likely to be."""
+    words: set[str] = set(SLANG)
+    for value in SLANG.values():
+        words.update(value.split())
+    for rule in default_rules.RULES:
+        words.update(re.findall(r"[a-z]+", default_rules.expand(rule[3])))
+    return frozenset(words)
+
+
+def _unstretch(token: str) -> str:
+    """`sooo` -> `so`, `killll` -> `kill`, `seeee` -> `see`: the form the rules know."""
+    once = _REPEATS.sub(r"\1", token)
+    twice = _REPEATS.sub(r"\1\1", token)
+    vocabulary = _vocabulary()
+    if once in vocabulary or twice not in vocabulary:
+        return once
+    return twice
+
+
+def _word(token: str) -> str:
+    token = token.replace("'", "")
+    if _REPEATS.search(token):
+        token = _unstretch(token)
+    if token in SLANG:
+        return SLANG[token]
+    has_letter = any(c.isalpha() for c in token)
+    if has_letter and any(c in "01345@$" for c in token) and not token.startswith("@"):
+        leet = token.translate(_LEET)
+        return SLANG.get(leet, leet)
+    return token
+
+
+def normalise(text: str) -> str:
+    """One space between words; punctuation kept as its own token so phrases stop at it."""
+    return " ".join(_word(t) for t in _TOKEN.findall(_fold(text)))
