@@ -42,6 +42,7 @@ REPEAT_DEFAULT = 0.2
 GROOMING_DIRECTION = {
     Relation.STRANGER_ADULT_TO_MINOR: 1.0,
     Relation.OLDER_MINOR_TO_CHILD: 1.0,
+    Relation.UNVERIFIED_TO_MINOR: 0.9,
     Relation.TRUSTED_ADULT_TO_MINOR: 0.5,
     Relation.PEER: 0.35,
     Relation.MINOR_TO_ADULT: 0.2,

@@ -45,7 +45,7 @@ def parse_conversation(raw: Any) -> LabelledConversation:
         raise CorpusError("not a JSON object")
     try:
         people = {
-            str(name): Participant(str(p["role"]), str(p["band"]))
+            str(name): Participant(str(p["role"]), str(p["band"]), bool(p.get("attested", True)))
             for name, p in raw["participants"].items()
         }
         messages = tuple(

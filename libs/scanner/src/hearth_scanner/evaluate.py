@@ -121,7 +121,7 @@ def evaluate(
                     result.misses.append(f"{kind} {name}: {conversation.id}#{i} {message.text!r}")
             if not message.labels:
                 result.benign_messages += 1
-                warned = any(policy.on_view(scan, r) for r in readers) or bool(
+                warned = any(policy.on_view(scan, r, state) for r in readers) or bool(
                     sender and policy.on_send(scan, sender, readers)
                 )
                 result.false_warnings += warned

@@ -3,16 +3,23 @@
 The SDK words the warning for the child's age band and adds signposting; this decides only
 whether there is one, so the evaluation counts exactly the warnings a child would see.
 Sending is never blocked: a warning before sending is a pause and a pointer to help.
+
+A compliment or a question about school alone is how many honest chats start; warning on it
+teaches a child to ignore warnings. So the quieter grooming indicators warn only once the
+conversation's risk is raised; secrecy, moving apps, pictures, meetings, gifts and sexual
+talk warn at once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .conversation import RiskState
 from .scanner import MessageScan
-from .taxonomy import Participant
+from .taxonomy import Participant, category_of
 
 ALL = frozenset({"grooming", "self_harm", "bullying", "personal_info"})
+QUIET = frozenset({"grooming.flattery", "grooming.personal_probe"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,11 +29,20 @@ class WarningPolicy:
     on_viewing: frozenset[str] = frozenset({"grooming", "self_harm", "bullying"})
     before_sending: frozenset[str] = frozenset({"self_harm", "bullying", "personal_info"})
 
-    def on_view(self, scan: MessageScan, viewer: Participant) -> list[str]:
+    def on_view(
+        self, scan: MessageScan, viewer: Participant, risk: RiskState | None = None
+    ) -> list[str]:
         """Categories to warn a viewer about (adults see no child-facing warnings)."""
         if not viewer.is_minor:
             return []
-        return [c for c in scan.categories if c in self.on_viewing]
+        raised = risk is not None and risk.level in ("raised", "high")
+        loud = [i for i in scan.flagged if i not in QUIET or raised]
+        found = []
+        for indicator in loud:
+            category = category_of(indicator)
+            if category in self.on_viewing and category not in found:
+                found.append(category)
+        return found
 
     def on_send(
         self, scan: MessageScan, sender: Participant, readers: list[Participant]

@@ -22,6 +22,7 @@ FLAG_AT = 0.5  # an indicator at or above this is flagged on the message
 CONTEXT_WEIGHT = {
     Relation.STRANGER_ADULT_TO_MINOR: 1.0,
     Relation.OLDER_MINOR_TO_CHILD: 0.95,
+    Relation.UNVERIFIED_TO_MINOR: 0.9,
     Relation.TRUSTED_ADULT_TO_MINOR: 0.5,
     Relation.PEER: 0.65,
     Relation.MINOR_TO_ADULT: 0.65,
@@ -31,6 +32,7 @@ CONTEXT_WEIGHT = {
 PERSONAL_WEIGHT = {
     Relation.STRANGER_ADULT_TO_MINOR: 1.0,
     Relation.OLDER_MINOR_TO_CHILD: 1.0,
+    Relation.UNVERIFIED_TO_MINOR: 1.0,
     Relation.TRUSTED_ADULT_TO_MINOR: 0.5,
     Relation.PEER: 1.0,
     Relation.MINOR_TO_ADULT: 1.0,

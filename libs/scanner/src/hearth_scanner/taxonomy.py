@@ -42,16 +42,21 @@ class Relation(Enum):
     STRANGER_ADULT_TO_MINOR = "stranger_adult_to_minor"
     OLDER_MINOR_TO_CHILD = "older_minor_to_child"  # 16-17 writing to an under-13
     TRUSTED_ADULT_TO_MINOR = "trusted_adult_to_minor"
+    # A sender whose minor band nobody attested (it may be an adult saying they are 15).
+    UNVERIFIED_TO_MINOR = "unverified_to_minor"
     PEER = "peer"  # minors of near ages, or adults among themselves
     MINOR_TO_ADULT = "minor_to_adult"
 
 
 @dataclass(frozen=True, slots=True)
 class Participant:
-    """One person in a conversation, as the device knows them (role and attested band)."""
+    """One person in a conversation, as the device knows them: role, band, and whether the
+    age service attested the band (an unattested account counts as the youngest it could
+    be, so its band says only what it claims)."""
 
     role: str
     band: str
+    attested: bool = True
 
     @property
     def is_minor(self) -> bool:
@@ -72,6 +77,8 @@ def relation(sender: Participant, readers: list[Participant]) -> Relation:
     youngest = min(readers, key=lambda p: BANDS.index(p.band))
     if not youngest.is_minor:
         return Relation.MINOR_TO_ADULT if sender.is_minor else Relation.PEER
+    if sender.is_minor and not sender.attested:
+        return Relation.UNVERIFIED_TO_MINOR
     if sender.is_minor:
         gap = BANDS.index(sender.band) - BANDS.index(youngest.band)
         return Relation.OLDER_MINOR_TO_CHILD if gap >= 2 else Relation.PEER

@@ -39,7 +39,7 @@ from .channel import bearer, connect
 SPANS = InMemorySpanExporter()
 # Chapters that later features add: a module `hearth_sdk.demo_<area>` with `chapter(ctx)`,
 # run in this order after the foundation chapter when present.
-CHAPTERS = ("identity", "age", "messaging", "audit")
+CHAPTERS = ("identity", "age", "messaging", "audit", "scanner")
 _step = 0
 
 
