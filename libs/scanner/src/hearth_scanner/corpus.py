@@ -16,6 +16,9 @@ from typing import Any
 
 from .taxonomy import BANDS, CATEGORIES, Participant, category_of
 
+# A participant given without a band counts as the youngest its role allows, as identity does.
+ROLE_BANDS = {"child": "under_13", "young_person": "13_15"}
+
 
 class CorpusError(ValueError):
     """A line that is not a conversation in the corpus format: says which line and why."""
@@ -45,7 +48,11 @@ def parse_conversation(raw: Any) -> LabelledConversation:
         raise CorpusError("not a JSON object")
     try:
         people = {
-            str(name): Participant(str(p["role"]), str(p["band"]), bool(p.get("attested", True)))
+            str(name): Participant(
+                str(p["role"]),
+                str(p.get("band") or ROLE_BANDS.get(str(p["role"]), "18_plus")),
+                bool(p.get("attested", True)),
+            )
             for name, p in raw["participants"].items()
         }
         messages = tuple(

@@ -43,10 +43,11 @@ HOMEWORK = (
     r"letter|menu|receipt|essay|revision|sheet|slides|project|drawing|painting|model|cake|"
     r"dog|cat|puppy|kitten|hamster|rabbit|horse|outfit for the|team|trophy|medal|certificate|"
     r"the (?:view|sunset|beach|match|game|concert|trip|garden|room layout|board)|map|sign|"
-    r"ticket|results?|grades?|report|screenshot|score|bruise|rash|cut on"
+    r"ticket|results?|grades?|report|screenshot|score|bruise|rash|cut on|hair|haircut|nails|dress|"
+    r"costume|makeup|shoes|trainers|tattoo|piercing|prom"
 )
 SURPRISE = (
-    r"surprise|\bparty\b|present for (?:her|him|mum|dad|them|your|my|\w+s birthday)|card for|"
+    r"surprise|\bpart(?:y|ys|ies)\b|present for (?:her|him|mum|dad|them|your|my|\w+s birthday)|card for|"
     r"plan for (?:mum|dad|her|him)|spoil (?:it|the)|ruin the|for (?:her|his|mums|dads) birthday"
 )
 BANTER = r"\b(?:jk|just kidding|joking|lol|haha+|lmao|love you|love ya|xx+|only messing|banter)\b"
@@ -185,7 +186,7 @@ RULES: tuple[tuple[str, str, float, str, str, str], ...] = (
         "grooming.image_request",
         0.9,
         r"\b(?:nudes?|naked (?:pics?|selfie|vids?)|(?:pic|pics|selfie|vid)s? (?:for|just for) me|"
-        r"what you look like|see what you look|see you in|turn on (?:your|you|the) (?:cam|camera|"
+        r"what you look like|see what you look|see you in (?:your|you|just|only|a bikini|a swimsuit|underwear|pjs|pyjamas|bed)|turn on (?:your|you|the) (?:cam|camera|"
         r"webcam)|on (?:cam|camera|webcam) for me|(?:go|get) on (?:cam|camera|video)|show me "
         r"(?:your|you) (?:{BODY}|self|face|outfit|room)|let me see (?:you|your)|prove (?:it|you "
         r"are) with a (?:pic|selfie)|(?:a|one) (?:pic|selfie) (?:of you|back))\b",
@@ -389,7 +390,8 @@ RULES: tuple[tuple[str, str, float, str, str, str], ...] = (
         r"(?:note|letter|message)|what is the point (?:in|of) (?:living|life|being alive|going on|"
         r"me|anything anymore)|disappear (?:forever|for good)|(?:going|want) to jump "
         r"(?:off|in front)|(?:wrote|writing) (?:a|my) (?:note|goodbye letter))\b",
-        r"of (?:laughter|embarrassment|boredom|cringe)|laughing|\bgame\b|\blevel\b|\bboss\b",
+        r"of (?:laughter|embarrassment|boredom|cringe)|laughing|\bgame\b|\blevel\b|\bboss\b|\b(?:exam|test|"
+        r"homework|lesson|maths|revision|quiz|embarrass\w*|cringe)\b",
         "talks of suicide or not wanting to live",
     ),
     (
@@ -437,10 +439,18 @@ RULES: tuple[tuple[str, str, float, str, str, str], ...] = (
         "bullying",
         0.7,
         r"\b(?:you are|your|you|you re) (?:a |an |such a |so |literally |actually |proper |"
-        r"massive |total )?(?:idiot|stupid|dumb|thick|joke|clown|moron|useless|annoying|smelly|"
-        r"stinky|weird|cringe)\b",
+        r"massive |total )?(?:idiot|stupid|dumb|thick|moron|useless|brainless|braindead)\b",
         BANTER + r"|\bthat was\b|\bme\b",
         "belittles someone",
+    ),
+    (
+        "bully.friction",
+        "bullying",
+        0.45,
+        r"\b(?:you are|your|you|you re) (?:a |an |such a |so |literally |actually |proper |"
+        r"massive |total )?(?:joke|clown|annoying|smelly|stinky|weird|cringe|embarrassing)\b",
+        BANTER,
+        "friction that counts only with more",
     ),
     (
         "bully.exclusion",
@@ -479,8 +489,202 @@ RULES: tuple[tuple[str, str, float, str, str, str], ...] = (
         r"online|the internet|every1)|(?:everyone|the whole school|everybody|whole year) (?:is "
         r"going to|will|gonna|is gonna|has) (?:see|seen|know|laugh)|(?:made|making) a (?:group|"
         r"page|account) (?:about|for laughing at|to laugh at) you)\b",
-        r"\b(?:party|match|concert|show|surprise|result|trophy|award|performance)\b",
+        r"\b(?:part(?:y|ys|ies)|match|concert|show|surprise|result|trophy|award|performance)\b",
         "threatens to spread something to humiliate",
+    ),
+    # --- broader phrase families (a second pass, written from how other people put it) --
+    (
+        "move.this_to",
+        "grooming.platform_move",
+        0.9,
+        r"\b(?:move|switch|take|continue|carry on|chat|talk)(?: this| it| the chat| our chat| this chat| the conversation| us)? (?:to|over to|onto) {APP}\b",
+        "",
+        "asks to move the chat to another app",
+    ),
+    (
+        "move.go_private",
+        "grooming.platform_move",
+        0.9,
+        r"\b(?:lets|let us|we should|can we|shall we|we could) (?:go|talk|chat|keep (?:it|this)|continue) (?:private|privately|in private|somewhere (?:else|private|quieter|safer))\b|\blets (?:use|try|go on|go to|switch to) (?:something|somewhere|another|a different|a better|a more private|a safer)\b",
+        "",
+        "suggests going somewhere private",
+    ),
+    (
+        "move.other_account",
+        "grooming.platform_move",
+        0.7,
+        r"\b(?:on|to|at) my (?:other|second|private|secret|spare|personal) (?:account|number|phone|profile|app)\b|\b{IWILL} (?:send|give|text|dm|message) you my (?:number|snap|insta|whatsapp|details|username|handle|other account)\b",
+        "",
+        "offers a private channel",
+    ),
+    (
+        "move.call",
+        "grooming.platform_move",
+        0.7,
+        r"\b(?:can|could|shall) i (?:call|ring|facetime|video call|phone) you\b|\b(?:do you use|you use|are you on|do you have|have you got) (?:a |an )?{APP}\b",
+        "",
+        "asks to call, or about another app",
+    ),
+    (
+        "secret.delete_this",
+        "grooming.secrecy",
+        0.7,
+        r"\b(?:delete|wipe|clear|unsend) (?:this|these|that|them|it|the chat|our chat|the messages|our messages|this chat|the convo|everything|my messages)\b",
+        r"\b(?:pic of me|photo of me|typo|wrong chat|by accident|accidentally|mistake)\b",
+        "asks for messages to be deleted",
+    ),
+    (
+        "secret.if_asked",
+        "grooming.secrecy",
+        0.9,
+        r"\bif (?:anyone|anybody|someone|your (?:mum|dad|parents|teacher|family)|they) asks?,? (?:just )?(?:say|tell (?:them|her|him)|pretend)\b|\b(?:say|tell them) (?:i am|im) (?:a friend|your friend|someone) from (?:school|the club|football)\b",
+        "",
+        "gives the child a cover story",
+    ),
+    (
+        "secret.cant_tell",
+        "grooming.secrecy",
+        0.9,
+        r"\byou (?:can not|must not|mustnt|should not|shouldnt|better not|are not allowed to|can never) (?:tell|say|mention|show)\b|\bpromise (?:me )?(?:you will not|you will never|not to|you never) (?:tell|say|show|mention)\b|\b(?:you will|you would|you could) (?:get|be) (?:in|into) (?:trouble|big trouble)\b|\b(?:get|gets) (?:us|me|you) (?:both )?in(?:to)? trouble\b",
+        SURPRISE,
+        "tells the child they must not tell",
+    ),
+    (
+        "secret.hide_from",
+        "grooming.secrecy",
+        0.9,
+        r"\bso (?:your|you) (?:mum|dad|parents|family|teachers?|carers?|brother|sister) (?:does not|doesnt|do not|dont|will not|can not|never) (?:see|find out|know|notice|read|check)\b|\b(?:your|you) (?:mum|dad|parents|family|friends|teachers?) (?:do not|dont|doesnt|does not|must not|should not|never) (?:need to |have to )?(?:know|find out)\b|\b(?:better|best|safer|easier) if (?:no one|nobody|they|your (?:mum|dad|parents|family)) (?:knows|know|finds out|find out|does not know|dont know|doesnt know)\b|\b(?:hide|turn off|mute|lock|hide away) (?:the |your |this |our )?(?:notifications|chat|app|messages|conversation)\b",
+        SURPRISE,
+        "hides the contact from the child's adults",
+    ),
+    (
+        "secret.nobody_else",
+        "grooming.secrecy",
+        0.9,
+        r"\b(?:nobody|no one)(?: else)? (?:needs|has|ever needs|has got|should) to (?:know|find out)\b",
+        SURPRISE,
+        "says nobody may know",
+    ),
+    (
+        "image.look_like",
+        "grooming.image_request",
+        0.9,
+        r"\bwhat (?:do |does )?(?:you|your (?:face|body)) look like\b|\bshow me (?:what|how) you (?:look|are wearing|look like)\b|\bshow me (?:you|yourself)\b|\b(?:mirror|bathroom|bedroom) (?:pic|pics|selfie)\b|\b(?:take|snap) (?:a |some |another )?(?:pic|pics|selfie|vid)\b.{0,30}\bfor me\b",
+        HOMEWORK,
+        "asks to see how the child looks",
+    ),
+    (
+        "image.want_see",
+        "grooming.image_request",
+        0.7,
+        r"\b(?:i want|i would love|i need|let me|can i|could i|i am dying|i really want) (?:to )?see (?:you|your|a pic|a picture|more of you)\b(?! (?:at|in|on|tomorrow|soon|later|next|there))|\b(?:got|have you got|do you have) (?:any |some )?(?:pics|selfies|pics of you)\b|\b(?:video ?call|facetime|cam|webcam) (?:me|with me)\b|\b(?:go|get|come|hop|jump) on (?:cam|camera|webcam|video|facetime)\b",
+        HOMEWORK + r"|hair|nails|dress|costume|trip|holiday|part(?:y|ys|ies)|grandma|nan",
+        "asks to see the child",
+    ),
+    (
+        "image.more",
+        "grooming.image_request",
+        0.7,
+        r"\b(?:send|show|share|snap|dm) (?:me |us )?(?:(?:a|an|some|another|more|any|one|few|a few|other|couple of|a couple of|new|quick|cute|nice|proper|private|special|real|better|recent)\s){1,3}(?:pic|pics|selfie|vid|video|snaps)\b",
+        HOMEWORK + r"|hair|nails|dress|costume|trip|holiday|party",
+        "asks for more pictures",
+    ),
+    (
+        "meet.generic",
+        "grooming.meeting",
+        0.55,
+        r"\b(?:we should|lets|let us|can we|could we|i want to|i would love to|i would like to|want to|we could|we must) (?:meet|meet up|see each other|meet you)\b|\bi want to meet you\b",
+        "",
+        "proposes meeting",
+    ),
+    (
+        "meet.come_see",
+        "grooming.meeting",
+        0.7,
+        r"\b(?:i will|ill|i can|i could|i would|i am going to|i want to) (?:come and |come to |come over "
+        r"and )(?:see|visit|meet) you\b|\b(?:i will|ill|i can|i could|i am going to) (?:visit|meet) you\b|\bwhere (?:is |s )?(?:a good place|somewhere|good|best) to meet\b|\bmeet (?:near|close to|by) (?:you|your)\b|\b(?:come|pop|go) (?:round|over|around) (?:to )?(?:yours|your (?:house|place|flat))\b",
+        "",
+        "offers to come and meet",
+    ),
+    (
+        "meet.sneak",
+        "grooming.meeting",
+        0.9,
+        r"\b(?:dont|do not) bring (?:anyone|anybody|your (?:friends|mates|mum|dad|sister|brother))\b|\bcome (?:on your own|alone|by yourself)\b|\bsneak (?:out|off|away)\b|\b(?:get|slip) out (?:of the house )?without\b|\bwithout (?:your|you) (?:parents|mum|dad|family) (?:knowing|finding out|noticing|seeing)\b",
+        "",
+        "asks the child to come alone or sneak out",
+    ),
+    (
+        "gift.broad",
+        "grooming.gifts",
+        0.7,
+        r"\b{IWILL} (?:buy|get|send|pay for|order|treat) (?:you|your) (?:something|anything|stuff|things|a present|presents|a treat|food|clothes|makeup|nails|trainers|a new \w+|some new \w+)\b|\b(?:want|need|fancy|would you like) (?:a |some )?(?:new phone|money|cash|robux|vbucks|v bucks|gift ?cards?|credit|top ?up|skins)\b|\bi (?:have |ve )?(?:bought|got|ordered|sent) you (?:a |some )?(?:present|gift|something|surprise|money|new)\b",
+        "",
+        "offers the child things",
+    ),
+    (
+        "probe.home",
+        "grooming.personal_probe",
+        0.7,
+        r"\bdo you have (?:your own|a) (?:room|bedroom|phone|laptop)\b|\bwhat time (?:do|does|will) you (?:go to (?:bed|sleep)|get home|finish school|leave school|get out of school|go out|get up)\b|\bwhat is (?:your|you) (?:real|full|last|second) name\b|\bwhat is your surname\b|\bwho (?:do you live with|is at home|else is (?:home|there|in))\b|\bwhere(?: abouts| exactly| about)? (?:do|d) you (?:live|stay|go to school)\b|\bwhen (?:are|is|will) (?:your|you) (?:parents|mum|dad|family|mum and dad) (?:out|away|at work|not home|asleep|going out)\b",
+        "",
+        "asks about the child's home and routine",
+    ),
+    (
+        "sexual.broad",
+        "grooming.sexual",
+        0.7,
+        r"\bhave you (?:ever )?(?:kissed|snogged|touched|been touched|had sex|done anything|gone all the way|fooled around)\b|\b(?:i want to|i would love to|let me|i would like to|i could) (?:touch|kiss|feel) you\b|\b(?:naughty|dirty|kinky|spicy|freaky|nsfw|x rated)\b|\btake (?:something|something else|more|one more thing) off\b|\b(?:your|you) (?:body|lips|legs)\b.{0,20}\b(?:sexy|hot|perfect|amazing)\b",
+        r"\b(?:dog|cat|puppy|pet|food|cake|joke|laundry|washing|dishes|football kit|boots)\b",
+        "sexualised talk",
+    ),
+    (
+        "flatter.broad",
+        "grooming.flattery",
+        0.9,
+        r"\b(?:not like|different (?:from|to|than)) (?:other|the other|most|all the other) (?:girls|boys|kids|people)\b|\bi (?:care about|love|like) you more than (?:anyone|anything|anybody|they do|your)\b|\b(?:nobody|no one) (?:gets|understands|knows) me like you(?: do)?\b|\bsoul ?mates?\b|\bnever felt (?:this|like this|so) (?:way )?about (?:anyone|anybody|someone)\b|\bi (?:think i )?(?:am|might be) in love with you\b",
+        SURPRISE,
+        "builds an exclusive bond",
+    ),
+    (
+        "flatter.soft",
+        "grooming.flattery",
+        0.55,
+        r"\bi (?:really )?(?:like|love|enjoy) (?:talking|chatting|speaking) (?:to|with) you\b|\bi (?:feel like i )?can (?:really )?talk to you\b|\b(?:favourite|favorite) person to (?:talk|chat)\b|\byou are (?:so |really |very )?special\b|\b(?:so|really|very) grown up\b|\bgrown up for (?:your|you) age\b",
+        "",
+        "warmth that builds trust",
+    ),
+    (
+        "harm.more",
+        "self_harm",
+        0.9,
+        r"\bi (?:have been|keep|started|start|am|was|have started) (?:cutting|self harming|hurting myself|burning myself|starving myself)\b|\b(?:feel like|thinking (?:of|about)|going to|want to|i will|i am going to) (?:ending it|end it)\b(?! (?:with|off))|\b(?:nobody|no one|noone) (?:would|will) (?:care|notice|miss me|even notice|even care) (?:if|when) i (?:died|was gone|was dead|disappeared|killed myself|wasnt here|was not here)\b|\b(?:killing|killed) (?:myself|meself)\b|\b(?:done|finished) with (?:life|living|it all|being alive)\b|\b(?:sick|tired) of (?:living|being alive)\b|\b(?:pills|tablets|paracetamol)\b.{0,30}\b(?:saved|stashed|hidden|collecting|ready)\b|\b(?:saving|stashing|collecting) (?:up )?(?:pills|tablets)\b|\b(?:do not|dont|can not) see the point (?:anymore|in anything|of anything|in living|of living|in life|of life)\b|\bsleep forever\b|\bnever wake up\b|\bnot (?:going to )?be (?:around|here) (?:much longer|for long|anymore|tomorrow)\b",
+        r"\b(?:relationship|boyfriend|girlfriend|with him|with her|game|level|homework)\b",
+        "talks of ending their life or harming themselves",
+    ),
+    (
+        "harm.disappear",
+        "self_harm",
+        0.7,
+        r"\bi (?:just )?(?:want|wish i could|need) to disappear\b|\bif i (?:died|was dead|were dead|was gone|disappeared|killed myself)\b|\bi (?:do not|dont) want to (?:do this|be me|carry on) anymore\b",
+        r"\b(?:lol|haha|lmao|embarrass|cringe)\b",
+        "wishes to disappear",
+    ),
+    (
+        "bully.more",
+        "bullying",
+        0.9,
+        r"\b(?:we are|we|were|everyone is|everybody is|they are|people are|the whole class is) (?:all )?(?:laughing|taking the piss|making fun) (?:at|of) you\b|\b(?:nobody|no one) (?:will|would|could) (?:ever )?(?:love|like|want|date|miss) you\b|\b(?:i will|ill|we will|going to|gonna|i am going to|we are going to) (?:tell|show|send|post|share|put) (?:everyone|everybody|the whole (?:school|year|class)|the group|it online)\b|\b(?:going to|gonna|will|ill) (?:post|share|leak|spread|send round|screenshot) (?:your|that|those|the) (?:pic|pics|photo|photos|video|vid|nudes|messages|texts|screenshots?|secret)\b|\byour (?:a|an|such a) (?:fat |ugly |little |massive )?(?:loser|freak|weirdo|cow|pig|slag|slut|bitch|idiot|joke|nobody|failure|creep|loner)\b",
+        r"\b(?:part(?:y|ys|ies)|match|concert|show|surprise|result|trophy|award|performance|news|plan|answers|homework|lol|haha|jk)\b",
+        "humiliates or threatens to expose",
+    ),
+    (
+        "bully.smell",
+        "bullying",
+        0.7,
+        r"\byou (?:smell|stink|reek)\b|\b(?:go away|get lost|piss off|shut up),? (?:nobody|no one) (?:wants|likes|asked)\b",
+        BANTER,
+        "demeans someone",
     ),
 )
 

@@ -28,7 +28,8 @@ _LIVES_AT = re.compile(
 )
 _SCHOOL = re.compile(
     r"\b(?:i go to|i am at|i attend|my school is|i am in year \d+ at|im in year \d+ at|we go "
-    r"to|i study at|i am a student at|i go) (?:the )?(?:[a-z]+ ){1,3}(?:academy|school|high|"
+    r"to|i study at|i am a student at|i go) (?:the )?(?:(?![a-z]+ing\b)[a-z]+ ){1,3}"
+    r"(?:academy|school|high|"
     r"primary|college|grammar|comp|comprehensive|juniors|infants)\b"
 )
 _HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_.]{3,30}\b")

@@ -27,6 +27,10 @@ CONTEXT_WEIGHT = {
     Relation.PEER: 0.65,
     Relation.MINOR_TO_ADULT: 0.65,
 }
+# Between peers most grooming phrases are how friends talk ("don't tell anyone but I fancy
+# Jamie"); pictures and sexual talk are not, whoever asks.
+PEER_WEIGHT = {"grooming.sexual": 0.85, "grooming.image_request": 0.85}
+PEER_DEFAULT = 0.5
 # Personal details: what a child gives away matters; a club's address from its practitioner
 # does not.
 PERSONAL_WEIGHT = {
@@ -143,6 +147,8 @@ class TextScanner:
             weight = 1.0
             if category_of(indicator) == "grooming":
                 weight = CONTEXT_WEIGHT[rel]
+                if rel in (Relation.PEER, Relation.MINOR_TO_ADULT):
+                    weight = PEER_WEIGHT.get(indicator, PEER_DEFAULT)
             elif indicator == "personal_info":
                 weight = PERSONAL_WEIGHT[rel]
             score = _noisy_or(raw[indicator]) * weight
