@@ -26,11 +26,13 @@ _LIVES_AT = re.compile(
     r"\b(?:(?:i|we) (?:live|am living|stay)|my house is) (?:on|at|near|next to|opposite|just "
     r"off|round the corner from) (?:the )?[a-z0-9]+|\bmy (?:home )?address(?: is)? ?:? ?[a-z0-9]+"
 )
+_NOT_A_NAME = r"(?!same |the same |to |a |that |this |your |his |her |my )"
 _SCHOOL = re.compile(
     r"\b(?:i go to|i am at|i attend|my school is|i am in year \d+ at|im in year \d+ at|we go "
-    r"to|i study at|i am a student at|i go) (?:the )?(?:(?![a-z]+ing\b)[a-z]+ ){1,3}"
-    r"(?:academy|school|high|"
-    r"primary|college|grammar|comp|comprehensive|juniors|infants)\b"
+    r"to|i study at|i am a student at|i go) (?:the )?"
+    + _NOT_A_NAME
+    + r"(?:(?![a-z]+ing\b)[a-z]+ ){1,3}"
+    r"(?:academy|school|high|primary|college|grammar|comp|comprehensive|juniors|infants)\b"
 )
 _HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_.]{3,30}\b")
 _NAMED_HANDLE = re.compile(
