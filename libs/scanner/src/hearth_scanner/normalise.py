@@ -1,8 +1,8 @@
 """Text as the rules and the model read it: lower case, chat spelling undone.
 
-Children write `u`, `ur`, `wanna`, `sooo`, `s3xy` and drop apostrophes; the rules are written
-once against plain spelling, and this undoes the common variations first, so a phrase family
-covers its misspellings without a pattern per spelling.
+Children write `u`, `ur`, `wanna`, `sooo`, `s3xy`, drop apostrophes and letters; the rules
+are written once against plain spelling, and this undoes the common variations first, so a
+phrase family covers its misspellings without a pattern per spelling.
 """
 
 from __future__ import annotations
@@ -125,6 +125,8 @@ SLANG = {
     "photos": "pics",
     "photo": "pic",
 }
+# Words the rules match by stem (`suicid\w*`), spelt out so a dropped letter is still found.
+EXTRA_WORDS = ("suicidal", "suicide", "masturbate", "overdose", "overdosed", "harming", "wanking")
 _LEET = str.maketrans({"3": "e", "0": "o", "1": "i", "4": "a", "5": "s", "@": "a", "$": "s"})
 _REPEATS = re.compile(r"(.)\1{2,}")
 _TOKEN = re.compile(r"[a-z0-9@$£']+|[^\sa-z0-9@$£']")
@@ -141,12 +143,39 @@ def _fold(text: str) -> str:
 @cache
 def _vocabulary() -> frozenset[str]:
     """The words the rules are written in: what a stretched word is most likely to be."""
-    words: set[str] = set(SLANG)
+    words: set[str] = set(SLANG) | set(EXTRA_WORDS)
     for value in SLANG.values():
         words.update(value.split())
     for rule in default_rules.RULES:
-        words.update(re.findall(r"[a-z]+", default_rules.expand(rule[3])))
-    return frozenset(words)
+        for pattern in (rule[3], rule[4]):
+            plain = re.sub(r"\\[a-zA-Z]", " ", default_rules.expand(pattern))  # not \b, \w
+            words.update(re.findall(r"[a-z]+", plain))
+    return frozenset(w for w in words if len(w) > 1)
+
+
+@cache
+def _one_letter_short() -> dict[str, str]:
+    """Each rule word with one letter dropped -> the word (the commonest typo), where
+    unambiguous."""
+    found: dict[str, str | None] = {}
+    for word in _vocabulary():
+        if len(word) < 5:
+            continue
+        for i in range(len(word)):
+            short = word[:i] + word[i + 1 :]
+            if short in found and found[short] != word:
+                found[short] = None  # two words: no guess
+            else:
+                found[short] = word
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def _respell(token: str) -> str:
+    """`suicdal` -> `suicidal`: a word of 4+ letters the rules do not know, missing one
+    letter of a word they do, is taken as that word."""
+    if len(token) < 4 or not token.isalpha() or token in _vocabulary():
+        return token
+    return _one_letter_short().get(token, token)
 
 
 def _unstretch(token: str) -> str:
@@ -163,6 +192,7 @@ def _word(token: str) -> str:
     token = token.replace("'", "")
     if _REPEATS.search(token):
         token = _unstretch(token)
+    token = _respell(token)
     if token in SLANG:
         return SLANG[token]
     has_letter = any(c.isalpha() for c in token)
