@@ -1166,6 +1166,9 @@ ALSO = {
     "meet me at the bus stop at 8, don't tell anyone": ["grooming.secrecy"],
     "i want to see you with no clothes": ["grooming.image_request"],
     "i made a new account just for us to talk": ["grooming.secrecy"],
+    "send me a pic without your top": ["grooming.sexual"],
+    "send me a sexy pic": ["grooming.image_request"],
+    "send a naked pic": ["grooming.image_request"],
 }
 
 

@@ -126,7 +126,16 @@ SLANG = {
     "photo": "pic",
 }
 # Words the rules match by stem (`suicid\w*`), spelt out so a dropped letter is still found.
-EXTRA_WORDS = ("suicidal", "suicide", "masturbate", "overdose", "overdosed", "harming", "wanking")
+EXTRA_WORDS = (
+    "suicidal",
+    "suicide",
+    "masturbate",
+    "overdose",
+    "overdosed",
+    "harming",
+    "wanking",
+    "playing",
+)
 _LEET = str.maketrans({"3": "e", "0": "o", "1": "i", "4": "a", "5": "s", "@": "a", "$": "s"})
 _REPEATS = re.compile(r"(.)\1{2,}")
 _TOKEN = re.compile(r"[a-z0-9@$£']+|[^\sa-z0-9@$£']")

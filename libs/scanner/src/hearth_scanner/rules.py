@@ -41,7 +41,8 @@ class Rule:
             return None
         if self.unless is not None and self.unless.search(normalised):
             return None
-        return found.group(0)
+        # A concept rule matches by lookaheads alone: the phrase is then the message itself.
+        return found.group(0) or normalised[:60]
 
     def to_dict(self) -> dict[str, Any]:
         return {

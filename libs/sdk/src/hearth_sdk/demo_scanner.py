@@ -69,15 +69,16 @@ class WireTap:
                 target.sendall(data)
 
     def total(self) -> int:
+        """Bytes the device has sent so far."""
         with self._lock:
-            return self.sent + self.received
+            return self.sent
 
     def quiet(self) -> int:
-        """The count once the connection has gone still (HTTP/2 flow-control frames that
-        follow a receive are the relay's business, not the scan's)."""
+        """The count once the connection has gone still: HTTP/2 housekeeping that follows a
+        receive (flow control, bandwidth probes) belongs to the receive, not to the scan."""
         last, still_since = self.total(), time.monotonic()
-        deadline = still_since + 3
-        while time.monotonic() < deadline and time.monotonic() - still_since < 0.3:
+        deadline = still_since + 10
+        while time.monotonic() < deadline and time.monotonic() - still_since < 1.0:
             time.sleep(0.05)
             if (now := self.total()) != last:
                 last, still_since = now, time.monotonic()
@@ -240,7 +241,7 @@ def chapter(ctx: DemoContext) -> None:
         "Every scan above ran on Ava's device between receiving and showing. The byte counter "
         "on her connection to the relay measured what went out while it scanned.",
     )
-    ctx.show(f"bytes on the wire while scanning: {left_during_scans}")
+    ctx.show(f"bytes on the wire while scanning: {left_during_scans}  (sent by Ava's device)")
     ctx.show(
         "what left the device: nothing (no scan result, score, or word reached any server; "
         "only Ava's own reply, end to end encrypted)"
