@@ -341,7 +341,8 @@ RULES: tuple[tuple[str, str, float, str, str, str], ...] = (
         r"\b(?:you are|you look|you re|your) (?:so |really |very |such a |soo |proper |well )?"
         r"(?:pretty|beautiful|gorgeous|cute|hot|fit|stunning|sexy|perfect|amazing looking|a "
         r"stunner|lovely looking)\b",
-        r"dress|prom|costume|haircut|uniform|photo day|wedding|performance",
+        r"dress|prom|costume|haircut|uniform|photo day|wedding|performance|\bsis\b|\bbro\b|\bcuz\b|little "
+        r"(?:sister|brother)",
         "compliments looks",
     ),
     (
@@ -391,7 +392,8 @@ RULES: tuple[tuple[str, str, float, str, str, str], ...] = (
         r"me|anything anymore)|disappear (?:forever|for good)|(?:going|want) to jump "
         r"(?:off|in front)|(?:wrote|writing) (?:a|my) (?:note|goodbye letter))\b",
         r"of (?:laughter|embarrassment|boredom|cringe)|laughing|\bgame\b|\blevel\b|\bboss\b|\b(?:exam|test|"
-        r"homework|lesson|maths|revision|quiz|embarrass\w*|cringe|bored|boring)\b",
+        r"homework|lesson|maths|revision|quiz|embarrass\w*|cringe|bored|boring|film|movie|book|episode|"
+        r"period|cramps|worst)\b",
         "talks of suicide or not wanting to live",
     ),
     (
@@ -424,7 +426,7 @@ RULES: tuple[tuple[str, str, float, str, str, str], ...] = (
         "bullying",
         0.9,
         r"\b(?:you are (?:a|an|such a|literally a|actually a|an absolute|a total)|you re (?:a|an|"
-        r"such a)|what a|such a|you|you absolute|you fucking|you little|you fat|you ugly) "
+        r"such a)|what a|you|you absolute|you fucking|you little|you fat|you ugly) "
         r"(?:fat |ugly |disgusting |little |massive |total |fucking )?(?:loser|freak|weirdo|"
         r"retard|mong|minger|slag|slut|whore|skank|bitch|dickhead|twat|cunt|knobhead|waste of "
         r"space|nobody|failure|creep|psycho|fatty|pig|cow|scum|tramp|inbred|neek|reject|"
@@ -660,7 +662,7 @@ RULES: tuple[tuple[str, str, float, str, str, str], ...] = (
         "harm.more",
         "self_harm",
         0.9,
-        r"\bi (?:have been|keep|started|start|am|was|have started) (?:cutting|self harming|hurting myself|burning myself|starving myself)\b|\b(?:feel like|thinking (?:of|about)|going to|want to|i will|i am going to) (?:ending it|end it)\b(?! (?:with|off))|\b(?:nobody|no one|noone) (?:would|will) (?:care|notice|miss me|even notice|even care) (?:if|when) i (?:died|was gone|was dead|disappeared|killed myself|wasnt here|was not here)\b|\b(?:killing|killed) (?:myself|meself)\b|\b(?:done|finished) with (?:life|living|it all|being alive)\b|\b(?:sick|tired) of (?:living|being alive)\b|\b(?:pills|tablets|paracetamol)\b.{0,30}\b(?:saved|stashed|hidden|collecting|ready)\b|\b(?:saving|stashing|collecting) (?:up )?(?:pills|tablets)\b|\b(?:do not|dont|can not) see the point (?:anymore|in anything|of anything|in living|of living|in life|of life)\b|\bnot (?:going to )?be (?:around|here) (?:much longer|for long|anymore|tomorrow)\b",
+        r"\bi (?:have been|keep|started|start|am|was|have started) (?:cutting(?! (?:out|up|paper|the|my hair|hair|shapes|it|them|down|back))|self harming|hurting myself|burning myself|starving myself)\b|\b(?:feel like|thinking (?:of|about)|going to|want to|i will|i am going to) (?:ending it|end it)\b(?! (?:with|off))|\b(?:nobody|no one|noone) (?:would|will) (?:care|notice|miss me|even notice|even care) (?:if|when) i (?:died|was gone|was dead|disappeared|killed myself|wasnt here|was not here)\b|\b(?:killing|killed) (?:myself|meself)\b|\b(?:done|finished) with (?:life|living|it all|being alive)\b|\b(?:sick|tired) of (?:living|being alive)\b|\b(?:pills|tablets|paracetamol)\b.{0,30}\b(?:saved|stashed|hidden|collecting|ready)\b|\b(?:saving|stashing|collecting) (?:up )?(?:pills|tablets)\b|\b(?:do not|dont|can not) see the point (?:anymore|in anything|of anything|in living|of living|in life|of life)\b|\bnot (?:going to )?be (?:around|here) (?:much longer|for long|anymore|tomorrow)\b",
         r"\b(?:relationship|boyfriend|girlfriend|with him|with her|game|level|homework)\b",
         "talks of ending their life or harming themselves",
     ),
@@ -1043,7 +1045,7 @@ RULES: tuple[tuple[str, str, float, str, str, str], ...] = (
         "bullying",
         0.7,
         r"^(?=.*\b(?:you|your)\b)(?=.*\b(?:vile|disgusting|gross|ugly|fat|loser|freak(?! out)|pathetic|worthless|useless|embarrassment|waste|battered|no friends|hate you|minger|scum|rank|smelly|stink|weirdo|jump off|reject|creep)\b)",
-        r"\b(?:not|never|are not|dont listen|ignore them|they are wrong|sorry|lol|haha+|jk|love you|xx+|film|game|dog|cat|food|shoes)\b",
+        r"\b(?:not|never|are not|dont listen|ignore them|they are wrong|sorry|lol|haha+|jk|love you|xx+|film|game|dog|cat|food|shoes|did you|have you heard|someone|somebody|he|she|they|him|her)\b",
         "puts someone down",
     ),
     # --- a sixth pass -------------------------------------------------------------------
@@ -1067,7 +1069,7 @@ RULES: tuple[tuple[str, str, float, str, str, str], ...] = (
         "meet.sixth",
         "grooming.meeting",
         0.9,
-        r"\bwe need to meet\b|\bi know where (?:your|you) (?:school|house|live)\b|\b(?:get|come) to (?:the )?(?:\w+ )?(?:station|bus stop|park|shops?) on (?:your|you) own\b|\blet me come (?:round|over)\b|\b(?:drive|take|walk) you home\b|\bjust us\b",
+        r"\bwe need to meet\b|\bi know where (?:your|you) (?:school|house|live)\b|\b(?:get|come) to (?:the )?(?:\w+ )?(?:station|bus stop|park|shops?) on (?:your|you) own\b|\blet me come (?:round|over)\b|\b(?:drive|take) you home\b|\bjust us\b",
         r"\b(?:club|trip|session|parents|mum|dad|minibus|practice|training|team|class|we all)\b",
         "arranges to meet",
     ),
@@ -1175,7 +1177,7 @@ RULES: tuple[tuple[str, str, float, str, str, str], ...] = (
         "grooming.flattery",
         0.7,
         r"^(?=.*\b(?:you|your|you are)\b)(?=.*\b(?:beautiful|pretty|gorgeous|cute|stunning|special|mature|older than|grown up|perfect|amazing|favourite|not like the others|lovely|something special|as special)\b)",
-        r"\b(?:dress|prom|costume|haircut|performance|match|game|goal|show|play|concert|test|result|drawing|well done|drawings|photo|pic|video)\b",
+        r"\b(?:dress|prom|costume|haircut|performance|match|game|goal|show|play|concert|test|result|drawing|well done|drawings|photo|pic|video|sis|bro|cuz|little sister|little brother|baby sister)\b",
         "compliments the child",
     ),
     (
@@ -1210,6 +1212,56 @@ RULES: tuple[tuple[str, str, float, str, str, str], ...] = (
         BANTER
         + r"|\b(?:present|gift|drink|food|from school|from the|at the|a |some |pizza|chips)\b",
         "threatens someone",
+    ),
+    # --- a seventh pass -------------------------------------------------------------
+    (
+        "move.seventh",
+        "grooming.platform_move",
+        0.9,
+        r"\b(?:i am|im) on {APP}\b",
+        "",
+        "says where else to find them",
+    ),
+    ("secret.shh", "grooming.secrecy", 0.7, r"\bshh+\b", SURPRISE, "hushes the child"),
+    (
+        "image.seventh",
+        "grooming.image_request",
+        0.9,
+        r"\bon (?:cam|camera|webcam|video call)\b",
+        HOMEWORK,
+        "asks to see the child on camera",
+    ),
+    (
+        "meet.seventh",
+        "grooming.meeting",
+        0.9,
+        r"\b(?:i will|ill|i can|i could) come to you\b",
+        "",
+        "offers to come to the child",
+    ),
+    (
+        "gift.seventh",
+        "grooming.gifts",
+        0.7,
+        r"\b(?:i will|ill|i can|let me) pay for (?:it|that|them|everything|you)\b",
+        "",
+        "offers to pay",
+    ),
+    (
+        "sexual.seventh",
+        "grooming.sexual",
+        0.9,
+        r"\bnudes?\b|\btake off (?:your|you) (?:top|clothes|shirt|bra|pants|t shirt|jumper|dress|trousers|skirt)\b",
+        "",
+        "sexual request",
+    ),
+    (
+        "bully.seventh_go",
+        "bullying",
+        0.9,
+        r"\b(?:go away|get lost|shut up|piss off|jog on),? (?:you )?(?:freak|loser|weirdo|fatty|pig|cow|slag|creep|saddo|idiot|tramp|minger)\b",
+        BANTER,
+        "insults someone",
     ),
 )
 

@@ -21,7 +21,7 @@ FLAG_AT = 0.5  # an indicator at or above this is flagged on the message
 # How much a grooming or personal-information phrase weighs, by who writes it to whom.
 CONTEXT_WEIGHT = {
     Relation.STRANGER_ADULT_TO_MINOR: 1.0,
-    Relation.OLDER_MINOR_TO_CHILD: 0.95,
+    Relation.OLDER_MINOR_TO_CHILD: 0.9,
     Relation.UNVERIFIED_TO_MINOR: 0.9,
     Relation.TRUSTED_ADULT_TO_MINOR: 0.5,
     Relation.PEER: 0.65,
