@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from nacl.signing import SigningKey
 
 from hearth_crypto.franking import CommitmentMismatch, verify_report
+from hearth_scanner.packs import PackExpired, PackRollback, build_pack
 from hearth_scanner.taxonomy import Participant
 from hearth_sdk.safety import (
     CHILDLINE,
@@ -120,3 +123,26 @@ def test_a_flattering_message_alone_does_not_alarm() -> None:
     guard = SafetyGuard(PEOPLE_TEEN["Jo"])
     outcome = guard.incoming("c", "Dean", "youre so talented", PEOPLE_TEEN)
     assert outcome.warning is None
+
+
+def test_the_device_keeps_its_last_good_pack_across_a_restart(tmp_path: Path) -> None:
+    key = SigningKey.generate()
+    path = tmp_path / "safety-pack.json"
+
+    def pack(version: int, expires_at: float) -> bytes:
+        return build_pack(
+            key,
+            {"version": version, "issued_at": 0, "expires_at": expires_at, "previous_digest": ""},
+        )
+
+    guard = SafetyGuard(PEOPLE_TEEN["Jo"], trusted_pack_key=key.verify_key, pack_path=path)
+    guard.install_pack(pack(3, 2000.0), now=1000.0)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    again = SafetyGuard(PEOPLE_TEEN["Jo"], trusted_pack_key=key.verify_key, pack_path=path)
+    assert again.pack_status(now=1500.0) == "pack v3 fresh"
+    assert "STALE" in again.pack_status(now=3000.0)  # expired, still used, said so
+    with pytest.raises(PackRollback):
+        again.install_pack(pack(2, 9000.0), now=3000.0)  # a restart forgets no version
+    with pytest.raises(PackExpired):
+        again.install_pack(pack(4, 2500.0), now=3000.0)
+    assert "v3" in again.pack_status(now=3000.0)

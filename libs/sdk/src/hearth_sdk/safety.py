@@ -15,10 +15,12 @@ messaging SDK (:func:`send_guardian_notice`) carrying a category and never words
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from nacl.signing import VerifyKey
 
@@ -30,6 +32,7 @@ from hearth_scanner.scanner import MessageScan, TextScanner
 from hearth_scanner.shipped import shipped_scanner
 from hearth_scanner.taxonomy import Participant
 
+from .local_state import write_private_json
 from .messaging import MessagingDevice
 
 CHILDLINE = "Childline: call 0800 1111 for free, or talk online at childline.org.uk"
@@ -137,12 +140,19 @@ class SafetyGuard:
         trusted_pack_key: VerifyKey | None = None,
         settings: SafetySettings | None = None,
         scanner: TextScanner | None = None,
+        pack_path: Path | None = None,
     ) -> None:
+        """`pack_path`, when given, keeps the pack in force and the highest version seen on
+        the device, so a restart keeps the last good pack and still refuses a rollback."""
         self.child = child
         self.settings = settings or SafetySettings()
         self.scanner = scanner or shipped_scanner()
         self.packs = PackKeeper(trusted_pack_key) if trusted_pack_key is not None else None
+        self.pack_path = pack_path
         self.conversations: dict[str, ConversationRisk] = {}
+        if self.packs is not None and pack_path is not None and pack_path.exists():
+            kept = json.loads(pack_path.read_text())
+            self._use(self.packs.restore(base64.b64decode(kept["pack"]), int(kept["highest"])))
 
     # --- packs -------------------------------------------------------------------------
 
@@ -151,9 +161,15 @@ class SafetyGuard:
         if self.packs is None:
             raise ValueError("this device trusts no pack key")
         pack = self.packs.offer(data, time.time() if now is None else now)
+        if self.pack_path is not None:
+            kept = {"pack": base64.b64encode(data).decode(), "highest": self.packs.highest_version}
+            write_private_json(self.pack_path, kept)
+        self._use(pack)
+        return pack
+
+    def _use(self, pack: SafetyPack) -> None:
         if pack.rules is not None or pack.model is not None:
             self.scanner = TextScanner(pack.rules or self.scanner.rules, pack.model)
-        return pack
 
     def pack_status(self, now: float | None = None) -> str:
         if self.packs is None:
