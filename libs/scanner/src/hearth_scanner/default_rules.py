@@ -1263,6 +1263,55 @@ RULES: tuple[tuple[str, str, float, str, str, str], ...] = (
         BANTER,
         "insults someone",
     ),
+    # --- an eighth pass, from whole conversations written in other voices --------------
+    (
+        "flatter.eighth",
+        "grooming.flattery",
+        0.9,
+        r"\b(?:better|prettier|smarter|more mature|older|wiser|cooler) than (?:\w+ ){0,3}(?:girls|boys|kids|people)\b|\btwice (?:your|you) age\b",
+        "",
+        "compares the child favourably with others",
+    ),
+    (
+        "flatter.eighth_soft",
+        "grooming.flattery",
+        0.7,
+        r"\bthinking (?:about|of) you\b|\b(?:you are|your) my (?:best|favourite|special|number one) (?:\w+ )?(?:buddy|friend|girl|boy|mate|person|player)\b",
+        r"\b(?:nan|grandma|get well|sorry for your loss|funeral|exam|good luck)\b",
+        "singles the child out",
+    ),
+    (
+        "secret.eighth",
+        "grooming.secrecy",
+        0.9,
+        r"\b(?:best|better|safer) (?:if )?(?:they|your (?:mum|dad|parents|family)|no one|nobody|people) (?:dont|do not|doesnt|does not|never) (?:see|know|find out|read|hear)\b",
+        SURPRISE,
+        "hides the contact",
+    ),
+    (
+        "harm.eighth",
+        "self_harm",
+        0.9,
+        r"\b(?:do not|dont|can not|cant) see (?:why|how|the point|a reason)\b.{0,30}\b(?:carry on|go on|keep going|live|living|be here|bother|stay)\b|\bwhy (?:should|would) i (?:carry on|go on|keep going|bother living|stay alive|live)\b",
+        r"\b(?:game|level|homework|revision|match|team|club|watching|series|show)\b",
+        "sees no reason to go on",
+    ),
+    (
+        "bully.eighth",
+        "bullying",
+        0.9,
+        r"\b(?:nobody|no one|noone)(?: even| really| ever| actually)? (?:likes|wants|cares about|will miss|would miss|invited|asked for) you\b",
+        BANTER,
+        "excludes someone",
+    ),
+    (
+        "meet.eighth",
+        "grooming.meeting",
+        0.9,
+        r"\b(?:i could|i can|i will|ill|let me) come (?:round|over|around)\b",
+        r"\b(?:mum|dad|club|session|practice|homework)\b",
+        "offers to come round",
+    ),
 )
 
 

@@ -29,7 +29,7 @@ CONTEXT_WEIGHT = {
 }
 # Between peers most grooming phrases are how friends talk ("don't tell anyone but I fancy
 # Jamie"); pictures and sexual talk are not, whoever asks.
-PEER_WEIGHT = {"grooming.sexual": 0.85, "grooming.image_request": 0.85}
+PEER_WEIGHT = {"grooming.sexual": 0.85, "grooming.image_request": 0.7}
 PEER_DEFAULT = 0.5
 # Personal details: what a child gives away matters; a club's address from its practitioner
 # does not.
@@ -122,11 +122,16 @@ class TextScanner:
         plain = normalise(text)
         raw: dict[str, list[float]] = {}
         evidence: dict[str, list[Evidence]] = {}
+        # Two rules that see the same phrase are one piece of evidence, not two.
+        strongest: dict[tuple[str, str], float] = {}
         for rule, phrase in self.rules.matches(plain):
-            raw.setdefault(rule.indicator, []).append(rule.strength)
+            key = (rule.indicator, phrase)
+            strongest[key] = max(strongest.get(key, 0.0), rule.strength)
             evidence.setdefault(rule.indicator, []).append(
                 Evidence(f"rule:{rule.id}", phrase, rule.why)
             )
+        for (indicator, _), strength in strongest.items():
+            raw.setdefault(indicator, []).append(strength)
         details = find_personal_details(text)
         for detail in details:
             raw.setdefault("personal_info", []).append(PERSONAL_STRENGTH)
