@@ -90,3 +90,19 @@ def test_check_explains_one_message() -> None:
     assert "grooming.platform_move" in result.stdout
     quiet = hearth_scan("check", "see you at football")
     assert "nothing flagged" in quiet.stdout
+
+
+VOICES = Path(__file__).parents[2] / "libs/scanner/corpus/voices.jsonl"
+
+
+def test_whole_conversations_written_in_other_voices_stay_caught() -> None:
+    """`corpus/voices.jsonl`: conversations written by hand, not from the generator's
+    templates; the rules were widened after first reading them, so this guards regressions."""
+    result = hearth_scan("eval", str(VOICES))
+    assert result.returncode == 0, result.stderr
+    figures = {line.split()[1]: float(line.split()[2]) for line in result.stdout.splitlines()}
+    for category in CATEGORIES:
+        assert figures[f"scan.{category}.recall"] >= 0.85, category
+        assert figures[f"scan.{category}.precision"] >= 0.8, category
+    assert figures["scan.alert.recall"] >= 0.9
+    assert figures["scan.alert.precision"] >= 0.9

@@ -35,7 +35,7 @@ WEIGHT = {
     "grooming.flattery": 0.5,
     "self_harm": 1.2,
     "bullying": 0.6,
-    "personal_info": 0.3,
+    "personal_info": 0.5,  # counted only when a stranger or much older minor is present
 }
 REPEAT = {"bullying": 0.8}  # share of a repeat's weight added; others use REPEAT_DEFAULT
 REPEAT_DEFAULT = 0.2
