@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -38,4 +39,16 @@ def test_demo_runs_to_the_end_and_tells_the_story() -> None:
     assert "contact policy: allowed (vetted_practitioner_same_org)" in out
     assert "refused: PERMISSION_DENIED, reason code 'NOT_ALLOWED'" in out
     assert "Mia's tablet decrypts: 'Dinner at six, love you'" in out
+    # Scanner's chapter: risk builds step by step, a warning with help before replying, the
+    # child's reply not blocked, a listed image blurred, nothing on the wire while scanning.
+    risks = re.findall(r"conversation risk ([0-9.]+) \((\w+)\)", out)
+    assert len(risks) == 3
+    assert [float(r) for r, _ in risks] == sorted(float(r) for r, _ in risks)
+    assert [level for _, level in risks] == ["low", "raised", "high"]
+    assert "Ava sees, before replying:" in out
+    assert "Childline: call 0800 1111" in out and "childline.org.uk" in out and "call 999" in out
+    assert "may send: True" in out
+    assert re.search(r"match: pdq distance \d+ on demo-known-images; shown blurred: True", out)
+    assert "bytes on the wire while scanning: 0" in out
+    assert "what left the device: nothing" in out
     assert out.rstrip().endswith("Demo complete.")
