@@ -2,7 +2,9 @@
 
 `eventsourcing` is synchronous and nats-py is asyncio; each recorder family shares one
 `JetStreamLink`, whose loop thread owns the connection. Errors come out as the
-`eventsourcing.persistence` exceptions an application already knows how to handle.
+`eventsourcing.persistence` exceptions an application already knows how to handle. A server
+entering lame duck mode is left without losing an answer (`handover`). Over 400 lines because
+every JetStream call the recorders make lives here, each with its own error mapping.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from nats.aio.msg import Msg
 from nats.js.api import KeyValueConfig
 from nats.js.kv import KeyValue
 
+from .handover import Handover
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -43,6 +47,7 @@ STREAM_NOT_FOUND = 10059
 STREAM_NAME_IN_USE = 10058
 BATCH_LIMIT = 1000  # nats-server's atomic batch maximum (err 10199 beyond it)
 NO_RESPONDERS = "503"
+NO_LEADER_RETRY = 0.1  # seconds between sends while a stream has no leader
 END_OF_BATCH = ("204", "404", "408")  # direct get: batch done, nothing (more) found, expired
 
 
@@ -121,6 +126,7 @@ class JetStreamLink:
         self._inbox_prefix = f"_INBOX.{uuid.uuid4().hex}"
         self._tokens = itertools.count(1)
         self._pending: dict[str, Callable[[Msg], None]] = {}
+        self._handover = Handover(request_timeout)
         try:
             self.nc: Client = self.run(self._connect(name, connect_timeout))
         except BaseException:
@@ -140,10 +146,14 @@ class JetStreamLink:
         async def on_reconnect() -> None:
             log.info("NATS reconnected to %s", self.url)
 
+        async def on_lame_duck() -> None:
+            self._handover.lame_duck(self.nc)
+
         await self._probe(connect_timeout)
         try:
             nc = await nats.connect(
-                self.url,
+                # A comma-separated NATS_URL names a cluster's servers: nats-py takes a list.
+                [server.strip() for server in self.url.split(",") if server.strip()],
                 name=name,
                 connect_timeout=connect_timeout,
                 allow_reconnect=True,
@@ -152,6 +162,7 @@ class JetStreamLink:
                 error_cb=on_error,
                 disconnected_cb=on_disconnect,
                 reconnected_cb=on_reconnect,
+                lame_duck_mode_cb=on_lame_duck,
             )
         except (TimeoutError, OSError, nats.errors.Error) as e:
             raise OperationalError(
@@ -278,7 +289,8 @@ class JetStreamLink:
     async def api(self, subject: str, request: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """A JetStream JSON API request; an error answer raises `JetStreamError`."""
         payload = json.dumps(request).encode() if request is not None else b""
-        msg = await self._request(subject, payload, None)
+        async with self._handover.call():
+            msg = await self._answered(lambda: self._request(subject, payload, None), subject)
         answer: dict[str, Any] = json.loads(msg.data)
         error = answer.get("error")
         if error:
@@ -323,11 +335,26 @@ class JetStreamLink:
         finally:
             timer.cancel()
             del self._pending[reply]
-        if msg.headers and msg.headers.get("Status") == NO_RESPONDERS:
-            raise OperationalError(
-                f"no JetStream answered on {subject} (is JetStream enabled on {self.url}?)"
-            )
         return msg
+
+    async def _answered(self, send: Callable[[], Awaitable[Msg]], subject: str) -> Msg:
+        """`send()` again while no JetStream answers (status 503), until `request_timeout`.
+
+        A stream has no leader for a moment while leadership moves (a lame-duck shutdown, a
+        rolling upgrade); a 503 means nothing received the message, so sending it again can
+        never record it twice.
+        """
+        deadline = self._loop.time() + self.request_timeout
+        while True:
+            msg = await send()
+            if not (msg.headers and msg.headers.get("Status") == NO_RESPONDERS):
+                return msg
+            if self._loop.time() + NO_LEADER_RETRY >= deadline:
+                raise OperationalError(
+                    f"no JetStream answered on {subject} within {self.request_timeout}s "
+                    f"(is JetStream enabled on {self.url}, and has the stream a leader?)"
+                )
+            await asyncio.sleep(NO_LEADER_RETRY)
 
     async def append(self, messages: Sequence[Outgoing]) -> list[int]:
         """Append messages atomically; returns their stream sequences.
@@ -351,6 +378,23 @@ class JetStreamLink:
                     f"an event of {len(m.payload)} bytes exceeds the NATS server's limit of "
                     f"{self.max_payload} bytes per message"
                 )
+        async with self._handover.call():
+            reply = await self._answered(lambda: self._publish(messages), messages[-1].subject)
+        answer = json.loads(reply.data) if reply.data else {}
+        error = answer.get("error")
+        if error:
+            code = error.get("err_code", 0)
+            if code == WRONG_LAST_SEQUENCE:
+                raise IntegrityError(f"concurrent append: {error.get('description')}")
+            raise JetStreamError(error.get("description", ""), code, error.get("code", 0))
+        if "seq" not in answer:
+            raise OperationalError(f"unexpected answer to an append: {reply.data!r}")
+        last_seq = int(answer["seq"])
+        return list(range(last_seq - len(messages) + 1, last_seq + 1))
+
+    async def _publish(self, messages: Sequence[Outgoing]) -> Msg:
+        """Publish an append's messages (a new batch id each time); the last one's answer is
+        the append's."""
         batch_id = uuid.uuid4().hex if len(messages) > 1 else None
         last = len(messages) - 1
         try:
@@ -367,21 +411,9 @@ class JetStreamLink:
                         headers["Nats-Batch-Commit"] = "1"
                 if i < last:
                     await self.nc.publish(m.subject, m.payload, headers=headers)
-                else:
-                    reply = await self._request(m.subject, m.payload, headers)
+            return await self._request(messages[last].subject, messages[last].payload, headers)
         except (nats.errors.ConnectionClosedError, nats.errors.OutboundBufferLimitError) as e:
             raise OperationalError(f"NATS connection to {self.url} unavailable: {e}") from e
-        answer = json.loads(reply.data) if reply.data else {}
-        error = answer.get("error")
-        if error:
-            code = error.get("err_code", 0)
-            if code == WRONG_LAST_SEQUENCE:
-                raise IntegrityError(f"concurrent append: {error.get('description')}")
-            raise JetStreamError(error.get("description", ""), code, error.get("code", 0))
-        if "seq" not in answer:
-            raise OperationalError(f"unexpected answer to an append: {reply.data!r}")
-        last_seq = int(answer["seq"])
-        return list(range(last_seq - len(messages) + 1, last_seq + 1))
 
     async def last_on_subject(self, stream: str, subject: str) -> StoredMessage | None:
         """The last message on a subject, from the stream leader (sees every write)."""
@@ -425,8 +457,9 @@ class JetStreamLink:
         timers = [self._loop.call_later(0, watch)]
         try:
             body = json.dumps({**request, "batch": limit}).encode()
-            await self.nc.publish(f"$JS.API.DIRECT.GET.{stream}", body, reply=reply)
-            status, description = await batch.done
+            async with self._handover.call():
+                await self.nc.publish(f"$JS.API.DIRECT.GET.{stream}", body, reply=reply)
+                status, description = await batch.done
         except TimeoutError as e:
             raise OperationalError(
                 f"NATS at {self.url} did not finish a read within {self.request_timeout}s"

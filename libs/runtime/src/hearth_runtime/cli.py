@@ -1,4 +1,5 @@
-"""`hearth`: run the platform (`up`), one service (`serve`), or the end-to-end demo (`demo`)."""
+"""`hearth`: run the platform (`up`), one service (`serve`), create streams (`streams create`),
+or the end-to-end demo (`demo`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import threading
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from . import streams
 from .config import ConfigError, RuntimeConfig
 from .platform import Platform, session_verifier
 from .server import ServiceHost
@@ -75,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     p_serve = commands.add_parser("serve", help="one service against an external NATS_URL")
     p_serve.add_argument("--service", required=True)
     p_serve.set_defaults(run=serve)
+    streams.add_parser(commands)
     for ep in entry_points(group="hearth.commands"):
         sub = commands.add_parser(ep.name, help=f"{ep.name} (from {ep.value.split(':')[0]})")
         sub.set_defaults(run=lambda a, ep=ep: int(ep.load()(a.rest)))
