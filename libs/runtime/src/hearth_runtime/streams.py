@@ -119,7 +119,7 @@ def command(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
             return 1
         print(
             f"{state.stream}: {state.replicas} replica(s), {state.current} current, "
-            f"leader {state.leader or '(single server)'}"
+            f"leader {state.leader or '(none yet)'}"
         )
     return 0
 
