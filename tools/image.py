@@ -4,8 +4,8 @@ The base root filesystem is made by `mmdebstrap` from Debian packages and commit
 `localhost/hearth-base:<key>`, the key a hash of everything that shapes it (suite, mirror,
 package list), so it is made once per machine; its tarball is also kept under
 `deploy/.cache/` so that a fresh buildah store only re-imports it. `buildah build` then runs
-`deploy/Containerfile` with chroot isolation (no daemon, no user namespaces needed) and its
-cache mounts keep downloaded wheels between builds.
+`deploy/Containerfile` with chroot isolation (no daemon, no user namespaces needed); the
+image a rebuild replaces is removed, so repeated builds do not fill the disk.
 
 `--ensure-tools` installs buildah and mmdebstrap with apt-get when they are missing and we are
 root, or says what is missing.
@@ -141,8 +141,9 @@ def build(ref: str | None = None) -> str:
     """Build the image; returns its reference."""
     ref = ref or image_ref()
     base = base_image()
+    previous = _image_id(ref)
     args = [
-        "buildah", "build", "--quiet", "--layers", "--isolation", "chroot",
+        "buildah", "build", "--quiet", "--layers=false", "--isolation", "chroot",
         "--network", "host",
         "--file", str(CONTAINERFILE),
         "--build-arg", f"BASE={base}",
@@ -153,7 +154,18 @@ def build(ref: str | None = None) -> str:
         str(ROOT),
     ]  # fmt: skip
     _run(args)
+    if previous and previous != _image_id(ref):  # the image this tag named before
+        subprocess.run(["buildah", "rmi", previous], capture_output=True)
     return ref
+
+
+def _image_id(ref: str) -> str:
+    found = subprocess.run(
+        ["buildah", "inspect", "--type", "image", "--format", "{{.FromImageID}}", ref],
+        capture_output=True,
+        text=True,
+    )
+    return found.stdout.strip() if found.returncode == 0 else ""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ from eventsourcing.utils import Environment
 
 from hearth_eventlog import NatsFactory
 from hearth_eventlog.link import JetStreamLink
-from hearth_runtime.embedded_nats import EmbeddedNats, free_port
+from hearth_runtime.embedded_nats import EmbeddedNats, EmbeddedNatsError, free_port
 
 # Lame duck as the StatefulSet sets it, shortened: nats-server's floor is 30 s.
 CONFIG = """
@@ -35,27 +35,45 @@ class Cluster:
 
     def __init__(self, root: Path, size: int = 3) -> None:
         root.mkdir(parents=True, exist_ok=True)
-        config = root / "cluster.conf"
-        config.write_text(CONFIG)
-        route_ports = [free_port() for _ in range(size)]
+        self.root = root
+        self.size = size
+        self.config = root / "cluster.conf"
+        self.config.write_text(CONFIG)
+        self.layouts = 0
+        self.nodes = self._layout()
+
+    def _layout(self) -> list[EmbeddedNats]:
+        """Nodes on free ports, each routed to all: the ports are only free when chosen."""
+        route_ports = [free_port() for _ in range(self.size)]
         routes = ",".join(f"nats://127.0.0.1:{p}" for p in route_ports)
-        self.nodes: list[EmbeddedNats] = []
-        for i in range(size):
+        self.layouts += 1
+        nodes = []
+        for i, port in enumerate(route_ports):
             args = [
-                "--config", str(config),
+                "--config", str(self.config),
                 "--cluster_name", "hearth",
-                "--cluster", f"nats://127.0.0.1:{route_ports[i]}",
+                "--cluster", f"nats://127.0.0.1:{port}",
                 "--routes", routes,
             ]  # fmt: skip
-            self.nodes.append(EmbeddedNats(root / f"node{i}", extra_args=args))
+            store = self.root / f"layout{self.layouts}" / f"node{i}"
+            nodes.append(EmbeddedNats(store, extra_args=args))
+        return nodes
 
     @property
     def url(self) -> str:
         return ",".join(node.url for node in self.nodes)
 
-    def start(self, timeout: float = 60.0) -> Cluster:
-        for node in self.nodes:
-            node.start()
+    def start(self, timeout: float = 60.0, attempts: int = 3) -> Cluster:
+        for attempt in range(attempts):
+            try:
+                for node in self.nodes:
+                    node.start()
+                break
+            except EmbeddedNatsError:  # a port was taken between choosing and binding it
+                self.stop()
+                if attempt == attempts - 1:
+                    raise
+                self.nodes = self._layout()
         self.wait_for_jetstream(timeout)
         return self
 

@@ -80,6 +80,10 @@ class JetStreamError(OperationalError):
         self.code = code
 
 
+class NoAnswer(OperationalError):
+    """A request was sent and no answer came in time: it may or may not have taken effect."""
+
+
 @dataclass
 class _BatchRead:
     """Collects a direct batch get's answers on the loop; wakes the reader once, at the end."""
@@ -224,7 +228,10 @@ class JetStreamLink:
         self._submit(start)
         if not finished.acquire(timeout=-1 if timeout is None else timeout):
             raise TimeoutError(f"the event log did not answer within {timeout}s")
-        return outcome[0].result()
+        task = outcome[0]
+        if task.cancelled():
+            raise ProgrammingError("the event log connection was closed during the call")
+        return task.result()
 
     def _submit(self, start: Callable[[], None]) -> None:
         self._submitted.append(start)
@@ -279,6 +286,17 @@ class JetStreamLink:
                 await self.nc.close()
 
     def _stop_loop(self) -> None:
+        # Calls still running (another thread's read, say) end now rather than wait forever.
+        async def cancel_calls() -> None:
+            calls = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for call in calls:
+                call.cancel()
+            await asyncio.gather(*calls, return_exceptions=True)
+
+        try:
+            asyncio.run_coroutine_threadsafe(cancel_calls(), self._loop).result(timeout=5)
+        except Exception as e:  # stopping must go on whatever the calls do
+            log.debug("cancelling calls on close: %s", e)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         if not self._thread.is_alive():
@@ -322,7 +340,7 @@ class JetStreamLink:
             await self.nc.publish(subject, payload, reply=reply, headers=headers)
             msg = await answer
         except TimeoutError as e:
-            raise OperationalError(
+            raise NoAnswer(
                 f"NATS at {self.url} did not answer within {self.request_timeout}s"
             ) from e
         except nats.errors.MaxPayloadError as e:
@@ -349,14 +367,16 @@ class JetStreamLink:
             msg = await send()
             if not (msg.headers and msg.headers.get("Status") == NO_RESPONDERS):
                 return msg
-            if self._loop.time() + NO_LEADER_RETRY >= deadline:
+            if self._closing or self._loop.time() + NO_LEADER_RETRY >= deadline:
                 raise OperationalError(
                     f"no JetStream answered on {subject} within {self.request_timeout}s "
                     f"(is JetStream enabled on {self.url}, and has the stream a leader?)"
                 )
             await asyncio.sleep(NO_LEADER_RETRY)
 
-    async def append(self, messages: Sequence[Outgoing]) -> list[int]:
+    async def append(
+        self, messages: Sequence[Outgoing], *, confirm_in: str | None = None
+    ) -> list[int]:
         """Append messages atomically; returns their stream sequences.
 
         One message is a plain publish; more use an atomic batch, whose commit is the only
@@ -364,6 +384,12 @@ class JetStreamLink:
         missing acknowledgement raises `OperationalError` (the append may or may not be
         recorded; a retry of the same version is refused by the concurrency check, so it can
         never be recorded twice).
+
+        With `confirm_in` (the stream, when it is replicated) a lost answer is looked into
+        first: a stream leader that steps down drops the proposals it has not replicated yet,
+        answering nothing. If the last message is on its subject the append was recorded; if
+        the subject is still where every message's check expects it, nothing was, and the
+        append is sent once more (the checks make a double impossible).
         """
         if not messages:
             return []
@@ -378,8 +404,20 @@ class JetStreamLink:
                     f"an event of {len(m.payload)} bytes exceeds the NATS server's limit of "
                     f"{self.max_payload} bytes per message"
                 )
+        checked = all(m.expected_last_subject_seq is not None for m in messages)
+        try:
+            return self._sequences(await self._send(messages), len(messages))
+        except NoAnswer as lost:
+            if confirm_in is None or not checked:
+                raise
+            return await self._confirm(confirm_in, messages, lost)
+
+    async def _send(self, messages: Sequence[Outgoing]) -> Msg:
         async with self._handover.call():
-            reply = await self._answered(lambda: self._publish(messages), messages[-1].subject)
+            return await self._answered(lambda: self._publish(messages), messages[-1].subject)
+
+    @staticmethod
+    def _sequences(reply: Msg, count: int) -> list[int]:
         answer = json.loads(reply.data) if reply.data else {}
         error = answer.get("error")
         if error:
@@ -390,7 +428,41 @@ class JetStreamLink:
         if "seq" not in answer:
             raise OperationalError(f"unexpected answer to an append: {reply.data!r}")
         last_seq = int(answer["seq"])
-        return list(range(last_seq - len(messages) + 1, last_seq + 1))
+        return list(range(last_seq - count + 1, last_seq + 1))
+
+    async def _confirm(
+        self, stream: str, messages: Sequence[Outgoing], lost: NoAnswer
+    ) -> list[int]:
+        """Whether an unanswered append was recorded; sent once more when it was not."""
+        last = messages[-1]
+
+        async def recorded() -> list[int] | None:
+            stored = await self.last_on_subject(stream, last.subject)
+            if stored is not None and stored.payload == last.payload:
+                return list(range(stored.seq - len(messages) + 1, stored.seq + 1))
+            if (stored.seq if stored else 0) != last.expected_last_subject_seq:
+                raise lost  # the subject moved on without it: a concurrent writer, or unknown
+            return None
+
+        try:
+            found = await recorded()
+            if found is not None:
+                return found
+            log.info("an append to %s was not answered nor recorded: sending it again", stream)
+            try:
+                return self._sequences(await self._send(messages), len(messages))
+            except IntegrityError:
+                # The first send landed after all, just before the second.
+                found = await recorded()
+                if found is None:
+                    raise
+                return found
+        except NoAnswer:
+            raise lost from None
+        except OperationalError as e:
+            if e is lost:
+                raise
+            raise lost from e
 
     async def _publish(self, messages: Sequence[Outgoing]) -> Msg:
         """Publish an append's messages (a new batch id each time); the last one's answer is
@@ -437,8 +509,35 @@ class JetStreamLink:
     ) -> list[StoredMessage]:
         """Read up to `limit` messages with one direct batch get (`next_by_subj` etc.).
 
-        The read times out only when no answer has come for `request_timeout`.
+        The read times out only when no answer has come for `request_timeout`. A stream whose
+        replicas do not answer direct gets yet (just created, or electing a leader) answers
+        503: the read is sent again until `request_timeout`.
         """
+        deadline = self._loop.time() + self.request_timeout
+        while True:
+            status, description, messages = await self._read_batch_once(stream, request, limit)
+            late = self._closing or self._loop.time() + NO_LEADER_RETRY >= deadline
+            if status != NO_RESPONDERS or late:
+                break
+            await asyncio.sleep(NO_LEADER_RETRY)
+        if status not in END_OF_BATCH:
+            raise OperationalError(f"direct get on {stream} failed: {status} {description}")
+        found: list[StoredMessage] = []
+        for msg in messages:
+            headers = msg.headers or {}
+            found.append(
+                StoredMessage(
+                    seq=int(headers["Nats-Sequence"]),
+                    subject=headers["Nats-Subject"],
+                    payload=msg.data,
+                    headers=headers,
+                )
+            )
+        return found
+
+    async def _read_batch_once(
+        self, stream: str, request: Mapping[str, Any], limit: int
+    ) -> tuple[str, str, list[Msg]]:
         reply = self._reply_subject()
         batch = _BatchRead(self._loop.create_future())
         self._pending[reply] = batch
@@ -467,20 +566,7 @@ class JetStreamLink:
         finally:
             timers[-1].cancel()
             del self._pending[reply]
-        if status not in END_OF_BATCH:
-            raise OperationalError(f"direct get on {stream} failed: {status} {description}")
-        found: list[StoredMessage] = []
-        for msg in batch.messages:
-            headers = msg.headers or {}
-            found.append(
-                StoredMessage(
-                    seq=int(headers["Nats-Sequence"]),
-                    subject=headers["Nats-Subject"],
-                    payload=msg.data,
-                    headers=headers,
-                )
-            )
-        return found
+        return status, description, batch.messages
 
 
 def _parse_headers(raw: bytes) -> dict[str, str]:
