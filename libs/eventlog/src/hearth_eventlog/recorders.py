@@ -180,7 +180,9 @@ class NatsRecorder:
                     )
                 )
             try:
-                seqs = self.link.run(self.link.append(messages))
+                # A replicated stream's leader can change under a save: look into lost answers.
+                confirm = self.settings.stream if self.settings.replicas > 1 else None
+                seqs = self.link.run(self.link.append(messages, confirm_in=confirm))
             except IntegrityError:
                 if not self._refresh(groups, heads, tracking_subject, tracking_head):
                     raise
