@@ -1,6 +1,8 @@
 """Who may call what: each RPC declares its access, enforced in one interceptor.
 
 A method with no declared access is refused (fail closed); health and reflection are open.
+Refusals are the runtime's errors (reasons SESSION_MISSING, SESSION_INVALID, ROLE_REQUIRED,
+NO_ACCESS_RULE), answered by the `ErrorInterceptor` that runs outside this one.
 The verified `Session` is available to the servicer through `current_session()`.
 """
 
@@ -13,6 +15,7 @@ from typing import Any
 
 import grpc
 
+from .errors import NotAuthenticated, Refused, rewrapped
 from .sessions import Session, SessionError, SessionVerifier
 
 OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
@@ -69,23 +72,20 @@ class AccessInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
 
         def admit(context: grpc.ServicerContext) -> Session:
             if rule is None:
-                context.abort(
-                    grpc.StatusCode.PERMISSION_DENIED, f"no access rule is declared for {method}"
-                )
+                raise Refused(f"no access rule is declared for {method}", reason="NO_ACCESS_RULE")
             authorization = str(metadata.get("authorization", ""))
             if not authorization.startswith("Bearer "):
-                context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing bearer session token")
+                raise NotAuthenticated("missing bearer session token", reason="SESSION_MISSING")
             try:
                 session = self.verifier.verify(authorization.removeprefix("Bearer ").strip())
             except SessionError as e:
-                context.abort(grpc.StatusCode.UNAUTHENTICATED, str(e))
-            assert rule is not None
+                raise NotAuthenticated(str(e), reason="SESSION_INVALID") from None
             if not rule.allows(session):
                 allowed = ", ".join(sorted(rule.roles or ()))
-                context.abort(
-                    grpc.StatusCode.PERMISSION_DENIED,
+                raise Refused(
                     f"{method.rsplit('/', 1)[-1]} is for {allowed}; "
                     f"this session has {', '.join(sorted(session.roles)) or 'no role'}",
+                    reason="ROLE_REQUIRED",
                 )
             return session
 
@@ -116,15 +116,4 @@ def _guarded(
 
         return run
 
-    kw = {
-        "request_deserializer": handler.request_deserializer,
-        "response_serializer": handler.response_serializer,
-    }
-    if handler.unary_unary:
-        return grpc.unary_unary_rpc_method_handler(unary(handler.unary_unary), **kw)
-    if handler.unary_stream:
-        return grpc.unary_stream_rpc_method_handler(streaming(handler.unary_stream), **kw)
-    if handler.stream_unary:
-        return grpc.stream_unary_rpc_method_handler(unary(handler.stream_unary), **kw)
-    assert handler.stream_stream
-    return grpc.stream_stream_rpc_method_handler(streaming(handler.stream_stream), **kw)
+    return rewrapped(handler, unary, streaming)

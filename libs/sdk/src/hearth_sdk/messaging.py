@@ -32,6 +32,7 @@ from typing import Any
 import grpc
 
 from hearth_crypto.franking import (
+    Frank,
     MessageMetadata,
     frank_message,
     pack_franked_body,
@@ -369,16 +370,17 @@ class MessagingDevice:
         return session
 
     def seal(
-        self, conversation_id: str, body: bytes, devices: Iterable[str], message_id: str
+        self,
+        conversation_id: str,
+        body: bytes,
+        devices: Iterable[str],
+        message_id: str,
+        frank: Frank | None = None,
     ) -> pb.SendEnvelopeRequest:
-        """Encrypt one message for each device, franked; nothing is sent."""
-        return self._seal(conversation_id, body, devices, message_id)[0]
-
-    def _seal(
-        self, conversation_id: str, body: bytes, devices: Iterable[str], message_id: str
-    ) -> tuple[pb.SendEnvelopeRequest, bytes]:
+        """Encrypt one message for each device, franked; nothing is sent. A caller that keeps
+        a record of what it sent (for reports) passes the `frank` it drew."""
         metadata = MessageMetadata(conversation_id, self.device_id, message_id)
-        frank = frank_message(body, metadata)
+        frank = frank or frank_message(body, metadata)
         payload = pack_franked_body(body, frank.franking_key)
         ciphertexts = []
         with self._lock:
@@ -391,7 +393,7 @@ class MessagingDevice:
                     wire = bytes([RATCHET_MESSAGE]) + sealed
                 ciphertexts.append(pb.DeviceCiphertext(device_id=device, ciphertext=wire))
             self.save()  # the ratchets moved on: a restart must not reuse a message key
-        request = pb.SendEnvelopeRequest(
+        return pb.SendEnvelopeRequest(
             request_id=str(uuid.uuid4()),
             message_id=message_id,
             conversation_id=conversation_id,
@@ -399,7 +401,6 @@ class MessagingDevice:
             franking_commitment=frank.commitment,
             ciphertexts=ciphertexts,
         )
-        return request, frank.franking_key
 
     def send(
         self,
@@ -408,11 +409,15 @@ class MessagingDevice:
         *,
         devices: Iterable[str] | None = None,
         message_id: str | None = None,
+        frank: Frank | None = None,
     ) -> pb.SendEnvelopeResponse:
         targets = list(devices) if devices is not None else self.recipient_devices(conversation_id)
-        request, franking_key = self._seal(
-            conversation_id, body, targets, message_id or str(uuid.uuid4())
+        message_id = message_id or str(uuid.uuid4())
+        frank = frank or frank_message(
+            body, MessageMetadata(conversation_id, self.device_id, message_id)
         )
+        request = self.seal(conversation_id, body, targets, message_id, frank)
+        franking_key = frank.franking_key
         response: pb.SendEnvelopeResponse = self.stub.SendEnvelope(request, metadata=self.metadata)
         # What was sent is kept like what was received: a participant may report either.
         self.franked.keep(

@@ -12,7 +12,8 @@ from hearth_crypto.franking import RelayKey
 from hearth_proto.hearth.messaging.v1 import messaging_pb2, messaging_pb2_grpc
 from hearth_runtime.access import roles
 from hearth_runtime.config import ConfigError, Env, RuntimeConfig
-from hearth_runtime.follow import StreamFollower
+from hearth_runtime.follow import FollowSettings, StreamFollower
+from hearth_runtime.secret_files import development_secret
 from hearth_runtime.server import ServiceParts
 
 from .application import Messaging, RelayLimits
@@ -21,7 +22,8 @@ from .policy import ContactPolicy
 from .servicer import MessagingServicer
 
 SERVICE = messaging_pb2.DESCRIPTOR.services_by_name["MessagingService"].full_name
-# Everyone who talks on the platform; auditors read trails, they do not message.
+# Everyone who talks on the platform; auditors and data protection officers read audit data,
+# they do not message.
 MESSAGING_ROLES = roles(
     "child",
     "young_person",
@@ -52,13 +54,14 @@ def relay_key(env: Env, data_dir: Path) -> RelayKey:
                 "HEARTH_MESSAGING_FRANKING_KEY must be a 32-byte Ed25519 seed, base64"
             )
         return RelayKey(seed)
-    path = data_dir / "messaging-relay-signing.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(os.urandom(32))
-    return RelayKey(path.read_bytes())
+    return RelayKey(
+        development_secret(
+            env.environ,
+            data_dir / "messaging-relay-signing.key",
+            lambda: os.urandom(32),
+            variable="HEARTH_MESSAGING_FRANKING_KEY",
+        )
+    )
 
 
 def house_rules_version(environ: Mapping[str, str]) -> int:
@@ -102,7 +105,10 @@ def build(config: RuntimeConfig) -> ServiceParts:
         app.close()
         raise
     follower = StreamFollower(
-        app, env.text("HEARTH_IDENTITY_APP", "identity"), config.nats_url, config.environ
+        app,
+        env.text("HEARTH_IDENTITY_APP", "identity"),
+        config.application_env(),
+        settings=FollowSettings.from_env(env),
     )
     return ServiceParts(
         name="messaging",
