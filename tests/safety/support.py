@@ -24,6 +24,7 @@ from hearth_crypto.franking import (
     RelayKey,
     frank_message,
 )
+from hearth_eventlog.published import ProtobufMapper
 from hearth_safety.domain import Staff, StaffRole
 
 A = TypeVar("A", bound=Aggregate)
@@ -46,7 +47,8 @@ def rebuilt(aggregate: A) -> A:
     transcoder = JSONTranscoder()
     for transcoding in (UUIDAsHex(), DatetimeAsISO(), BytesAsBase64()):
         transcoder.register(transcoding)
-    mapper: Mapper[uuid.UUID] = Mapper(transcoder=transcoder)
+    # The mapper the event log uses: every event through its protobuf schema.
+    mapper: Mapper[uuid.UUID] = ProtobufMapper(transcoder=transcoder)
     copy = None
     for domain_event in aggregate.collect_events():
         stored = mapper.to_stored_event(domain_event)

@@ -34,7 +34,7 @@ def reported(message_ids: list[str], **overrides: object) -> Report:
         "category": Category.GROOMING,
         "sealed_content": b"sealed under the case key",
         "received_at": NOW,
-        "scanner_assessment": ScannerAssessment({"grooming.secrecy": 0.9}, 0.7).to_dict(),
+        "scanner_assessment": ScannerAssessment({"grooming.secrecy": 0.9}, 0.7).to_scores(),
     }
     return Report.of_messages(**{**fields, **overrides})  # type: ignore[arg-type]
 
@@ -55,7 +55,9 @@ def test_a_report_keeps_metadata_in_the_clear_and_content_sealed() -> None:
     assert copy.message_ids == ["m1", "m2"] and copy.sent_at_ms == [0, 1]
     assert copy.sealed_content == b"sealed under the case key"
     assert copy.severity is Severity.HIGH and copy.case_id == "case-1"
-    assert copy.scanner_assessment["scores"] == {"grooming.secrecy": 0.9}
+    assert ScannerAssessment.from_scores(copy.scanner_assessment).scores == {
+        "grooming.secrecy": 0.9
+    }
     assert copy.received_at == NOW
 
 

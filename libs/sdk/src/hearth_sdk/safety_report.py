@@ -6,8 +6,8 @@ the body, the franking key that came inside the ciphertext and the relay's stamp
 by :func:`send_recorded` when it was sent. :func:`gather_report` takes the reported message
 and up to 20 messages of the same conversation around it (those before it first: the run-up
 matters most), checks each frank locally, and returns a plain :class:`ReportEvidence`. What
-carries it to the safety service, and what the service does with it, is that service's part;
-nothing here sends anything.
+carries it to the safety service is :func:`send_report` (the service verifies every message
+again against the relay keys messaging publishes); nothing else here sends anything.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from hearth_crypto.franking import (
@@ -27,7 +28,9 @@ from hearth_crypto.franking import (
     frank_message,
     verify_frank,
 )
+from hearth_proto.hearth.safety.v1 import safety_pb2, safety_pb2_grpc
 
+from .channel import bearer
 from .franked import ReceivedMessage
 from .messaging import MessagingDevice
 
@@ -196,3 +199,51 @@ def gather_report(
         context=tuple(sorted(chosen, key=lambda m: (m.relayed_at_ms, m.message_id))),
         gathered_at_ms=int(time.time() * 1000),
     )
+
+
+def _franked_proto(m: FrankedMessage) -> safety_pb2.FrankedMessage:
+    return safety_pb2.FrankedMessage(
+        message_id=m.message_id,
+        conversation_id=m.conversation_id,
+        sender_account_id=m.sender_account_id,
+        sender_device_id=m.sender_device_id,
+        body=m.body,
+        franking_key=m.franking_key,
+        franking_commitment=m.franking_commitment,
+        franking_stamp=m.franking_stamp,
+        franking_key_id=m.franking_key_id,
+        recipient_device_ids=list(m.recipient_device_ids),
+        relayed_at_ms=m.relayed_at_ms,
+    )
+
+
+def report_request(
+    evidence: ReportEvidence, note: str = "", assessment: dict[str, float] | None = None
+) -> safety_pb2.ReportMessageRequest:
+    """The safety service's request for `evidence` (its report id is the request id)."""
+    return safety_pb2.ReportMessageRequest(
+        request_id=evidence.report_id,
+        reported=_franked_proto(evidence.reported),
+        context=[_franked_proto(m) for m in evidence.context],
+        category=evidence.category,
+        note=note,
+        scanner_assessment=assessment or {},
+    )
+
+
+def send_report(
+    channel: grpc.Channel,
+    token: str,
+    evidence: ReportEvidence,
+    *,
+    note: str = "",
+    assessment: dict[str, float] | None = None,
+) -> safety_pb2.ReportMessageResponse:
+    """Send a gathered report to the safety service; the answer names the case, its
+    severity and who will read it."""
+    stub = safety_pb2_grpc.SafetyServiceStub(channel)
+    response: safety_pb2.ReportMessageResponse = stub.ReportMessage(
+        report_request(evidence, note, assessment),
+        metadata=bearer(token),
+    )
+    return response

@@ -27,6 +27,7 @@ from hearth_runtime.admin import OPERATOR
 from hearth_runtime.application import FollowingApplication, retrying
 from hearth_runtime.errors import AlreadyDone, Conflict, Exhausted, Invalid, NotFound, Refused
 from hearth_runtime.sessions import SessionSigner
+from hearth_runtime.subject_keys import SubjectKeys
 
 from .domain import (
     CHILD_ROLES,
@@ -38,7 +39,6 @@ from .domain import (
     Role,
 )
 from .login import Challenge, LoginChallenges, LoginRefused
-from .subject_keys import SubjectKeys
 
 A = TypeVar("A", bound=Aggregate)
 MAX_DEVICES = 16

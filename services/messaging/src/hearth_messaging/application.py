@@ -30,6 +30,7 @@ from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.identity.v1 import events_pb2 as identity_events
 from hearth_proto.hearth.identity.v1 import identity_pb2
 from hearth_proto.hearth.messaging.v1 import messaging_pb2
+from hearth_proto.hearth.safety.v1 import events_pb2 as safety_events
 from hearth_runtime.application import FollowingApplication, retrying
 from hearth_runtime.errors import AlreadyDone, Conflict, Exhausted, Invalid, NotFound, Refused
 
@@ -63,6 +64,11 @@ IDENTITY_FACTS = frozenset(
         identity_events.HouseRulesAccepted,
         identity_events.AccountErased,
     )
+)
+
+# From safety: the actions messaging enforces (issue 11 part 3).
+SAFETY_ACTIONS = frozenset(
+    m.DESCRIPTOR.full_name for m in (safety_events.CaseActionTaken, safety_events.CaseActionLifted)
 )
 
 
@@ -123,7 +129,7 @@ def _label(enum_name: str, prefix: str) -> str:
 
 class Messaging(FollowingApplication):
     name = "messaging"
-    topics: ClassVar[frozenset[str] | None] = IDENTITY_FACTS  # from identity
+    topics: ClassVar[frozenset[str] | None] = IDENTITY_FACTS | SAFETY_ACTIONS
 
     def __init__(
         self,
@@ -151,6 +157,7 @@ class Messaging(FollowingApplication):
         self._cache_lock = threading.RLock()
         self._sender_locks: dict[str, threading.Lock] = {}
         self._pending_facts: dict[str, ContactFacts] = {}
+        self._pending_conversations: list[str] = []
 
     # --- the relay key ---------------------------------------------------------------------
 
@@ -324,6 +331,7 @@ class Messaging(FollowingApplication):
         if kind == "group" and not 1 <= len(others) <= MAX_GROUP_MEMBERS - 1:
             raise Invalid(f"a group has 2 to {MAX_GROUP_MEMBERS} members")
         self.require_house_rules(caller.account_id)
+        self._refuse_safety_actions(caller.account_id, others, [])
         decision, refused = self._decide(caller, others, [])
         self._record_decision(caller.account_id, others, "start_conversation", decision)
         if not decision.allowed:
@@ -350,6 +358,7 @@ class Messaging(FollowingApplication):
             raise Exhausted(f"a group has at most {MAX_GROUP_MEMBERS} members")
         self.require_house_rules(caller.account_id)
         others = [m for m in conversation.members if m != caller.account_id]
+        self._refuse_safety_actions(caller.account_id, [account_id], others)
         decision, refused = self._decide(caller, [account_id], others)
         self._record_decision(caller.account_id, [account_id], "add_member", decision)
         if not decision.allowed:
@@ -362,6 +371,26 @@ class Messaging(FollowingApplication):
         conversation = self.conversation_of(account_id, conversation_id)
         conversation.leave(account_id)
         self._save_conversation(conversation)
+
+    def _refuse_safety_actions(
+        self, caller: str, newcomers: Sequence[str], present: Sequence[str]
+    ) -> None:
+        """A restricted account starts nothing and adds nobody; a safety block keeps two
+        accounts out of any new conversation together."""
+        if self.facts(caller).restricted:
+            raise Refused(
+                "your account is restricted by the safety team: you cannot start "
+                "conversations or add members",
+                reason="ACCOUNT_RESTRICTED",
+            )
+        members = [caller, *present]
+        for newcomer in newcomers:
+            blocks = self.facts(newcomer).safety_blocks
+            if any(m in blocks for m in members if m != newcomer):
+                raise Refused(
+                    "the safety team has blocked contact between these accounts",
+                    reason="SAFETY_BLOCK",
+                )
 
     def _decide(
         self, caller: AccountFacts, newcomers: list[str], present: list[str]
@@ -472,6 +501,11 @@ class Messaging(FollowingApplication):
                     f"{self.limits.max_ciphertext_bytes}"
                 )
         self.check_own_device(sender_account, request.sender_device_id)
+        if self.facts(sender_account).suspended:
+            raise Refused(
+                "your account is suspended by the safety team: you cannot send messages",
+                reason="ACCOUNT_SUSPENDED",
+            )
         conversation = self.conversation_of(sender_account, request.conversation_id)
         self.require_house_rules(sender_account)
         blockers = {
@@ -556,16 +590,38 @@ class Messaging(FollowingApplication):
         if message is None:
             return
         touched = self._pending_facts  # earlier notifications of the same batch come first
-        for account, fact, value, present in identity_notes(
-            notification.topic, str(notification.originator_id), message
-        ):
+        if isinstance(message, safety_events.CaseActionTaken) and message.kind == "remove":
+            self._remove_member(message, processing)
+        notes = (
+            safety_notes(message)
+            if notification.topic in SAFETY_ACTIONS
+            else identity_notes(notification.topic, str(notification.originator_id), message)
+        )
+        for account, fact, value, present in notes:
             facts = touched.get(account) or self._contact_facts(account) or ContactFacts(account)
             facts.note(fact, value, present)
             touched[account] = facts
         processing.collect_events(*touched.values())
 
+    def _remove_member(
+        self, action: safety_events.CaseActionTaken, processing: ProcessingEvent[UUID]
+    ) -> None:
+        """The safety team removed a member: they leave the conversation."""
+        try:
+            conversation = self._get(Conversation, UUID(action.conversation_id))
+        except ValueError:
+            return
+        if conversation is None:
+            return
+        for account in action.accounts:
+            if account in conversation.members:
+                conversation.leave(account)
+        processing.collect_events(conversation)
+        self._pending_conversations.append(action.conversation_id)
+
     def process(self, upstream: str, notifications: Sequence[TracedNotification]) -> bool:
         self._pending_facts = {}
+        self._pending_conversations = []
         with self._cache_lock:
             try:
                 recorded = super().process(upstream, notifications)
@@ -573,6 +629,9 @@ class Messaging(FollowingApplication):
                 for account in self._pending_facts:
                     self._facts.pop(account, None)  # reload what was not recorded
                 raise
+            finally:
+                for conversation_id in self._pending_conversations:
+                    self._conversations.pop(conversation_id, None)  # reloaded when next used
             self._facts.update(self._pending_facts)
             return recorded
 
@@ -595,6 +654,23 @@ class Messaging(FollowingApplication):
         if not isinstance(found, cls):
             return None
         return found
+
+
+def safety_notes(message: Message) -> list[tuple[str, str, str, bool]]:
+    """The (account, fact, value, present) notes a safety action implies: a suspension or
+    restriction by its action id, a block as each account's blocked other."""
+    m = message
+    if not isinstance(m, safety_events.CaseActionTaken | safety_events.CaseActionLifted):
+        return []
+    present = isinstance(m, safety_events.CaseActionTaken)
+    accounts = list(m.accounts)
+    if m.kind in ("suspend", "restrict"):
+        fact = "suspended" if m.kind == "suspend" else "restricted"
+        return [(a, fact, m.action_id, present) for a in accounts]
+    if m.kind == "block" and len(accounts) == 2:
+        a, b = accounts
+        return [(a, "safety_block", b, present), (b, "safety_block", a, present)]
+    return []
 
 
 def identity_notes(

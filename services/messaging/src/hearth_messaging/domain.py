@@ -301,7 +301,7 @@ class ContactFacts(Aggregate):
     @event(Noted)
     def note(self, fact: str, value: str, present: bool = True) -> None:
         """One fact learned from an identity event: ("role", "child"), ("guardian", id),
-        ("house_rules", "2")..."""
+        ("house_rules", "2")..., or from a safety action: ("suspended", action id)..."""
         f = self.facts
         if fact == "band":
             self.facts = replace(f, band=value)
@@ -317,6 +317,9 @@ class ContactFacts(Aggregate):
                 "guardian": "guardians",
                 "consent_from": "consent_from",
                 "approved_contact": "approved_contacts",
+                "suspended": "suspended",
+                "restricted": "restricted",
+                "safety_block": "safety_blocks",
             }[fact]
             values: frozenset[str] = getattr(f, name)
             values = values | {value} if present else values - {value}

@@ -90,6 +90,12 @@ class AccountFacts:
     approved_contacts: frozenset[str] = frozenset()
     blocked: frozenset[str] = frozenset()
     erased: bool = False
+    # The safety service's actions in force (issue 11): action ids of suspensions (no
+    # sending) and restrictions (no new conversations or members), and the accounts a
+    # safety block keeps this one from sharing a new conversation with.
+    suspended: frozenset[str] = frozenset()
+    restricted: frozenset[str] = frozenset()
+    safety_blocks: frozenset[str] = frozenset()
     # The version of the house rules the account last accepted (0: never). Not a contact
     # rule: messaging refuses to let an account talk at all until it has accepted them.
     house_rules_version: int = 0

@@ -104,12 +104,16 @@ def build(config: RuntimeConfig) -> ServiceParts:
     except BaseException:
         app.close()
         raise
-    follower = StreamFollower(
-        app,
-        env.text("HEARTH_IDENTITY_APP", "identity"),
-        config.application_env(),
-        settings=FollowSettings.from_env(env),
-    )
+    follow = FollowSettings.from_env(env)
+    followers = [
+        StreamFollower(app, upstream, config.application_env(), settings=follow)
+        for upstream in (
+            env.text("HEARTH_IDENTITY_APP", "identity"),
+            # The safety team's actions (suspensions, restrictions, blocks, removals); a
+            # platform without safety waits for its stream and enforces nothing.
+            env.text("HEARTH_SAFETY_APP", "safety"),
+        )
+    ]
     return ServiceParts(
         name="messaging",
         servicers=[
@@ -118,6 +122,6 @@ def build(config: RuntimeConfig) -> ServiceParts:
         service_names=[SERVICE],
         rules=RULES,
         applications=[app],
-        followers=[follower],
+        followers=followers,
         on_stop=[mailboxes.close],
     )

@@ -17,6 +17,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
+from hearth_proto.hearth.safety.v1 import events_pb2
+
 from .domain import (
     LEAD_ACTIONS,
     ActionKind,
@@ -37,6 +39,7 @@ from .domain import (
     UnknownAction,
     checked_text,
     derived_id,
+    name_events,
 )
 
 # --- cases ----------------------------------------------------------------------------------
@@ -337,10 +340,14 @@ class SafeguardingCase(Aggregate):
                 by=by.account_id,
                 reason=checked_text(reason, "the reason"),
                 at=at,
+                kind=action.kind.value,
+                accounts=list(action.accounts),
             )
 
     @event("ActionLifted")
-    def _lift(self, action_id: str, by: str, reason: str, at: datetime) -> None:
+    def _lift(
+        self, action_id: str, by: str, reason: str, at: datetime, kind: str, accounts: list[str]
+    ) -> None:
         self.actions[action_id] = replace(self.actions[action_id], lifted_at=at)
 
     def active_actions(self) -> list[ActionRecord]:
@@ -392,3 +399,22 @@ class SafeguardingCase(Aggregate):
         self.outcome = None
         self.deadline = deadline
         self.first_action_at = None
+
+
+name_events(
+    SafeguardingCase,
+    "safety.SafeguardingCase",
+    {
+        "Opened": events_pb2.CaseOpened,
+        "ReportJoined": events_pb2.CaseReportJoined,
+        "Assigned": events_pb2.CaseAssigned,
+        "NoteAdded": events_pb2.CaseNoteAdded,
+        "ContentRead": events_pb2.CaseContentRead,
+        "Escalated": events_pb2.CaseEscalated,
+        "ActionTaken": events_pb2.CaseActionTaken,
+        "ActionLifted": events_pb2.CaseActionLifted,
+        "OutcomeRecorded": events_pb2.CaseOutcomeRecorded,
+        "Closed": events_pb2.CaseClosed,
+        "Reopened": events_pb2.CaseReopened,
+    },
+)

@@ -6,9 +6,9 @@ module, one a module: `report.Report` (a verified report or a concern),
 `SubjectFile` (one person's history across cases) and `OrganisationSettings` (moderation
 hours, deadlines, the safeguarding lead and cover). Reported content and staff notes reach
 them already sealed under the case's key by the application, so no event holds a message or
-a note in the clear. Each command checks before it records: a refusal is one of the plain
-exception classes below, each with a stable `reason` that the service maps onto the
-runtime's error family. Public commands validate, then call an `@event` method whose body
+a note in the clear. Each command checks before it records: a refusal is one of the runtime's
+error family (`hearth_runtime.errors`) with a stable `reason`, so the interceptor answers it
+with its status and ErrorInfo. Public commands validate, then call an `@event` method whose body
 only applies what was recorded, so replaying the log never refuses.
 """
 
@@ -22,6 +22,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
+
+from hearth_eventlog.published import aggregate_name, published
+from hearth_proto.hearth.safety.v1 import events_pb2
+from hearth_runtime.errors import (
+    Conflict,
+    Exhausted,
+    HearthError,
+    Invalid,
+    NotFound,
+    Refused,
+)
 
 from .hours import InvalidHours, ModerationHours
 
@@ -38,85 +49,97 @@ def derived_id(kind: str, *parts: str) -> uuid.UUID:
 # --- refusals -------------------------------------------------------------------------------
 
 
-class SafetyError(Exception):
-    """A command the domain refuses; `reason` is stable (UPPER_SNAKE_CASE)."""
-
-    reason = "REFUSED"
-
-
-class InvalidReport(SafetyError):
+class InvalidReport(Invalid):
     reason = "INVALID_REPORT"
 
 
-class ReportNotVerified(SafetyError):
+class ReportNotVerified(Invalid):
     """A franked message of a report failed a check; `check` names it, `index` the message
-    (None for the reported message, 0.. for the context, oldest first)."""
+    (None for the reported message, 0.. for the context, oldest first). Both are in the
+    ErrorInfo's metadata."""
 
     reason = "REPORT_NOT_VERIFIED"
 
     def __init__(self, check: str, message: str, index: int | None = None) -> None:
         where = "the reported message" if index is None else f"context message {index}"
-        super().__init__(f"{where}: {message} (check: {check})")
+        metadata = {"check": check, "message": "reported" if index is None else str(index)}
+        super().__init__(f"{where}: {message} (check: {check})", metadata=metadata)
         self.check = check
         self.index = index
 
 
-class ContextTooLarge(SafetyError):
+class NotReceived(Refused):
+    """The reporter's device neither received nor sent the reported message."""
+
+    reason = "REPORT_NOT_VERIFIED"
+
+    def __init__(self, message: str, index: int | None = None) -> None:
+        where = "the reported message" if index is None else f"context message {index}"
+        metadata = {"check": "recipient", "message": "reported" if index is None else str(index)}
+        super().__init__(f"{where}: {message} (check: recipient)", metadata=metadata)
+        self.check = "recipient"
+        self.index = index
+
+
+class ContextTooLarge(Exhausted):
     reason = "CONTEXT_TOO_LARGE"
 
 
-class NotAssigned(SafetyError):
+class NotAssigned(Refused):
     """Acting on a case one is neither assigned to nor escalated to, nor its lead."""
 
     reason = "NOT_ASSIGNED"
 
 
-class NeedsLead(SafetyError):
+class NeedsLead(Refused):
     """Only the safeguarding lead (or the cover the case was escalated to) may do this."""
 
     reason = "NEEDS_SAFEGUARDING_LEAD"
 
 
-class ConflictOfInterest(SafetyError):
+class ConflictOfInterest(Refused):
     reason = "CONFLICT_OF_INTEREST"
 
 
-class NoEligibleModerator(SafetyError):
+class NoEligibleModerator(Conflict):
     reason = "NO_ELIGIBLE_MODERATOR"
 
 
-class CaseClosed(SafetyError):
+class CaseClosed(Conflict):
     reason = "CASE_CLOSED"
 
 
-class CaseOpen(SafetyError):
+class CaseOpen(Conflict):
     reason = "CASE_OPEN"
 
 
-class OutcomeRequired(SafetyError):
+class OutcomeRequired(Conflict):
     reason = "OUTCOME_REQUIRED"
 
 
-class InvalidAction(SafetyError):
+class InvalidAction(Invalid):
     reason = "INVALID_ACTION"
 
 
-class UnknownAction(SafetyError):
+class UnknownAction(NotFound):
     reason = "UNKNOWN_ACTION"
 
 
-class ShiftEnded(SafetyError):
+class ShiftEnded(Conflict):
     reason = "SHIFT_ENDED"
 
 
-class UnreportedConcern(SafetyError):
+class UnreportedConcern(Conflict):
     """Concerns are reported to the lead by whoever found them; they are never handed over."""
 
     reason = "UNREPORTED_CONCERN"
 
 
-class InvalidSettings(SafetyError):
+class InvalidSettings(Invalid):
     reason = "INVALID_SETTINGS"
+
+
+SafetyError = HearthError  # every refusal above is one of the runtime's family
 
 
 # --- the words of the domain ----------------------------------------------------------------
@@ -292,11 +315,17 @@ class OrganisationSettings(Aggregate):
             hours = ModerationHours.parse(time_zone, schedule)
         except InvalidHours as e:
             raise InvalidSettings(str(e)) from None
-        self._hours(time_zone=hours.time_zone, schedule=hours.to_schedule())
+        periods = hours.to_schedule()
+        self._hours(
+            time_zone=hours.time_zone,
+            schedule={d: ",".join(f"{a}-{b}" for a, b in p) for d, p in periods.items() if p},
+        )
 
     @event("HoursSet")
-    def _hours(self, time_zone: str, schedule: dict[str, list[list[str]]]) -> None:
-        self.hours = ModerationHours.parse(time_zone, schedule)
+    def _hours(self, time_zone: str, schedule: dict[str, str]) -> None:
+        # Stored as {"mon": "09:00-17:00,18:00-20:00"}: the schema's map of strings.
+        periods = {d: [p.split("-") for p in text.split(",")] for d, text in schedule.items()}
+        self.hours = ModerationHours.parse(time_zone, periods)
 
     def set_deadlines(self, minutes: Mapping[Severity, int]) -> None:
         for severity, value in minutes.items():
@@ -342,3 +371,35 @@ class OrganisationSettings(Aggregate):
         if self.lead in on_shift or self.cover is None:
             return self.lead, "lead"
         return self.cover, "cover"
+
+
+# Stored names and schemas (the events above are declared by `@event("Name")`).
+def name_events(aggregate: type[Aggregate], name: str, schemas: Mapping[str, type[Any]]) -> None:
+    """Give each of `aggregate`'s events its schema, then the aggregate its stable name."""
+    for attr, schema in schemas.items():
+        published(schema)(getattr(aggregate, attr))
+    aggregate_name(name)(aggregate)
+
+
+name_events(
+    SubjectFile,
+    "safety.SubjectFile",
+    {
+        "Started": events_pb2.SubjectFileStarted,
+        "ReportNoted": events_pb2.SubjectReportNoted,
+        "CaseClosed": events_pb2.SubjectCaseClosed,
+        "CaseReopened": events_pb2.SubjectCaseReopened,
+        "GuardianNoticesNoted": events_pb2.SubjectGuardianNoticesNoted,
+    },
+)
+name_events(
+    OrganisationSettings,
+    "safety.OrganisationSettings",
+    {
+        "Started": events_pb2.OrganisationSettingsStarted,
+        "HoursSet": events_pb2.ModerationHoursSet,
+        "DeadlinesSet": events_pb2.DeadlinesSet,
+        "LeadNamed": events_pb2.SafeguardingLeadNamed,
+        "CoverNamed": events_pb2.SafeguardingCoverNamed,
+    },
+)

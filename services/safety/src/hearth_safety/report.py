@@ -9,9 +9,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from eventsourcing.domain import Aggregate, event
+
+from hearth_proto.hearth.safety.v1 import events_pb2
 
 from .domain import (
     MAX_CONTEXT,
@@ -21,6 +22,7 @@ from .domain import (
     Severity,
     checked_text,
     derived_id,
+    name_events,
 )
 
 # --- reports --------------------------------------------------------------------------------
@@ -51,7 +53,7 @@ class Report(Aggregate):
         message_ids: list[str]
         sent_at_ms: list[int]
         sealed_content: bytes
-        scanner_assessment: dict[str, Any]
+        scanner_assessment: dict[str, float]
         received_at: datetime
 
     @event(Received)
@@ -66,7 +68,7 @@ class Report(Aggregate):
         message_ids: list[str],
         sent_at_ms: list[int],
         sealed_content: bytes,
-        scanner_assessment: dict[str, Any],
+        scanner_assessment: dict[str, float],
         received_at: datetime,
     ) -> None:
         self.organisation_id = organisation_id
@@ -97,7 +99,7 @@ class Report(Aggregate):
         category: Category,
         sealed_content: bytes,
         received_at: datetime,
-        scanner_assessment: Mapping[str, Any] | None = None,
+        scanner_assessment: Mapping[str, float] | None = None,
     ) -> Report:
         """A report of the last of `message_ids`, the ones before it its context (verified by
         `hearth_safety.verification` before this is called)."""
@@ -161,3 +163,14 @@ class Report(Aggregate):
     @event("JoinedCase")
     def join_case(self, case_id: str) -> None:
         self.case_id = case_id
+
+
+name_events(
+    Report,
+    "safety.Report",
+    {
+        "Received": events_pb2.ReportReceived,
+        "Triaged": events_pb2.ReportTriaged,
+        "JoinedCase": events_pb2.ReportJoinedCase,
+    },
+)

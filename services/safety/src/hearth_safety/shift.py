@@ -12,7 +12,9 @@ from datetime import datetime
 
 from eventsourcing.domain import Aggregate, event
 
-from .domain import InvalidReport, ShiftEnded, UnreportedConcern, checked_text
+from hearth_proto.hearth.safety.v1 import events_pb2
+
+from .domain import InvalidReport, ShiftEnded, UnreportedConcern, checked_text, name_events
 
 # --- shifts ---------------------------------------------------------------------------------
 
@@ -103,3 +105,15 @@ class Shift(Aggregate):
         self.handover = Handover(
             tuple(message_times), tuple(keywords), risks, pattern, tuple(open_case_ids)
         )
+
+
+name_events(
+    Shift,
+    "safety.Shift",
+    {
+        "Started": events_pb2.ShiftStarted,
+        "ConcernHeld": events_pb2.ShiftConcernHeld,
+        "ConcernReported": events_pb2.ShiftConcernReported,
+        "Ended": events_pb2.ShiftEnded,
+    },
+)

@@ -77,12 +77,22 @@ class ScannerAssessment:
     conversation_risk: float = 0.0
     immediate_danger: bool = False
 
-    def to_dict(self) -> dict[str, object]:
+    def to_scores(self) -> dict[str, float]:
+        """The flat form a report and its event carry (a map of scores)."""
         return {
-            "scores": dict(self.scores),
+            **self.scores,
             "conversation_risk": self.conversation_risk,
-            "immediate_danger": self.immediate_danger,
+            "immediate_danger": 1.0 if self.immediate_danger else 0.0,
         }
+
+    @classmethod
+    def from_scores(cls, scores: Mapping[str, float]) -> ScannerAssessment:
+        flags = ("conversation_risk", "immediate_danger")
+        return cls(
+            {k: v for k, v in scores.items() if k not in flags},
+            scores.get("conversation_risk", 0.0),
+            scores.get("immediate_danger", 0.0) >= 0.5,
+        )
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from hearth_crypto.franking import FrankingError, FrankingReport, verify_report
 
-from .domain import MAX_CONTEXT, ContextTooLarge, ReportNotVerified
+from .domain import MAX_CONTEXT, ContextTooLarge, NotReceived, ReportNotVerified
 
 MAX_REPORT_BYTES = 256 * 1024
 CLOCK_SKEW_MS = 2 * 60 * 1000
@@ -68,9 +68,7 @@ def verify_report_messages(
         if stamp.sender_device_id not in reporter_devices and not any(
             d in stamp.recipient_devices for d in reporter_devices
         ):
-            raise ReportNotVerified(
-                "recipient", "none of your devices received or sent this message", index(i)
-            )
+            raise NotReceived("none of your devices received or sent this message", index(i))
     conversation = reported.relay_stamp.conversation_id
     seen: set[str] = set()
     previous_ms = -1

@@ -1,5 +1,7 @@
 """Per-subject keys: personal data in events is sealed under its subject's key, kept in a
 JetStream key-value bucket, so erasure is destroying one key while the log stays append-only.
+
+Identity keeps one per account; safety one per case (what was reported, and staff notes).
 """
 
 from __future__ import annotations

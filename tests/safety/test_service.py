@@ -1,0 +1,400 @@
+"""The safety service over real NATS and gRPC, beside real messaging: a report verified
+against the relay keys from messaging's stream, a case, assignment, escalation, a suspension
+that messaging enforces, and each bad input refused with its reason and nothing recorded."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import grpc
+import pytest
+
+from hearth_proto.hearth.safety.v1 import safety_pb2 as pb
+from hearth_proto.hearth.safety.v1 import safety_pb2_grpc
+from hearth_runtime.embedded_nats import EmbeddedNats
+from hearth_runtime.errors import error_info
+from hearth_runtime.platform import Platform
+from hearth_safety.application import Safety
+from hearth_safety.facts import KnownDevice
+from hearth_sdk.channel import bearer, connect
+from hearth_sdk.messaging import MessagingDevice
+from hearth_sdk.safety_report import ReportEvidence, gather_report, report_request, send_report
+from tests.conftest import stream_environ, unique_name
+from tests.messaging.conftest import messaging_environ
+from tests.messaging.support import People, wait_for
+from tests.replay.stream import read_stream
+
+ORG = "org-" + uuid.uuid4().hex[:8]
+TEEN = ("young_person", "13_15")
+
+
+@pytest.fixture(scope="module")
+def environ() -> dict[str, str]:
+    prefix = unique_name("s")
+    return {
+        **messaging_environ(prefix),
+        **stream_environ(prefix, "safety"),
+        "HEARTH_SAFETY_SWEEP_SECONDS": "0.5",
+    }
+
+
+@pytest.fixture(scope="module")
+def platform(
+    nats_server: EmbeddedNats, tmp_path_factory: pytest.TempPathFactory, environ: dict[str, str]
+) -> Iterator[Platform]:
+    platform = Platform(
+        tmp_path_factory.mktemp("safety"),
+        services=["messaging", "safety"],
+        environ=environ,
+        nats_url=nats_server.url,
+    ).start()
+    yield platform
+    platform.stop()
+
+
+@pytest.fixture(scope="module")
+def people(platform: Platform, environ: dict[str, str]) -> Iterator[People]:
+    people = People(platform, environ)
+    yield people
+    people.close()
+
+
+class Team:
+    """The accounts of one organisation and a safety stub for each."""
+
+    def __init__(self, people: People) -> None:
+        self.people = people
+        self.channel = connect(people.platform.endpoint("safety"))
+        self.stub = safety_pb2_grpc.SafetyServiceStub(self.channel)
+        self.child = people.account(*TEEN, orgs=(ORG,))
+        self.adult = people.account("practitioner", "18_plus", orgs=(ORG,), vetted=True)
+        self.moderator = people.account("moderator", "18_plus", orgs=(ORG,))
+        self.other_moderator = people.account("moderator", "18_plus", orgs=(ORG,))
+        self.lead = people.account("safeguarding_lead", "18_plus", orgs=(ORG,))
+        self.admin = people.account("org_admin", "18_plus", orgs=(ORG,))
+        people.settle()
+
+    def token(self, account: str) -> str:
+        role = {
+            self.child: "young_person",
+            self.adult: "practitioner",
+            self.lead: "safeguarding_lead",
+            self.admin: "org_admin",
+        }.get(account, "moderator")
+        band = "13_15" if account == self.child else "18_plus"
+        return self.people.token(account, role, band, (ORG,))
+
+    def call(self, account: str, method: str, request: object) -> Any:
+        return getattr(self.stub, method)(request, metadata=bearer(self.token(account)))
+
+
+def rid() -> str:
+    return str(uuid.uuid4())
+
+
+def refusal(call: Callable[[], object]) -> tuple[grpc.StatusCode, str, dict[str, str]]:
+    with pytest.raises(grpc.RpcError) as failure:
+        call()
+    info = error_info(failure.value)
+    assert info is not None, failure.value
+    return failure.value.code(), info.reason, dict(info.metadata)
+
+
+def safety_app(people: People) -> Safety:
+    app = people.platform.hosts["safety"].parts.applications[0]
+    assert isinstance(app, Safety)
+    return app
+
+
+def safety_stream(people: People, environ: dict[str, str]) -> int:
+    return len(read_stream(people.platform.nats_url, environ["HEARTH_SAFETY_STREAM"]))
+
+
+@pytest.fixture(scope="module")
+def team(people: People) -> Team:
+    return Team(people)
+
+
+@pytest.fixture(scope="module")
+def talk(people: People, team: Team) -> tuple[MessagingDevice, MessagingDevice, ReportEvidence]:
+    """The adult messages the child; the child gathers a grooming report of the last one."""
+    adult = people.device(team.adult, "practitioner", "18_plus", (ORG,))
+    child = people.device(team.child, *TEEN, (ORG,))
+    conversation = adult.start_conversation([team.child]).conversation_id
+    for i in range(6):
+        adult.send(conversation, f"message {i}: you can tell me anything".encode())
+    received = child.receive(6)
+    app = safety_app(people)
+    wait_for(lambda: app._get(KnownDevice, KnownDevice.create_id(child.device_id)) is not None)
+    evidence = gather_report(team.child, received[-1].message_id, received, category="grooming")
+    return adult, child, evidence
+
+
+def test_a_report_verifies_opens_a_case_assigned_and_escalated_and_a_suspension_stops_sending(
+    people: People, team: Team, talk: tuple[MessagingDevice, MessagingDevice, ReportEvidence]
+) -> None:
+    adult, _, evidence = talk
+    team.call(
+        team.admin,
+        "NameSafeguardingLead",
+        pb.NameSafeguardingLeadRequest(
+            request_id=rid(), organisation_id=ORG, lead_account_id=team.lead
+        ),
+    )
+    shift = team.call(
+        team.moderator, "StartShift", pb.StartShiftRequest(request_id=rid(), organisation_id=ORG)
+    )
+    channel = connect(people.platform.endpoint("safety"))
+    filed = send_report(channel, team.token(team.child), evidence, note="he keeps asking")
+    assert filed.severity == "high"  # grooming, an adult and a child
+    assert "999" in filed.who_will_see_it and "secret" in filed.who_will_see_it
+    again = send_report(channel, team.token(team.child), evidence)
+    assert (again.report_id, again.case_id) == (filed.report_id, filed.case_id)  # idempotent
+
+    case = team.call(team.moderator, "GetCase", pb.GetCaseRequest(case_id=filed.case_id))
+    assert case.assigned_to == team.moderator  # the rotation: the one moderator on shift
+    assert case.subject_account_id == team.adult
+    queue = team.call(team.lead, "ListQueue", pb.ListQueueRequest(organisation_id=ORG))
+    assert filed.case_id in [c.case_id for c in queue.cases]
+
+    content = team.call(
+        team.moderator,
+        "ReadReportedContent",
+        pb.ReadReportedContentRequest(
+            request_id=rid(), case_id=filed.case_id, report_id=filed.report_id
+        ),
+    )
+    assert len(content.messages) == 6 and content.note == "he keeps asking"
+    assert content.messages[-1].body == b"message 5: you can tell me anything"
+    code, reason, _ = refusal(
+        lambda: team.call(
+            team.other_moderator,
+            "ReadReportedContent",
+            pb.ReadReportedContentRequest(
+                request_id=rid(), case_id=filed.case_id, report_id=filed.report_id
+            ),
+        )
+    )
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_ASSIGNED")
+
+    code, reason, _ = refusal(
+        lambda: team.call(
+            team.moderator,
+            "TakeAction",
+            pb.TakeActionRequest(
+                request_id=rid(),
+                case_id=filed.case_id,
+                kind="suspend",
+                account_ids=[team.adult],
+                reason="grooming",
+            ),
+        )
+    )
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NEEDS_SAFEGUARDING_LEAD")
+    escalated = team.call(
+        team.moderator,
+        "EscalateCase",
+        pb.EscalateCaseRequest(request_id=rid(), case_id=filed.case_id, reason="adult grooming"),
+    )
+    assert (escalated.escalated_to, escalated.as_role) == (team.lead, "lead")
+
+    suspension = team.call(
+        team.lead,
+        "TakeAction",
+        pb.TakeActionRequest(
+            request_id=rid(),
+            case_id=filed.case_id,
+            kind="suspend",
+            account_ids=[team.adult],
+            reason="grooming a child, escalated by the moderator",
+        ),
+    )
+    team.call(
+        team.lead,
+        "TakeAction",
+        pb.TakeActionRequest(
+            request_id=rid(),
+            case_id=filed.case_id,
+            kind="refer",
+            account_ids=[team.adult],
+            referral="police",
+            reason="grooming",
+        ),
+    )
+    conversation = evidence.conversation_id
+
+    def refused_as_suspended() -> bool:
+        try:
+            adult.send(conversation, b"are you there?")
+        except grpc.RpcError as e:
+            info = error_info(e)
+            return e.code() == grpc.StatusCode.PERMISSION_DENIED and bool(
+                info and info.reason == "ACCOUNT_SUSPENDED"
+            )
+        return False
+
+    wait_for(refused_as_suspended, timeout=20)
+    restrictions = team.call(
+        team.lead, "GetAccountRestrictions", pb.GetAccountRestrictionsRequest(account_id=team.adult)
+    )
+    assert [a.kind for a in restrictions.actions] == ["suspend"]
+
+    team.call(
+        team.lead,
+        "LiftAction",
+        pb.LiftActionRequest(
+            request_id=rid(),
+            case_id=filed.case_id,
+            action_id=suspension.action_id,
+            reason="police have the case; account kept for evidence",
+        ),
+    )
+
+    def sends_again() -> bool:
+        try:
+            adult.send(conversation, b"lifted")
+        except grpc.RpcError:
+            return False
+        return True
+
+    wait_for(sends_again, timeout=20)
+
+    team.call(
+        team.moderator,
+        "EndShift",
+        pb.EndShiftRequest(
+            request_id=rid(), shift_id=shift.shift_id, pattern="cumulative", risks="grooming"
+        ),
+    )
+
+
+def test_a_concern_held_on_shift_must_be_reported_before_the_shift_ends(
+    team: Team, talk: tuple[MessagingDevice, MessagingDevice, ReportEvidence]
+) -> None:
+    concern = team.call(
+        team.child,
+        "RaiseConcern",
+        pb.RaiseConcernRequest(request_id=rid(), note="I'm worried about my friend"),
+    )
+    assert "safeguarding lead" in concern.who_will_see_it
+    shift = team.call(
+        team.other_moderator,
+        "StartShift",
+        pb.StartShiftRequest(request_id=rid(), organisation_id=ORG),
+    )
+    team.call(
+        team.lead,
+        "AssignCase",
+        pb.AssignCaseRequest(
+            request_id=rid(), case_id=concern.case_id, moderator_account_id=team.other_moderator
+        ),
+    )
+    held = team.call(
+        team.other_moderator,
+        "RecordShiftConcern",
+        pb.RecordShiftConcernRequest(
+            request_id=rid(), shift_id=shift.shift_id, case_id=concern.case_id
+        ),
+    )
+    end = pb.EndShiftRequest(
+        request_id=rid(), shift_id=shift.shift_id, pattern="isolated", risks="worried friend"
+    )
+    code, reason, _ = refusal(lambda: team.call(team.other_moderator, "EndShift", end))
+    assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "UNREPORTED_CONCERN")
+    told = team.call(
+        team.other_moderator,
+        "ReportConcernToLead",
+        pb.ReportConcernToLeadRequest(
+            request_id=rid(), shift_id=shift.shift_id, concern_id=held.concern_id
+        ),
+    )
+    assert told.reported_to == team.lead
+    team.call(team.other_moderator, "EndShift", end)
+
+
+def test_outside_moderation_hours_the_app_is_told_to_call_childline(team: Team) -> None:
+    closed_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][
+        (datetime.now(UTC) + timedelta(days=3)).weekday()
+    ]
+    team.call(
+        team.admin,
+        "UpdateOrganisationSettings",
+        pb.UpdateOrganisationSettingsRequest(
+            request_id=rid(),
+            organisation_id=ORG,
+            time_zone="UTC",
+            schedule={closed_day: "09:00-10:00"},
+        ),
+    )
+    status = team.call(team.child, "GetSupportStatus", pb.GetSupportStatusRequest())
+    assert not status.open_now
+    assert "0800 1111" in status.message and "999" in status.message
+    assert {s.phone for s in status.signposts} == {"0800 1111", "999"}
+
+
+def test_bad_reports_are_refused_naming_the_check_and_record_nothing(
+    people: People,
+    team: Team,
+    environ: dict[str, str],
+    talk: tuple[MessagingDevice, MessagingDevice, ReportEvidence],
+) -> None:
+    _, _, evidence = talk
+    before = safety_stream(people, environ)
+
+    def report(e: ReportEvidence, account: str = team.child) -> object:
+        return team.call(account, "ReportMessage", report_request(e))
+
+    altered = replace(evidence, reported=replace(evidence.reported, body=b"something else"))
+    code, reason, meta = refusal(lambda: report(altered))
+    assert (code, reason, meta["check"]) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "REPORT_NOT_VERIFIED",
+        "commitment",
+    )
+    forged = replace(evidence, reported=replace(evidence.reported, franking_stamp=bytes(64)))
+    code, reason, meta = refusal(lambda: report(forged))
+    assert (code, meta["check"]) == (grpc.StatusCode.INVALID_ARGUMENT, "signature")
+    foreign = replace(
+        evidence,
+        context=(
+            *evidence.context[:-1],
+            replace(evidence.context[-1], conversation_id=str(uuid.uuid4())),
+        ),
+    )
+    code, reason, meta = refusal(lambda: report(foreign))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and meta["message"] == str(
+        len(evidence.context) - 1
+    )
+    # Someone who never received it cannot report it.
+    code, reason, meta = refusal(lambda: report(evidence, team.other_moderator))
+    assert (code, reason, meta["check"]) == (
+        grpc.StatusCode.PERMISSION_DENIED,
+        "REPORT_NOT_VERIFIED",
+        "recipient",
+    )
+    too_much = replace(evidence, context=evidence.context * 5)
+    code, reason, _ = refusal(lambda: report(too_much))
+    assert (code, reason) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "CONTEXT_TOO_LARGE")
+    code, reason, meta = refusal(
+        lambda: team.call(team.child, "ReportMessage", pb.ReportMessageRequest(request_id=rid()))
+    )
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    code, reason, _ = refusal(
+        lambda: team.call(
+            team.lead,
+            "TakeAction",
+            pb.TakeActionRequest(
+                request_id=rid(),
+                case_id=str(uuid.uuid4()),
+                kind="warn",
+                account_ids=[team.adult],
+                reason="x",
+            ),
+        )
+    )
+    assert (code, reason) == (grpc.StatusCode.NOT_FOUND, "CASE_NOT_FOUND")
+    assert safety_stream(people, environ) == before  # nothing refused was recorded
