@@ -13,6 +13,7 @@ from typing import Any
 import grpc
 import pytest
 
+from hearth_proto.hearth.audit.v1 import audit_pb2, audit_pb2_grpc
 from hearth_proto.hearth.safety.v1 import safety_pb2 as pb
 from hearth_proto.hearth.safety.v1 import safety_pb2_grpc
 from hearth_runtime.embedded_nats import EmbeddedNats
@@ -37,7 +38,8 @@ def environ() -> dict[str, str]:
     prefix = unique_name("s")
     return {
         **messaging_environ(prefix),
-        **stream_environ(prefix, "safety"),
+        **stream_environ(prefix, "safety", "audit"),
+        "HEARTH_AUDIT_FOLLOW": "messaging,safety",
         "HEARTH_SAFETY_SWEEP_SECONDS": "0.5",
     }
 
@@ -48,7 +50,7 @@ def platform(
 ) -> Iterator[Platform]:
     platform = Platform(
         tmp_path_factory.mktemp("safety"),
-        services=["messaging", "safety"],
+        services=["messaging", "safety", "audit"],
         environ=environ,
         nats_url=nats_server.url,
     ).start()
@@ -263,6 +265,31 @@ def test_a_report_verifies_opens_a_case_assigned_and_escalated_and_a_suspension_
 
     wait_for(sends_again, timeout=20)
 
+    # Audit followed safety: the regulator's figures count the report by category, the
+    # referral, and time to first action.
+    audit = audit_pb2_grpc.AuditServiceStub(connect(people.platform.endpoint("audit")))
+    auditor = people.token(str(uuid.uuid4()), "auditor")
+
+    def figures() -> audit_pb2.GetTransparencyFiguresResponse:
+        answer: audit_pb2.GetTransparencyFiguresResponse = audit.GetTransparencyFigures(
+            audit_pb2.GetTransparencyFiguresRequest(), metadata=bearer(auditor)
+        )
+        return answer
+
+    def counted() -> bool:
+        kinds = {c.kind for c in figures().counts}
+        return "hearth.safety.v1.CaseActionLifted" in kinds
+
+    wait_for(counted, timeout=20)
+    answer = figures()
+    counts = {c.kind: c.count for c in answer.counts if c.stream == "safety"}
+    assert counts["hearth.safety.v1.ReportReceived/category=grooming"] == 1
+    assert counts["hearth.safety.v1.CaseActionTaken/referral=police"] == 1
+    assert counts["hearth.safety.v1.CaseActionTaken/action=suspend"] == 1
+    (first_action,) = [d for d in answer.durations if d.stream == "safety"]
+    assert first_action.kind == "hearth.safety.v1.CaseActionTaken" and first_action.count == 1
+    assert 0 < first_action.median_ms == first_action.p90_ms < 120_000
+
     team.call(
         team.moderator,
         "EndShift",
@@ -320,16 +347,23 @@ def test_outside_moderation_hours_the_app_is_told_to_call_childline(team: Team) 
     closed_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][
         (datetime.now(UTC) + timedelta(days=3)).weekday()
     ]
-    team.call(
-        team.admin,
-        "UpdateOrganisationSettings",
-        pb.UpdateOrganisationSettingsRequest(
-            request_id=rid(),
-            organisation_id=ORG,
-            time_zone="UTC",
-            schedule={closed_day: "09:00-10:00"},
-        ),
-    )
+
+    def hours(periods: str) -> object:
+        return team.call(
+            team.admin,
+            "UpdateOrganisationSettings",
+            pb.UpdateOrganisationSettingsRequest(
+                request_id=rid(),
+                organisation_id=ORG,
+                time_zone="UTC",
+                schedule={closed_day: periods},
+            ),
+        )
+
+    # An hour a week cannot meet a 72-hour deadline within half a year.
+    code, reason, _ = refusal(lambda: hours("09:00-10:00"))
+    assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_SETTINGS")
+    hours("08:00-20:00")
     status = team.call(team.child, "GetSupportStatus", pb.GetSupportStatusRequest())
     assert not status.open_now
     assert "0800 1111" in status.message and "999" in status.message
@@ -398,3 +432,81 @@ def test_bad_reports_are_refused_naming_the_check_and_record_nothing(
     )
     assert (code, reason) == (grpc.StatusCode.NOT_FOUND, "CASE_NOT_FOUND")
     assert safety_stream(people, environ) == before  # nothing refused was recorded
+
+
+def test_a_restriction_and_a_block_take_effect_in_messaging_and_lifting_restores(
+    people: People, team: Team
+) -> None:
+    teen = people.account(*TEEN, orgs=(ORG,))
+    friend = people.account(*TEEN, orgs=(ORG,))
+    people.settle()
+    concern = team.call(
+        team.child,
+        "RaiseConcern",
+        pb.RaiseConcernRequest(request_id=rid(), note="he is pushy", subject_account_id=teen),
+    )
+    team.call(
+        team.lead,
+        "AssignCase",
+        pb.AssignCaseRequest(
+            request_id=rid(), case_id=concern.case_id, moderator_account_id=team.moderator
+        ),
+    )
+
+    def act(kind: str, accounts: list[str]) -> str:
+        taken = team.call(
+            team.moderator,
+            "TakeAction",
+            pb.TakeActionRequest(
+                request_id=rid(),
+                case_id=concern.case_id,
+                kind=kind,
+                account_ids=accounts,
+                reason="pushing younger children",
+            ),
+        )
+        return str(taken.action_id)
+
+    device = people.device(teen, *TEEN, (ORG,))
+    people.device(friend, *TEEN, (ORG,))
+    restriction = act("restrict", [teen])
+
+    def refused_with(reason: str) -> Callable[[], bool]:
+        def check() -> bool:
+            try:
+                device.start_conversation([friend])
+            except grpc.RpcError as e:
+                info = error_info(e)
+                return e.code() == grpc.StatusCode.PERMISSION_DENIED and bool(
+                    info and info.reason == reason
+                )
+            return False
+
+        return check
+
+    wait_for(refused_with("ACCOUNT_RESTRICTED"), timeout=20)
+    act("block", [teen, friend])
+    team.call(
+        team.moderator,
+        "LiftAction",
+        pb.LiftActionRequest(
+            request_id=rid(), case_id=concern.case_id, action_id=restriction, reason="talked"
+        ),
+    )
+    # The restriction is lifted, but the block still keeps the two apart.
+    wait_for(refused_with("SAFETY_BLOCK"), timeout=20)
+    code, reason, _ = refusal(
+        lambda: team.call(
+            team.moderator,
+            "TakeAction",
+            pb.TakeActionRequest(
+                request_id=rid(),
+                case_id=concern.case_id,
+                kind="warn",
+                account_ids=[str(uuid.uuid4())],
+                reason="nobody",
+            ),
+        )
+    )
+    assert (code, reason) == (grpc.StatusCode.NOT_FOUND, "UNKNOWN_ACCOUNT")
+    device.disconnect()

@@ -25,7 +25,9 @@ from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from hearth_crypto.checkpoint import Checkpoint, NoteSigner
 from hearth_crypto.merkle import leaf_hash
 from hearth_eventlog import NatsFactory, TracedNotification
+from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.audit.v1 import events_pb2
+from hearth_proto.hearth.safety.v1 import events_pb2 as safety_events
 from hearth_runtime.application import EVERY_EVENT, FollowingApplication
 from hearth_runtime.errors import NotFound, Refused
 from hearth_runtime.sessions import Session
@@ -201,6 +203,8 @@ class Audit(FollowingApplication):
                 day=today(),
             )
         )
+        leaf = self._witnessed[-1]
+        leaf.facet, leaf.measure_ms = facet_of(notification.topic, notification.state)
 
     def collect(self, upstream: str, processing: ProcessingEvent[UUID]) -> None:
         if self._witnessed:
@@ -295,14 +299,20 @@ class Audit(FollowingApplication):
             self.record_access(session, "GetTrail", pseudonym=name)
             return name, entries
 
-    def figures(self, session: Session, monthly: bool) -> dict[tuple[str, str, str], int]:
+    def figures(
+        self, session: Session, monthly: bool
+    ) -> tuple[dict[tuple[str, str, str], int], dict[tuple[str, str, str], list[int]]]:
+        """Counts, and durations, by (period, stream, kind)."""
         with self._lock:
             counts: dict[tuple[str, str, str], int] = {}
             for (day, stream, kind), n in self.audit_log.figures.items():
                 key = (day[:7] if monthly else day, stream, kind)
                 counts[key] = counts.get(key, 0) + n
+            durations: dict[tuple[str, str, str], list[int]] = {}
+            for (day, stream, kind), ms in self.audit_log.durations.items():
+                durations.setdefault((day[:7] if monthly else day, stream, kind), []).extend(ms)
             self.record_access(session, "GetTransparencyFigures")
-            return counts
+            return counts, durations
 
     # Disclosure.
 
@@ -423,3 +433,22 @@ class Audit(FollowingApplication):
                 raise AuditError(f"{stream} event {sequence} is missing from its stream")
             found.append(page[0])
         return found
+
+
+def facet_of(topic: str, state: bytes) -> tuple[str, int]:
+    """What transparency counts of a safety event beyond its kind (its public fields only):
+    reports by category, outcomes, referrals, actions, overdue escalations, and the time to
+    a case's first action."""
+    if not topic.startswith("hearth.safety.v1."):
+        return "", 0
+    m = decode_published(topic, state)
+    if isinstance(m, safety_events.ReportReceived):
+        return f"category={m.category}", 0
+    if isinstance(m, safety_events.CaseOutcomeRecorded):
+        return f"outcome={m.outcome}", 0
+    if isinstance(m, safety_events.CaseActionTaken):
+        facet = f"referral={m.referral}" if m.kind == "refer" else f"action={m.kind}"
+        return facet, m.first_action_after_ms
+    if isinstance(m, safety_events.CaseEscalated) and not m.by:
+        return "overdue", 0
+    return "", 0

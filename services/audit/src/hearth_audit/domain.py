@@ -87,6 +87,7 @@ class AuditLog(Aggregate):
         self.trails: dict[str, list[TrailEntry]] = {}
         self.subjects: dict[str, tuple[str, str]] = {}  # pseudonym -> (stream, subject)
         self.figures: dict[tuple[str, str, str], int] = {}  # (day, stream, kind) -> count
+        self.durations: dict[tuple[str, str, str], list[int]] = {}  # same key -> ms each
         self.checkpoints: list[SignedCheckpoint] = []
         self.accesses = 0
 
@@ -106,6 +107,12 @@ class AuditLog(Aggregate):
         )
         self.subjects[leaf.pseudonym] = (leaf.stream, leaf.subject)
         self.count(leaf.day, leaf.stream, leaf.kind)
+        facet = getattr(leaf, "facet", "")
+        if facet:
+            self.count(leaf.day, leaf.stream, f"{leaf.kind}/{facet}")
+        measure = getattr(leaf, "measure_ms", 0)
+        if measure > 0:
+            self.durations.setdefault((leaf.day, leaf.stream, leaf.kind), []).append(measure)
 
     @published(events_pb2.EventWitnessed)
     class Witnessed(Aggregate.Event):

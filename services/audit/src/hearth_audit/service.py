@@ -14,7 +14,7 @@ from .keys import checkpoint_signer, pseudonym_key
 from .servicer import AuditServicer
 
 SERVICE = audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name
-DEFAULT_FOLLOW = "identity,age,messaging"
+DEFAULT_FOLLOW = "identity,age,messaging,safety"
 # Checkpoints and proofs are for anyone checking the log (auditors, the staff it concerns,
 # witnesses run by regulators); trails and figures for auditors; disclosure for the two roles.
 LOG_READERS = roles("auditor", "safeguarding_lead", "data_protection_officer")

@@ -6,6 +6,7 @@ Domain errors are the runtime's family; its `ErrorInterceptor` answers them.
 from __future__ import annotations
 
 import json
+import math
 
 import grpc
 
@@ -21,6 +22,12 @@ from .domain import NotReady
 MAX_TEXT = 1000
 MAX_KNOWN_SIZES = 1000
 PERIODS = (audit_pb2.PERIOD_UNSPECIFIED, audit_pb2.PERIOD_DAY, audit_pb2.PERIOD_MONTH)
+
+
+def percentile(values: list[int], q: float) -> int:
+    """The nearest-rank percentile (q in 0..1) of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
@@ -103,12 +110,25 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         self, request: audit_pb2.GetTransparencyFiguresRequest, context: grpc.ServicerContext
     ) -> audit_pb2.GetTransparencyFiguresResponse:
         fields.known(request.period, "period", PERIODS, "a known period")
-        counts = self.app.figures(current_session(), monthly=request.period != audit_pb2.PERIOD_DAY)
+        counts, durations = self.app.figures(
+            current_session(), monthly=request.period != audit_pb2.PERIOD_DAY
+        )
         return audit_pb2.GetTransparencyFiguresResponse(
             counts=[
                 audit_pb2.KindCount(period=p, stream=s, kind=k, count=n)
                 for (p, s, k), n in sorted(counts.items())
-            ]
+            ],
+            durations=[
+                audit_pb2.KindDuration(
+                    period=p,
+                    stream=s,
+                    kind=k,
+                    count=len(ms),
+                    median_ms=percentile(ms, 0.5),
+                    p90_ms=percentile(ms, 0.9),
+                )
+                for (p, s, k), ms in sorted(durations.items())
+            ],
         )
 
     def RequestDisclosure(

@@ -288,6 +288,7 @@ class SafeguardingCase(Aggregate):
         if (kind is ActionKind.REFER) != (referral is not None):
             raise InvalidAction("a referral names where to, and only a referral does")
         action_id = str(derived_id("action", str(self.id), str(len(self.actions))))
+        first = self.first_action_at is None
         self._act(
             action_id=action_id,
             kind=kind.value,
@@ -297,6 +298,7 @@ class SafeguardingCase(Aggregate):
             by=by.account_id,
             at=at,
             reason=reason,
+            first_action_after_ms=int((at - self.opened_at).total_seconds() * 1000) if first else 0,
         )
         return action_id
 
@@ -311,6 +313,7 @@ class SafeguardingCase(Aggregate):
         by: str,
         at: datetime,
         reason: str,
+        first_action_after_ms: int,
     ) -> None:
         self.actions[action_id] = ActionRecord(
             action_id,
@@ -395,6 +398,7 @@ class SafeguardingCase(Aggregate):
 
     @event("Reopened")
     def _reopen(self, by: str, reason: str, deadline: datetime, at: datetime) -> None:
+        self.opened_at = at  # time to first action counts again from here
         self.closed = False
         self.outcome = None
         self.deadline = deadline

@@ -315,6 +315,7 @@ class OrganisationSettings(Aggregate):
             hours = ModerationHours.parse(time_zone, schedule)
         except InvalidHours as e:
             raise InvalidSettings(str(e)) from None
+        self._check_fits(hours, self.deadlines)
         periods = hours.to_schedule()
         self._hours(
             time_zone=hours.time_zone,
@@ -331,12 +332,28 @@ class OrganisationSettings(Aggregate):
         for severity, value in minutes.items():
             if not 1 <= value <= 14 * 24 * 60:
                 raise InvalidSettings(f"the {Severity(severity)} deadline is 1 minute to 14 days")
+        wanted = {
+            **self.deadlines,
+            **{Severity(s): timedelta(minutes=m) for s, m in minutes.items()},
+        }
+        self._check_fits(self.hours, wanted)
         self._deadlines(minutes={Severity(s).value: int(m) for s, m in minutes.items()})
 
     @event("DeadlinesSet")
     def _deadlines(self, minutes: dict[str, int]) -> None:
         for severity, value in minutes.items():
             self.deadlines[Severity(severity)] = timedelta(minutes=value)
+
+    @staticmethod
+    def _check_fits(hours: ModerationHours, deadlines: Mapping[Severity, timedelta]) -> None:
+        """Every deadline counted in moderation time falls within half a year."""
+        weekly = hours.weekly_time()
+        for severity, allowed in deadlines.items():
+            if severity is not Severity.IMMEDIATE and allowed > weekly * 26:
+                raise InvalidSettings(
+                    f"with {weekly} of moderation a week, the {severity.value} deadline of "
+                    f"{allowed} would take over half a year: widen the hours or shorten it"
+                )
 
     def deadline(self, severity: Severity, at: datetime) -> datetime:
         """When a case of `severity` raised at `at` is due: immediate in real time, the

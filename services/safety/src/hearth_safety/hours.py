@@ -102,6 +102,19 @@ class ModerationHours:
         opens, closes = next(self.periods_from(at))
         return closes if opens <= _utc(at) else None
 
+    def weekly_time(self) -> timedelta:
+        """Moderation time in a week (a period open to midnight counts to 24:00)."""
+        total = timedelta(0)
+        for periods in self.weekly:
+            for start, end in periods:
+                finish = (
+                    timedelta(hours=24)
+                    if end is None
+                    else timedelta(hours=end.hour, minutes=end.minute)
+                )
+                total += finish - timedelta(hours=start.hour, minutes=start.minute)
+        return total
+
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The moment `duration` of moderation time has passed after `start`."""
         if duration < timedelta(0):

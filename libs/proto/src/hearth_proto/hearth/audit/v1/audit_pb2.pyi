@@ -419,20 +419,60 @@ class GetTransparencyFiguresResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     COUNTS_FIELD_NUMBER: _builtins.int
+    DURATIONS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def counts(self) -> _containers.RepeatedCompositeFieldContainer[Global___KindCount]: ...
+    @_builtins.property
+    def durations(self) -> _containers.RepeatedCompositeFieldContainer[Global___KindDuration]: ...
     def __init__(
         self,
         *,
         counts: _abc.Iterable[Global___KindCount] | None = ...,
+        durations: _abc.Iterable[Global___KindDuration] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts", "durations", b"durations"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetTransparencyFiguresResponse: _TypeAlias = GetTransparencyFiguresResponse  # noqa: Y015
+
+@_typing.final
+class KindDuration(_message.Message):
+    """Durations events of one kind reported in one period (e.g. time to first action)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERIOD_FIELD_NUMBER: _builtins.int
+    STREAM_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    MEDIAN_MS_FIELD_NUMBER: _builtins.int
+    P90_MS_FIELD_NUMBER: _builtins.int
+    period: _builtins.str
+    stream: _builtins.str
+    kind: _builtins.str
+    count: _builtins.int
+    median_ms: _builtins.int
+    p90_ms: _builtins.int
+    def __init__(
+        self,
+        *,
+        period: _builtins.str = ...,
+        stream: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        count: _builtins.int = ...,
+        median_ms: _builtins.int = ...,
+        p90_ms: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "kind", b"kind", "median_ms", b"median_ms", "p90_ms", b"p90_ms", "period", b"period", "stream", b"stream"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KindDuration: _TypeAlias = KindDuration  # noqa: Y015
 
 @_typing.final
 class RequestDisclosureRequest(_message.Message):

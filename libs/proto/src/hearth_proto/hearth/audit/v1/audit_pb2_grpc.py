@@ -136,7 +136,10 @@ class AuditServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetTransparencyFigures(self, request, context):
-        """Counts of witnessed events by kind per period. The read is itself recorded.
+        """Counts of witnessed events by kind per period, and by facet where an event has one
+        (kind "hearth.safety.v1.ReportReceived/category=grooming": reports by category; outcomes,
+        referrals, actions, "overdue" escalations likewise), and durations some events report
+        (safety's time to first action) as median and 90th percentile. The read is recorded.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -48,7 +48,11 @@ class AuditServiceStub:
     GetTrail: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetTrailRequest, _audit_pb2.GetTrailResponse]
     """A subject's trail by pseudonym: metadata only. The read is itself recorded."""
     GetTransparencyFigures: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetTransparencyFiguresRequest, _audit_pb2.GetTransparencyFiguresResponse]
-    """Counts of witnessed events by kind per period. The read is itself recorded."""
+    """Counts of witnessed events by kind per period, and by facet where an event has one
+    (kind "hearth.safety.v1.ReportReceived/category=grooming": reports by category; outcomes,
+    referrals, actions, "overdue" escalations likewise), and durations some events report
+    (safety's time to first action) as median and 90th percentile. The read is recorded.
+    """
     RequestDisclosure: _grpc.UnaryUnaryMultiCallable[_audit_pb2.RequestDisclosureRequest, _audit_pb2.RequestDisclosureResponse]
     """Ask to disclose a trail's events; needs approval by two distinct roles."""
     ApproveDisclosure: _grpc.UnaryUnaryMultiCallable[_audit_pb2.ApproveDisclosureRequest, _audit_pb2.ApproveDisclosureResponse]
@@ -76,7 +80,11 @@ class AuditServiceAsyncStub(AuditServiceStub):
     GetTrail: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetTrailRequest, _audit_pb2.GetTrailResponse]  # type: ignore[assignment]
     """A subject's trail by pseudonym: metadata only. The read is itself recorded."""
     GetTransparencyFigures: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetTransparencyFiguresRequest, _audit_pb2.GetTransparencyFiguresResponse]  # type: ignore[assignment]
-    """Counts of witnessed events by kind per period. The read is itself recorded."""
+    """Counts of witnessed events by kind per period, and by facet where an event has one
+    (kind "hearth.safety.v1.ReportReceived/category=grooming": reports by category; outcomes,
+    referrals, actions, "overdue" escalations likewise), and durations some events report
+    (safety's time to first action) as median and 90th percentile. The read is recorded.
+    """
     RequestDisclosure: _aio.UnaryUnaryMultiCallable[_audit_pb2.RequestDisclosureRequest, _audit_pb2.RequestDisclosureResponse]  # type: ignore[assignment]
     """Ask to disclose a trail's events; needs approval by two distinct roles."""
     ApproveDisclosure: _aio.UnaryUnaryMultiCallable[_audit_pb2.ApproveDisclosureRequest, _audit_pb2.ApproveDisclosureResponse]  # type: ignore[assignment]
@@ -143,7 +151,11 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_pb2.GetTransparencyFiguresRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_pb2.GetTransparencyFiguresResponse, _abc.Awaitable[_audit_pb2.GetTransparencyFiguresResponse]]:
-        """Counts of witnessed events by kind per period. The read is itself recorded."""
+        """Counts of witnessed events by kind per period, and by facet where an event has one
+        (kind "hearth.safety.v1.ReportReceived/category=grooming": reports by category; outcomes,
+        referrals, actions, "overdue" escalations likewise), and durations some events report
+        (safety's time to first action) as median and 90th percentile. The read is recorded.
+        """
 
     @_abc_1.abstractmethod
     def RequestDisclosure(

@@ -175,6 +175,8 @@ class WitnessedLeaf(_message.Message):
     KIND_FIELD_NUMBER: _builtins.int
     PSEUDONYM_FIELD_NUMBER: _builtins.int
     DAY_FIELD_NUMBER: _builtins.int
+    FACET_FIELD_NUMBER: _builtins.int
+    MEASURE_MS_FIELD_NUMBER: _builtins.int
     stream: _builtins.str
     sequence: _builtins.int
     subject: _builtins.str
@@ -187,6 +189,13 @@ class WitnessedLeaf(_message.Message):
     kind: _builtins.str
     pseudonym: _builtins.str
     day: _builtins.str
+    facet: _builtins.str
+    """What transparency counts of it beyond its kind, from its public fields (safety's events:
+    "category=grooming", "outcome=substantiated", "referral=police", "action=suspend",
+    "overdue"); empty for most events. Not part of the leaf hash.
+    """
+    measure_ms: _builtins.int
+    """A duration the event reports, in ms (safety's time to first action); 0 for none."""
     def __init__(
         self,
         *,
@@ -199,10 +208,12 @@ class WitnessedLeaf(_message.Message):
         kind: _builtins.str = ...,
         pseudonym: _builtins.str = ...,
         day: _builtins.str = ...,
+        facet: _builtins.str = ...,
+        measure_ms: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["day", b"day", "index", b"index", "kind", b"kind", "leaf_hash", b"leaf_hash", "payload_hash", b"payload_hash", "pseudonym", b"pseudonym", "sequence", b"sequence", "stream", b"stream", "subject", b"subject"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["day", b"day", "facet", b"facet", "index", b"index", "kind", b"kind", "leaf_hash", b"leaf_hash", "measure_ms", b"measure_ms", "payload_hash", b"payload_hash", "pseudonym", b"pseudonym", "sequence", b"sequence", "stream", b"stream", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

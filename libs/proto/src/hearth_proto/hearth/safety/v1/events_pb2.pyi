@@ -403,12 +403,17 @@ class CaseActionTaken(_message.Message):
     BY_FIELD_NUMBER: _builtins.int
     AT_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    FIRST_ACTION_AFTER_MS_FIELD_NUMBER: _builtins.int
     action_id: _builtins.str
     kind: _builtins.str
     conversation_id: _builtins.str
     referral: _builtins.str
     by: _builtins.str
     reason: _builtins.str
+    first_action_after_ms: _builtins.int
+    """For the case's first action: how long after the case opened (or reopened) it came, in
+    ms (transparency's time to first action); 0 for later actions.
+    """
     @_builtins.property
     def timestamp(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -427,10 +432,11 @@ class CaseActionTaken(_message.Message):
         by: _builtins.str = ...,
         at: _timestamp_pb2.Timestamp | None = ...,
         reason: _builtins.str = ...,
+        first_action_after_ms: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accounts", b"accounts", "action_id", b"action_id", "at", b"at", "by", b"by", "conversation_id", b"conversation_id", "kind", b"kind", "reason", b"reason", "referral", b"referral", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accounts", b"accounts", "action_id", b"action_id", "at", b"at", "by", b"by", "conversation_id", b"conversation_id", "first_action_after_ms", b"first_action_after_ms", "kind", b"kind", "reason", b"reason", "referral", b"referral", "timestamp", b"timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
