@@ -19,7 +19,9 @@ from hearth_proto.hearth.safety.v1 import safety_pb2_grpc
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
+from hearth_runtime.sessions import Session
 from hearth_safety.application import Safety
+from hearth_safety.domain import Category
 from hearth_safety.facts import KnownDevice
 from hearth_sdk.channel import bearer, connect
 from hearth_sdk.messaging import MessagingDevice
@@ -510,3 +512,34 @@ def test_a_restriction_and_a_block_take_effect_in_messaging_and_lifting_restores
     )
     assert (code, reason) == (grpc.StatusCode.NOT_FOUND, "UNKNOWN_ACCOUNT")
     device.disconnect()
+
+
+def test_a_case_past_its_deadline_with_no_action_escalates_to_the_lead_on_its_own(
+    people: People, environ: dict[str, str]
+) -> None:
+    now = [datetime.now(UTC).timestamp()]
+    app = Safety(
+        {**environ, "NATS_URL": people.platform.nats_url},
+        clock=lambda: now[0],
+    )
+    try:
+        org = "org-" + uuid.uuid4().hex[:8]
+        child, lead = str(uuid.uuid4()), str(uuid.uuid4())
+        expires = int(now[0]) + 3600
+        admin = Session(
+            str(uuid.uuid4()), frozenset({"org_admin"}), expires, organisations=frozenset({org})
+        )
+        app.name_lead(admin, org, lead, "")
+        session = Session(child, frozenset({"child"}), expires, "under_13", frozenset({org}))
+        filed = app.raise_concern(
+            session, rid(), "someone says they will hurt me", Category.IMMEDIATE_DANGER, ""
+        )
+        assert filed.case.severity.value == "immediate"
+        assert app.escalate_overdue() == []  # not yet due
+        now[0] += 16 * 60  # immediate: 15 minutes of real time
+        assert app.escalate_overdue() == [str(filed.case.id)]
+        case = app._case_by_id(str(filed.case.id))
+        assert case.escalated_to == lead and case.escalations[-1]["by"] == "deadline"
+        assert app.escalate_overdue() == []  # once
+    finally:
+        app.close()
