@@ -51,4 +51,15 @@ def test_demo_runs_to_the_end_and_tells_the_story() -> None:
     assert re.search(r"match: pdq distance \d+ on demo-known-images; shown blurred: True", out)
     assert "bytes on the wire while scanning: 0" in out
     assert "what left the device: nothing" in out
+    # Safety's chapter: the report verifies, a high case goes to the moderator on shift, the
+    # lead suspends and refers, messaging refuses, Childline out of hours, audit's figures.
+    assert re.search(r"report verified: 3 franked messages; case \S+ severity high", out)
+    assert "assigned to: Sam" in out
+    assert "Sam tries to suspend: PERMISSION_DENIED NEEDS_SAFEGUARDING_LEAD" in out
+    assert "escalated to the lead: Lee" in out
+    assert "messaging refuses Rob's next message: PERMISSION_DENIED ACCOUNT_SUSPENDED" in out
+    assert "reports read now: False" in out and "Childline free on 0800 1111" in out
+    assert "ReportReceived/category=grooming: 1" in out
+    assert "CaseActionTaken/referral=police: 1" in out
+    assert re.search(r"time to first action: median \d+ ms, p90 \d+ ms", out)
     assert out.rstrip().endswith("Demo complete.")

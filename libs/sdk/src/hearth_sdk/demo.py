@@ -40,7 +40,7 @@ from .identity import IdentityClient, login_text
 SPANS = InMemorySpanExporter()
 # Chapters that later features add: a module `hearth_sdk.demo_<area>` with `chapter(ctx)`,
 # run in this order after the foundation chapter when present.
-CHAPTERS = ("identity", "age", "messaging", "audit", "scanner")
+CHAPTERS = ("identity", "age", "messaging", "audit", "scanner", "safety")
 _step = 0
 
 

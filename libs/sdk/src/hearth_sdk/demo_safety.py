@@ -1,0 +1,251 @@
+"""Demo chapter: a child reports an adult with franked context, and the report changes things.
+
+Ava (a young person) is added to the Northfield Youth Club by its admin; Rob, a vetted
+practitioner of the club, writes to her. Her device gathers the message she reports with the
+franked messages before it and sends them to the safety service, which verifies every one
+against the relay keys in messaging's stream. A case opens at high severity and goes to the
+moderator on shift; the moderator escalates to the safeguarding lead, who suspends Rob and
+refers to the police, and messaging refuses Rob's next message. Outside the club's moderation
+hours Ava's app shows Childline and 999. The regulator's figures come from audit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import grpc
+
+from hearth_proto.hearth.audit.v1 import audit_pb2, audit_pb2_grpc
+from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
+from hearth_proto.hearth.safety.v1 import safety_pb2 as pb
+from hearth_proto.hearth.safety.v1 import safety_pb2_grpc
+from hearth_runtime.admin import invite, invite_org_admin
+from hearth_runtime.errors import error_info
+
+from .channel import connect
+from .demo import DemoContext
+from .identity import IdentityClient
+from .messaging import MessagingDevice
+from .safety_report import gather_report, send_report
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def chapter(ctx: DemoContext) -> None:
+    platform = ctx.platform
+    if not {"identity", "messaging", "safety"} <= set(platform.hosts):
+        return
+    identity_channel = connect(platform.endpoint("identity"))
+    identity = identity_pb2_grpc.IdentityServiceStub(identity_channel)
+    safety_channel = connect(platform.endpoint("safety"))
+    safety = safety_pb2_grpc.SafetyServiceStub(safety_channel)
+    devices = platform.data_dir / "devices" / "safety"
+
+    def person(name: str, role: identity_pb2.Role.ValueType, code: str = "") -> IdentityClient:
+        client = IdentityClient(identity_channel, devices / f"{name.lower()}.json")
+        client.register(role, display_name=name, invitation_code=code)
+        client.login()
+        rules = identity.GetHouseRules(
+            identity_pb2.GetHouseRulesRequest(), metadata=client.metadata()
+        )
+        identity.AcceptHouseRules(
+            identity_pb2.AcceptHouseRulesRequest(version=rules.version), metadata=client.metadata()
+        )
+        return client
+
+    def settle() -> None:
+        """Messaging and safety learn only from events: wait until they caught up."""
+        followers = [("identity", "messaging", 0), ("identity", "safety", 0)]
+        followers.append(("messaging", "safety", 1))
+        for upstream, follower, i in followers:
+            last = platform.hosts[upstream].parts.applications[0].recorder.max_notification_id()
+            if last:
+                platform.hosts[follower].parts.followers[i].wait_until(last, timeout=20)
+
+    def rid() -> str:
+        return str(uuid.uuid4())
+
+    ctx.say(
+        "Safety: the club's safety team",
+        "The Northfield Youth Club's admin invites a moderator and a safeguarding lead, names "
+        "the lead in the safety service, and adds Ava (a young person) to the club; Rob, a "
+        "practitioner of the club, is vetted, so the contact policy lets him write to her.",
+    )
+    admin = person(
+        "Morgan",
+        identity_pb2.ROLE_ORG_ADMIN,
+        invite_org_admin(identity_channel, platform.signer, "Northfield Youth Club").code,
+    )
+    (org,) = admin.account().organisations
+
+    def invited(role: identity_pb2.Role.ValueType) -> str:
+        request = identity_pb2.InviteStaffRequest(organisation_id=org, role=role)
+        return str(identity.InviteStaff(request, metadata=admin.metadata()).invitation_code)
+
+    sam = person("Sam", identity_pb2.ROLE_MODERATOR, invited(identity_pb2.ROLE_MODERATOR))
+    lee = person(
+        "Lee", identity_pb2.ROLE_SAFEGUARDING_LEAD, invited(identity_pb2.ROLE_SAFEGUARDING_LEAD)
+    )
+    rob = person("Rob", identity_pb2.ROLE_PRACTITIONER, invited(identity_pb2.ROLE_PRACTITIONER))
+    identity.VetPractitioner(
+        identity_pb2.VetPractitionerRequest(organisation_id=org, account_id=rob.account_id),
+        metadata=admin.metadata(),
+    )
+    ava = person("Ava", identity_pb2.ROLE_YOUNG_PERSON)
+    identity.AddOrganisationMember(
+        identity_pb2.AddOrganisationMemberRequest(organisation_id=org, account_id=ava.account_id),
+        metadata=admin.metadata(),
+    )
+    safety.NameSafeguardingLead(
+        pb.NameSafeguardingLeadRequest(
+            request_id=rid(), organisation_id=org, lead_account_id=lee.account_id
+        ),
+        metadata=admin.metadata(),
+    )
+    settle()
+    shift = safety.StartShift(
+        pb.StartShiftRequest(request_id=rid(), organisation_id=org), metadata=sam.metadata()
+    )
+    ctx.show(f"moderator Sam on shift; safeguarding lead Lee; Ava {ava.account_id[:8]}...")
+
+    ctx.say(
+        "Ava reports Rob, with the franked context",
+        "Rob's messages reach Ava end to end encrypted; her device keeps each one's franking. "
+        "She reports the last: her device sends it with the messages before it, and the safety "
+        "service verifies every stamp with the relay keys messaging's stream records.",
+    )
+    rob_phone = MessagingDevice(
+        connect(platform.endpoint("messaging")), rob.login(), rob.account_id
+    )
+    rob_phone.publish(10)
+    ava_phone = MessagingDevice(
+        connect(platform.endpoint("messaging")), ava.login(), ava.account_id
+    )
+    ava_phone.publish(10)
+    talk = rob_phone.start_conversation([ava.account_id]).conversation_id
+    said = [
+        "you're so mature for your age, not like the others at club",
+        "this is just between us ok? don't tell the other leaders",
+        "delete these messages after you read them",
+    ]
+    for text in said:
+        rob_phone.send(talk, text.encode())
+    received = ava_phone.receive(len(said))
+    settle()
+    evidence = gather_report(ava.account_id, received[-1].message_id, received, category="grooming")
+    filed = send_report(safety_channel, ava.login(), evidence, note="he wants me to keep secrets")
+    ctx.show(
+        f"report verified: {1 + len(evidence.context)} franked messages; case "
+        f"{filed.case_id[:8]}... severity {filed.severity}"
+    )
+    ctx.show(f"Ava is told: {filed.who_will_see_it[:96]}...")
+    case = safety.GetCase(pb.GetCaseRequest(case_id=filed.case_id), metadata=sam.metadata())
+    ctx.show(f"assigned to: {'Sam' if case.assigned_to == sam.account_id else case.assigned_to}")
+
+    ctx.say(
+        "The moderator escalates; the lead suspends and refers",
+        "A moderator may warn or restrict; suspending and referring need the safeguarding lead.",
+    )
+    try:
+        safety.TakeAction(
+            pb.TakeActionRequest(
+                request_id=rid(),
+                case_id=filed.case_id,
+                kind="suspend",
+                account_ids=[rob.account_id],
+                reason="grooming",
+            ),
+            metadata=sam.metadata(),
+        )
+    except grpc.RpcError as e:
+        info = error_info(e)
+        ctx.show(f"Sam tries to suspend: {e.code().name} {info.reason if info else ''}")
+    escalated = safety.EscalateCase(
+        pb.EscalateCaseRequest(request_id=rid(), case_id=filed.case_id, reason="adult grooming"),
+        metadata=sam.metadata(),
+    )
+    ctx.show(f"escalated to the {escalated.as_role}: Lee")
+    for kind, referral in (("suspend", ""), ("refer", "police")):
+        safety.TakeAction(
+            pb.TakeActionRequest(
+                request_id=rid(),
+                case_id=filed.case_id,
+                kind=kind,
+                referral=referral,
+                account_ids=[rob.account_id],
+                reason="grooming a young person of the club",
+            ),
+            metadata=lee.metadata(),
+        )
+    ctx.show("Lee: suspend Rob; refer to the police")
+
+    refusal: list[str] = []
+
+    def refused() -> bool:
+        try:
+            rob_phone.send(talk, b"why aren't you answering")
+        except grpc.RpcError as e:
+            info = error_info(e)
+            refusal[:] = [f"{e.code().name} {info.reason if info else ''}"]
+            return True
+        return False
+
+    ctx.wait_until(refused, timeout=20)
+    ctx.show(f"messaging refuses Rob's next message: {refusal[0]}")
+    safety.EndShift(
+        pb.EndShiftRequest(
+            request_id=rid(),
+            shift_id=shift.shift_id,
+            pattern="isolated",
+            risks="adult asking a young person for secrecy",
+        ),
+        metadata=sam.metadata(),
+    )
+
+    ctx.say(
+        "Outside moderation hours, Ava's app signposts help",
+        "The club moderates one day a week; the rest of the time the app says so, plainly.",
+    )
+    evening = DAYS[(datetime.now(UTC).weekday() + 3) % 7]
+    safety.UpdateOrganisationSettings(
+        pb.UpdateOrganisationSettingsRequest(
+            request_id=rid(),
+            organisation_id=org,
+            time_zone="Europe/London",
+            schedule={evening: "08:00-22:00"},
+        ),
+        metadata=admin.metadata(),
+    )
+    status = safety.GetSupportStatus(pb.GetSupportStatusRequest(), metadata=ava.metadata())
+    ctx.show(f"reports read now: {status.open_now}")
+    ctx.show(f"Ava's app shows: {status.message}")
+
+    if "audit" not in platform.hosts:
+        return
+    ctx.say(
+        "The regulator's figures",
+        "Audit follows safety's stream: reports by category, referrals, time to first action.",
+    )
+    auditor = person(
+        "Regulator",
+        identity_pb2.ROLE_AUDITOR,
+        invite(identity_channel, platform.signer, identity_pb2.ROLE_AUDITOR).code,
+    )
+    audit = audit_pb2_grpc.AuditServiceStub(connect(platform.endpoint("audit")))
+    answer: list[audit_pb2.GetTransparencyFiguresResponse] = []
+
+    def counted() -> bool:
+        figures = audit.GetTransparencyFigures(
+            audit_pb2.GetTransparencyFiguresRequest(), metadata=auditor.metadata()
+        )
+        answer[:] = [figures]
+        return any(c.kind.endswith("referral=police") for c in figures.counts)
+
+    ctx.wait_until(counted, timeout=20)
+    for c in answer[0].counts:
+        if c.stream == "safety" and "/" in c.kind:
+            ctx.show(f"{c.kind.removeprefix('hearth.safety.v1.')}: {c.count}")
+    for d in answer[0].durations:
+        if d.stream == "safety":
+            ctx.show(f"time to first action: median {d.median_ms} ms, p90 {d.p90_ms} ms")
