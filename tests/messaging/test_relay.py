@@ -10,7 +10,8 @@ import pytest
 from hearth_crypto.franking import MessageMetadata, verify_frank
 from hearth_crypto.ratchet import MessageHeader, RatchetMessage, TooManySkippedMessages
 from hearth_proto.hearth.messaging.v1 import messaging_pb2 as pb
-from hearth_sdk.messaging import GROUP, RATCHET_MESSAGE, MessagingDevice
+from hearth_sdk.messaging import GROUP, MessagingDevice
+from hearth_sdk.sessions import RATCHET_MESSAGE
 from tests.messaging.support import People, status_of, wait_for
 
 TEEN = ("young_person", "13_15")
