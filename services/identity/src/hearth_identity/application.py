@@ -2,6 +2,9 @@
 
 Layers below, one job to a module: `privacy` (reading an account, consent, erasure, subject
 access) on `follow` (age's attested bands).
+
+A little over 400 lines: accounts, devices, login, organisations and guardians all turn on
+the one account aggregate; what has its own job lives in the layers named above.
 """
 
 from __future__ import annotations
