@@ -19,7 +19,6 @@ from hearth_crypto.age_band import AgeBand
 from hearth_eventlog import TracedNotification
 from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.identity.v1 import events_pb2 as identity_events
-from hearth_proto.hearth.identity.v1 import identity_pb2
 from hearth_runtime.application import FollowingApplication
 
 from .domain import ContactFacts
@@ -40,6 +39,13 @@ IDENTITY_FACTS = frozenset(
         identity_events.AccountErased,
     )
 )
+
+
+def _role_name(number: int) -> str:
+    """The role's enum name, read from the event's own schema (not identity's RPC module)."""
+    roles = identity_events.AccountRegistered.DESCRIPTOR.fields_by_name["role"].enum_type
+    assert roles is not None
+    return roles.values_by_number[number].name
 
 
 def _label(enum_name: str, prefix: str) -> str:
@@ -106,7 +112,7 @@ def identity_notes(
     """The (account, fact, value, present) notes one identity event implies for the policy."""
     m = message
     if isinstance(m, identity_events.AccountRegistered):
-        return [(originator, "role", _label(identity_pb2.Role.Name(m.role), "ROLE_"), True)]
+        return [(originator, "role", _label(_role_name(m.role), "ROLE_"), True)]
     if isinstance(m, identity_events.AccountAgeBandSet):
         return [(m.account_id, "band", AgeBand.of(m.band).label, True)]
     if isinstance(m, identity_events.OrganisationMemberAdded):
