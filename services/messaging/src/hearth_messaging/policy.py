@@ -71,6 +71,9 @@ REASONS = {
     "self": "you cannot start a conversation with yourself",
 }
 
+# The reasons a refusal of contact carries (`ErrorInfo` reason, PERMISSION_DENIED).
+REFUSAL_REASONS = frozenset(code.upper() for code in REASONS if code not in RULES)
+
 
 class PolicyError(ValueError):
     """The policy file is not a valid contact policy."""
