@@ -3,6 +3,7 @@ error reasons: a change to RULES, a proto comment or an event that the docs do n
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -125,11 +126,52 @@ def test_every_reason_a_service_raises_is_documented_on_some_rpc() -> None:
         assert not missing, f"{service.name} raises {sorted(missing)}, named on no RPC"
 
 
-@pytest.mark.parametrize(
-    "doc",
-    ["README.md", "docs/architecture.md", "docs/operations.md", "deploy/README.md"]
-    + [str(p.relative_to(ROOT)) for p in sorted(ROOT.glob("services/*/README.md"))],
-)
+DOCS = ["README.md", "docs/architecture.md", "docs/operations.md", "deploy/README.md"] + [
+    str(p.relative_to(ROOT)) for p in sorted(ROOT.glob("services/*/README.md"))
+]
+
+
+@pytest.mark.parametrize("doc", DOCS)
 def test_docs_never_point_outside_the_repository(doc: str) -> None:
     assert "../shared" not in (ROOT / doc).read_text()
     assert "ARCHITECTURE.md" not in (ROOT / doc).read_text()
+
+
+VARIABLE = re.compile(r'"((?:HEARTH|OTEL|NATS)_[A-Z_]*[A-Z])"')
+# Literals that are default values, not variables.
+NOT_VARIABLES = {"HEARTH_MESSAGING_MAILBOX"}
+
+
+def test_every_variable_the_code_reads_is_in_the_operations_guide() -> None:
+    """A variable read as `HEARTH_X` inside service S may be documented as `HEARTH_S_X`."""
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    missing = []
+    for path in [*ROOT.glob("libs/*/src/**/*.py"), *ROOT.glob("services/*/src/**/*.py")]:
+        service = path.relative_to(ROOT).parts[1] if path.parts[-5] == "services" else ""
+        for name in set(VARIABLE.findall(path.read_text())) - NOT_VARIABLES:
+            forms = {name}
+            if service:
+                forms.add(f"HEARTH_{service.upper()}_{name.removeprefix('HEARTH_')}")
+            if not any(f"`{form}`" in guide or f"`{form} " in guide for form in forms):
+                missing.append(f"{name} ({path.relative_to(ROOT)})")
+    assert not missing, f"not in docs/operations.md: {sorted(missing)}"
+
+
+LINK = re.compile(r"\]\((?!https?:)([^)#\s]*)(?:#([^)\s]+))?\)")
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor of a heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_links_between_docs_resolve(doc: str) -> None:
+    source = ROOT / doc
+    for target, anchor in LINK.findall(source.read_text()):
+        path = (source.parent / target).resolve() if target else source
+        assert path.exists(), f"{doc} links to {target}, which does not exist"
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", path.read_text(), re.MULTILINE)
+            assert anchor in {slug(h) for h in headings}, f"{doc}: no heading #{anchor} in {target}"
