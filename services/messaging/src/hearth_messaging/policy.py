@@ -1,6 +1,6 @@
 """The contact policy: who may start talking to whom. Pure; the table is operator data.
 
-The default table is ARCHITECTURE.md's. An operator replaces it with a JSON file
+The default table is `DEFAULT_POLICY` below. An operator replaces it with a JSON file
 (`HEARTH_MESSAGING_CONTACT_POLICY`): each cell of "from category" x "to category" lists the
 rules of which one must hold, and every decision carries a stable reason code a client can
 show and an auditor can count.
