@@ -164,6 +164,8 @@ def reasons(service: Service) -> dict[str, str]:
 
 
 def module_reasons(module: ModuleType) -> Iterator[tuple[str, str]]:
+    """The reasons a module's error classes declare (`reason = "X"`) and its raises name
+    (`Refused(..., reason="X")`), each with its status."""
     path = getattr(module, "__file__", None)
     if not path:
         return
@@ -175,13 +177,20 @@ def module_reasons(module: ModuleType) -> Iterator[tuple[str, str]]:
                     and [ast.unparse(t) for t in statement.targets] == ["reason"]
                     and isinstance(statement.value, ast.Constant)
                 ):
-                    kind = getattr(module, node.name)
-                    yield str(statement.value.value), kind.code.name
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    yield from _with_status(module, node.name, statement.value.value)
+        elif isinstance(node, ast.Call):
             for keyword in node.keywords:
                 if keyword.arg == "reason" and isinstance(keyword.value, ast.Constant):
-                    kind = getattr(module, node.func.id)
-                    yield str(keyword.value.value), kind.code.name
+                    yield from _with_status(module, ast.unparse(node.func), keyword.value.value)
+
+
+def _with_status(module: ModuleType, name: str, reason: object) -> Iterator[tuple[str, str]]:
+    """`reason` with the status of the error kind `name` (as the module spells it), if it is one."""
+    kind: object = module
+    for part in name.split("."):
+        kind = getattr(kind, part, None)
+    if isinstance(kind, type) and issubclass(kind, errors.HearthError):
+        yield str(reason), kind.code.name
 
 
 def roles_text(access: Access) -> str:
