@@ -28,8 +28,9 @@ from hearth_sdk.messaging import MessagingDevice
 from hearth_sdk.safety_report import ReportEvidence, gather_report, report_request, send_report
 from tests.conftest import stream_environ, unique_name
 from tests.messaging.conftest import messaging_environ
-from tests.messaging.support import People, wait_for
-from tests.replay.stream import read_stream
+from tests.messaging.support import People
+from tests.support.polling import wait_for
+from tests.support.streams import read_stream
 
 ORG = "org-" + uuid.uuid4().hex[:8]
 TEEN = ("young_person", "13_15")
@@ -409,7 +410,7 @@ def test_bad_reports_are_refused_naming_the_check_and_record_nothing(
     code, reason, meta = refusal(lambda: report(evidence, team.other_moderator))
     assert (code, reason, meta["check"]) == (
         grpc.StatusCode.PERMISSION_DENIED,
-        "REPORT_NOT_VERIFIED",
+        "REPORT_NOT_RECEIVED",
         "recipient",
     )
     too_much = replace(evidence, context=evidence.context * 5)

@@ -71,7 +71,7 @@ class ReportNotVerified(Invalid):
 class NotReceived(Refused):
     """The reporter's device neither received nor sent the reported message."""
 
-    reason = "REPORT_NOT_VERIFIED"
+    reason = "REPORT_NOT_RECEIVED"
 
     def __init__(self, message: str, index: int | None = None) -> None:
         where = "the reported message" if index is None else f"context message {index}"

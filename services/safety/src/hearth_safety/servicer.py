@@ -19,7 +19,7 @@ from hearth_proto.hearth.safety.v1 import safety_pb2 as pb
 from hearth_proto.hearth.safety.v1 import safety_pb2_grpc
 from hearth_runtime import fields
 from hearth_runtime.access import current_session
-from hearth_runtime.errors import Invalid, NotFound
+from hearth_runtime.errors import Invalid, NotFound, Refused
 
 from .application import Safety
 from .board import ActiveAction
@@ -177,7 +177,7 @@ class SafetyServicer(safety_pb2_grpc.SafetyServiceServicer):
     ) -> pb.ListQueueResponse:
         organisation = ident(request.organisation_id, "organisation_id")
         if organisation not in current_session().organisations:
-            raise NotFound(f"no organisation {organisation} of yours", reason="NOT_IN_ORGANISATION")
+            raise Refused("you are not staff of that organisation", reason="NOT_IN_ORGANISATION")
         limit = request.limit or 100
         if not 0 < limit <= 1000:
             raise Invalid.field("limit", "must be 1..1000")

@@ -155,13 +155,10 @@ class SafetyServiceServicer:
         """Report a franked message with up to 20 franked messages of context from the same
         conversation, oldest first. Each is verified against the relay keys messaging publishes;
         reporting the same message again answers the first report.
-        Roles: participants, moderator, safeguarding_lead, org_admin.
-        Errors: INVALID_ARGUMENT REPORT_NOT_VERIFIED (metadata `check`: stamp_version, format,
-        relay_key, signature, sender, conversation, message_id, commitment, same_conversation,
-        duplicate, order, time; `message`: "reported" or the context index), INVALID_REPORT;
-        PERMISSION_DENIED REPORT_NOT_VERIFIED (check recipient: the reporter's devices neither
-        received nor sent it); RESOURCE_EXHAUSTED CONTEXT_TOO_LARGE (over 20, or over 256 KiB);
-        FAILED_PRECONDITION NO_ORGANISATION.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, REPORT_NOT_VERIFIED, INVALID_REPORT),
+        PERMISSION_DENIED (REPORT_NOT_RECEIVED), RESOURCE_EXHAUSTED (CONTEXT_TOO_LARGE),
+        FAILED_PRECONDITION (NO_ORGANISATION).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -169,8 +166,9 @@ class SafetyServiceServicer:
 
     def RaiseConcern(self, request, context):
         """A concern without a message ("I'm worried about..."); the answer says who will see it.
-        Roles: participants, moderator, safeguarding_lead, org_admin.
-        Errors: INVALID_ARGUMENT INVALID_REPORT; FAILED_PRECONDITION NO_ORGANISATION.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_REPORT), NOT_FOUND (UNKNOWN_ACCOUNT),
+        FAILED_PRECONDITION (NO_ORGANISATION).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -178,7 +176,8 @@ class SafetyServiceServicer:
 
     def GetSupportStatus(self, request, context):
         """Whether reports are read now, when a response can be expected, and what to do meanwhile.
-        Roles: any session. Errors: INVALID_ARGUMENT.
+        Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+        safeguarding_lead, young_person. Errors: INVALID_ARGUMENT.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -186,7 +185,8 @@ class SafetyServiceServicer:
 
     def ListQueue(self, request, context):
         """Open cases of an organisation by severity, then deadline.
-        Roles: moderator, safeguarding_lead. Errors: PERMISSION_DENIED NOT_IN_ORGANISATION.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -194,8 +194,8 @@ class SafetyServiceServicer:
 
     def GetCase(self, request, context):
         """A case: severity, deadline, reports, assignment, escalations, actions, outcome.
-        Roles: moderator (assigned), safeguarding_lead.
-        Errors: NOT_FOUND CASE_NOT_FOUND; PERMISSION_DENIED NOT_ASSIGNED, CONFLICT_OF_INTEREST.
+        Roles: moderator, safeguarding_lead. Errors: NOT_FOUND (CASE_NOT_FOUND), PERMISSION_DENIED
+        (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -203,9 +203,9 @@ class SafetyServiceServicer:
 
     def ReadReportedContent(self, request, context):
         """What a report carried, opened from under the case key; recorded as a read.
-        Roles: moderator (assigned), safeguarding_lead.
-        Errors: NOT_FOUND CASE_NOT_FOUND, CONTENT_ERASED; PERMISSION_DENIED NOT_ASSIGNED,
-        CONFLICT_OF_INTEREST; INVALID_ARGUMENT INVALID_REPORT.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+        INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND, REPORT_NOT_FOUND, CONTENT_ERASED),
+        PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -213,8 +213,8 @@ class SafetyServiceServicer:
 
     def AssignCase(self, request, context):
         """Assign (or reassign) a case to a moderator.
-        Roles: safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND; PERMISSION_DENIED
-        CONFLICT_OF_INTEREST, NEEDS_SAFEGUARDING_LEAD; FAILED_PRECONDITION CASE_CLOSED.
+        Roles: safeguarding_lead. Errors: NOT_FOUND (CASE_NOT_FOUND), PERMISSION_DENIED
+        (CONFLICT_OF_INTEREST, NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION (CASE_CLOSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -222,9 +222,9 @@ class SafetyServiceServicer:
 
     def EscalateCase(self, request, context):
         """Escalate to the safeguarding lead, or their named cover when the lead is off shift.
-        Roles: moderator (assigned), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-        PERMISSION_DENIED NOT_ASSIGNED, CONFLICT_OF_INTEREST; FAILED_PRECONDITION CASE_CLOSED;
-        INVALID_ARGUMENT INVALID_SETTINGS (no lead named), INVALID_REPORT.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+        INVALID_SETTINGS, INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND), PERMISSION_DENIED
+        (NOT_ASSIGNED, CONFLICT_OF_INTEREST), FAILED_PRECONDITION (CASE_CLOSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -232,10 +232,10 @@ class SafetyServiceServicer:
 
     def TakeAction(self, request, context):
         """Warn, restrict, suspend, block, remove or refer, with a reason. Messaging enforces it.
-        Roles: moderator (assigned; not suspend or refer), safeguarding_lead.
-        Errors: NOT_FOUND CASE_NOT_FOUND, UNKNOWN_ACCOUNT; PERMISSION_DENIED NOT_ASSIGNED,
-        NEEDS_SAFEGUARDING_LEAD, CONFLICT_OF_INTEREST; INVALID_ARGUMENT INVALID_ACTION;
-        FAILED_PRECONDITION CASE_CLOSED.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+        INVALID_ACTION, INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND, UNKNOWN_ACCOUNT),
+        PERMISSION_DENIED (NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD, CONFLICT_OF_INTEREST),
+        FAILED_PRECONDITION (CASE_CLOSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -243,9 +243,9 @@ class SafetyServiceServicer:
 
     def LiftAction(self, request, context):
         """End a restriction, suspension or block.
-        Roles: moderator (assigned; not a suspension), safeguarding_lead.
-        Errors: NOT_FOUND CASE_NOT_FOUND, UNKNOWN_ACTION; PERMISSION_DENIED NOT_ASSIGNED,
-        NEEDS_SAFEGUARDING_LEAD; INVALID_ARGUMENT INVALID_ACTION.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+        INVALID_ACTION), NOT_FOUND (CASE_NOT_FOUND, UNKNOWN_ACTION), PERMISSION_DENIED (NOT_ASSIGNED,
+        NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION (CASE_CLOSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -253,8 +253,8 @@ class SafetyServiceServicer:
 
     def RecordOutcome(self, request, context):
         """Record the case's outcome.
-        Roles: moderator (assigned), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-        PERMISSION_DENIED NOT_ASSIGNED; FAILED_PRECONDITION CASE_CLOSED.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+        PERMISSION_DENIED (NOT_ASSIGNED), FAILED_PRECONDITION (CASE_CLOSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -262,9 +262,9 @@ class SafetyServiceServicer:
 
     def CloseCase(self, request, context):
         """Close a case with a reason; a serious case is closed by the lead.
-        Roles: moderator (assigned), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-        PERMISSION_DENIED NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD; FAILED_PRECONDITION
-        OUTCOME_REQUIRED, CASE_CLOSED.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+        PERMISSION_DENIED (NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION
+        (OUTCOME_REQUIRED, CASE_CLOSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -272,16 +272,16 @@ class SafetyServiceServicer:
 
     def ReopenCase(self, request, context):
         """Reopen a closed case with a reason.
-        Roles: moderator (who had it), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-        PERMISSION_DENIED NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD; FAILED_PRECONDITION CASE_OPEN.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+        PERMISSION_DENIED (NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION (CASE_OPEN).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def StartShift(self, request, context):
-        """Start a moderation shift. Roles: moderator, safeguarding_lead.
-        Errors: PERMISSION_DENIED NOT_IN_ORGANISATION.
+        """Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -289,8 +289,8 @@ class SafetyServiceServicer:
 
     def RecordShiftConcern(self, request, context):
         """A concern found on shift about a case; its finder reports it to the lead.
-        Roles: moderator, safeguarding_lead. Errors: NOT_FOUND SHIFT_NOT_FOUND;
-        FAILED_PRECONDITION SHIFT_ENDED.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (SHIFT_NOT_FOUND,
+        CASE_NOT_FOUND), FAILED_PRECONDITION (SHIFT_ENDED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -298,8 +298,8 @@ class SafetyServiceServicer:
 
     def ReportConcernToLead(self, request, context):
         """Report a concern held on shift to the safeguarding lead (or cover).
-        Roles: moderator, safeguarding_lead. Errors: NOT_FOUND SHIFT_NOT_FOUND;
-        INVALID_ARGUMENT INVALID_REPORT, INVALID_SETTINGS (no lead named).
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+        INVALID_REPORT, INVALID_SETTINGS), NOT_FOUND (SHIFT_NOT_FOUND).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -307,8 +307,9 @@ class SafetyServiceServicer:
 
     def EndShift(self, request, context):
         """End a shift with its handover; refused while a concern found on it is unreported.
-        Roles: moderator, safeguarding_lead. Errors: NOT_FOUND SHIFT_NOT_FOUND;
-        FAILED_PRECONDITION UNREPORTED_CONCERN, SHIFT_ENDED; INVALID_ARGUMENT INVALID_REPORT.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+        INVALID_REPORT), NOT_FOUND (SHIFT_NOT_FOUND), FAILED_PRECONDITION (UNREPORTED_CONCERN,
+        SHIFT_ENDED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -316,8 +317,8 @@ class SafetyServiceServicer:
 
     def NameSafeguardingLead(self, request, context):
         """Name the organisation's safeguarding lead and their cover.
-        Roles: org_admin. Errors: INVALID_ARGUMENT INVALID_SETTINGS; PERMISSION_DENIED
-        NOT_IN_ORGANISATION.
+        Roles: org_admin. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_SETTINGS),
+        PERMISSION_DENIED (NOT_IN_ORGANISATION).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -325,8 +326,8 @@ class SafetyServiceServicer:
 
     def UpdateOrganisationSettings(self, request, context):
         """Moderation hours (time zone, weekly periods) and deadlines by severity.
-        Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT INVALID_SETTINGS;
-        PERMISSION_DENIED NOT_IN_ORGANISATION.
+        Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+        INVALID_SETTINGS), PERMISSION_DENIED (NOT_IN_ORGANISATION).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -334,7 +335,7 @@ class SafetyServiceServicer:
 
     def GetAccountRestrictions(self, request, context):
         """An account's actions in force (identity shows them to staff).
-        Roles: moderator, safeguarding_lead, org_admin. Errors: INVALID_ARGUMENT.
+        Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -43,110 +43,111 @@ class SafetyServiceStub:
     """Report a franked message with up to 20 franked messages of context from the same
     conversation, oldest first. Each is verified against the relay keys messaging publishes;
     reporting the same message again answers the first report.
-    Roles: participants, moderator, safeguarding_lead, org_admin.
-    Errors: INVALID_ARGUMENT REPORT_NOT_VERIFIED (metadata `check`: stamp_version, format,
-    relay_key, signature, sender, conversation, message_id, commitment, same_conversation,
-    duplicate, order, time; `message`: "reported" or the context index), INVALID_REPORT;
-    PERMISSION_DENIED REPORT_NOT_VERIFIED (check recipient: the reporter's devices neither
-    received nor sent it); RESOURCE_EXHAUSTED CONTEXT_TOO_LARGE (over 20, or over 256 KiB);
-    FAILED_PRECONDITION NO_ORGANISATION.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, REPORT_NOT_VERIFIED, INVALID_REPORT),
+    PERMISSION_DENIED (REPORT_NOT_RECEIVED), RESOURCE_EXHAUSTED (CONTEXT_TOO_LARGE),
+    FAILED_PRECONDITION (NO_ORGANISATION).
     """
     RaiseConcern: _grpc.UnaryUnaryMultiCallable[_safety_pb2.RaiseConcernRequest, _safety_pb2.RaiseConcernResponse]
     """A concern without a message ("I'm worried about..."); the answer says who will see it.
-    Roles: participants, moderator, safeguarding_lead, org_admin.
-    Errors: INVALID_ARGUMENT INVALID_REPORT; FAILED_PRECONDITION NO_ORGANISATION.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_REPORT), NOT_FOUND (UNKNOWN_ACCOUNT),
+    FAILED_PRECONDITION (NO_ORGANISATION).
     """
     GetSupportStatus: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetSupportStatusRequest, _safety_pb2.GetSupportStatusResponse]
     """Whether reports are read now, when a response can be expected, and what to do meanwhile.
-    Roles: any session. Errors: INVALID_ARGUMENT.
+    Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+    safeguarding_lead, young_person. Errors: INVALID_ARGUMENT.
     """
     ListQueue: _grpc.UnaryUnaryMultiCallable[_safety_pb2.ListQueueRequest, _safety_pb2.ListQueueResponse]
     """Open cases of an organisation by severity, then deadline.
-    Roles: moderator, safeguarding_lead. Errors: PERMISSION_DENIED NOT_IN_ORGANISATION.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION).
     """
     GetCase: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetCaseRequest, _safety_pb2.GetCaseResponse]
     """A case: severity, deadline, reports, assignment, escalations, actions, outcome.
-    Roles: moderator (assigned), safeguarding_lead.
-    Errors: NOT_FOUND CASE_NOT_FOUND; PERMISSION_DENIED NOT_ASSIGNED, CONFLICT_OF_INTEREST.
+    Roles: moderator, safeguarding_lead. Errors: NOT_FOUND (CASE_NOT_FOUND), PERMISSION_DENIED
+    (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
     """
     ReadReportedContent: _grpc.UnaryUnaryMultiCallable[_safety_pb2.ReadReportedContentRequest, _safety_pb2.ReadReportedContentResponse]
     """What a report carried, opened from under the case key; recorded as a read.
-    Roles: moderator (assigned), safeguarding_lead.
-    Errors: NOT_FOUND CASE_NOT_FOUND, CONTENT_ERASED; PERMISSION_DENIED NOT_ASSIGNED,
-    CONFLICT_OF_INTEREST; INVALID_ARGUMENT INVALID_REPORT.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+    INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND, REPORT_NOT_FOUND, CONTENT_ERASED),
+    PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
     """
     AssignCase: _grpc.UnaryUnaryMultiCallable[_safety_pb2.AssignCaseRequest, _safety_pb2.AssignCaseResponse]
     """Assign (or reassign) a case to a moderator.
-    Roles: safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND; PERMISSION_DENIED
-    CONFLICT_OF_INTEREST, NEEDS_SAFEGUARDING_LEAD; FAILED_PRECONDITION CASE_CLOSED.
+    Roles: safeguarding_lead. Errors: NOT_FOUND (CASE_NOT_FOUND), PERMISSION_DENIED
+    (CONFLICT_OF_INTEREST, NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION (CASE_CLOSED).
     """
     EscalateCase: _grpc.UnaryUnaryMultiCallable[_safety_pb2.EscalateCaseRequest, _safety_pb2.EscalateCaseResponse]
     """Escalate to the safeguarding lead, or their named cover when the lead is off shift.
-    Roles: moderator (assigned), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-    PERMISSION_DENIED NOT_ASSIGNED, CONFLICT_OF_INTEREST; FAILED_PRECONDITION CASE_CLOSED;
-    INVALID_ARGUMENT INVALID_SETTINGS (no lead named), INVALID_REPORT.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+    INVALID_SETTINGS, INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND), PERMISSION_DENIED
+    (NOT_ASSIGNED, CONFLICT_OF_INTEREST), FAILED_PRECONDITION (CASE_CLOSED).
     """
     TakeAction: _grpc.UnaryUnaryMultiCallable[_safety_pb2.TakeActionRequest, _safety_pb2.TakeActionResponse]
     """Warn, restrict, suspend, block, remove or refer, with a reason. Messaging enforces it.
-    Roles: moderator (assigned; not suspend or refer), safeguarding_lead.
-    Errors: NOT_FOUND CASE_NOT_FOUND, UNKNOWN_ACCOUNT; PERMISSION_DENIED NOT_ASSIGNED,
-    NEEDS_SAFEGUARDING_LEAD, CONFLICT_OF_INTEREST; INVALID_ARGUMENT INVALID_ACTION;
-    FAILED_PRECONDITION CASE_CLOSED.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+    INVALID_ACTION, INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND, UNKNOWN_ACCOUNT),
+    PERMISSION_DENIED (NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD, CONFLICT_OF_INTEREST),
+    FAILED_PRECONDITION (CASE_CLOSED).
     """
     LiftAction: _grpc.UnaryUnaryMultiCallable[_safety_pb2.LiftActionRequest, _safety_pb2.LiftActionResponse]
     """End a restriction, suspension or block.
-    Roles: moderator (assigned; not a suspension), safeguarding_lead.
-    Errors: NOT_FOUND CASE_NOT_FOUND, UNKNOWN_ACTION; PERMISSION_DENIED NOT_ASSIGNED,
-    NEEDS_SAFEGUARDING_LEAD; INVALID_ARGUMENT INVALID_ACTION.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+    INVALID_ACTION), NOT_FOUND (CASE_NOT_FOUND, UNKNOWN_ACTION), PERMISSION_DENIED (NOT_ASSIGNED,
+    NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION (CASE_CLOSED).
     """
     RecordOutcome: _grpc.UnaryUnaryMultiCallable[_safety_pb2.RecordOutcomeRequest, _safety_pb2.RecordOutcomeResponse]
     """Record the case's outcome.
-    Roles: moderator (assigned), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-    PERMISSION_DENIED NOT_ASSIGNED; FAILED_PRECONDITION CASE_CLOSED.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+    PERMISSION_DENIED (NOT_ASSIGNED), FAILED_PRECONDITION (CASE_CLOSED).
     """
     CloseCase: _grpc.UnaryUnaryMultiCallable[_safety_pb2.CloseCaseRequest, _safety_pb2.CloseCaseResponse]
     """Close a case with a reason; a serious case is closed by the lead.
-    Roles: moderator (assigned), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-    PERMISSION_DENIED NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD; FAILED_PRECONDITION
-    OUTCOME_REQUIRED, CASE_CLOSED.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+    PERMISSION_DENIED (NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION
+    (OUTCOME_REQUIRED, CASE_CLOSED).
     """
     ReopenCase: _grpc.UnaryUnaryMultiCallable[_safety_pb2.ReopenCaseRequest, _safety_pb2.ReopenCaseResponse]
     """Reopen a closed case with a reason.
-    Roles: moderator (who had it), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-    PERMISSION_DENIED NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD; FAILED_PRECONDITION CASE_OPEN.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+    PERMISSION_DENIED (NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION (CASE_OPEN).
     """
     StartShift: _grpc.UnaryUnaryMultiCallable[_safety_pb2.StartShiftRequest, _safety_pb2.StartShiftResponse]
-    """Start a moderation shift. Roles: moderator, safeguarding_lead.
-    Errors: PERMISSION_DENIED NOT_IN_ORGANISATION.
+    """Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION).
     """
     RecordShiftConcern: _grpc.UnaryUnaryMultiCallable[_safety_pb2.RecordShiftConcernRequest, _safety_pb2.RecordShiftConcernResponse]
     """A concern found on shift about a case; its finder reports it to the lead.
-    Roles: moderator, safeguarding_lead. Errors: NOT_FOUND SHIFT_NOT_FOUND;
-    FAILED_PRECONDITION SHIFT_ENDED.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (SHIFT_NOT_FOUND,
+    CASE_NOT_FOUND), FAILED_PRECONDITION (SHIFT_ENDED).
     """
     ReportConcernToLead: _grpc.UnaryUnaryMultiCallable[_safety_pb2.ReportConcernToLeadRequest, _safety_pb2.ReportConcernToLeadResponse]
     """Report a concern held on shift to the safeguarding lead (or cover).
-    Roles: moderator, safeguarding_lead. Errors: NOT_FOUND SHIFT_NOT_FOUND;
-    INVALID_ARGUMENT INVALID_REPORT, INVALID_SETTINGS (no lead named).
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+    INVALID_REPORT, INVALID_SETTINGS), NOT_FOUND (SHIFT_NOT_FOUND).
     """
     EndShift: _grpc.UnaryUnaryMultiCallable[_safety_pb2.EndShiftRequest, _safety_pb2.EndShiftResponse]
     """End a shift with its handover; refused while a concern found on it is unreported.
-    Roles: moderator, safeguarding_lead. Errors: NOT_FOUND SHIFT_NOT_FOUND;
-    FAILED_PRECONDITION UNREPORTED_CONCERN, SHIFT_ENDED; INVALID_ARGUMENT INVALID_REPORT.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+    INVALID_REPORT), NOT_FOUND (SHIFT_NOT_FOUND), FAILED_PRECONDITION (UNREPORTED_CONCERN,
+    SHIFT_ENDED).
     """
     NameSafeguardingLead: _grpc.UnaryUnaryMultiCallable[_safety_pb2.NameSafeguardingLeadRequest, _safety_pb2.NameSafeguardingLeadResponse]
     """Name the organisation's safeguarding lead and their cover.
-    Roles: org_admin. Errors: INVALID_ARGUMENT INVALID_SETTINGS; PERMISSION_DENIED
-    NOT_IN_ORGANISATION.
+    Roles: org_admin. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_SETTINGS),
+    PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     UpdateOrganisationSettings: _grpc.UnaryUnaryMultiCallable[_safety_pb2.UpdateOrganisationSettingsRequest, _safety_pb2.UpdateOrganisationSettingsResponse]
     """Moderation hours (time zone, weekly periods) and deadlines by severity.
-    Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT INVALID_SETTINGS;
-    PERMISSION_DENIED NOT_IN_ORGANISATION.
+    Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+    INVALID_SETTINGS), PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     GetAccountRestrictions: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetAccountRestrictionsRequest, _safety_pb2.GetAccountRestrictionsResponse]
     """An account's actions in force (identity shows them to staff).
-    Roles: moderator, safeguarding_lead, org_admin. Errors: INVALID_ARGUMENT.
+    Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
     """
 
 @_typing.type_check_only
@@ -164,110 +165,111 @@ class SafetyServiceAsyncStub(SafetyServiceStub):
     """Report a franked message with up to 20 franked messages of context from the same
     conversation, oldest first. Each is verified against the relay keys messaging publishes;
     reporting the same message again answers the first report.
-    Roles: participants, moderator, safeguarding_lead, org_admin.
-    Errors: INVALID_ARGUMENT REPORT_NOT_VERIFIED (metadata `check`: stamp_version, format,
-    relay_key, signature, sender, conversation, message_id, commitment, same_conversation,
-    duplicate, order, time; `message`: "reported" or the context index), INVALID_REPORT;
-    PERMISSION_DENIED REPORT_NOT_VERIFIED (check recipient: the reporter's devices neither
-    received nor sent it); RESOURCE_EXHAUSTED CONTEXT_TOO_LARGE (over 20, or over 256 KiB);
-    FAILED_PRECONDITION NO_ORGANISATION.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, REPORT_NOT_VERIFIED, INVALID_REPORT),
+    PERMISSION_DENIED (REPORT_NOT_RECEIVED), RESOURCE_EXHAUSTED (CONTEXT_TOO_LARGE),
+    FAILED_PRECONDITION (NO_ORGANISATION).
     """
     RaiseConcern: _aio.UnaryUnaryMultiCallable[_safety_pb2.RaiseConcernRequest, _safety_pb2.RaiseConcernResponse]  # type: ignore[assignment]
     """A concern without a message ("I'm worried about..."); the answer says who will see it.
-    Roles: participants, moderator, safeguarding_lead, org_admin.
-    Errors: INVALID_ARGUMENT INVALID_REPORT; FAILED_PRECONDITION NO_ORGANISATION.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_REPORT), NOT_FOUND (UNKNOWN_ACCOUNT),
+    FAILED_PRECONDITION (NO_ORGANISATION).
     """
     GetSupportStatus: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetSupportStatusRequest, _safety_pb2.GetSupportStatusResponse]  # type: ignore[assignment]
     """Whether reports are read now, when a response can be expected, and what to do meanwhile.
-    Roles: any session. Errors: INVALID_ARGUMENT.
+    Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+    safeguarding_lead, young_person. Errors: INVALID_ARGUMENT.
     """
     ListQueue: _aio.UnaryUnaryMultiCallable[_safety_pb2.ListQueueRequest, _safety_pb2.ListQueueResponse]  # type: ignore[assignment]
     """Open cases of an organisation by severity, then deadline.
-    Roles: moderator, safeguarding_lead. Errors: PERMISSION_DENIED NOT_IN_ORGANISATION.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION).
     """
     GetCase: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetCaseRequest, _safety_pb2.GetCaseResponse]  # type: ignore[assignment]
     """A case: severity, deadline, reports, assignment, escalations, actions, outcome.
-    Roles: moderator (assigned), safeguarding_lead.
-    Errors: NOT_FOUND CASE_NOT_FOUND; PERMISSION_DENIED NOT_ASSIGNED, CONFLICT_OF_INTEREST.
+    Roles: moderator, safeguarding_lead. Errors: NOT_FOUND (CASE_NOT_FOUND), PERMISSION_DENIED
+    (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
     """
     ReadReportedContent: _aio.UnaryUnaryMultiCallable[_safety_pb2.ReadReportedContentRequest, _safety_pb2.ReadReportedContentResponse]  # type: ignore[assignment]
     """What a report carried, opened from under the case key; recorded as a read.
-    Roles: moderator (assigned), safeguarding_lead.
-    Errors: NOT_FOUND CASE_NOT_FOUND, CONTENT_ERASED; PERMISSION_DENIED NOT_ASSIGNED,
-    CONFLICT_OF_INTEREST; INVALID_ARGUMENT INVALID_REPORT.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+    INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND, REPORT_NOT_FOUND, CONTENT_ERASED),
+    PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
     """
     AssignCase: _aio.UnaryUnaryMultiCallable[_safety_pb2.AssignCaseRequest, _safety_pb2.AssignCaseResponse]  # type: ignore[assignment]
     """Assign (or reassign) a case to a moderator.
-    Roles: safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND; PERMISSION_DENIED
-    CONFLICT_OF_INTEREST, NEEDS_SAFEGUARDING_LEAD; FAILED_PRECONDITION CASE_CLOSED.
+    Roles: safeguarding_lead. Errors: NOT_FOUND (CASE_NOT_FOUND), PERMISSION_DENIED
+    (CONFLICT_OF_INTEREST, NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION (CASE_CLOSED).
     """
     EscalateCase: _aio.UnaryUnaryMultiCallable[_safety_pb2.EscalateCaseRequest, _safety_pb2.EscalateCaseResponse]  # type: ignore[assignment]
     """Escalate to the safeguarding lead, or their named cover when the lead is off shift.
-    Roles: moderator (assigned), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-    PERMISSION_DENIED NOT_ASSIGNED, CONFLICT_OF_INTEREST; FAILED_PRECONDITION CASE_CLOSED;
-    INVALID_ARGUMENT INVALID_SETTINGS (no lead named), INVALID_REPORT.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+    INVALID_SETTINGS, INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND), PERMISSION_DENIED
+    (NOT_ASSIGNED, CONFLICT_OF_INTEREST), FAILED_PRECONDITION (CASE_CLOSED).
     """
     TakeAction: _aio.UnaryUnaryMultiCallable[_safety_pb2.TakeActionRequest, _safety_pb2.TakeActionResponse]  # type: ignore[assignment]
     """Warn, restrict, suspend, block, remove or refer, with a reason. Messaging enforces it.
-    Roles: moderator (assigned; not suspend or refer), safeguarding_lead.
-    Errors: NOT_FOUND CASE_NOT_FOUND, UNKNOWN_ACCOUNT; PERMISSION_DENIED NOT_ASSIGNED,
-    NEEDS_SAFEGUARDING_LEAD, CONFLICT_OF_INTEREST; INVALID_ARGUMENT INVALID_ACTION;
-    FAILED_PRECONDITION CASE_CLOSED.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+    INVALID_ACTION, INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND, UNKNOWN_ACCOUNT),
+    PERMISSION_DENIED (NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD, CONFLICT_OF_INTEREST),
+    FAILED_PRECONDITION (CASE_CLOSED).
     """
     LiftAction: _aio.UnaryUnaryMultiCallable[_safety_pb2.LiftActionRequest, _safety_pb2.LiftActionResponse]  # type: ignore[assignment]
     """End a restriction, suspension or block.
-    Roles: moderator (assigned; not a suspension), safeguarding_lead.
-    Errors: NOT_FOUND CASE_NOT_FOUND, UNKNOWN_ACTION; PERMISSION_DENIED NOT_ASSIGNED,
-    NEEDS_SAFEGUARDING_LEAD; INVALID_ARGUMENT INVALID_ACTION.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+    INVALID_ACTION), NOT_FOUND (CASE_NOT_FOUND, UNKNOWN_ACTION), PERMISSION_DENIED (NOT_ASSIGNED,
+    NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION (CASE_CLOSED).
     """
     RecordOutcome: _aio.UnaryUnaryMultiCallable[_safety_pb2.RecordOutcomeRequest, _safety_pb2.RecordOutcomeResponse]  # type: ignore[assignment]
     """Record the case's outcome.
-    Roles: moderator (assigned), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-    PERMISSION_DENIED NOT_ASSIGNED; FAILED_PRECONDITION CASE_CLOSED.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+    PERMISSION_DENIED (NOT_ASSIGNED), FAILED_PRECONDITION (CASE_CLOSED).
     """
     CloseCase: _aio.UnaryUnaryMultiCallable[_safety_pb2.CloseCaseRequest, _safety_pb2.CloseCaseResponse]  # type: ignore[assignment]
     """Close a case with a reason; a serious case is closed by the lead.
-    Roles: moderator (assigned), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-    PERMISSION_DENIED NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD; FAILED_PRECONDITION
-    OUTCOME_REQUIRED, CASE_CLOSED.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+    PERMISSION_DENIED (NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION
+    (OUTCOME_REQUIRED, CASE_CLOSED).
     """
     ReopenCase: _aio.UnaryUnaryMultiCallable[_safety_pb2.ReopenCaseRequest, _safety_pb2.ReopenCaseResponse]  # type: ignore[assignment]
     """Reopen a closed case with a reason.
-    Roles: moderator (who had it), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-    PERMISSION_DENIED NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD; FAILED_PRECONDITION CASE_OPEN.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+    PERMISSION_DENIED (NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION (CASE_OPEN).
     """
     StartShift: _aio.UnaryUnaryMultiCallable[_safety_pb2.StartShiftRequest, _safety_pb2.StartShiftResponse]  # type: ignore[assignment]
-    """Start a moderation shift. Roles: moderator, safeguarding_lead.
-    Errors: PERMISSION_DENIED NOT_IN_ORGANISATION.
+    """Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION).
     """
     RecordShiftConcern: _aio.UnaryUnaryMultiCallable[_safety_pb2.RecordShiftConcernRequest, _safety_pb2.RecordShiftConcernResponse]  # type: ignore[assignment]
     """A concern found on shift about a case; its finder reports it to the lead.
-    Roles: moderator, safeguarding_lead. Errors: NOT_FOUND SHIFT_NOT_FOUND;
-    FAILED_PRECONDITION SHIFT_ENDED.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (SHIFT_NOT_FOUND,
+    CASE_NOT_FOUND), FAILED_PRECONDITION (SHIFT_ENDED).
     """
     ReportConcernToLead: _aio.UnaryUnaryMultiCallable[_safety_pb2.ReportConcernToLeadRequest, _safety_pb2.ReportConcernToLeadResponse]  # type: ignore[assignment]
     """Report a concern held on shift to the safeguarding lead (or cover).
-    Roles: moderator, safeguarding_lead. Errors: NOT_FOUND SHIFT_NOT_FOUND;
-    INVALID_ARGUMENT INVALID_REPORT, INVALID_SETTINGS (no lead named).
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+    INVALID_REPORT, INVALID_SETTINGS), NOT_FOUND (SHIFT_NOT_FOUND).
     """
     EndShift: _aio.UnaryUnaryMultiCallable[_safety_pb2.EndShiftRequest, _safety_pb2.EndShiftResponse]  # type: ignore[assignment]
     """End a shift with its handover; refused while a concern found on it is unreported.
-    Roles: moderator, safeguarding_lead. Errors: NOT_FOUND SHIFT_NOT_FOUND;
-    FAILED_PRECONDITION UNREPORTED_CONCERN, SHIFT_ENDED; INVALID_ARGUMENT INVALID_REPORT.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+    INVALID_REPORT), NOT_FOUND (SHIFT_NOT_FOUND), FAILED_PRECONDITION (UNREPORTED_CONCERN,
+    SHIFT_ENDED).
     """
     NameSafeguardingLead: _aio.UnaryUnaryMultiCallable[_safety_pb2.NameSafeguardingLeadRequest, _safety_pb2.NameSafeguardingLeadResponse]  # type: ignore[assignment]
     """Name the organisation's safeguarding lead and their cover.
-    Roles: org_admin. Errors: INVALID_ARGUMENT INVALID_SETTINGS; PERMISSION_DENIED
-    NOT_IN_ORGANISATION.
+    Roles: org_admin. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_SETTINGS),
+    PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     UpdateOrganisationSettings: _aio.UnaryUnaryMultiCallable[_safety_pb2.UpdateOrganisationSettingsRequest, _safety_pb2.UpdateOrganisationSettingsResponse]  # type: ignore[assignment]
     """Moderation hours (time zone, weekly periods) and deadlines by severity.
-    Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT INVALID_SETTINGS;
-    PERMISSION_DENIED NOT_IN_ORGANISATION.
+    Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+    INVALID_SETTINGS), PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     GetAccountRestrictions: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetAccountRestrictionsRequest, _safety_pb2.GetAccountRestrictionsResponse]  # type: ignore[assignment]
     """An account's actions in force (identity shows them to staff).
-    Roles: moderator, safeguarding_lead, org_admin. Errors: INVALID_ARGUMENT.
+    Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
     """
 
 class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -288,13 +290,10 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         """Report a franked message with up to 20 franked messages of context from the same
         conversation, oldest first. Each is verified against the relay keys messaging publishes;
         reporting the same message again answers the first report.
-        Roles: participants, moderator, safeguarding_lead, org_admin.
-        Errors: INVALID_ARGUMENT REPORT_NOT_VERIFIED (metadata `check`: stamp_version, format,
-        relay_key, signature, sender, conversation, message_id, commitment, same_conversation,
-        duplicate, order, time; `message`: "reported" or the context index), INVALID_REPORT;
-        PERMISSION_DENIED REPORT_NOT_VERIFIED (check recipient: the reporter's devices neither
-        received nor sent it); RESOURCE_EXHAUSTED CONTEXT_TOO_LARGE (over 20, or over 256 KiB);
-        FAILED_PRECONDITION NO_ORGANISATION.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, REPORT_NOT_VERIFIED, INVALID_REPORT),
+        PERMISSION_DENIED (REPORT_NOT_RECEIVED), RESOURCE_EXHAUSTED (CONTEXT_TOO_LARGE),
+        FAILED_PRECONDITION (NO_ORGANISATION).
         """
 
     @_abc_1.abstractmethod
@@ -304,8 +303,9 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.RaiseConcernResponse, _abc.Awaitable[_safety_pb2.RaiseConcernResponse]]:
         """A concern without a message ("I'm worried about..."); the answer says who will see it.
-        Roles: participants, moderator, safeguarding_lead, org_admin.
-        Errors: INVALID_ARGUMENT INVALID_REPORT; FAILED_PRECONDITION NO_ORGANISATION.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_REPORT), NOT_FOUND (UNKNOWN_ACCOUNT),
+        FAILED_PRECONDITION (NO_ORGANISATION).
         """
 
     @_abc_1.abstractmethod
@@ -315,7 +315,8 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.GetSupportStatusResponse, _abc.Awaitable[_safety_pb2.GetSupportStatusResponse]]:
         """Whether reports are read now, when a response can be expected, and what to do meanwhile.
-        Roles: any session. Errors: INVALID_ARGUMENT.
+        Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+        safeguarding_lead, young_person. Errors: INVALID_ARGUMENT.
         """
 
     @_abc_1.abstractmethod
@@ -325,7 +326,8 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.ListQueueResponse, _abc.Awaitable[_safety_pb2.ListQueueResponse]]:
         """Open cases of an organisation by severity, then deadline.
-        Roles: moderator, safeguarding_lead. Errors: PERMISSION_DENIED NOT_IN_ORGANISATION.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION).
         """
 
     @_abc_1.abstractmethod
@@ -335,8 +337,8 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.GetCaseResponse, _abc.Awaitable[_safety_pb2.GetCaseResponse]]:
         """A case: severity, deadline, reports, assignment, escalations, actions, outcome.
-        Roles: moderator (assigned), safeguarding_lead.
-        Errors: NOT_FOUND CASE_NOT_FOUND; PERMISSION_DENIED NOT_ASSIGNED, CONFLICT_OF_INTEREST.
+        Roles: moderator, safeguarding_lead. Errors: NOT_FOUND (CASE_NOT_FOUND), PERMISSION_DENIED
+        (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
         """
 
     @_abc_1.abstractmethod
@@ -346,9 +348,9 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.ReadReportedContentResponse, _abc.Awaitable[_safety_pb2.ReadReportedContentResponse]]:
         """What a report carried, opened from under the case key; recorded as a read.
-        Roles: moderator (assigned), safeguarding_lead.
-        Errors: NOT_FOUND CASE_NOT_FOUND, CONTENT_ERASED; PERMISSION_DENIED NOT_ASSIGNED,
-        CONFLICT_OF_INTEREST; INVALID_ARGUMENT INVALID_REPORT.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+        INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND, REPORT_NOT_FOUND, CONTENT_ERASED),
+        PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
         """
 
     @_abc_1.abstractmethod
@@ -358,8 +360,8 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.AssignCaseResponse, _abc.Awaitable[_safety_pb2.AssignCaseResponse]]:
         """Assign (or reassign) a case to a moderator.
-        Roles: safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND; PERMISSION_DENIED
-        CONFLICT_OF_INTEREST, NEEDS_SAFEGUARDING_LEAD; FAILED_PRECONDITION CASE_CLOSED.
+        Roles: safeguarding_lead. Errors: NOT_FOUND (CASE_NOT_FOUND), PERMISSION_DENIED
+        (CONFLICT_OF_INTEREST, NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION (CASE_CLOSED).
         """
 
     @_abc_1.abstractmethod
@@ -369,9 +371,9 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.EscalateCaseResponse, _abc.Awaitable[_safety_pb2.EscalateCaseResponse]]:
         """Escalate to the safeguarding lead, or their named cover when the lead is off shift.
-        Roles: moderator (assigned), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-        PERMISSION_DENIED NOT_ASSIGNED, CONFLICT_OF_INTEREST; FAILED_PRECONDITION CASE_CLOSED;
-        INVALID_ARGUMENT INVALID_SETTINGS (no lead named), INVALID_REPORT.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+        INVALID_SETTINGS, INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND), PERMISSION_DENIED
+        (NOT_ASSIGNED, CONFLICT_OF_INTEREST), FAILED_PRECONDITION (CASE_CLOSED).
         """
 
     @_abc_1.abstractmethod
@@ -381,10 +383,10 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.TakeActionResponse, _abc.Awaitable[_safety_pb2.TakeActionResponse]]:
         """Warn, restrict, suspend, block, remove or refer, with a reason. Messaging enforces it.
-        Roles: moderator (assigned; not suspend or refer), safeguarding_lead.
-        Errors: NOT_FOUND CASE_NOT_FOUND, UNKNOWN_ACCOUNT; PERMISSION_DENIED NOT_ASSIGNED,
-        NEEDS_SAFEGUARDING_LEAD, CONFLICT_OF_INTEREST; INVALID_ARGUMENT INVALID_ACTION;
-        FAILED_PRECONDITION CASE_CLOSED.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+        INVALID_ACTION, INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND, UNKNOWN_ACCOUNT),
+        PERMISSION_DENIED (NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD, CONFLICT_OF_INTEREST),
+        FAILED_PRECONDITION (CASE_CLOSED).
         """
 
     @_abc_1.abstractmethod
@@ -394,9 +396,9 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.LiftActionResponse, _abc.Awaitable[_safety_pb2.LiftActionResponse]]:
         """End a restriction, suspension or block.
-        Roles: moderator (assigned; not a suspension), safeguarding_lead.
-        Errors: NOT_FOUND CASE_NOT_FOUND, UNKNOWN_ACTION; PERMISSION_DENIED NOT_ASSIGNED,
-        NEEDS_SAFEGUARDING_LEAD; INVALID_ARGUMENT INVALID_ACTION.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+        INVALID_ACTION), NOT_FOUND (CASE_NOT_FOUND, UNKNOWN_ACTION), PERMISSION_DENIED (NOT_ASSIGNED,
+        NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION (CASE_CLOSED).
         """
 
     @_abc_1.abstractmethod
@@ -406,8 +408,8 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.RecordOutcomeResponse, _abc.Awaitable[_safety_pb2.RecordOutcomeResponse]]:
         """Record the case's outcome.
-        Roles: moderator (assigned), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-        PERMISSION_DENIED NOT_ASSIGNED; FAILED_PRECONDITION CASE_CLOSED.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+        PERMISSION_DENIED (NOT_ASSIGNED), FAILED_PRECONDITION (CASE_CLOSED).
         """
 
     @_abc_1.abstractmethod
@@ -417,9 +419,9 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.CloseCaseResponse, _abc.Awaitable[_safety_pb2.CloseCaseResponse]]:
         """Close a case with a reason; a serious case is closed by the lead.
-        Roles: moderator (assigned), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-        PERMISSION_DENIED NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD; FAILED_PRECONDITION
-        OUTCOME_REQUIRED, CASE_CLOSED.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+        PERMISSION_DENIED (NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION
+        (OUTCOME_REQUIRED, CASE_CLOSED).
         """
 
     @_abc_1.abstractmethod
@@ -429,8 +431,8 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.ReopenCaseResponse, _abc.Awaitable[_safety_pb2.ReopenCaseResponse]]:
         """Reopen a closed case with a reason.
-        Roles: moderator (who had it), safeguarding_lead. Errors: NOT_FOUND CASE_NOT_FOUND;
-        PERMISSION_DENIED NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD; FAILED_PRECONDITION CASE_OPEN.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+        PERMISSION_DENIED (NOT_ASSIGNED, NEEDS_SAFEGUARDING_LEAD), FAILED_PRECONDITION (CASE_OPEN).
         """
 
     @_abc_1.abstractmethod
@@ -439,8 +441,8 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _safety_pb2.StartShiftRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.StartShiftResponse, _abc.Awaitable[_safety_pb2.StartShiftResponse]]:
-        """Start a moderation shift. Roles: moderator, safeguarding_lead.
-        Errors: PERMISSION_DENIED NOT_IN_ORGANISATION.
+        """Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION).
         """
 
     @_abc_1.abstractmethod
@@ -450,8 +452,8 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.RecordShiftConcernResponse, _abc.Awaitable[_safety_pb2.RecordShiftConcernResponse]]:
         """A concern found on shift about a case; its finder reports it to the lead.
-        Roles: moderator, safeguarding_lead. Errors: NOT_FOUND SHIFT_NOT_FOUND;
-        FAILED_PRECONDITION SHIFT_ENDED.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (SHIFT_NOT_FOUND,
+        CASE_NOT_FOUND), FAILED_PRECONDITION (SHIFT_ENDED).
         """
 
     @_abc_1.abstractmethod
@@ -461,8 +463,8 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.ReportConcernToLeadResponse, _abc.Awaitable[_safety_pb2.ReportConcernToLeadResponse]]:
         """Report a concern held on shift to the safeguarding lead (or cover).
-        Roles: moderator, safeguarding_lead. Errors: NOT_FOUND SHIFT_NOT_FOUND;
-        INVALID_ARGUMENT INVALID_REPORT, INVALID_SETTINGS (no lead named).
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+        INVALID_REPORT, INVALID_SETTINGS), NOT_FOUND (SHIFT_NOT_FOUND).
         """
 
     @_abc_1.abstractmethod
@@ -472,8 +474,9 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.EndShiftResponse, _abc.Awaitable[_safety_pb2.EndShiftResponse]]:
         """End a shift with its handover; refused while a concern found on it is unreported.
-        Roles: moderator, safeguarding_lead. Errors: NOT_FOUND SHIFT_NOT_FOUND;
-        FAILED_PRECONDITION UNREPORTED_CONCERN, SHIFT_ENDED; INVALID_ARGUMENT INVALID_REPORT.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+        INVALID_REPORT), NOT_FOUND (SHIFT_NOT_FOUND), FAILED_PRECONDITION (UNREPORTED_CONCERN,
+        SHIFT_ENDED).
         """
 
     @_abc_1.abstractmethod
@@ -483,8 +486,8 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.NameSafeguardingLeadResponse, _abc.Awaitable[_safety_pb2.NameSafeguardingLeadResponse]]:
         """Name the organisation's safeguarding lead and their cover.
-        Roles: org_admin. Errors: INVALID_ARGUMENT INVALID_SETTINGS; PERMISSION_DENIED
-        NOT_IN_ORGANISATION.
+        Roles: org_admin. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_SETTINGS),
+        PERMISSION_DENIED (NOT_IN_ORGANISATION).
         """
 
     @_abc_1.abstractmethod
@@ -494,8 +497,8 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.UpdateOrganisationSettingsResponse, _abc.Awaitable[_safety_pb2.UpdateOrganisationSettingsResponse]]:
         """Moderation hours (time zone, weekly periods) and deadlines by severity.
-        Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT INVALID_SETTINGS;
-        PERMISSION_DENIED NOT_IN_ORGANISATION.
+        Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
+        INVALID_SETTINGS), PERMISSION_DENIED (NOT_IN_ORGANISATION).
         """
 
     @_abc_1.abstractmethod
@@ -505,7 +508,7 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.GetAccountRestrictionsResponse, _abc.Awaitable[_safety_pb2.GetAccountRestrictionsResponse]]:
         """An account's actions in force (identity shows them to staff).
-        Roles: moderator, safeguarding_lead, org_admin. Errors: INVALID_ARGUMENT.
+        Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
         """
 
 def add_SafetyServiceServicer_to_server(servicer: SafetyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
