@@ -163,7 +163,8 @@ class MessagingServiceServicer:
         """Start a direct or group conversation; the contact policy decides.
         Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), PERMISSION_DENIED
-        (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
+        (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED,
+        ACCOUNT_RESTRICTED, SAFETY_BLOCK).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -174,7 +175,8 @@ class MessagingServiceServicer:
         Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (FAILED_PRECONDITION,
         HOUSE_RULES_NOT_ACCEPTED), RESOURCE_EXHAUSTED, PERMISSION_DENIED (PERMISSION_DENIED, SELF,
-        ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
+        ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED, ACCOUNT_RESTRICTED,
+        SAFETY_BLOCK).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -201,8 +203,8 @@ class MessagingServiceServicer:
     def SendEnvelope(self, request, context):
         """Relay one message: a ciphertext per recipient device and a franking commitment.
         Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
-        Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION
-        (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
+        Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED (PERMISSION_DENIED,
+        ACCOUNT_SUSPENDED), FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

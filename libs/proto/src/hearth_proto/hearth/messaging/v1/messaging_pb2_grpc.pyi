@@ -62,14 +62,16 @@ class MessagingServiceStub:
     """Start a direct or group conversation; the contact policy decides.
     Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), PERMISSION_DENIED
-    (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
+    (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED,
+    ACCOUNT_RESTRICTED, SAFETY_BLOCK).
     """
     AddMember: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.AddMemberRequest, _messaging_pb2.AddMemberResponse]
     """Add a member to a group; the contact policy decides.
     Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (FAILED_PRECONDITION,
     HOUSE_RULES_NOT_ACCEPTED), RESOURCE_EXHAUSTED, PERMISSION_DENIED (PERMISSION_DENIED, SELF,
-    ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
+    ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED, ACCOUNT_RESTRICTED,
+    SAFETY_BLOCK).
     """
     LeaveConversation: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.LeaveConversationRequest, _messaging_pb2.LeaveConversationResponse]
     """Leave a conversation.
@@ -84,8 +86,8 @@ class MessagingServiceStub:
     SendEnvelope: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.SendEnvelopeRequest, _messaging_pb2.SendEnvelopeResponse]
     """Relay one message: a ciphertext per recipient device and a franking commitment.
     Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
-    Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION
-    (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
+    Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED (PERMISSION_DENIED,
+    ACCOUNT_SUSPENDED), FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
     """
     ReceiveEnvelopes: _grpc.UnaryStreamMultiCallable[_messaging_pb2.ReceiveEnvelopesRequest, _messaging_pb2.ReceiveEnvelopesResponse]
     """Stream a device's mailbox: everything not yet acknowledged, then new envelopes.
@@ -152,14 +154,16 @@ class MessagingServiceAsyncStub(MessagingServiceStub):
     """Start a direct or group conversation; the contact policy decides.
     Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), PERMISSION_DENIED
-    (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
+    (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED,
+    ACCOUNT_RESTRICTED, SAFETY_BLOCK).
     """
     AddMember: _aio.UnaryUnaryMultiCallable[_messaging_pb2.AddMemberRequest, _messaging_pb2.AddMemberResponse]  # type: ignore[assignment]
     """Add a member to a group; the contact policy decides.
     Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (FAILED_PRECONDITION,
     HOUSE_RULES_NOT_ACCEPTED), RESOURCE_EXHAUSTED, PERMISSION_DENIED (PERMISSION_DENIED, SELF,
-    ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
+    ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED, ACCOUNT_RESTRICTED,
+    SAFETY_BLOCK).
     """
     LeaveConversation: _aio.UnaryUnaryMultiCallable[_messaging_pb2.LeaveConversationRequest, _messaging_pb2.LeaveConversationResponse]  # type: ignore[assignment]
     """Leave a conversation.
@@ -174,8 +178,8 @@ class MessagingServiceAsyncStub(MessagingServiceStub):
     SendEnvelope: _aio.UnaryUnaryMultiCallable[_messaging_pb2.SendEnvelopeRequest, _messaging_pb2.SendEnvelopeResponse]  # type: ignore[assignment]
     """Relay one message: a ciphertext per recipient device and a franking commitment.
     Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
-    Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION
-    (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
+    Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED (PERMISSION_DENIED,
+    ACCOUNT_SUSPENDED), FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
     """
     ReceiveEnvelopes: _aio.UnaryStreamMultiCallable[_messaging_pb2.ReceiveEnvelopesRequest, _messaging_pb2.ReceiveEnvelopesResponse]  # type: ignore[assignment]
     """Stream a device's mailbox: everything not yet acknowledged, then new envelopes.
@@ -269,7 +273,8 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         """Start a direct or group conversation; the contact policy decides.
         Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), PERMISSION_DENIED
-        (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
+        (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED,
+        ACCOUNT_RESTRICTED, SAFETY_BLOCK).
         """
 
     @_abc_1.abstractmethod
@@ -282,7 +287,8 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (FAILED_PRECONDITION,
         HOUSE_RULES_NOT_ACCEPTED), RESOURCE_EXHAUSTED, PERMISSION_DENIED (PERMISSION_DENIED, SELF,
-        ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
+        ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED, ACCOUNT_RESTRICTED,
+        SAFETY_BLOCK).
         """
 
     @_abc_1.abstractmethod
@@ -315,8 +321,8 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_messaging_pb2.SendEnvelopeResponse, _abc.Awaitable[_messaging_pb2.SendEnvelopeResponse]]:
         """Relay one message: a ciphertext per recipient device and a franking commitment.
         Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
-        Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION
-        (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
+        Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED (PERMISSION_DENIED,
+        ACCOUNT_SUSPENDED), FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
         """
 
     @_abc_1.abstractmethod
