@@ -101,8 +101,9 @@ class ConflictOfInterest(Refused):
     reason = "CONFLICT_OF_INTEREST"
 
 
-class NoEligibleModerator(Conflict):
-    reason = "NO_ELIGIBLE_MODERATOR"
+class NoEligibleModerator(LookupError):
+    """No moderator on shift may take a case; never answered to a client: the case waits
+    for the safeguarding lead."""
 
 
 class CaseClosed(Conflict):
