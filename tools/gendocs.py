@@ -119,6 +119,13 @@ def services() -> list[Service]:
                     and value.__module__ == mod.__name__
                 ):
                     service.followers.append(value)
+        # An application built in layers (a follower layer under the relay, say) is one
+        # follower: the most derived class, the one the service runs.
+        service.followers = [
+            f
+            for f in service.followers
+            if not any(o is not f and issubclass(o, f) for o in service.followers)
+        ]
         found.append(service)
     return found
 
