@@ -27,9 +27,8 @@ from hearth_runtime.errors import (
     NotFound,
     Refused,
     Unavailable,
-    Violation,
-    error_info,
 )
+from hearth_sdk.errors import FieldViolation, error_info
 
 SECRET = "the-secret-detail-0123456789"
 
@@ -160,7 +159,7 @@ def test_each_kind_answers_its_status_with_its_reason(channel: grpc.Channel, key
 def test_invalid_input_names_its_fields_in_a_bad_request(channel: grpc.Channel) -> None:
     info = error_info(call_unary(channel, b"invalid"))
     assert info is not None
-    assert info.violations == (Violation("device_id", "must be a device id (a UUID)"),)
+    assert info.violations == (FieldViolation("device_id", "must be a device id (a UUID)"),)
 
 
 def test_a_streaming_handler_is_answered_the_same_after_what_it_sent(
