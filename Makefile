@@ -38,7 +38,7 @@ CONTRACTS = $(patsubst protos/%,%,$(wildcard protos/hearth/*/v1/events.proto pro
 lint: setup ## ruff, mypy --strict, buf lint and breaking, generated code in step with protos/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy libs services tools tests
+	$(BIN)/mypy libs services tools tests examples
 	cd protos && ../$(BIN)/buf lint
 	cd protos && ../$(BIN)/buf breaking --against published.binpb $(addprefix --path ,$(CONTRACTS))
 	$(BIN)/python tools/genprotos.py --check
