@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo up test unit bench corpus lint format protos publish-protos clean image image-tools
+.PHONY: help setup demo up test unit bench corpus lint format protos publish-protos clean image image-tools docs
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
@@ -28,6 +28,10 @@ demo: setup ## Start the platform on an embedded NATS server and run the main jo
 
 up: setup ## Run every service in one process on an embedded NATS server until interrupted
 	$(BIN)/hearth up
+
+docs: setup ## The examples into docs/sdk.md; the SDK and proto API reference into build/docs
+	$(BIN)/python tools/include_examples.py
+	$(BIN)/python tools/apidocs.py build/docs
 
 protos: setup ## Regenerate libs/proto from protos/
 	$(BIN)/python tools/genprotos.py
@@ -71,4 +75,4 @@ corpus: setup ## Regenerate the scanner's labelled corpus (fixed seed) and retra
 		libs/scanner/src/hearth_scanner/data/text-model.npz
 
 clean: ## Remove the virtual environments and caches
-	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache var
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache var build

@@ -208,7 +208,8 @@ class MessagingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UnblockAccount(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lift a block the caller made.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -221,7 +222,8 @@ class MessagingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UnmuteConversation(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Unmute a conversation the caller muted.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

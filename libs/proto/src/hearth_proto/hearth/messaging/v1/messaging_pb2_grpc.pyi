@@ -64,9 +64,11 @@ class MessagingServiceStub:
     BlockAccount: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.BlockAccountRequest, _messaging_pb2.BlockAccountResponse]
     """Block an account: no new contact, and its messages to the caller are refused."""
     UnblockAccount: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.UnblockAccountRequest, _messaging_pb2.UnblockAccountResponse]
+    """Lift a block the caller made."""
     MuteConversation: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.MuteConversationRequest, _messaging_pb2.MuteConversationResponse]
     """Mute a conversation: envelopes still arrive, marked muted (no notification)."""
     UnmuteConversation: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.UnmuteConversationRequest, _messaging_pb2.UnmuteConversationResponse]
+    """Unmute a conversation the caller muted."""
 
 @_typing.type_check_only
 class MessagingServiceAsyncStub(MessagingServiceStub):
@@ -104,9 +106,11 @@ class MessagingServiceAsyncStub(MessagingServiceStub):
     BlockAccount: _aio.UnaryUnaryMultiCallable[_messaging_pb2.BlockAccountRequest, _messaging_pb2.BlockAccountResponse]  # type: ignore[assignment]
     """Block an account: no new contact, and its messages to the caller are refused."""
     UnblockAccount: _aio.UnaryUnaryMultiCallable[_messaging_pb2.UnblockAccountRequest, _messaging_pb2.UnblockAccountResponse]  # type: ignore[assignment]
+    """Lift a block the caller made."""
     MuteConversation: _aio.UnaryUnaryMultiCallable[_messaging_pb2.MuteConversationRequest, _messaging_pb2.MuteConversationResponse]  # type: ignore[assignment]
     """Mute a conversation: envelopes still arrive, marked muted (no notification)."""
     UnmuteConversation: _aio.UnaryUnaryMultiCallable[_messaging_pb2.UnmuteConversationRequest, _messaging_pb2.UnmuteConversationResponse]  # type: ignore[assignment]
+    """Unmute a conversation the caller muted."""
 
 class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
     """The messaging service: a prekey directory per device, conversations whose membership the
@@ -218,7 +222,8 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _messaging_pb2.UnblockAccountRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_messaging_pb2.UnblockAccountResponse, _abc.Awaitable[_messaging_pb2.UnblockAccountResponse]]: ...
+    ) -> _typing.Union[_messaging_pb2.UnblockAccountResponse, _abc.Awaitable[_messaging_pb2.UnblockAccountResponse]]:
+        """Lift a block the caller made."""
 
     @_abc_1.abstractmethod
     def MuteConversation(
@@ -233,6 +238,7 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _messaging_pb2.UnmuteConversationRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_messaging_pb2.UnmuteConversationResponse, _abc.Awaitable[_messaging_pb2.UnmuteConversationResponse]]: ...
+    ) -> _typing.Union[_messaging_pb2.UnmuteConversationResponse, _abc.Awaitable[_messaging_pb2.UnmuteConversationResponse]]:
+        """Unmute a conversation the caller muted."""
 
 def add_MessagingServiceServicer_to_server(servicer: MessagingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
