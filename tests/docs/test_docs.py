@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from google.protobuf import descriptor_pb2
 
@@ -12,9 +14,20 @@ from hearth_proto.hearth.age.v1 import age_pb2
 from hearth_proto.hearth.audit.v1 import audit_pb2
 from hearth_proto.hearth.identity.v1 import identity_pb2
 from hearth_proto.hearth.messaging.v1 import messaging_pb2
-from tools import apidocs, include_examples
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def tool(name: str) -> ModuleType:
+    """A script of tools/ (not a package: it runs as `python tools/NAME.py`)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+apidocs, include_examples = tool("apidocs"), tool("include_examples")
 
 
 def test_the_guides_code_blocks_are_the_example_files() -> None:
