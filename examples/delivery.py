@@ -31,7 +31,7 @@ def phone(name: str) -> MessagingDevice:
     )
 
 
-sol, tam = phone("Sol"), phone("Tam")
+tam, sol = phone("Tam"), phone("Sol")  # the one who starts is the last to join
 sol.publish()
 tam.publish()
 talk = retrying(lambda: sol.start_conversation([tam.account_id], request_id="sol-tam"))

@@ -32,7 +32,7 @@ def device(name: str) -> tuple[IdentityClient, MessagingDevice]:
     )
 
 
-(_, una), (vic, vic_phone) = device("Una"), device("Vic")
+(vic, vic_phone), (_, una) = device("Vic"), device("Una")  # Una starts: she joins last
 una.publish()
 vic_phone.publish()
 talk = retrying(lambda: una.start_conversation([vic.account_id], request_id="una-vic"))

@@ -35,7 +35,7 @@ def phone(name: str) -> MessagingDevice:
     return device
 
 
-wyn, xan = phone("Wyn"), phone("Xan")
+xan, wyn = phone("Xan"), phone("Wyn")  # Wyn starts the conversation: he joins last
 
 # Right after accepting the house rules, messaging may not have heard yet: retryable.
 request_id = str(uuid.uuid4())  # chosen once, before the first attempt
