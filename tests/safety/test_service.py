@@ -17,13 +17,13 @@ from hearth_proto.hearth.audit.v1 import audit_pb2, audit_pb2_grpc
 from hearth_proto.hearth.safety.v1 import safety_pb2 as pb
 from hearth_proto.hearth.safety.v1 import safety_pb2_grpc
 from hearth_runtime.embedded_nats import EmbeddedNats
-from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from hearth_runtime.sessions import Session
 from hearth_safety.application import Safety
 from hearth_safety.domain import Category
 from hearth_safety.facts import KnownDevice
 from hearth_sdk.channel import bearer, connect
+from hearth_sdk.errors import error_info
 from hearth_sdk.messaging import MessagingDevice
 from hearth_sdk.safety_report import ReportEvidence, gather_report, report_request, send_report
 from tests.conftest import stream_environ, unique_name

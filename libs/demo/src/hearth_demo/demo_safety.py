@@ -21,13 +21,13 @@ from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_proto.hearth.safety.v1 import safety_pb2 as pb
 from hearth_proto.hearth.safety.v1 import safety_pb2_grpc
 from hearth_runtime.admin import invite, invite_org_admin
-from hearth_runtime.errors import error_info
+from hearth_sdk.channel import connect
+from hearth_sdk.errors import error_info
+from hearth_sdk.identity import IdentityClient
+from hearth_sdk.messaging import MessagingDevice
+from hearth_sdk.safety_report import gather_report, send_report
 
-from .channel import connect
 from .demo import DemoContext
-from .identity import IdentityClient
-from .messaging import MessagingDevice
-from .safety_report import gather_report, send_report
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
