@@ -1,18 +1,22 @@
 """Who may call what: each RPC declares its access, enforced in one interceptor.
 
 A method with no declared access is refused (fail closed); health and reflection are open.
-The verified `Session` is available to the servicer through `current_session()`.
+A duplicated `authorization` header is refused (which one counts would be a guess). The
+verified `Session` is available to the servicer through `current_session()`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
+import grpc.aio
 
+from .serving import wrap_behaviour
 from .sessions import Session, SessionError, SessionVerifier
 
 OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
@@ -46,85 +50,82 @@ def current_session() -> Session:
     return session
 
 
-class AccessInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
+class AccessInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Authenticates the bearer session token and checks the method's declared roles."""
 
     def __init__(self, verifier: SessionVerifier, rules: Mapping[str, Access]) -> None:
         self.verifier = verifier
         self.rules = dict(rules)
 
-    def intercept_service(
+    def is_open(self, method: str) -> bool:
+        """Whether a method is served without a session (health, reflection, public RPCs)."""
+        rule = self.rules.get(method)
+        return method.startswith(OPEN_PREFIXES) or (rule is not None and rule.public)
+
+    async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
-        handler = continuation(handler_call_details)
+        handler = await continuation(handler_call_details)
         method: str = handler_call_details.method
-        if handler is None or method.startswith(OPEN_PREFIXES):
+        if handler is None or self.is_open(method):
             return handler
         rule = self.rules.get(method)
-        if rule is not None and rule.public:
-            return handler
-        metadata = dict(handler_call_details.invocation_metadata or ())
+        headers = [
+            str(value)
+            for key, value in handler_call_details.invocation_metadata or ()
+            if key == "authorization"
+        ]
 
-        def admit(context: grpc.ServicerContext) -> Session:
+        async def admit(context: grpc.aio.ServicerContext) -> Session:
             if rule is None:
-                context.abort(
+                await context.abort(
                     grpc.StatusCode.PERMISSION_DENIED, f"no access rule is declared for {method}"
                 )
-            authorization = str(metadata.get("authorization", ""))
+            if len(headers) > 1:  # which one counts would be a guess: refuse the ambiguity
+                await context.abort(
+                    grpc.StatusCode.UNAUTHENTICATED, "more than one authorization header"
+                )
+            authorization = headers[0] if headers else ""
             if not authorization.startswith("Bearer "):
-                context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing bearer session token")
+                await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing bearer session token")
             try:
                 session = self.verifier.verify(authorization.removeprefix("Bearer ").strip())
             except SessionError as e:
-                context.abort(grpc.StatusCode.UNAUTHENTICATED, str(e))
+                await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(e))
             assert rule is not None
             if not rule.allows(session):
                 allowed = ", ".join(sorted(rule.roles or ()))
-                context.abort(
+                await context.abort(
                     grpc.StatusCode.PERMISSION_DENIED,
                     f"{method.rsplit('/', 1)[-1]} is for {allowed}; "
                     f"this session has {', '.join(sorted(session.roles)) or 'no role'}",
                 )
             return session
 
-        return _guarded(handler, admit)
+        def unary(behaviour: Callable[..., Awaitable[Any]]) -> Any:
+            async def run(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                token = _session.set(await admit(context))
+                try:
+                    return await behaviour(request, context)
+                finally:
+                    _session.reset(token)
 
+            return run
 
-def _guarded(
-    handler: grpc.RpcMethodHandler, admit: Callable[[grpc.ServicerContext], Session]
-) -> grpc.RpcMethodHandler:
-    def unary(behaviour: Callable[[Any, grpc.ServicerContext], Any]) -> Any:
-        def run(request: Any, context: grpc.ServicerContext) -> Any:
-            token = _session.set(admit(context))
-            try:
-                return behaviour(request, context)
-            finally:
-                _session.reset(token)
+        def streaming(behaviour: Callable[..., AsyncIterator[Any]]) -> Any:
+            async def run(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+                token = _session.set(await admit(context))
+                try:
+                    async for response in behaviour(request, context):
+                        yield response
+                finally:
+                    # A cancelled stream may be closed from another context; the call's own
+                    # task, whose context this is, ends with it anyway.
+                    with contextlib.suppress(ValueError):
+                        _session.reset(token)
 
-        return run
+            return run
 
-    def streaming(behaviour: Callable[[Any, grpc.ServicerContext], Iterator[Any]]) -> Any:
-        def run(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-            session = admit(context)
-            token = _session.set(session)
-            try:
-                yield from behaviour(request, context)
-            finally:
-                _session.reset(token)
-
-        return run
-
-    kw = {
-        "request_deserializer": handler.request_deserializer,
-        "response_serializer": handler.response_serializer,
-    }
-    if handler.unary_unary:
-        return grpc.unary_unary_rpc_method_handler(unary(handler.unary_unary), **kw)
-    if handler.unary_stream:
-        return grpc.unary_stream_rpc_method_handler(streaming(handler.unary_stream), **kw)
-    if handler.stream_unary:
-        return grpc.stream_unary_rpc_method_handler(unary(handler.stream_unary), **kw)
-    assert handler.stream_stream
-    return grpc.stream_stream_rpc_method_handler(streaming(handler.stream_stream), **kw)
+        return wrap_behaviour(handler, unary, streaming)

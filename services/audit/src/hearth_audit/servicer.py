@@ -17,6 +17,7 @@ from .application import Audit
 from .domain import AuditError, Conflict, NotFound, NotReady, Refused
 
 MAX_TEXT = 1000
+MAX_KNOWN_SIZES = 64  # documented in audit.proto
 STATUS: list[tuple[type[AuditError], grpc.StatusCode]] = [
     (NotFound, grpc.StatusCode.NOT_FOUND),
     (Refused, grpc.StatusCode.PERMISSION_DENIED),
@@ -174,6 +175,11 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         self, request: audit_pb2.ExportBundleRequest, context: grpc.ServicerContext
     ) -> audit_pb2.ExportBundleResponse:
         disclosure_id = _uuid(context, request.disclosure_id, "disclosure_id")
+        if len(request.known_sizes) > MAX_KNOWN_SIZES:
+            context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"at most {MAX_KNOWN_SIZES} known_sizes, got {len(request.known_sizes)}",
+            )
         with domain_errors(context):
             bundle = self.app.export_bundle(
                 current_session(), disclosure_id, list(request.known_sizes)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
-import threading
-from collections.abc import Callable, Iterator
+import random
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import grpc
+import grpc.aio
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from hearth_crypto.x3dh import InvalidPublicKey, PublicPrekey
@@ -27,7 +30,7 @@ from .application import (
     TooMuch,
     band_label,
 )
-from .domain import Conversation
+from .domain import MAX_GROUP_MEMBERS, Conversation
 from .policy import AccountFacts
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,6 +42,10 @@ STATUS = {
     AlreadyDone: grpc.StatusCode.ALREADY_EXISTS,
     TooMuch: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
+# Documented in messaging.proto: bounds checked before any work (stores keep u63 sequences).
+MAX_ONE_TIME_PREKEYS = 100
+MAX_SEQUENCE = 2**63 - 1
+RECHECK = 60.0  # seconds an idle delivery stream waits before re-reading its mailbox anyway
 KINDS = {pb.CONVERSATION_KIND_DIRECT: "direct", pb.CONVERSATION_KIND_GROUP: "group"}
 
 
@@ -91,6 +98,11 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
     def PublishPrekeys(
         self, request: pb.PublishPrekeysRequest, context: grpc.ServicerContext
     ) -> pb.PublishPrekeysResponse:
+        if len(request.one_time_prekeys) > MAX_ONE_TIME_PREKEYS:
+            raise InvalidArgument(
+                f"at most {MAX_ONE_TIME_PREKEYS} one_time_prekeys in one call, "
+                f"got {len(request.one_time_prekeys)}"
+            )
         left = self.app.publish_prekeys(
             current_session().account_id,
             request.device_id,
@@ -148,6 +160,8 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
             raise InvalidArgument("kind must be direct or group")
         if not request.request_id:
             raise InvalidArgument("request_id is required")
+        if len(request.member_account_ids) > MAX_GROUP_MEMBERS:
+            raise InvalidArgument(f"a conversation has at most {MAX_GROUP_MEMBERS} members")
         caller = caller_facts()
         caller = self.app.facts(caller.account_id, caller)
         conversation = self.app.start_conversation(
@@ -198,30 +212,42 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         at.FromMilliseconds(relayed.relayed_at_ms)
         return pb.SendEnvelopeResponse(relayed_at=at, franking_stamp=relayed.stamp)
 
-    def ReceiveEnvelopes(
-        self, request: pb.ReceiveEnvelopesRequest, context: grpc.ServicerContext
-    ) -> Iterator[pb.ReceiveEnvelopesResponse]:
-        """Everything the device has not acknowledged, in order, then new envelopes live."""
+    async def ReceiveEnvelopes(
+        self, request: pb.ReceiveEnvelopesRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.ReceiveEnvelopesResponse]:
+        """Everything the device has not acknowledged, in order, then new envelopes live.
+
+        Async, so an open delivery stream waits without holding a thread; a cancelled stream
+        stops waiting at once (the task is cancelled).
+        """
+        account = current_session().account_id
         try:
-            self.app.check_own_device(current_session().account_id, request.device_id)
+            await asyncio.to_thread(self.app.check_own_device, account, request.device_id)
         except tuple(STATUS) as e:
-            context.abort(_status(e), str(e))
+            await context.abort(_status(e), str(e))
         mailboxes = self.app.mailboxes
-        wake = threading.Event()
-        context.add_callback(wake.set)  # a cancelled stream stops waiting at once
-        unwatch = mailboxes.watch(request.device_id, wake.set)
+        loop = asyncio.get_running_loop()
+        wake = asyncio.Event()
+
+        def wake_up() -> None:  # called on the mailbox link's thread
+            loop.call_soon_threadsafe(wake.set)
+
+        unwatch = await mailboxes.watch(request.device_id, wake_up)
         cursor = 1
         try:
-            while context.is_active():
+            while True:
                 wake.clear()
-                batch = mailboxes.read(request.device_id, cursor)
+                batch = await mailboxes.read_async(request.device_id, cursor)
                 for stored in batch:
                     envelope = pb.Envelope.FromString(stored.payload)
                     envelope.sequence = stored.seq
                     yield pb.ReceiveEnvelopesResponse(envelope=envelope)
                     cursor = stored.seq + 1
                 if not batch:
-                    wake.wait(5.0)
+                    # The watch wakes us; the timeout is only a safety net for a lost wake-up,
+                    # spread out so that thousands of idle streams do not read in step.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), RECHECK * random.uniform(0.5, 1.5))
         finally:
             unwatch()
 
@@ -229,6 +255,8 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
     def AcknowledgeEnvelopes(
         self, request: pb.AcknowledgeEnvelopesRequest, context: grpc.ServicerContext
     ) -> pb.AcknowledgeEnvelopesResponse:
+        if not 0 <= request.up_to_sequence <= MAX_SEQUENCE:
+            raise InvalidArgument(f"up_to_sequence must be at most {MAX_SEQUENCE}")
         self.app.check_own_device(current_session().account_id, request.device_id)
         self.app.mailboxes.acknowledge(request.device_id, request.up_to_sequence)
         return pb.AcknowledgeEnvelopesResponse()

@@ -78,7 +78,9 @@ class PublishPrekeysRequest(_message.Message):
     @_builtins.property
     def signed_prekey(self) -> Global___Prekey: ...
     @_builtins.property
-    def one_time_prekeys(self) -> _containers.RepeatedCompositeFieldContainer[Global___Prekey]: ...
+    def one_time_prekeys(self) -> _containers.RepeatedCompositeFieldContainer[Global___Prekey]:
+        """At most 100 in one call (INVALID_ARGUMENT beyond)."""
+
     def __init__(
         self,
         *,
@@ -290,7 +292,7 @@ class CreateConversationRequest(_message.Message):
     kind: Global___ConversationKind.ValueType
     @_builtins.property
     def member_account_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """The other members (the caller is always a member)."""
+        """The other members (the caller is always a member); at most 50 (INVALID_ARGUMENT beyond)."""
 
     def __init__(
         self,
@@ -660,6 +662,7 @@ class AcknowledgeEnvelopesRequest(_message.Message):
     request_id: _builtins.str
     device_id: _builtins.str
     up_to_sequence: _builtins.int
+    """At most 2^63 - 1 (INVALID_ARGUMENT beyond), as mailbox sequences are."""
     def __init__(
         self,
         *,
