@@ -57,13 +57,27 @@ class ServiceParts:
     on_stop: list[Callable[[], None]] = field(default_factory=list)
 
 
+class Health(health_async.HealthServicer):  # type: ignore[misc]
+    """grpc's async health servicer, with the `List` the protocol has since added."""
+
+    async def List(
+        self, request: health_pb2.HealthListRequest, context: grpc.aio.ServicerContext
+    ) -> health_pb2.HealthListResponse:
+        return health_pb2.HealthListResponse(
+            statuses={
+                name: health_pb2.HealthCheckResponse(status=status)
+                for name, status in self._server_status.items()
+            }
+        )
+
+
 class ServiceHost:
     """One service's gRPC server and its lifecycle."""
 
     def __init__(self, config: RuntimeConfig, parts: ServiceParts, verifier: SessionVerifier):
         self.config = config
         self.parts = parts
-        self.health = health_async.HealthServicer()
+        self.health = Health()
         self.pool = ThreadPoolExecutor(config.max_workers, thread_name_prefix=f"grpc-{parts.name}")
         self.access = AccessInterceptor(verifier, parts.rules)
         self.adapter = MethodAdapter(

@@ -232,6 +232,10 @@ class MethodAdapter(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                         async for response in behaviour(request, context):
                             yield response
                         return
+                    if inspect.iscoroutinefunction(behaviour):
+                        async for response in _written(behaviour, request, context):
+                            yield response
+                        return
                     loop = asyncio.get_running_loop()
                     if handler.request_streaming:
                         request = _SyncRequests(request, loop)
@@ -253,6 +257,45 @@ class MethodAdapter(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         return wrap_behaviour(
             handler, unary, streaming, tolerant(handler.request_deserializer, type_name)
         )
+
+
+class _Writes:
+    """A context whose `write` hands each response to the adapter instead of sending it."""
+
+    def __init__(self, context: grpc.aio.ServicerContext) -> None:
+        self._context = context
+        self.responses: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
+
+    async def write(self, response: Any) -> None:
+        await self.responses.put(response)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
+async def _written(
+    behaviour: Callable[..., Awaitable[None]], request: Any, context: grpc.aio.ServicerContext
+) -> AsyncIterator[Any]:
+    """A streaming behaviour that writes to its context (as grpc's async health does), as an
+    async generator, so every interceptor sees one shape."""
+    writes = _Writes(context)
+    task = asyncio.ensure_future(behaviour(request, writes))
+    got: asyncio.Future[Any] | None = None
+    try:
+        while True:
+            got = asyncio.ensure_future(writes.responses.get())
+            await asyncio.wait({task, got}, return_when=asyncio.FIRST_COMPLETED)
+            if got.done():
+                yield got.result()
+                continue
+            while not writes.responses.empty():
+                yield writes.responses.get_nowait()
+            await task  # its result, or the abort or error it raised
+            return
+    finally:
+        for pending in (task, got):
+            if pending is not None:
+                pending.cancel()
 
 
 async def _checked_stream(
