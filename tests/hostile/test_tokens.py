@@ -1,4 +1,5 @@
-"""The session verifier refuses every odd token with a SessionError (UNAUTHENTICATED), bounded.
+"""Bounded parsing: the session verifier refuses every odd token with a SessionError
+(UNAUTHENTICATED), and protobuf decoding is bounded in depth.
 
 Reported: claims nested thousands deep ("maximum recursion depth exceeded") and an expiry of
 1e400 ("cannot convert float infinity to integer") crashed the verifier into UNKNOWN; and of
@@ -12,6 +13,8 @@ import uuid
 
 import grpc
 import pytest
+from google.protobuf.message import DecodeError
+from google.protobuf.struct_pb2 import ListValue
 from nacl.signing import SigningKey
 
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
@@ -62,3 +65,23 @@ def test_two_authorization_headers_are_refused_even_when_both_are_valid(
         stub.GetAccount(identity_pb2.GetAccountRequest(), metadata=metadata, timeout=10)
     assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert refused.value.details() == "more than one authorization header"
+
+
+def test_protobuf_parsing_is_bounded_in_depth() -> None:
+    """A recursive message nested far past protobuf's limit fails to decode, it does not
+    exhaust the stack: so `MethodAdapter` can answer INVALID_ARGUMENT for it."""
+    nested = b""
+    for _ in range(10_000):  # ListValue.values (1) -> Value.list_value (6) -> ListValue ...
+        value = b"\x32" + _varint(len(nested)) + nested
+        nested = b"\x0a" + _varint(len(value)) + value
+    with pytest.raises(DecodeError):
+        ListValue.FromString(nested)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
