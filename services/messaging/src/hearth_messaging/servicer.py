@@ -46,6 +46,7 @@ STATUS = {
 MAX_ONE_TIME_PREKEYS = 100
 MAX_SEQUENCE = 2**63 - 1
 RECHECK = 60.0  # seconds an idle delivery stream waits before re-reading its mailbox anyway
+WAKE_RETRIES, WAKE_RETRY = 5, 0.1  # re-reads (and seconds between) after a wake finds nothing
 KINDS = {pb.CONVERSATION_KIND_DIRECT: "direct", pb.CONVERSATION_KIND_GROUP: "group"}
 
 
@@ -233,7 +234,7 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
             loop.call_soon_threadsafe(wake.set)
 
         unwatch = await mailboxes.watch(request.device_id, wake_up)
-        cursor = 1
+        cursor, retries = 1, 0
         try:
             while True:
                 wake.clear()
@@ -243,11 +244,19 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
                     envelope.sequence = stored.seq
                     yield pb.ReceiveEnvelopesResponse(envelope=envelope)
                     cursor = stored.seq + 1
-                if not batch:
+                if batch:
+                    retries = 0
+                elif retries:
+                    # A wake-up can come before JetStream has stored what woke it: look again
+                    # shortly, a few times, before waiting long.
+                    retries -= 1
+                    await asyncio.sleep(WAKE_RETRY)
+                else:
                     # The watch wakes us; the timeout is only a safety net for a lost wake-up,
                     # spread out so that thousands of idle streams do not read in step.
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(wake.wait(), RECHECK * random.uniform(0.5, 1.5))
+                    retries = WAKE_RETRIES if wake.is_set() else 0
         finally:
             unwatch()
 
