@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo up test unit bench lint format protos publish-protos clean
+.PHONY: help setup demo up test unit bench corpus lint format protos publish-protos clean image image-tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
@@ -50,7 +50,13 @@ format: setup ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint ## Lint, then run the whole test suite against real nats-server and gRPC
+image-tools: ## Install buildah and mmdebstrap (Debian) when missing, as root; CI fails without
+	@$(PYTHON) tools/image.py --ensure-tools || [ "$$CI" != "true" ]
+
+image: setup image-tools ## Build the container image (buildah, mmdebstrap base; no daemon)
+	$(BIN)/python tools/image.py
+
+test: lint image-tools ## Lint, then run the whole test suite against real nats-server and gRPC
 	$(BIN)/pytest
 
 unit: setup ## Run the tests without linting first
@@ -58,6 +64,11 @@ unit: setup ## Run the tests without linting first
 
 bench: setup ## Print BENCH figures with same-run baselines
 	$(BIN)/python -m tests.bench
+
+corpus: setup ## Regenerate the scanner's labelled corpus (fixed seed) and retrain its model
+	$(BIN)/python libs/scanner/corpus/generate.py
+	$(BIN)/python -m hearth_scanner.train libs/scanner/corpus/train.jsonl \
+		libs/scanner/src/hearth_scanner/data/text-model.npz
 
 clean: ## Remove the virtual environments and caches
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache var

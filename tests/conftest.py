@@ -43,8 +43,8 @@ def stream_environ(prefix: str, *apps: str) -> dict[str, str]:
     """Streams and subjects of the test's own for each application, so tests never share one."""
     environ: dict[str, str] = {}
     for app in apps:
-        environ[f"{app.upper()}_HEARTH_STREAM"] = f"{prefix}_{app}".upper()
-        environ[f"{app.upper()}_HEARTH_SUBJECT_PREFIX"] = f"{prefix}.{app}"
+        environ[f"HEARTH_{app.upper()}_STREAM"] = f"{prefix}_{app}".upper()
+        environ[f"HEARTH_{app.upper()}_SUBJECT_PREFIX"] = f"{prefix}.{app}"
     return environ
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from hearth_age.domain import Band, MethodClass
+from hearth_age.domain import MethodClass
 from hearth_age.keys import Epochs, key_file
 from hearth_crypto import blind_rsa
+from hearth_crypto.age_band import AgeBand
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
 from tests.conftest import stream_environ, unique_name
@@ -25,7 +26,7 @@ def age_key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     plus one key of the epoch before this one: the issuer's key for tokens now expired."""
     directory = tmp_path_factory.mktemp("age-keys")
     past = Epochs(EPOCH_SECONDS).of(time.time()) - 1
-    path = key_file(directory, Band.AGE_13_15, MethodClass.DOCUMENT, past)
+    path = key_file(directory, AgeBand.AGE_13_15, MethodClass.DOCUMENT, past)
     path.write_bytes(blind_rsa.PrivateKey.generate().to_pem())
     return directory
 

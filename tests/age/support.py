@@ -35,7 +35,7 @@ def authority(platform: Platform) -> TestIssuingAuthority:
 
 
 def stream_name(platform: Platform) -> str:
-    return platform.hosts["age"].config.environ["AGE_HEARTH_STREAM"]
+    return platform.hosts["age"].config.environ["HEARTH_AGE_STREAM"]
 
 
 async def _read_stream(url: str, stream: str) -> list[tuple[int, str, bytes]]:

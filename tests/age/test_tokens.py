@@ -14,10 +14,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from nacl.signing import SigningKey
 
-from hearth_age.domain import Band, MethodClass
+from hearth_age.domain import MethodClass
 from hearth_age.keys import Epochs, key_file
 from hearth_crypto import age_token, blind_rsa
+from hearth_crypto.age_band import AgeBand
 from hearth_proto.hearth.age.v1 import age_pb2, events_pb2, types_pb2
+from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from hearth_sdk.age import AgeClient, issuer_public
 from tests.age.conftest import EPOCH_SECONDS
@@ -67,7 +69,7 @@ def test_keys_are_served_and_recorded_one_per_band_and_method(
     client = age_client(platform, tmp_path)
     keys = client.issuer_keys()
     assert {(k.band, k.method_class) for k in keys} == {
-        (b.value, m.value) for b in Band for m in MethodClass
+        (b.value, m.value) for b in AgeBand.known() for m in MethodClass
     }
     epoch = str(Epochs(EPOCH_SECONDS).of(time.time()))
     assert {k.epoch for k in keys} == {epoch}
@@ -225,6 +227,10 @@ def test_a_reused_token_is_refused(platform: Platform, tmp_path: Path) -> None:
         metadata=client.metadata,
     )
     assert snapshot(platform) == before
+    with pytest.raises(grpc.RpcError) as caught:
+        client.stub.RedeemToken(presented(client, token), metadata=client.metadata)
+    info = error_info(caught.value)
+    assert info is not None and (info.reason, info.domain) == ("TOKEN_SPENT", "age.hearth")
 
 
 def test_a_forged_token_is_refused(platform: Platform, tmp_path: Path) -> None:
@@ -232,9 +238,9 @@ def test_a_forged_token_is_refused(platform: Platform, tmp_path: Path) -> None:
     real = client.wallet.take(BAND_13_15)
     # A forger's own key signs a token message naming the real issuer key.
     key = client.issuer_key(BAND_13_15, DOCUMENT)
-    forger = age_token.IssuerKey.generate(age_token.AgeBand.AGE_13_15, int(key.epoch))
+    forger = age_token.IssuerKey.generate(AgeBand.AGE_13_15, int(key.epoch))
     posing = age_token.IssuerPublicKey(
-        age_token.AgeBand.AGE_13_15, int(key.epoch), forger.private_key.public_key
+        AgeBand.AGE_13_15, int(key.epoch), forger.private_key.public_key
     )
     request = age_token.create_token_request(posing)
     message = age_token.TokenMessage.parse(request.message)
@@ -281,10 +287,10 @@ def test_a_token_of_an_ended_epoch_is_refused(
     client = age_client(platform, tmp_path)
     past = Epochs(EPOCH_SECONDS).of(time.time()) - 1
     old = age_token.IssuerKey(
-        age_token.AgeBand.AGE_13_15,
+        AgeBand.AGE_13_15,
         past,
         blind_rsa.PrivateKey.from_pem(
-            key_file(age_key_dir, Band.AGE_13_15, MethodClass.DOCUMENT, past).read_bytes()
+            key_file(age_key_dir, AgeBand.AGE_13_15, MethodClass.DOCUMENT, past).read_bytes()
         ),
     )
     request = age_token.create_token_request(old.public)

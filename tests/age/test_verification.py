@@ -14,6 +14,7 @@ from nacl.signing import SigningKey
 
 from hearth_proto.hearth.age.v1 import age_pb2, age_pb2_grpc, events_pb2, types_pb2
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
+from hearth_runtime.admin import operator_metadata
 from hearth_runtime.platform import Platform
 from hearth_sdk.age import TestIssuingAuthority, synthetic_face
 from hearth_sdk.channel import bearer, connect
@@ -131,7 +132,7 @@ def identity_device(platform: Platform, tmp_path: Path, name: str) -> IdentityCl
 def vetted_practitioner(platform: Platform, tmp_path: Path) -> IdentityClient:
     """An org admin (invited by the operator) vets a practitioner of their organisation."""
     stub = identity_pb2_grpc.IdentityServiceStub(connect(platform.endpoint("identity")))
-    operator = bearer(platform.signer.issue("operator", {"operator"}))
+    operator = operator_metadata(platform.signer)  # `hearth admin`'s token
     code = stub.InviteStaff(
         identity_pb2.InviteStaffRequest(role=identity_pb2.ROLE_ORG_ADMIN), metadata=operator
     ).invitation_code

@@ -1,4 +1,8 @@
-"""The platform under audit: identity and audit on the session's nats-server, own streams."""
+"""The platform under audit: identity and audit on the session's nats-server, own streams.
+
+Everyone who calls audit here is a real account, registered through identity with an
+invitation and logged in with its own device key: the regulator (an auditor), the
+safeguarding leads and the data protection officer."""
 
 from __future__ import annotations
 
@@ -12,9 +16,23 @@ from hearth_proto.hearth.identity.v1 import identity_pb2_grpc
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
 from hearth_sdk.channel import connect
+from hearth_sdk.identity import IdentityClient
 from tests.conftest import stream_environ, unique_name
+from tests.identity.support import Devices
 
 ORIGIN = "test.hearth/audit"
+Metadata = tuple[tuple[str, str], ...]
+_accounts: dict[tuple[str, str], IdentityClient] = {}
+
+
+def as_role(platform: Platform, role: str, *, account: str | None = None) -> Metadata:
+    """The session of a real, logged-in account of `role`; one account per name (default: one
+    per role), staff invited by the operator as `hearth admin invite-staff` does."""
+    name = account or role
+    key = (str(platform.data_dir), name)
+    if key not in _accounts:
+        _accounts[key] = Devices(platform, platform.data_dir / "accounts").account(role, name)
+    return _accounts[key].metadata()
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +58,8 @@ def platform(
         environ=environ,
         nats_url=nats_server.url,
     ).start()
+    for role in ("auditor", "safeguarding_lead", "data_protection_officer"):
+        as_role(platform, role)  # registered before any test counts what audit has witnessed
     yield platform
     platform.stop()
 

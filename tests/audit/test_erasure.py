@@ -17,7 +17,8 @@ from hearth_eventlog.records import decode_record
 from hearth_proto.hearth.audit.v1 import audit_pb2, audit_pb2_grpc
 from hearth_proto.hearth.identity.v1 import events_pb2, identity_pb2, identity_pb2_grpc
 from hearth_runtime.platform import Platform
-from tests.audit.test_service import HEARTH_AUDIT, as_role
+from tests.audit.conftest import as_role
+from tests.audit.test_service import HEARTH_AUDIT
 from tests.conftest import unique_name
 from tests.identity.support import Devices, stored
 from tests.runtime.support import wait_for

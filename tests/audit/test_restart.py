@@ -13,11 +13,11 @@ from hearth_audit.domain import AuditError, AuditLog
 from hearth_audit.evidence import AuditedEvent, leaf_of, verify_bundle
 from hearth_crypto.checkpoint import NoteSigner
 from hearth_crypto.merkle import MerkleTree, verify_consistency
-from hearth_eventlog import TracedNotification
+from hearth_eventlog import PERSISTENCE, TracedNotification
 from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.audit.v1 import events_pb2
 from hearth_runtime.application import HearthApplication
-from hearth_runtime.follow import StreamFollower
+from hearth_runtime.follow import FollowSettings, StreamFollower
 from hearth_runtime.sessions import Session
 from tests.audit.conftest import ORIGIN
 from tests.conftest import stream_environ, unique_name
@@ -60,26 +60,27 @@ def env(nats_url: str) -> dict[str, str]:
     return {
         **stream_environ(unique_name("r"), "diary", "audit"),
         "NATS_URL": nats_url,
-        "PERSISTENCE_MODULE": "hearth_eventlog",
-        "MAPPER_TOPIC": "hearth_eventlog.published:ProtobufMapper",
+        **PERSISTENCE,
     }
 
 
 @pytest.fixture
 def diary(env: dict[str, str]) -> Iterator[Diary]:
-    app = Diary(env=env)
+    # A stand-in from outside Hearth: its events are eventsourcing's own, with no schemas.
+    app = Diary(env={**env, "DIARY_MAPPER_TOPIC": "eventsourcing.persistence:Mapper"})
     yield app
     app.close()
 
 
 SIGNER = NoteSigner.generate(ORIGIN)
+BATCHES = FollowSettings(batch=500, linger=0.02)  # as the audit service follows
 
 
 def start_audit(env: dict[str, str]) -> tuple[Audit, StreamFollower]:
     audit = Audit(
         env=env, signer=SIGNER, policy=CheckpointPolicy(every=2, interval=60), upstream_env=env
     )
-    follower = StreamFollower(audit, "diary", env["NATS_URL"], env)
+    follower = StreamFollower(audit, "diary", env, settings=BATCHES)
     follower.start()
     return audit, follower
 
@@ -180,14 +181,9 @@ def test_witnessed_events_are_recorded_a_batch_to_one_event(
     for _ in range(8):
         diary.write()
     audit = Audit(
-        env=env,
-        signer=SIGNER,
-        policy=CheckpointPolicy(every=100, interval=60),
-        upstream_env=env,
-        batch=4,
-        linger=60,
+        env=env, signer=SIGNER, policy=CheckpointPolicy(every=100, interval=60), upstream_env=env
     )
-    follower = StreamFollower(audit, "diary", env["NATS_URL"], env)
+    follower = StreamFollower(audit, "diary", env, settings=FollowSettings(batch=4, linger=60))
     follower.start()
     try:
         caught_up(diary, follower)
@@ -237,8 +233,8 @@ def test_a_crash_mid_batch_loses_no_leaf_and_repeats_none(
 ) -> None:
     for _ in range(6):
         diary.write()
-    crashed = Audit(env=env, signer=SIGNER, upstream_env=env, batch=4, linger=60)
-    follower = StreamFollower(crashed, "diary", env["NATS_URL"], env)
+    crashed = Audit(env=env, signer=SIGNER, upstream_env=env)
+    follower = StreamFollower(crashed, "diary", env, settings=FollowSettings(batch=4, linger=60))
     follower.start()
     follower.wait_until(4, timeout=20)
     follower.stop()  # two leaves are taken in but not recorded: the instance "dies" here

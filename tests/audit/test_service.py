@@ -21,18 +21,12 @@ from hearth_crypto.merkle import MerkleTree, leaf_hash, verify_consistency, veri
 from hearth_proto.hearth.audit.v1 import audit_pb2, audit_pb2_grpc
 from hearth_proto.hearth.identity.v1 import identity_pb2_grpc
 from hearth_runtime.platform import Platform
-from hearth_sdk.channel import bearer
-from tests.audit.conftest import ORIGIN
+from tests.audit.conftest import ORIGIN, as_role
 from tests.conftest import unique_name
 from tests.runtime.support import ALL_ROLES, register, wait_for
 
-ROLES = sorted({*ALL_ROLES, "data_protection_officer"})
+ROLES = sorted(ALL_ROLES)
 HEARTH_AUDIT = str(Path(sys.executable).parent / "hearth-audit")
-Metadata = tuple[tuple[str, str], ...]
-
-
-def as_role(platform: Platform, *roles: str, account: str | None = None) -> Metadata:
-    return bearer(platform.signer.issue(account or unique_name("acct"), set(roles)))
 
 
 def state(audit: audit_pb2_grpc.AuditServiceStub, platform: Platform) -> Any:
@@ -64,6 +58,20 @@ def witnessed(
     before = state(audit, platform).events_by_stream.get("identity", 0)
     accounts = [register(identity, unique_name("reg")) for _ in range(count)]
     wait_for(lambda: state(audit, platform).events_by_stream.get("identity", 0) >= before + count)
+    # Other accounts' events may have been counted too: wait for these accounts' own.
+    reader = as_role(platform, "auditor")
+
+    def has_trail(account: str) -> bool:
+        try:
+            request = audit_pb2.GetTrailRequest(subject_id=account)
+            return bool(audit.GetTrail(request, metadata=reader).entries)
+        except grpc.RpcError as e:
+            if e.code() != grpc.StatusCode.NOT_FOUND:  # not witnessed yet
+                raise
+            return False
+
+    for account in accounts:
+        wait_for(lambda account=account: has_trail(account))  # type: ignore[misc]
     return accounts
 
 
@@ -189,7 +197,7 @@ def test_disclosure_needs_two_distinct_roles_and_the_bundle_verifies(
     first = audit.ApproveDisclosure(approve, metadata=lead)
     assert (list(first.approved_by_roles), first.approved) == (["safeguarding_lead"], False)
     assert audit.ApproveDisclosure(approve, metadata=lead).approved is False  # a retry
-    other_lead = as_role(platform, "safeguarding_lead")
+    other_lead = as_role(platform, "safeguarding_lead", account="lead-2")
     assert code_of(lambda: audit.ApproveDisclosure(approve, metadata=other_lead)) == (
         "PERMISSION_DENIED"
     )
@@ -298,7 +306,7 @@ def test_bad_input_gets_the_right_status(
     expected: str,
 ) -> None:
     roles = RULES[f"/{SERVICE}/{method}"].roles or frozenset()
-    metadata = as_role(platform, *roles)
+    metadata = as_role(platform, sorted(roles)[0])
     assert code_of(lambda: getattr(audit, method)(request_, metadata=metadata)) == expected
 
 

@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import cast
 
 from tests import bench
@@ -28,10 +29,25 @@ def areas() -> list[str]:
     return [a for a in FIRST if a in found] + [a for a in found if a not in FIRST]
 
 
+def quicken(module: ModuleType) -> None:
+    """Apply an area's `QUICK` sizes (a dict of its module constants) for `--quick`."""
+    sizes: dict[str, object] = getattr(module, "QUICK", {})
+    for name, value in sizes.items():
+        if not hasattr(module, name):
+            raise RuntimeError(f"{module.__name__}.QUICK names {name}, which it does not have")
+        setattr(module, name, value)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     known = areas()
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("areas", nargs="*", metavar="area", help=f"any of: {', '.join(known)}")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="every figure once at small sizes (the test suite runs this): proves the benches "
+        "run, the figures mean little",
+    )
     args = parser.parse_args(argv)
     unknown = [a for a in args.areas if a not in known]
     if unknown:
@@ -42,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             for area in chosen:
                 module = importlib.import_module(f"tests.bench.bench_{area}")
+                if args.quick:
+                    quicken(module)
                 run = cast(Callable[[Report], None], module.run)
                 print(f"== {area}", file=sys.stderr, flush=True)
                 started = time.perf_counter()

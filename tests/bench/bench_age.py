@@ -29,6 +29,7 @@ BATCH = 30
 BATCHES = 10  # timed issuances; the median is the figure
 PER_ROUND = 300  # redemptions per round
 CLIENTS = 8  # concurrent callers
+QUICK = {"ROUNDS": 1, "BATCHES": 2, "PER_ROUND": 20}  # `--quick`: every figure once, small
 BAND = types_pb2.AGE_BAND_13_15
 DOCUMENT = types_pb2.METHOD_CLASS_DOCUMENT
 

@@ -1,9 +1,9 @@
 """Audit figures: witnessing a followed stream into the Merkle log, proofs, offline verification.
 
-`audit.merkle.append` follows a pre-loaded stream with the real audit application and
-`StreamFollower` (one leaf and one audit event per upstream event, recorded in atomic
-JetStream batches of up to 500 with one tracking record), against a `subscribe()` replay of
-the same stream: the limit.
+`audit.merkle.append` follows a pre-loaded stream with the real audit application and the
+runtime's `StreamFollower` (one leaf per upstream event, a batch of up to 500 recorded as one
+audit event with one tracking record), against a `subscribe()` replay of the same stream: the
+limit.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from hearth_audit.evidence import (
 )
 from hearth_crypto.checkpoint import Checkpoint, NoteSigner
 from hearth_crypto.merkle import MerkleTree, leaf_hash
-from hearth_eventlog import NatsApplicationRecorder, NatsFactory
+from hearth_eventlog import PERSISTENCE, NatsApplicationRecorder, NatsFactory
 from hearth_eventlog.records import encode_event, event_hash
-from hearth_runtime.follow import StreamFollower
+from hearth_runtime.follow import FollowSettings, StreamFollower
 from tests.bench.bench_eventlog import new_event
 from tests.bench.report import Report, best_of
 
@@ -40,7 +40,12 @@ LOAD_BATCH = 1_000
 PROOF_LEAVES = 1_000_000
 PROOFS = 2_000
 BUNDLE = 100_000
+ROUNDS = 2
+PROOF_ROUNDS = 3
 EVENTS_PER_S = "events/s"
+QUICK = {"FOLLOWED": 2_000, "PROOF_LEAVES": 10_000, "PROOFS": 100, "BUNDLE": 1_000}
+QUICK |= {"ROUNDS": 1, "PROOF_ROUNDS": 1}  # `--quick`: every figure once, small
+AUDIT_FOLLOWS = FollowSettings(batch=500, linger=0.02)  # the audit service's defaults
 
 
 def run(report: Report) -> None:
@@ -54,10 +59,9 @@ def merkle_append(report: Report) -> None:
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     env = {
         "NATS_URL": url,
-        "PERSISTENCE_MODULE": "hearth_eventlog",
-        "MAPPER_TOPIC": "hearth_eventlog.published:ProtobufMapper",
-        "UPSTREAM_HEARTH_STREAM": f"{prefix}_UPSTREAM".upper(),
-        "UPSTREAM_HEARTH_SUBJECT_PREFIX": f"{prefix}.upstream",
+        **PERSISTENCE,
+        "HEARTH_UPSTREAM_STREAM": f"{prefix}_UPSTREAM".upper(),
+        "HEARTH_UPSTREAM_SUBJECT_PREFIX": f"{prefix}.upstream",
     }
     factory = NatsFactory(Environment("upstream", env))
     try:
@@ -74,11 +78,11 @@ def merkle_append(report: Report) -> None:
             n = next(rounds)
             audit_env = {
                 **env,
-                "AUDIT_HEARTH_STREAM": f"{prefix}_AUDIT{n}".upper(),
-                "AUDIT_HEARTH_SUBJECT_PREFIX": f"{prefix}.audit{n}",
+                "HEARTH_AUDIT_STREAM": f"{prefix}_AUDIT{n}".upper(),
+                "HEARTH_AUDIT_SUBJECT_PREFIX": f"{prefix}.audit{n}",
             }
             audit = Audit(env=audit_env, policy=CheckpointPolicy(every=1000, interval=3600))
-            follower = StreamFollower(audit, "upstream", url, env)
+            follower = StreamFollower(audit, "upstream", env, settings=AUDIT_FOLLOWS)
             last = upstream.max_notification_id()
             assert last is not None
             try:
@@ -90,7 +94,7 @@ def merkle_append(report: Report) -> None:
                 follower.stop()
                 audit.close()
 
-        append, replay = best_of(2, follow, lambda: replay_subscribe(upstream))
+        append, replay = best_of(ROUNDS, follow, lambda: replay_subscribe(upstream))
     finally:
         factory.close()
     report.figure("audit.replay.subscribe", replay, EVENTS_PER_S)
@@ -133,7 +137,7 @@ def inclusion_proof(report: Report) -> None:
             tree.inclusion_proof(index, PROOF_LEAVES)
         return PROOFS / ((time.perf_counter() - begun) * 1000)
 
-    (rate,) = best_of(3, proofs_per_ms)
+    (rate,) = best_of(PROOF_ROUNDS, proofs_per_ms)
     report.figure("audit.proof.inclusion", 1 / rate, "ms")
 
 
@@ -177,5 +181,5 @@ def verify_bundle_100k(report: Report) -> None:
             raise RuntimeError(f"the bench bundle did not verify: {result.stdout}")
         return 1 / took  # best_of keeps the largest: the fastest round
 
-    (rate,) = best_of(2, seconds)
+    (rate,) = best_of(ROUNDS, seconds)
     report.figure("audit.verify.bundle100k", 1 / rate, "s")

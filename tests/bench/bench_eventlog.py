@@ -41,6 +41,9 @@ BATCH_SAVES = 300
 REPLAY = 100_000
 LOAD_BATCH = 1_000  # JetStream's atomic batch limit: the quickest way to load the replay stream
 PAGE = 1_000
+REPLAY_ROUNDS = 2  # each round reads the replay stream three ways
+QUICK = {"ROUNDS": 1, "SINGLE": 100, "PER_WRITER": 50, "BATCH_SAVES": 20, "REPLAY": 2_000}
+QUICK |= {"REPLAY_ROUNDS": 1}  # `--quick`: every figure once, small
 TOPIC = "hearth_identity.domain:Member.Registered"
 # A typical small event state: what the mapper makes of a few attributes.
 STATE = json.dumps(
@@ -76,7 +79,8 @@ def nats_recorder(url: str, name: str) -> Iterator[NatsApplicationRecorder]:
 
 
 def append_single(report: Report, url: str) -> None:
-    settings = StreamSettings.from_env(_env("bench_raw", {"NATS_URL": url}))
+    env = _env("bench_raw", {"NATS_URL": url})
+    settings = StreamSettings.from_env(env, env.name)
     with ExitStack() as stack:
         measures: dict[str, Callable[[], float]] = {
             "nats.publish.sync": lambda: asyncio.run(raw_publish(url, settings)),
@@ -265,7 +269,7 @@ def replay(report: Report, url: str) -> None:
         report.note(f"loaded {REPLAY} events at {rate:.0f} events/s (batches of {LOAD_BATCH})")
         settings = recorder.settings
         raw, select, subscribe = best_of(
-            2,  # each round reads the 100,000 events three ways
+            REPLAY_ROUNDS,
             lambda: asyncio.run(raw_ordered(url, settings)),
             lambda: replay_select(recorder),
             lambda: replay_subscribe(recorder),

@@ -22,6 +22,7 @@ ROUNDS = 3
 CLIENTS = 8
 PER_CLIENT = 40  # logins per client per round
 VERIFICATIONS = 2_000
+QUICK = {"ROUNDS": 1, "PER_CLIENT": 5, "VERIFICATIONS": 200}  # `--quick`: every figure once
 
 
 def run(report: Report) -> None:

@@ -32,6 +32,7 @@ ROUNDS = 2
 DURATION = 3.0  # seconds of sending per measurement
 LATENCY_RATE = 200  # messages per second for the latency figures
 WORKERS = 64
+QUICK = {"ROUNDS": 1, "DURATION": 0.3, "LATENCY_RATE": 100}  # `--quick`: every figure once
 MSGS_PER_S = "messages/s"
 BODY = b"a bench message of a typical length for a chat between two people, " * 2
 
@@ -39,10 +40,10 @@ BODY = b"a bench message of a typical length for a chat between two people, " * 
 def run(report: Report) -> None:
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     environ = {
-        "IDENTITY_HEARTH_STREAM": f"{prefix}_IDENTITY".upper(),
-        "IDENTITY_HEARTH_SUBJECT_PREFIX": f"{prefix}.identity",
-        "MESSAGING_HEARTH_STREAM": f"{prefix}_MESSAGING".upper(),
-        "MESSAGING_HEARTH_SUBJECT_PREFIX": f"{prefix}.messaging",
+        "HEARTH_IDENTITY_STREAM": f"{prefix}_IDENTITY".upper(),
+        "HEARTH_IDENTITY_SUBJECT_PREFIX": f"{prefix}.identity",
+        "HEARTH_MESSAGING_STREAM": f"{prefix}_MESSAGING".upper(),
+        "HEARTH_MESSAGING_SUBJECT_PREFIX": f"{prefix}.messaging",
         "HEARTH_MESSAGING_MAILBOX_STREAM": f"{prefix}_MAILBOX".upper(),
         "HEARTH_MESSAGING_MAILBOX_SUBJECT_PREFIX": f"{prefix}.mailbox",
         "HEARTH_MESSAGING_SEND_RATE": "1000000",
@@ -135,9 +136,7 @@ def make_pairs(platform: Platform, feed: IdentityFeed, count: int) -> list[Pair]
     last = 0
     accounts = [str(uuid.uuid4()) for _ in range(2 * count)]
     for account in accounts:
-        registered = identity_events.AccountRegistered(
-            originator_topic="identity", role=identity_pb2.ROLE_GUARDIAN
-        )
+        registered = identity_events.AccountRegistered(role=identity_pb2.ROLE_GUARDIAN)
         feed.append(registered, uuid.UUID(account))
         feed.append(
             identity_events.AccountAgeBandSet(account_id=account, band=types_pb2.AGE_BAND_18_PLUS)

@@ -11,7 +11,9 @@ import pytest
 from nacl.signing import SigningKey
 
 from hearth_crypto import age_token, blind_rsa
-from hearth_crypto.age_token import AgeBand, IssuerKey, Token, TokenPresentation
+from hearth_crypto.age_band import AgeBand
+from hearth_crypto.age_token import IssuerKey, Token, TokenPresentation
+from hearth_proto.hearth.age.v1 import types_pb2
 
 CHALLENGE = b"server-challenge-" + bytes(range(16))
 
@@ -262,9 +264,26 @@ def test_issuer_refuses_a_blinded_message_outside_its_modulus(issuer: IssuerKey)
         issuer.sign(too_big)
 
 
-def test_age_bands_round_trip_through_their_names() -> None:
-    assert [band.value for band in AgeBand] == ["UNDER_13", "AGE_13_15", "AGE_16_17", "AGE_18_PLUS"]
-    assert AgeBand("AGE_16_17") is AgeBand.AGE_16_17
+def test_the_age_band_is_the_proto_enum_value_for_value() -> None:
+    """One AgeBand for every service: the same names (after AGE_BAND_) and numbers as
+    hearth.age.v1.AgeBand, and the labels sessions and the contact policy use."""
+    proto = {name.removeprefix("AGE_BAND_"): value for name, value in types_pb2.AgeBand.items()}
+    assert {band.name.removeprefix("AGE_"): band.value for band in AgeBand} == proto
+    assert [band.label for band in AgeBand.known()] == ["under_13", "13_15", "16_17", "18_plus"]
+    for band in AgeBand:
+        assert AgeBand.from_label(band.label) is band
+        assert AgeBand.from_label(types_pb2.AgeBand.Name(types_pb2.AgeBand.ValueType(band))) is band
+    assert AgeBand.from_label("twelve") is AgeBand.UNSPECIFIED
+    assert [AgeBand.for_age(y) for y in (0, 12, 13, 15, 16, 17, 18, 90)] == [
+        AgeBand.UNDER_13,
+        AgeBand.UNDER_13,
+        AgeBand.AGE_13_15,
+        AgeBand.AGE_13_15,
+        AgeBand.AGE_16_17,
+        AgeBand.AGE_16_17,
+        AgeBand.AGE_18_PLUS,
+        AgeBand.AGE_18_PLUS,
+    ]
 
 
 def test_errors_share_one_base_class() -> None:

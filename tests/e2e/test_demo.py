@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -16,6 +17,14 @@ def test_demo_runs_to_the_end_and_tells_the_story() -> None:
     out = result.stdout
     assert result.returncode == 0, result.stderr[-3000:]
     assert "decoded: role=ROLE_YOUNG_PERSON request_id=demo-registration-1" in out
+    # Step 3 shows identity's stream: the registration first, no follower positions before it.
+    step3 = out.split("== 3.", 1)[1].split("== 4.", 1)[0]
+    shown = [
+        line.strip() for line in step3.splitlines() if line.strip().startswith(("seq", "topic"))
+    ]
+    assert shown[0].startswith("seq ") and "hearth.identity.events." in shown[0]
+    assert shown[1].startswith("topic hearth.identity.v1.AccountRegistered ")
+    assert "tracking records: 0" in out
     assert "identity events taken in = 1" in out
     assert "(same: True); audit still = 1" in out
     assert "without a token: UNAUTHENTICATED" in out
@@ -28,6 +37,18 @@ def test_demo_runs_to_the_end_and_tells_the_story() -> None:
     # Messaging's chapter, on identity's real events: house rules first, then the policy decides.
     assert "before accepting the house rules: FAILED_PRECONDITION" in out
     assert "contact policy: allowed (vetted_practitioner_same_org)" in out
-    assert "refused: PERMISSION_DENIED, reason code 'not_allowed'" in out
+    assert "refused: PERMISSION_DENIED, reason code 'NOT_ALLOWED'" in out
     assert "Mia's tablet decrypts: 'Dinner at six, love you'" in out
+    # Scanner's chapter: risk builds step by step, a warning with help before replying, the
+    # child's reply not blocked, a listed image blurred, nothing on the wire while scanning.
+    risks = re.findall(r"conversation risk ([0-9.]+) \((\w+)\)", out)
+    assert len(risks) == 3
+    assert [float(r) for r, _ in risks] == sorted(float(r) for r, _ in risks)
+    assert [level for _, level in risks] == ["low", "raised", "high"]
+    assert "Ava sees, before replying:" in out
+    assert "Childline: call 0800 1111" in out and "childline.org.uk" in out and "call 999" in out
+    assert "may send: True" in out
+    assert re.search(r"match: pdq distance \d+ on demo-known-images; shown blurred: True", out)
+    assert "bytes on the wire while scanning: 0" in out
+    assert "what left the device: nothing" in out
     assert out.rstrip().endswith("Demo complete.")

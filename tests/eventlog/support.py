@@ -25,8 +25,8 @@ def isolated_app_env(nats_url: str, app_name: str) -> dict[str, str]:
     return {
         "PERSISTENCE_MODULE": "hearth_eventlog",
         "NATS_URL": nats_url,
-        f"{key}_HEARTH_STREAM": unique.upper(),
-        f"{key}_HEARTH_SUBJECT_PREFIX": f"hearth.{unique}",
+        f"HEARTH_{key}_STREAM": unique.upper(),
+        f"HEARTH_{key}_SUBJECT_PREFIX": f"hearth.{unique}",
     }
 
 

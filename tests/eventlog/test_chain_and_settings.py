@@ -12,8 +12,9 @@ from eventsourcing.utils import Environment
 
 from hearth_eventlog import (
     BrokenChainError,
+    ConfigError,
     NatsFactory,
-    SettingsError,
+    StreamSettings,
     StreamSettingsError,
     read_trail,
     verify_chain,
@@ -161,5 +162,23 @@ def test_unreachable_server_gives_a_clear_error() -> None:
     ],
 )
 def test_malformed_settings_name_the_variable(key: str, value: str, message: str) -> None:
-    with pytest.raises(SettingsError, match=f"{key}.*{message}"):
+    with pytest.raises(ConfigError, match=f"{key}.*{message}"):
         NatsFactory(Environment("app", {key: value}))
+
+
+def test_settings_are_read_per_application_with_shared_defaults() -> None:
+    environ = {
+        "HEARTH_STREAM_REPLICAS": "3",
+        "HEARTH_IDENTITY_STREAM": "ID_EVENTS",
+        "HEARTH_IDENTITY_SUBJECT_PREFIX": "ids",
+        "HEARTH_AGE_STREAM_REPLICAS": "5",
+    }
+    identity = StreamSettings.from_env(environ, "identity")
+    age = StreamSettings.from_env(environ, "age")
+    assert (identity.stream, identity.subject_prefix, identity.replicas) == ("ID_EVENTS", "ids", 3)
+    assert (age.stream, age.subject_prefix, age.replicas) == ("HEARTH_AGE", "hearth.age", 5)
+    with pytest.raises(ConfigError, match=r"HEARTH_AGE_STREAM_REPLICAS=9 is outside 1\.\.5"):
+        StreamSettings.from_env({"HEARTH_AGE_STREAM_REPLICAS": "9"}, "age")
+    # The old, eventsourcing-prefixed form is refused by name rather than silently ignored.
+    with pytest.raises(ConfigError, match="IDENTITY_HEARTH_STREAM is no longer read"):
+        StreamSettings.from_env({"IDENTITY_HEARTH_STREAM": "OLD"}, "identity")

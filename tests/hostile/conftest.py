@@ -57,7 +57,7 @@ async def _snapshot(url: str, streams: list[str]) -> Snapshot:
 def raw_streams(platform: Platform) -> Snapshot:
     """Every message of each service's event stream, read straight from JetStream."""
     environ = platform.environ
-    streams = [environ[f"{app.upper()}_HEARTH_STREAM"] for app in APPS]
+    streams = [environ[f"HEARTH_{app.upper()}_STREAM"] for app in APPS]
     return asyncio.run(_snapshot(platform.nats_url, streams))
 
 

@@ -21,9 +21,11 @@ from hearth_eventlog import NatsFactory, StreamSettings
 from hearth_eventlog.records import decode_record
 from hearth_proto.hearth.age.v1 import events_pb2 as age_events
 from hearth_proto.hearth.age.v1 import types_pb2
-from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
+from hearth_proto.hearth.identity.v1 import identity_pb2
+from hearth_runtime import admin
+from hearth_runtime.admin import operator_metadata
 from hearth_runtime.platform import Platform
-from hearth_sdk.channel import bearer, connect
+from hearth_sdk.channel import connect
 from hearth_sdk.identity import IdentityClient
 from tests.conftest import ROLES
 
@@ -33,6 +35,7 @@ STAFF = {
     identity_pb2.ROLE_SAFEGUARDING_LEAD,
     identity_pb2.ROLE_AUDITOR,
     identity_pb2.ROLE_ORG_ADMIN,
+    identity_pb2.ROLE_DATA_PROTECTION_OFFICER,
 }
 
 WRAPPING = base64.b64encode(b"w" * 32).decode()  # the test platform's subject-key wrapping
@@ -59,17 +62,13 @@ class Devices:
 
 
 def operator_session(platform: Platform) -> tuple[tuple[str, str]]:
-    """Whoever holds the session signing key operates the platform; such a token is theirs."""
-    return bearer(platform.signer.issue("operator", {"operator"}))
+    """Whoever holds the session signing key operates the platform: `hearth admin`'s token."""
+    return operator_metadata(platform.signer)
 
 
-def invite(platform: Platform, role: str, organisation_id: str = "") -> str:
-    stub = identity_pb2_grpc.IdentityServiceStub(connect(platform.endpoint("identity")))
-    response = stub.InviteStaff(
-        identity_pb2.InviteStaffRequest(organisation_id=organisation_id, role=ROLES[role]),
-        metadata=operator_session(platform),
-    )
-    return str(response.invitation_code)
+def invite(platform: Platform, role: str) -> str:
+    """The operator's invitation of platform-wide staff (`hearth admin invite-staff ROLE`)."""
+    return admin.invite(connect(platform.endpoint("identity")), platform.signer, ROLES[role]).code
 
 
 def code_of(call: Callable[[], object]) -> tuple[grpc.StatusCode, str]:
@@ -81,8 +80,7 @@ def code_of(call: Callable[[], object]) -> tuple[grpc.StatusCode, str]:
 
 
 def identity_stream(platform: Platform) -> str:
-    env = Environment("identity", platform.hosts["identity"].config.environ)
-    return StreamSettings.from_env(env).stream
+    return StreamSettings.from_env(platform.hosts["identity"].config.environ, "identity").stream
 
 
 async def _read_all(nats_url: str, streams: list[str]) -> list[tuple[str, bytes]]:
@@ -129,7 +127,6 @@ def attest(
     factory = NatsFactory(Environment("age", env))
     try:
         message = age_events.AgeBandAttested(
-            originator_topic="tests:Attestation",
             account_id=account_id,
             band=band,
             method_class=types_pb2.METHOD_CLASS_DOCUMENT,

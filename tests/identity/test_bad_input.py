@@ -9,6 +9,7 @@ import pytest
 from google.protobuf.message import Message
 
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
+from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from tests.identity.support import Devices, code_of, topics_of
 
@@ -77,3 +78,18 @@ def test_malformed_requests_with_a_session_are_invalid(
     code, details = code_of(call)
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert message in details
+
+
+def test_a_bad_field_is_named_in_the_reason_and_long_input_is_not_echoed(
+    identity: identity_pb2_grpc.IdentityServiceStub,
+) -> None:
+    with pytest.raises(grpc.RpcError) as caught:
+        identity.BeginLogin(
+            identity_pb2.BeginLoginRequest(account_id="x" * 300, device_public_key=KEY)
+        )
+    info = error_info(caught.value)
+    assert info is not None
+    assert (info.reason, info.domain) == ("INVALID_ARGUMENT", "identity.hearth")
+    assert [v.field for v in info.violations] == ["account_id"]
+    assert "must be an account id" in str(caught.value.details())
+    assert "x" * 17 not in str(caught.value.details())

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder
 
+from hearth_crypto.age_band import AgeBand
 from hearth_eventlog.published import ProtobufMapper
-from hearth_identity.domain import Account, AgeBand, GuardianLink, Role
+from hearth_identity.domain import Account, GuardianLink, Role
 
 
 def rebuilt(aggregate: Aggregate) -> Aggregate | None:
@@ -27,7 +28,7 @@ def test_an_account_rebuilt_from_its_stored_events_is_the_one_saved() -> None:
     account.record_personal_data(b"sealed bytes")
     account.add_device(b"j" * 32)
     expires = datetime.now(UTC) + timedelta(days=90)
-    account.set_age_band(AgeBand.ADULT, expires)
+    account.set_age_band(AgeBand.AGE_18_PLUS, expires)
     account.join("org-1", "admin-1")
     account.vet("org-1", "admin-1")
     account.accept_house_rules(2, in_force=2)
@@ -36,7 +37,7 @@ def test_an_account_rebuilt_from_its_stored_events_is_the_one_saved() -> None:
     assert isinstance(copy, Account)
     assert copy.device_keys == [b"k" * 32, b"j" * 32]
     assert copy.sealed_personal_data == b"sealed bytes"
-    assert copy.effective_band(datetime.now(UTC)) == AgeBand.ADULT
+    assert copy.effective_band(datetime.now(UTC)) == AgeBand.AGE_18_PLUS
     assert copy.organisations == ["org-1"]
     assert copy.vetted_by["org-1"][0] == "admin-1"
     assert copy.house_rules_version == 2
@@ -47,7 +48,7 @@ def test_no_band_or_an_expired_band_is_the_youngest_band() -> None:
     account = Account(Role.YOUNG_PERSON, b"k" * 32, "r-band")
     now = datetime.now(UTC)
     assert account.effective_band(now) == AgeBand.UNDER_13
-    account.set_age_band(AgeBand.FROM_16_TO_17, now - timedelta(seconds=1))
+    account.set_age_band(AgeBand.AGE_16_17, now - timedelta(seconds=1))
     assert account.effective_band(now) == AgeBand.UNDER_13
     assert account.attested_band(now) == AgeBand.UNSPECIFIED
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import partial
 
 import grpc
+import pytest
 
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
+from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from hearth_runtime.sessions import SessionVerifier
 from hearth_sdk.identity import IdentityClient
@@ -111,6 +113,11 @@ def test_organisation_creation_is_idempotent_on_request_id(
     request.name = "Another"
     code, _ = code_of(lambda: identity.CreateOrganisation(request, metadata=admin.metadata()))
     assert code == grpc.StatusCode.ALREADY_EXISTS
+    with pytest.raises(grpc.RpcError) as caught:
+        identity.CreateOrganisation(request, metadata=admin.metadata())
+    info = error_info(caught.value)
+    assert info is not None
+    assert (info.reason, info.domain) == ("REQUEST_ID_REUSED", "identity.hearth")
 
 
 def test_unknown_organisation_is_not_found(

@@ -18,7 +18,13 @@ from hearth_sdk.age import AgeClient, TestIssuingAuthority, TokenWallet
 from hearth_sdk.channel import connect
 from hearth_sdk.identity import IdentityClient
 from tests.conftest import stream_environ, unique_name
-from tests.identity.support import wait_for
+from tests.identity.support import stored, wait_for
+
+KEY_PUBLISHED = "hearth.age.v1.IssuerKeyPublished"
+
+
+def identity_tracking_records(platform: Platform) -> int:
+    return sum(1 for subject, _ in stored(platform) if ".tracking." in subject)
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +41,23 @@ def both(nats_server: EmbeddedNats, tmp_path_factory: pytest.TempPathFactory) ->
     ).start()
     yield platform
     platform.stop()
+
+
+def test_age_s_start_up_events_put_no_tracking_record_in_identity_s_stream(
+    both: Platform,
+) -> None:
+    """Age publishes its issuer keys at start-up; identity acts on attestations only."""
+    age = both.hosts["age"].parts.applications[0]
+    published = [
+        n
+        for n in age.recorder.select_notifications(start=None, limit=1000)
+        if n.topic == KEY_PUBLISHED
+    ]
+    assert len(published) == 12  # 4 bands x 3 method classes
+    last = age.recorder.max_notification_id()
+    assert last is not None
+    both.hosts["identity"].parts.followers[0].wait_until(last, timeout=20)
+    assert identity_tracking_records(both) == 0
 
 
 def test_a_band_proved_to_the_age_service_reaches_the_account_and_its_session(
@@ -60,3 +83,5 @@ def test_a_band_proved_to_the_age_service_reaches_the_account_and_its_session(
     wait_for(lambda: person.account().attested_band == types_pb2.AGE_BAND_13_15, timeout=20)
     session = SessionVerifier({both.signer.key_id: both.signer.public_key}).verify(person.renew())
     assert session.age_band == "13_15"
+    # Of all the age service's events, only the attestation was an effect: one tracking record.
+    assert identity_tracking_records(both) == 1

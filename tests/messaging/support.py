@@ -79,7 +79,7 @@ class People:
         """A registered account; it has accepted `house_rules` (0: not accepted)."""
         account = uuid.uuid4()
         self._append(
-            ev.AccountRegistered(timestamp=now(), originator_topic="identity", role=ROLES[role]),
+            ev.AccountRegistered(timestamp=now(), role=ROLES[role]),
             account,
         )
         if house_rules:

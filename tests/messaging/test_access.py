@@ -15,7 +15,8 @@ from hearth_sdk.channel import bearer, connect
 from tests.conftest import ROLES
 
 METHODS = pb.DESCRIPTOR.services_by_name["MessagingService"].methods
-MESSAGING_ROLES = set(ROLES) - {"auditor"}
+# Auditors and data protection officers read audit data; they do not message.
+MESSAGING_ROLES = set(ROLES) - {"auditor", "data_protection_officer"}
 
 
 def call(stub: messaging_pb2_grpc.MessagingServiceStub, name: str, metadata: object) -> None:

@@ -14,6 +14,7 @@ import pytest
 from hearth_messaging.service import house_rules_version
 from hearth_runtime.config import ConfigError
 from hearth_runtime.embedded_nats import EmbeddedNats
+from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from tests.conftest import unique_name
 from tests.messaging.conftest import messaging_environ
@@ -38,6 +39,9 @@ def test_without_accepting_an_account_cannot_start_a_conversation(people: People
 
     error = refusal(lambda: device.start_conversation([other]))
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    info = error_info(error)
+    assert info is not None
+    assert (info.reason, info.domain) == ("HOUSE_RULES_NOT_ACCEPTED", "messaging.hearth")
     assert "accept the house rules in force (version 1)" in str(error.details())
     assert "you have not accepted them" in str(error.details())
 

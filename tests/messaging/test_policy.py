@@ -15,6 +15,7 @@ from hearth_eventlog import NatsFactory
 from hearth_eventlog.published import decode_published
 from hearth_messaging.policy import DEFAULT_POLICY, AccountFacts, ContactPolicy, PolicyError
 from hearth_proto.hearth.messaging.v1 import events_pb2
+from hearth_runtime.errors import error_info
 from hearth_sdk.messaging import GROUP
 from tests.messaging.support import People
 
@@ -103,8 +104,9 @@ def refusal(call: object) -> tuple[grpc.StatusCode, str, str]:
     try:
         call()  # type: ignore[operator]
     except grpc.RpcError as e:
-        trailing = dict(e.trailing_metadata() or ())
-        return e.code(), str(trailing.get("hearth-reason-code", "")), str(e.details())
+        info = error_info(e)
+        assert info is not None and info.domain == "messaging.hearth"
+        return e.code(), info.reason, str(e.details())
     raise AssertionError("allowed")
 
 
@@ -128,20 +130,20 @@ def test_contact_through_identitys_events(people: People, environ: dict[str, str
 
     s = people.device(stranger, "guardian", "18_plus")
     code, reason, details = refusal(lambda: s.start_conversation([kid]))
-    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "not_allowed")
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_ALLOWED")
     assert "does not allow" in details
     code, reason, _ = refusal(lambda: s.start_conversation([young]))
-    assert reason == "not_allowed"
+    assert reason == "NOT_ALLOWED"
     # A group: every pair of members must be allowed contact, not just the creator's.
     _, reason, _ = refusal(lambda: p.start_conversation([young, kid], GROUP))
-    assert reason == "no_rule"  # a 16-17 and an under-13
+    assert reason == "NO_RULE"  # a 16-17 and an under-13
     group = p.start_conversation([young], GROUP)
     code, reason, _ = refusal(lambda: p.add_member(group.conversation_id, stranger))
-    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "not_allowed")
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_ALLOWED")
     # A block ends contact: the child blocks the practitioner.
     k.block(practitioner)
     _, reason, _ = refusal(lambda: p.start_conversation([kid]))
-    assert reason == "blocked"
+    assert reason == "BLOCKED"
 
     # Each decision is recorded, with its reason code, as a published event.
     factory = NatsFactory(

@@ -236,7 +236,7 @@ def test_mailboxes_are_a_separate_stream_that_ages_out_and_only_their_device_rea
         mailbox = link.run(
             link.api(f"$JS.API.STREAM.INFO.{environ['HEARTH_MESSAGING_MAILBOX_STREAM']}")
         )
-        events = link.run(link.api(f"$JS.API.STREAM.INFO.{environ['MESSAGING_HEARTH_STREAM']}"))
+        events = link.run(link.api(f"$JS.API.STREAM.INFO.{environ['HEARTH_MESSAGING_STREAM']}"))
     finally:
         link.close()
     assert mailbox["config"]["max_age"] == 30 * 24 * 3600 * 10**9

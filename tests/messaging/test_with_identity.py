@@ -14,10 +14,12 @@ import pytest
 
 from hearth_proto.hearth.age.v1 import types_pb2
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
+from hearth_runtime.admin import operator_metadata
 from hearth_runtime.embedded_nats import EmbeddedNats
+from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from hearth_sdk.age import AgeClient, TestIssuingAuthority, TokenWallet
-from hearth_sdk.channel import bearer, connect
+from hearth_sdk.channel import connect
 from hearth_sdk.identity import IdentityClient
 from hearth_sdk.messaging import MessagingDevice
 from tests.conftest import unique_name
@@ -31,8 +33,8 @@ def platform(
     prefix = unique_name("mi")
     environ = {
         **messaging_environ(prefix),
-        "AGE_HEARTH_STREAM": f"{prefix}_AGE".upper(),
-        "AGE_HEARTH_SUBJECT_PREFIX": f"{prefix}.age",
+        "HEARTH_AGE_STREAM": f"{prefix}_AGE".upper(),
+        "HEARTH_AGE_SUBJECT_PREFIX": f"{prefix}.age",
         "HEARTH_IDENTITY_HOUSE_RULES_VERSION": "2",  # messaging takes identity's version
     }
     platform = Platform(
@@ -126,13 +128,13 @@ def refused(call: object) -> tuple[grpc.StatusCode, str, str]:
     with pytest.raises(grpc.RpcError) as caught:
         call()
     error = caught.value
-    reason = dict(error.trailing_metadata() or ()).get("hearth-reason-code", "")
-    return error.code(), str(reason), str(error.details())
+    info = error_info(error)
+    return error.code(), info.reason if info else "", str(error.details())
 
 
 def test_contact_policy_on_identitys_real_events(platform: Platform, tmp_path: Path) -> None:
     world = World(platform, tmp_path)
-    operator = bearer(platform.signer.issue("operator", {"operator"}))
+    operator = operator_metadata(platform.signer)  # `hearth admin`'s token
 
     # An organisation: its admin joins by the operator's invitation, the practitioner by the
     # admin's, and the admin vets the practitioner and adds a young person as a member.
@@ -191,19 +193,19 @@ def test_contact_policy_on_identitys_real_events(platform: Platform, tmp_path: P
     # The stranger adult is refused the child, with the reason.
     rex_phone = world.device(rex)
     status, reason, _ = refused(lambda: rex_phone.start_conversation([mia.account_id]))
-    assert (status, reason) == (grpc.StatusCode.PERMISSION_DENIED, "no_parental_consent")
+    assert (status, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NO_PARENTAL_CONSENT")
 
     # The guardian is linked, but an under-13 needs parental consent before any contact.
     dana_phone, mia_tablet = world.device(dana), world.device(mia)
     status, reason, _ = refused(lambda: dana_phone.start_conversation([mia.account_id]))
-    assert (status, reason) == (grpc.StatusCode.PERMISSION_DENIED, "no_parental_consent")
+    assert (status, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NO_PARENTAL_CONSENT")
     world.stub.RecordGuardianConsent(
         identity_pb2.RecordGuardianConsentRequest(child_account_id=mia.account_id, granted=True),
         metadata=dana.metadata(),
     )
     world.settle()
     status, reason, _ = refused(lambda: rex_phone.start_conversation([mia.account_id]))
-    assert (status, reason) == (grpc.StatusCode.PERMISSION_DENIED, "not_allowed")
+    assert (status, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_ALLOWED")
     home = dana_phone.start_conversation([mia.account_id]).conversation_id
     dana_phone.send(home, b"Dinner at six")
     assert [m.body for m in mia_tablet.receive(1)] == [b"Dinner at six"]
@@ -213,9 +215,9 @@ def test_contact_policy_on_identitys_real_events(platform: Platform, tmp_path: P
     # The stranger may not reach the young person either; the practitioner may not reach the
     # child, who is not a member of the organisation.
     status, reason, _ = refused(lambda: rex_phone.start_conversation([jo.account_id]))
-    assert (status, reason) == (grpc.StatusCode.PERMISSION_DENIED, "not_allowed")
+    assert (status, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_ALLOWED")
     status, reason, _ = refused(lambda: sam_phone.start_conversation([mia.account_id]))
-    assert (status, reason) == (grpc.StatusCode.PERMISSION_DENIED, "not_allowed")
+    assert (status, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_ALLOWED")
     for device in (sam_phone, jo_phone, rex_phone, dana_phone, mia_tablet):
         device.disconnect()
     world.close()

@@ -103,8 +103,8 @@ def test_hearth_serve_drains_on_sigterm(nats_server: EmbeddedNats, tmp_path: Pat
         "HEARTH_DATA_DIR": str(tmp_path),
         "HEARTH_SESSION_PUBLIC_KEYS": format_public_keys({"k1": signer.public_key}),
         "HEARTH_SESSION_SIGNING_KEY": format_signing_key(signer),
-        "IDENTITY_HEARTH_STREAM": prefix.upper(),
-        "IDENTITY_HEARTH_SUBJECT_PREFIX": f"hearth.{prefix}",
+        "HEARTH_IDENTITY_STREAM": prefix.upper(),
+        "HEARTH_IDENTITY_SUBJECT_PREFIX": f"hearth.{prefix}",
         "HEARTH_LOG_FORMAT": "json",
     }
     process = subprocess.Popen(

@@ -17,7 +17,6 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Final
 
 import nacl.utils
@@ -25,6 +24,7 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
 from hearth_crypto import blind_rsa
+from hearth_crypto.age_band import AgeBand
 
 __all__ = [
     "HOLDER_PROOF_LABEL",
@@ -65,13 +65,6 @@ MIN_CHALLENGE_LENGTH: Final = 16
 """A shorter challenge could repeat, and a repeated challenge lets a captured proof replay."""
 
 _SERIAL_VERSION: Final = 1
-
-
-class AgeBand(StrEnum):
-    UNDER_13 = "UNDER_13"
-    AGE_13_15 = "AGE_13_15"
-    AGE_16_17 = "AGE_16_17"
-    AGE_18_PLUS = "AGE_18_PLUS"
 
 
 class AgeTokenError(Exception):

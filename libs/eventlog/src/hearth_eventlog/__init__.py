@@ -1,10 +1,11 @@
 """Hearth's event log: an eventsourcing persistence module on NATS JetStream.
 
-Select it with `PERSISTENCE_MODULE=hearth_eventlog` and name the server with `NATS_URL`.
+Select it with `PERSISTENCE_MODULE=hearth_eventlog` and name the server with `NATS_URL`; each
+application's stream is `HEARTH_<APP>_STREAM` (default `HEARTH_<APP>`, see `settings`).
 """
 
 from .chain import BrokenChainError, VerifiedTrail, verify_chain
-from .factory import NatsFactory
+from .factory import PERSISTENCE, NatsFactory
 from .recorders import (
     NatsAggregateRecorder,
     NatsApplicationRecorder,
@@ -14,13 +15,17 @@ from .recorders import (
     read_trail,
 )
 from .records import TracedNotification
-from .settings import SettingsError, StreamSettings
-from .stream import StreamSettingsError
+from .settings import DEFAULT_NATS_URL, ConfigError, Env, StreamSettings
+from .stream import StreamMissing, StreamSettingsError
 
 Factory = NatsFactory
 
 __all__ = [
+    "DEFAULT_NATS_URL",
+    "PERSISTENCE",
     "BrokenChainError",
+    "ConfigError",
+    "Env",
     "Factory",
     "NatsAggregateRecorder",
     "NatsApplicationRecorder",
@@ -28,7 +33,7 @@ __all__ = [
     "NatsProcessRecorder",
     "NatsSubscription",
     "NatsTrackingRecorder",
-    "SettingsError",
+    "StreamMissing",
     "StreamSettings",
     "StreamSettingsError",
     "TracedNotification",

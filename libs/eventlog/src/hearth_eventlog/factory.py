@@ -1,8 +1,14 @@
-"""The eventsourcing infrastructure factory for `PERSISTENCE_MODULE=hearth_eventlog`."""
+"""The eventsourcing infrastructure factory for `PERSISTENCE_MODULE=hearth_eventlog`.
+
+An application's own factory creates its stream (or checks that an existing one is as strong
+as the event log requires). A follower reads another service's stream through
+`NatsFactory.upstream`, which never creates or reconfigures it: that stream is its owner's.
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment, EnvType, resolve_topic, strtobool
@@ -15,17 +21,29 @@ from .recorders import (
     NatsTrackingRecorder,
 )
 from .settings import StreamSettings
-from .stream import ensure_stream
+from .stream import ensure_stream, require_stream
+
+# What an eventsourcing application needs in its environment to keep its events here.
+PERSISTENCE: Mapping[str, str] = {
+    "PERSISTENCE_MODULE": "hearth_eventlog",
+    "MAPPER_TOPIC": "hearth_eventlog.published:ProtobufMapper",
+}
 
 
 class NatsFactory(InfrastructureFactory[NatsTrackingRecorder]):
     """Recorders for one application, sharing one connection and one stream."""
 
-    def __init__(self, env: Environment | EnvType | None) -> None:
+    def __init__(self, env: Environment | EnvType | None, *, read_only: bool = False) -> None:
         super().__init__(env)
-        self.settings = StreamSettings.from_env(self.env)
+        self.settings = StreamSettings.from_env(self.env, self.env.name)
+        self.read_only = read_only
         self._link: JetStreamLink | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def upstream(cls, name: str, environ: Mapping[str, str]) -> NatsFactory:
+        """Readers of application `name`'s stream, which must exist (`StreamMissing` if not)."""
+        return cls(Environment(name, dict(environ)), read_only=True)
 
     @property
     def link(self) -> JetStreamLink:
@@ -38,7 +56,9 @@ class NatsFactory(InfrastructureFactory[NatsTrackingRecorder]):
                     connect_timeout=self.settings.connect_timeout,
                 )
                 try:
-                    if strtobool(self.env.get("CREATE_TABLE") or "yes"):
+                    if self.read_only:
+                        link.run(require_stream(link, self.settings))
+                    elif strtobool(self.env.get("CREATE_TABLE") or "yes"):
                         link.run(ensure_stream(link, self.settings))
                 except BaseException:
                     link.close()

@@ -2,7 +2,9 @@
 
 `eventsourcing` is synchronous and nats-py is asyncio; each recorder family shares one
 `JetStreamLink`, whose loop thread owns the connection. Errors come out as the
-`eventsourcing.persistence` exceptions an application already knows how to handle.
+`eventsourcing.persistence` exceptions an application already knows how to handle. A server
+entering lame duck mode is left without losing an answer (`handover`). Over 400 lines because
+every JetStream call the recorders make lives here, each with its own error mapping.
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ from eventsourcing.persistence import (
 )
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js.api import KeyValueConfig
+from nats.js.api import KeyValueConfig, StorageType
 from nats.js.kv import KeyValue
+
+from .handover import Handover
+from .settings import StreamSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,7 +48,21 @@ STREAM_NOT_FOUND = 10059
 STREAM_NAME_IN_USE = 10058
 BATCH_LIMIT = 1000  # nats-server's atomic batch maximum (err 10199 beyond it)
 NO_RESPONDERS = "503"
+NO_LEADER_RETRY = 0.1  # seconds between sends while a stream has no leader
 END_OF_BATCH = ("204", "404", "408")  # direct get: batch done, nothing (more) found, expired
+# nats-py's errors that mean the server cannot be reached now (not that it refused a request):
+# nats-py's own calls (buckets) raise them through `run`.
+UNREACHABLE = (
+    nats.errors.TimeoutError,
+    nats.errors.ConnectionClosedError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.ConnectionDrainingError,
+    nats.errors.NoServersError,
+    nats.errors.NoRespondersError,
+    nats.errors.OutboundBufferLimitError,
+    nats.errors.StaleConnectionError,
+    nats.js.errors.ServiceUnavailableError,
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +92,10 @@ class JetStreamError(OperationalError):
         super().__init__(f"JetStream error {err_code}: {description}")
         self.err_code = err_code
         self.code = code
+
+
+class NoAnswer(OperationalError):
+    """A request was sent and no answer came in time: it may or may not have taken effect."""
 
 
 @dataclass
@@ -121,6 +144,7 @@ class JetStreamLink:
         self._inbox_prefix = f"_INBOX.{uuid.uuid4().hex}"
         self._tokens = itertools.count(1)
         self._pending: dict[str, Callable[[Msg], None]] = {}
+        self._handover = Handover(request_timeout)
         try:
             self.nc: Client = self.run(self._connect(name, connect_timeout))
         except BaseException:
@@ -140,10 +164,14 @@ class JetStreamLink:
         async def on_reconnect() -> None:
             log.info("NATS reconnected to %s", self.url)
 
+        async def on_lame_duck() -> None:
+            self._handover.lame_duck(self.nc)
+
         await self._probe(connect_timeout)
         try:
             nc = await nats.connect(
-                self.url,
+                # A comma-separated NATS_URL names a cluster's servers: nats-py takes a list.
+                [server.strip() for server in self.url.split(",") if server.strip()],
                 name=name,
                 connect_timeout=connect_timeout,
                 allow_reconnect=True,
@@ -152,6 +180,7 @@ class JetStreamLink:
                 error_cb=on_error,
                 disconnected_cb=on_disconnect,
                 reconnected_cb=on_reconnect,
+                lame_duck_mode_cb=on_lame_duck,
             )
         except (TimeoutError, OSError, nats.errors.Error) as e:
             raise OperationalError(
@@ -213,7 +242,10 @@ class JetStreamLink:
         self._submit(start)
         if not finished.acquire(timeout=-1 if timeout is None else timeout):
             raise TimeoutError(f"the event log did not answer within {timeout}s")
-        return outcome[0].result()
+        task = outcome[0]
+        if task.cancelled():
+            raise ProgrammingError("the event log connection was closed during the call")
+        return task.result()
 
     def _submit(self, start: Callable[[], None]) -> None:
         self._submitted.append(start)
@@ -244,8 +276,18 @@ class JetStreamLink:
     def call_soon(self, fn: Callable[[], Awaitable[None]]) -> None:
         asyncio.run_coroutine_threadsafe(fn(), self._loop)  # type: ignore[arg-type]
 
-    def key_value(self, config: KeyValueConfig) -> KeyValue:
-        """A key-value bucket on this connection, created with `config` when it is missing."""
+    def key_value(
+        self, bucket: str, settings: StreamSettings, *, ttl: float | None = None
+    ) -> KeyValue:
+        """A key-value bucket kept like `settings`' stream (its storage and replicas), on this
+        connection; created when it is missing. One value per key (history 1)."""
+        config = KeyValueConfig(
+            bucket=bucket,
+            history=1,
+            ttl=ttl,
+            replicas=settings.replicas,
+            storage=StorageType.MEMORY if settings.storage == "memory" else StorageType.FILE,
+        )
 
         async def open_bucket() -> KeyValue:
             js = self.nc.jetstream(timeout=self.request_timeout)
@@ -275,6 +317,17 @@ class JetStreamLink:
                 await self.nc.close()
 
     def _stop_loop(self) -> None:
+        # Calls still running (another thread's read, say) end now rather than wait forever.
+        async def cancel_calls() -> None:
+            calls = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for call in calls:
+                call.cancel()
+            await asyncio.gather(*calls, return_exceptions=True)
+
+        try:
+            asyncio.run_coroutine_threadsafe(cancel_calls(), self._loop).result(timeout=5)
+        except Exception as e:  # stopping must go on whatever the calls do
+            log.debug("cancelling calls on close: %s", e)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         if not self._thread.is_alive():
@@ -285,7 +338,8 @@ class JetStreamLink:
     async def api(self, subject: str, request: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """A JetStream JSON API request; an error answer raises `JetStreamError`."""
         payload = json.dumps(request).encode() if request is not None else b""
-        msg = await self._request(subject, payload, None)
+        async with self._handover.call():
+            msg = await self._answered(lambda: self._request(subject, payload, None), subject)
         answer: dict[str, Any] = json.loads(msg.data)
         error = answer.get("error")
         if error:
@@ -317,7 +371,7 @@ class JetStreamLink:
             await self.nc.publish(subject, payload, reply=reply, headers=headers)
             msg = await answer
         except TimeoutError as e:
-            raise OperationalError(
+            raise NoAnswer(
                 f"NATS at {self.url} did not answer within {self.request_timeout}s"
             ) from e
         except nats.errors.MaxPayloadError as e:
@@ -330,13 +384,30 @@ class JetStreamLink:
         finally:
             timer.cancel()
             del self._pending[reply]
-        if msg.headers and msg.headers.get("Status") == NO_RESPONDERS:
-            raise OperationalError(
-                f"no JetStream answered on {subject} (is JetStream enabled on {self.url}?)"
-            )
         return msg
 
-    async def append(self, messages: Sequence[Outgoing]) -> list[int]:
+    async def _answered(self, send: Callable[[], Awaitable[Msg]], subject: str) -> Msg:
+        """`send()` again while no JetStream answers (status 503), until `request_timeout`.
+
+        A stream has no leader for a moment while leadership moves (a lame-duck shutdown, a
+        rolling upgrade); a 503 means nothing received the message, so sending it again can
+        never record it twice.
+        """
+        deadline = self._loop.time() + self.request_timeout
+        while True:
+            msg = await send()
+            if not (msg.headers and msg.headers.get("Status") == NO_RESPONDERS):
+                return msg
+            if self._closing or self._loop.time() + NO_LEADER_RETRY >= deadline:
+                raise OperationalError(
+                    f"no JetStream answered on {subject} within {self.request_timeout}s "
+                    f"(is JetStream enabled on {self.url}, and has the stream a leader?)"
+                )
+            await asyncio.sleep(NO_LEADER_RETRY)
+
+    async def append(
+        self, messages: Sequence[Outgoing], *, confirm_in: str | None = None
+    ) -> list[int]:
         """Append messages atomically; returns their stream sequences.
 
         One message is a plain publish; more use an atomic batch, whose commit is the only
@@ -344,6 +415,12 @@ class JetStreamLink:
         missing acknowledgement raises `OperationalError` (the append may or may not be
         recorded; a retry of the same version is refused by the concurrency check, so it can
         never be recorded twice).
+
+        With `confirm_in` (the stream, when it is replicated) a lost answer is looked into
+        first: a stream leader that steps down drops the proposals it has not replicated yet,
+        answering nothing. If the last message is on its subject the append was recorded; if
+        the subject is still where every message's check expects it, nothing was, and the
+        append is sent once more (the checks make a double impossible).
         """
         if not messages:
             return []
@@ -358,6 +435,69 @@ class JetStreamLink:
                     f"an event of {len(m.payload)} bytes exceeds the NATS server's limit of "
                     f"{self.max_payload} bytes per message"
                 )
+        checked = all(m.expected_last_subject_seq is not None for m in messages)
+        try:
+            return self._sequences(await self._send(messages), len(messages))
+        except NoAnswer as lost:
+            if confirm_in is None or not checked:
+                raise
+            return await self._confirm(confirm_in, messages, lost)
+
+    async def _send(self, messages: Sequence[Outgoing]) -> Msg:
+        async with self._handover.call():
+            return await self._answered(lambda: self._publish(messages), messages[-1].subject)
+
+    @staticmethod
+    def _sequences(reply: Msg, count: int) -> list[int]:
+        answer = json.loads(reply.data) if reply.data else {}
+        error = answer.get("error")
+        if error:
+            code = error.get("err_code", 0)
+            if code == WRONG_LAST_SEQUENCE:
+                raise IntegrityError(f"concurrent append: {error.get('description')}")
+            raise JetStreamError(error.get("description", ""), code, error.get("code", 0))
+        if "seq" not in answer:
+            raise OperationalError(f"unexpected answer to an append: {reply.data!r}")
+        last_seq = int(answer["seq"])
+        return list(range(last_seq - count + 1, last_seq + 1))
+
+    async def _confirm(
+        self, stream: str, messages: Sequence[Outgoing], lost: NoAnswer
+    ) -> list[int]:
+        """Whether an unanswered append was recorded; sent once more when it was not."""
+        last = messages[-1]
+
+        async def recorded() -> list[int] | None:
+            stored = await self.last_on_subject(stream, last.subject)
+            if stored is not None and stored.payload == last.payload:
+                return list(range(stored.seq - len(messages) + 1, stored.seq + 1))
+            if (stored.seq if stored else 0) != last.expected_last_subject_seq:
+                raise lost  # the subject moved on without it: a concurrent writer, or unknown
+            return None
+
+        try:
+            found = await recorded()
+            if found is not None:
+                return found
+            log.info("an append to %s was not answered nor recorded: sending it again", stream)
+            try:
+                return self._sequences(await self._send(messages), len(messages))
+            except IntegrityError:
+                # The first send landed after all, just before the second.
+                found = await recorded()
+                if found is None:
+                    raise
+                return found
+        except NoAnswer:
+            raise lost from None
+        except OperationalError as e:
+            if e is lost:
+                raise
+            raise lost from e
+
+    async def _publish(self, messages: Sequence[Outgoing]) -> Msg:
+        """Publish an append's messages (a new batch id each time); the last one's answer is
+        the append's."""
         batch_id = uuid.uuid4().hex if len(messages) > 1 else None
         last = len(messages) - 1
         try:
@@ -374,21 +514,9 @@ class JetStreamLink:
                         headers["Nats-Batch-Commit"] = "1"
                 if i < last:
                     await self.nc.publish(m.subject, m.payload, headers=headers)
-                else:
-                    reply = await self._request(m.subject, m.payload, headers)
+            return await self._request(messages[last].subject, messages[last].payload, headers)
         except (nats.errors.ConnectionClosedError, nats.errors.OutboundBufferLimitError) as e:
             raise OperationalError(f"NATS connection to {self.url} unavailable: {e}") from e
-        answer = json.loads(reply.data) if reply.data else {}
-        error = answer.get("error")
-        if error:
-            code = error.get("err_code", 0)
-            if code == WRONG_LAST_SEQUENCE:
-                raise IntegrityError(f"concurrent append: {error.get('description')}")
-            raise JetStreamError(error.get("description", ""), code, error.get("code", 0))
-        if "seq" not in answer:
-            raise OperationalError(f"unexpected answer to an append: {reply.data!r}")
-        last_seq = int(answer["seq"])
-        return list(range(last_seq - len(messages) + 1, last_seq + 1))
 
     async def last_on_subject(self, stream: str, subject: str) -> StoredMessage | None:
         """The last message on a subject, from the stream leader (sees every write)."""
@@ -412,8 +540,35 @@ class JetStreamLink:
     ) -> list[StoredMessage]:
         """Read up to `limit` messages with one direct batch get (`next_by_subj` etc.).
 
-        The read times out only when no answer has come for `request_timeout`.
+        The read times out only when no answer has come for `request_timeout`. A stream whose
+        replicas do not answer direct gets yet (just created, or electing a leader) answers
+        503: the read is sent again until `request_timeout`.
         """
+        deadline = self._loop.time() + self.request_timeout
+        while True:
+            status, description, messages = await self._read_batch_once(stream, request, limit)
+            late = self._closing or self._loop.time() + NO_LEADER_RETRY >= deadline
+            if status != NO_RESPONDERS or late:
+                break
+            await asyncio.sleep(NO_LEADER_RETRY)
+        if status not in END_OF_BATCH:
+            raise OperationalError(f"direct get on {stream} failed: {status} {description}")
+        found: list[StoredMessage] = []
+        for msg in messages:
+            headers = msg.headers or {}
+            found.append(
+                StoredMessage(
+                    seq=int(headers["Nats-Sequence"]),
+                    subject=headers["Nats-Subject"],
+                    payload=msg.data,
+                    headers=headers,
+                )
+            )
+        return found
+
+    async def _read_batch_once(
+        self, stream: str, request: Mapping[str, Any], limit: int
+    ) -> tuple[str, str, list[Msg]]:
         reply = self._reply_subject()
         batch = _BatchRead(self._loop.create_future())
         self._pending[reply] = batch
@@ -432,8 +587,9 @@ class JetStreamLink:
         timers = [self._loop.call_later(0, watch)]
         try:
             body = json.dumps({**request, "batch": limit}).encode()
-            await self.nc.publish(f"$JS.API.DIRECT.GET.{stream}", body, reply=reply)
-            status, description = await batch.done
+            async with self._handover.call():
+                await self.nc.publish(f"$JS.API.DIRECT.GET.{stream}", body, reply=reply)
+                status, description = await batch.done
         except TimeoutError as e:
             raise OperationalError(
                 f"NATS at {self.url} did not finish a read within {self.request_timeout}s"
@@ -441,20 +597,7 @@ class JetStreamLink:
         finally:
             timers[-1].cancel()
             del self._pending[reply]
-        if status not in END_OF_BATCH:
-            raise OperationalError(f"direct get on {stream} failed: {status} {description}")
-        found: list[StoredMessage] = []
-        for msg in batch.messages:
-            headers = msg.headers or {}
-            found.append(
-                StoredMessage(
-                    seq=int(headers["Nats-Sequence"]),
-                    subject=headers["Nats-Subject"],
-                    payload=msg.data,
-                    headers=headers,
-                )
-            )
-        return found
+        return status, description, batch.messages
 
 
 def _parse_headers(raw: bytes) -> dict[str, str]:

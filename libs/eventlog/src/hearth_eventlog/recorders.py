@@ -49,6 +49,7 @@ from .records import (
     encode_event,
     encode_tracking,
     event_hash,
+    notification_of,
     originator_token,
     subject_token,
 )
@@ -179,7 +180,9 @@ class NatsRecorder:
                     )
                 )
             try:
-                seqs = self.link.run(self.link.append(messages))
+                # A replicated stream's leader can change under a save: look into lost answers.
+                confirm = self.settings.stream if self.settings.replicas > 1 else None
+                seqs = self.link.run(self.link.append(messages, confirm_in=confirm))
             except IntegrityError:
                 if not self._refresh(groups, heads, tracking_subject, tracking_head):
                     raise
@@ -387,7 +390,13 @@ class NatsProcessRecorder(NatsTrackingRecorder, NatsApplicationRecorder, Process
 
 
 class NatsSubscription(Subscription[ApplicationRecorder]):
-    """`subscribe()`: an ordered push consumer from a position, with a blocking iterator."""
+    """`subscribe()`: an ordered push consumer from a position, with a blocking iterator.
+
+    With `topics`, only notifications of those topics are handed over; the others are decoded
+    far enough to be passed over. `covered` is the stream sequence up to which every
+    notification has been handed over or passed over, so a follower can record how far it has
+    read without seeing the events it does not act on.
+    """
 
     def __init__(
         self,
@@ -398,13 +407,15 @@ class NatsSubscription(Subscription[ApplicationRecorder]):
         super().__init__(recorder=recorder, gt=gt, topics=topics)
         self._link = recorder.link
         self._topic_set = frozenset(topics)
-        self._ready: queue.SimpleQueue[list[TracedNotification] | BaseException | None] = (
-            queue.SimpleQueue()
-        )
+        # Bursts of notifications, each with the last stream sequence it covers.
+        self._ready: queue.SimpleQueue[_Burst | BaseException | None] = queue.SimpleQueue()
         self._batch: list[TracedNotification] = []
+        self._seen = gt or 0  # on the loop: the last sequence delivered, handed over or not
+        self._flushed = self._seen
         self._flush_scheduled = False
-        self._current: list[TracedNotification] = []
+        self._current = _Burst([], self._seen)
         self._index = 0
+        self.covered = self._seen
         self._nats_sub = self._link.run(
             self._start(recorder.settings.stream, f"{recorder.subject_base}.>", gt)
         )
@@ -429,35 +440,68 @@ class NatsSubscription(Subscription[ApplicationRecorder]):
 
     async def _on_message(self, msg: Msg) -> None:
         seq = _stream_sequence(msg.reply)
-        notification = decode_notification(seq, msg.data, _trace_context(msg.headers or {}))
-        if self._topic_set and notification.topic not in self._topic_set:
-            return
-        self._batch.append(notification)
+        self._seen = seq
+        if self._topic_set:
+            record = decode_record(msg.data)
+            if record.topic in self._topic_set:
+                self._batch.append(
+                    notification_of(seq, record, msg.data, _trace_context(msg.headers or {}))
+                )
+        else:
+            self._batch.append(
+                decode_notification(seq, msg.data, _trace_context(msg.headers or {}))
+            )
         if not self._flush_scheduled:
-            # Hand notifications over in batches: one queue operation per burst, not per event.
+            # Hand notifications over in bursts: one queue operation per burst, not per event.
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
         self._flush_scheduled = False
         batch, self._batch = self._batch, []
-        if batch:
-            self._ready.put(batch)
+        if batch or self._seen > self._flushed:
+            self._flushed = self._seen
+            self._ready.put(_Burst(batch, self._seen))
 
     def __next__(self) -> Notification:
-        while self._index >= len(self._current):
+        while True:
+            notification = self.poll(None)
+            if notification is not None:
+                return notification
             if self._has_been_stopped:
                 raise StopIteration
-            item = self._ready.get()
+
+    @property
+    def stopped(self) -> bool:
+        return self._has_been_stopped
+
+    def poll(self, timeout: float | None) -> TracedNotification | None:
+        """The next notification, or None: when none came within `timeout` (None: no limit),
+        when the subscription stopped, or when what came was all passed over (`covered`
+        moved on)."""
+        if self._index >= len(self._current.notifications):
+            if self._has_been_stopped:
+                return None
+            try:
+                item = self._ready.get(timeout=timeout)
+            except queue.Empty:
+                return None
             if item is None:
-                raise StopIteration
+                return None
             if isinstance(item, BaseException):
                 raise item
             self._current, self._index = item, 0
+            if not item.notifications:
+                self.covered = max(self.covered, item.through)
+                return None
         if self._has_been_stopped:
-            raise StopIteration
-        notification = self._current[self._index]
+            return None
+        burst = self._current
+        notification = burst.notifications[self._index]
         self._index += 1
+        # Handed over with the last of its burst: whatever the burst passed over after it.
+        last = self._index == len(burst.notifications)
+        self.covered = max(notification.id, burst.through) if last else notification.id
         return notification
 
     def stop(self) -> None:
@@ -473,6 +517,14 @@ class NatsSubscription(Subscription[ApplicationRecorder]):
 
         with contextlib.suppress(RuntimeError):
             self._link.call_soon(unsubscribe)
+
+
+@dataclass(frozen=True)
+class _Burst:
+    """Notifications handed over at once, and the last stream sequence they account for."""
+
+    notifications: list[TracedNotification]
+    through: int
 
 
 def _tracing() -> bool:

@@ -87,7 +87,16 @@ class TracedNotification(Notification):
 def decode_notification(
     seq: int, payload: bytes, trace_context: tuple[tuple[str, str], ...] = ()
 ) -> TracedNotification:
-    record = decode_record(payload)
+    return notification_of(seq, decode_record(payload), payload, trace_context)
+
+
+def notification_of(
+    seq: int,
+    record: RecordedEvent,
+    payload: bytes,
+    trace_context: tuple[tuple[str, str], ...] = (),
+) -> TracedNotification:
+    """The notification of an already decoded record (a subscription reads the topic first)."""
     return TracedNotification(
         id=seq,
         originator_id=originator_of(record),

@@ -1,30 +1,114 @@
-"""Stream settings for one application's event log, read from the environment.
+"""Configuration from environment variables: the one typed reader, and the event log's settings.
 
-The eventsourcing `Environment` looks a variable up first with the application's name as a
-prefix (`IDENTITY_NATS_URL`), then plain (`NATS_URL`), so one process can host several
-applications on different servers or streams.
+`Env` is the reader every Hearth process uses, the runtime's configuration included (it lives
+here, at the lowest layer, because the event log reads its settings before any runtime code
+runs). `HEARTH_<SERVICE>_X` overrides `HEARTH_X` for one service, so one process can host
+several applications on their own streams. A missing or malformed variable raises
+`ConfigError`, which names it.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-
-from eventsourcing.utils import Environment
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 _TOKEN = re.compile(r"[^A-Za-z0-9_-]")
 
 
-class SettingsError(ValueError):
-    """A stream setting in the environment is missing or malformed."""
+class ConfigError(ValueError):
+    """A configuration variable is missing or malformed."""
+
+
+class Env:
+    """Typed reads of one environment mapping; `HEARTH_<SERVICE>_X` overrides `HEARTH_X`."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None, service: str = "") -> None:
+        self.environ = os.environ if environ is None else environ
+        self.prefix = f"HEARTH_{service.upper()}_" if service else ""
+
+    def lookup(self, key: str) -> tuple[str, str] | None:
+        """The variable that sets `key` here, and its value: the service's own, else `key`."""
+        if self.prefix and key.startswith("HEARTH_"):
+            specific = self.prefix + key.removeprefix("HEARTH_")
+            if self.environ.get(specific):
+                return specific, str(self.environ[specific])
+        value = self.environ.get(key)
+        return (key, str(value)) if value else None
+
+    def raw(self, key: str) -> str | None:
+        found = self.lookup(key)
+        return found[1] if found else None
+
+    def text(self, key: str, default: str | None = None) -> str:
+        found = self.lookup(key)
+        if found is None:
+            if default is None:
+                raise ConfigError(f"{key} is not set")
+            return default
+        return found[1]
+
+    def whole(self, key: str, default: int, *, minimum: int = 0, maximum: int = 2**31) -> int:
+        found = self.lookup(key)
+        if found is None:
+            return default
+        name, raw = found
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+        if not minimum <= value <= maximum:
+            raise ConfigError(f"{name}={value} is outside {minimum}..{maximum}")
+        return value
+
+    def number(self, key: str, default: float, *, minimum: float = 0.0) -> float:
+        found = self.lookup(key)
+        if found is None:
+            return default
+        name, raw = found
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r} is not a number") from None
+        if value < minimum:
+            raise ConfigError(f"{name}={value} is below {minimum}")
+        return value
+
+    def seconds(self, key: str, default: float) -> float:
+        """A positive duration in seconds."""
+        value = self.number(key, default, minimum=float("-inf"))
+        if value <= 0:
+            name = (self.lookup(key) or (key, ""))[0]
+            raise ConfigError(f"{name}={value} must be positive")
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        found = self.lookup(key)
+        if found is None:
+            return default
+        name, raw = found
+        lowered = raw.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name}={raw!r} is not true/false")
+
+    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.text(key, default)
+        if value not in choices:
+            name = (self.lookup(key) or (key, ""))[0]
+            raise ConfigError(f"{name}={value!r} must be one of {', '.join(choices)}")
+        return value
 
 
 def token(name: str) -> str:
     """A NATS subject token / stream-name-safe form of an application name."""
     cleaned = _TOKEN.sub("_", name.strip()).lower()
     if not cleaned:
-        raise SettingsError(f"cannot make a stream name from {name!r}")
+        raise ConfigError(f"cannot make a stream name from {name!r}")
     return cleaned
 
 
@@ -53,49 +137,22 @@ class StreamSettings:
         return f"{self.subject_prefix}.tracking"
 
     @classmethod
-    def from_env(cls, env: Environment) -> StreamSettings:
-        name = token(env.name or "hearth")
-        stream = env.get("HEARTH_STREAM") or f"HEARTH_{name.upper()}"
-        prefix = env.get("HEARTH_SUBJECT_PREFIX") or f"hearth.{name}"
+    def from_env(cls, environ: Mapping[str, str], application: str) -> StreamSettings:
+        """The settings of `application` (e.g. `identity`): `HEARTH_IDENTITY_STREAM` etc."""
+        name = token(application or "hearth")
+        env = Env(environ, name)
+        for setting in ("STREAM", "SUBJECT_PREFIX", "STREAM_REPLICAS", "STREAM_STORAGE"):
+            legacy = f"{name.upper()}_HEARTH_{setting}"  # the old, eventsourcing-prefixed name
+            if environ.get(legacy):
+                raise ConfigError(
+                    f"{legacy} is no longer read: set HEARTH_{name.upper()}_{setting} instead"
+                )
         return cls(
-            nats_url=env.get("NATS_URL") or DEFAULT_NATS_URL,
-            stream=stream,
-            subject_prefix=prefix,
-            replicas=_int(env, "HEARTH_STREAM_REPLICAS", 1, allowed=range(1, 6)),
-            storage=_choice(env, "HEARTH_STREAM_STORAGE", "file", ("file", "memory")),
-            request_timeout=_float(env, "HEARTH_NATS_TIMEOUT", 5.0),
-            connect_timeout=_float(env, "HEARTH_NATS_CONNECT_TIMEOUT", 2.0),
+            nats_url=env.text("NATS_URL", DEFAULT_NATS_URL),
+            stream=env.text("HEARTH_STREAM", f"HEARTH_{name.upper()}"),
+            subject_prefix=env.text("HEARTH_SUBJECT_PREFIX", f"hearth.{name}"),
+            replicas=env.whole("HEARTH_STREAM_REPLICAS", 1, minimum=1, maximum=5),
+            storage=env.choice("HEARTH_STREAM_STORAGE", "file", ("file", "memory")),
+            request_timeout=env.seconds("HEARTH_NATS_TIMEOUT", 5.0),
+            connect_timeout=env.seconds("HEARTH_NATS_CONNECT_TIMEOUT", 2.0),
         )
-
-
-def _int(env: Environment, key: str, default: int, allowed: range) -> int:
-    raw = env.get(key)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{key}={raw!r} is not a whole number") from None
-    if value not in allowed:
-        raise SettingsError(f"{key}={value} is outside {allowed.start}..{allowed.stop - 1}")
-    return value
-
-
-def _float(env: Environment, key: str, default: float) -> float:
-    raw = env.get(key)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{key}={raw!r} is not a number of seconds") from None
-    if value <= 0:
-        raise SettingsError(f"{key}={value} must be positive")
-    return value
-
-
-def _choice(env: Environment, key: str, default: str, choices: tuple[str, ...]) -> str:
-    raw = env.get(key) or default
-    if raw not in choices:
-        raise SettingsError(f"{key}={raw!r} must be one of {', '.join(choices)}")
-    return raw

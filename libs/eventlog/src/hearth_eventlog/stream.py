@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventsourcing.persistence import OperationalError
+
 from .link import STREAM_NOT_FOUND, JetStreamError, JetStreamLink
 from .settings import StreamSettings
 
 
 class StreamSettingsError(RuntimeError):
     """An existing stream is weaker than the event log requires; it is not used."""
+
+
+class StreamMissing(OperationalError):
+    """A stream that is only read (another service's) does not exist yet."""
 
 
 def stream_config(settings: StreamSettings) -> dict[str, Any]:
@@ -72,3 +78,13 @@ async def ensure_stream(link: JetStreamLink, settings: StreamSettings) -> None:
             f"stream {settings.stream} exists with weaker settings than the event log "
             f"requires: {'; '.join(problems)}"
         )
+
+
+async def require_stream(link: JetStreamLink, settings: StreamSettings) -> None:
+    """Check that a stream to be read exists; never create or change it."""
+    try:
+        await link.api(f"$JS.API.STREAM.INFO.{settings.stream}")
+    except JetStreamError as e:
+        if e.err_code != STREAM_NOT_FOUND:
+            raise
+        raise StreamMissing(f"stream {settings.stream} does not exist yet") from None

@@ -1,8 +1,11 @@
 """Who may call what: each RPC declares its access, enforced in one interceptor.
 
 A method with no declared access is refused (fail closed); health and reflection are open.
-A duplicated `authorization` header is refused (which one counts would be a guess). The
-verified `Session` is available to the servicer through `current_session()`.
+A duplicated `authorization` header is refused (which one counts would be a guess).
+Refusals are the runtime's errors (reasons SESSION_MISSING, SESSION_AMBIGUOUS,
+SESSION_INVALID, ROLE_REQUIRED, NO_ACCESS_RULE), answered by the `ErrorInterceptor` that runs
+outside this one. The verified `Session` is available to the servicer through
+`current_session()`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 import grpc
 import grpc.aio
 
-from .serving import wrap_behaviour
+from .errors import NotAuthenticated, Refused, rewrapped
 from .sessions import Session, SessionError, SessionVerifier
 
 OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
@@ -80,27 +83,24 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
         async def admit(context: grpc.aio.ServicerContext) -> Session:
             if rule is None:
-                await context.abort(
-                    grpc.StatusCode.PERMISSION_DENIED, f"no access rule is declared for {method}"
-                )
+                raise Refused(f"no access rule is declared for {method}", reason="NO_ACCESS_RULE")
             if len(headers) > 1:  # which one counts would be a guess: refuse the ambiguity
-                await context.abort(
-                    grpc.StatusCode.UNAUTHENTICATED, "more than one authorization header"
+                raise NotAuthenticated(
+                    "more than one authorization header", reason="SESSION_AMBIGUOUS"
                 )
             authorization = headers[0] if headers else ""
             if not authorization.startswith("Bearer "):
-                await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing bearer session token")
+                raise NotAuthenticated("missing bearer session token", reason="SESSION_MISSING")
             try:
                 session = self.verifier.verify(authorization.removeprefix("Bearer ").strip())
             except SessionError as e:
-                await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(e))
-            assert rule is not None
+                raise NotAuthenticated(str(e), reason="SESSION_INVALID") from None
             if not rule.allows(session):
                 allowed = ", ".join(sorted(rule.roles or ()))
-                await context.abort(
-                    grpc.StatusCode.PERMISSION_DENIED,
+                raise Refused(
                     f"{method.rsplit('/', 1)[-1]} is for {allowed}; "
                     f"this session has {', '.join(sorted(session.roles)) or 'no role'}",
+                    reason="ROLE_REQUIRED",
                 )
             return session
 
@@ -128,4 +128,4 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
             return run
 
-        return wrap_behaviour(handler, unary, streaming)
+        return rewrapped(handler, unary, streaming)

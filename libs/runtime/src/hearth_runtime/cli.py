@@ -1,4 +1,6 @@
-"""`hearth`: run the platform (`up`), one service (`serve`), or the end-to-end demo (`demo`)."""
+"""`hearth`: run the platform (`up`), one service (`serve`), the operator's bootstrap (`admin`),
+create streams (`streams create`),
+or the end-to-end demo (`demo`)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import threading
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from . import admin, streams
 from .config import ConfigError, RuntimeConfig
 from .platform import Platform, session_verifier
 from .server import ServiceHost
@@ -34,8 +37,8 @@ def up(args: argparse.Namespace) -> int:
     stop = _stop_on_signals()
     setup_logging("hearth", os.environ.get("HEARTH_LOG_LEVEL", "INFO"), "text")
     telemetry = setup_telemetry("hearth")
-    platform = Platform(Path(args.data_dir), environ=os.environ).start()
-    print(f"NATS (embedded, JetStream): {platform.nats_url}")
+    platform = Platform(Path(args.data_dir), environ=os.environ, nats_url=args.nats_url).start()
+    print(f"NATS ({'external' if args.nats_url else 'embedded'}, JetStream): {platform.nats_url}")
     for name, host in platform.hosts.items():
         print(f"{name:<10} grpc://{host.address}")
     print(f"endpoints written to {platform.data_dir / 'endpoints.json'}; Ctrl-C stops")
@@ -71,10 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     p_up = commands.add_parser("up", help="every service in one process on an embedded NATS")
     p_up.add_argument("--data-dir", default=os.environ.get("HEARTH_DATA_DIR", "var"))
+    p_up.add_argument(
+        "--nats-url", help="use this NATS (servers comma-separated) instead of an embedded one"
+    )
     p_up.set_defaults(run=up)
     p_serve = commands.add_parser("serve", help="one service against an external NATS_URL")
     p_serve.add_argument("--service", required=True)
     p_serve.set_defaults(run=serve)
+    admin.add_parser(commands)
+    streams.add_parser(commands)
     for ep in entry_points(group="hearth.commands"):
         sub = commands.add_parser(ep.name, help=f"{ep.name} (from {ep.value.split(':')[0]})")
         sub.set_defaults(run=lambda a, ep=ep: int(ep.load()(a.rest)))

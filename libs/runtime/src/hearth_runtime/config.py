@@ -1,86 +1,23 @@
 """Configuration from environment variables, read once into typed objects.
 
 Every service reads `RuntimeConfig.from_env(service)` at start-up; a missing or malformed
-variable stops it with a `ConfigError` that names the variable.
+variable stops it with a `ConfigError` that names the variable. The reader, `Env`, is the
+event log's (`hearth_eventlog.settings`), so stream settings and service settings follow one
+rule: `HEARTH_<SERVICE>_X` overrides `HEARTH_X`.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+# One reader for every setting, the event log's included: it lives in the event log library,
+# the lowest layer, and is the runtime's too.
+from hearth_eventlog.factory import PERSISTENCE
+from hearth_eventlog.settings import DEFAULT_NATS_URL, ConfigError, Env
 
-
-class ConfigError(ValueError):
-    """A configuration variable is missing or malformed."""
-
-
-class Env:
-    """Typed reads of one environment mapping; `SERVICE_X` overrides `X` for one service."""
-
-    def __init__(self, environ: Mapping[str, str] | None = None, service: str = "") -> None:
-        self.environ = os.environ if environ is None else environ
-        self.prefix = f"HEARTH_{service.upper()}_" if service else ""
-
-    def raw(self, key: str) -> str | None:
-        if self.prefix and key.startswith("HEARTH_"):
-            specific = self.prefix + key.removeprefix("HEARTH_")
-            if self.environ.get(specific):
-                return self.environ[specific]
-        value = self.environ.get(key)
-        return str(value) if value else None
-
-    def text(self, key: str, default: str | None = None) -> str:
-        value = self.raw(key)
-        if value is None:
-            if default is None:
-                raise ConfigError(f"{key} is not set")
-            return default
-        return value
-
-    def whole(self, key: str, default: int, *, minimum: int = 0, maximum: int = 2**31) -> int:
-        raw = self.raw(key)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ConfigError(f"{key}={raw!r} is not a whole number") from None
-        if not minimum <= value <= maximum:
-            raise ConfigError(f"{key}={value} is outside {minimum}..{maximum}")
-        return value
-
-    def number(self, key: str, default: float, *, minimum: float = 0.0) -> float:
-        raw = self.raw(key)
-        if raw is None:
-            return default
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ConfigError(f"{key}={raw!r} is not a number") from None
-        if value < minimum:
-            raise ConfigError(f"{key}={value} is below {minimum}")
-        return value
-
-    def flag(self, key: str, default: bool) -> bool:
-        raw = self.raw(key)
-        if raw is None:
-            return default
-        lowered = raw.lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise ConfigError(f"{key}={raw!r} is not true/false")
-
-    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self.text(key, default)
-        if value not in choices:
-            raise ConfigError(f"{key}={value!r} must be one of {', '.join(choices)}")
-        return value
+__all__ = ["DEFAULT_NATS_URL", "ConfigError", "Env", "RuntimeConfig"]
 
 
 @dataclass(frozen=True)
@@ -130,10 +67,4 @@ class RuntimeConfig:
 
     def application_env(self, **extra: str) -> dict[str, str]:
         """The environment an eventsourcing application of this service is built with."""
-        return {
-            **self.environ,
-            "PERSISTENCE_MODULE": "hearth_eventlog",
-            "MAPPER_TOPIC": "hearth_eventlog.published:ProtobufMapper",
-            "NATS_URL": self.nats_url,
-            **extra,
-        }
+        return {**self.environ, **PERSISTENCE, "NATS_URL": self.nats_url, **extra}

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -48,8 +49,16 @@ def free_port(host: str = "127.0.0.1") -> int:
 class EmbeddedNats:
     """One nats-server process with JetStream, its store under `data_dir`."""
 
-    def __init__(self, data_dir: Path, *, port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        extra_args: Sequence[str] = (),
+    ) -> None:
         self.data_dir = Path(data_dir)
+        self.extra_args = list(extra_args)  # e.g. cluster routes (tests/cluster)
         self.host = host
         self.port = port or free_port(host)
         self.process: subprocess.Popen[bytes] | None = None
@@ -72,6 +81,7 @@ class EmbeddedNats:
             "--store_dir", str(self.data_dir / "jetstream"),
             "--server_name", f"hearth-embedded-{self.port}",
             "--log", str(self.log_path),
+            *self.extra_args,
         ]  # fmt: skip
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout

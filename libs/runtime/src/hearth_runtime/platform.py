@@ -18,6 +18,7 @@ from .sessions import (
     format_public_keys,
     format_signing_key,
     parse_public_keys,
+    parse_signing_key,
 )
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,15 @@ class Platform:
         self.nats = None if nats_url else EmbeddedNats(self.data_dir / "nats")
         self.nats_url = nats_url or ""
         self.hosts: dict[str, ServiceHost] = {}
-        self.signer: SessionSigner = development_signer(self.data_dir)
+        configured = self.environ.get("HEARTH_SESSION_SIGNING_KEY")
+        self.signer: SessionSigner = (
+            parse_signing_key(configured)
+            if configured
+            else development_signer(self.data_dir, self.environ)
+        )
 
     def start(self) -> Platform:
+        self.data_dir.mkdir(parents=True, exist_ok=True)  # for endpoints.json, if nothing else
         if self.nats is not None:
             self.nats_url = self.nats.start()
         environ = {

@@ -1,17 +1,23 @@
-"""The gRPC server every service runs: access control, tracing, health, reflection, drain.
+"""The gRPC server every service runs: access control, errors, tracing, health, reflection, drain.
 
 One asyncio gRPC server per service, on an event loop thread of its own; unary methods may be
 plain synchronous servicer methods (they run in a bounded thread pool), and streaming methods
 that wait are `async` so that an open stream holds no thread (see `serving`). Interceptors,
-outermost first: tracing, access (who may call), then `MethodAdapter` (sync behaviours in the
-pool, undecodable requests refused, open streams bounded). An interceptor added later (the
-error mapping, say) is a `grpc.aio.ServerInterceptor` placed after access, and wraps the
-always-async behaviours it is given with `serving.wrap_behaviour`.
+outermost first: tracing, errors (the runtime's error family, outages and surprises become
+statuses with reasons), access (who may call), then `MethodAdapter` (sync behaviours in the
+pool, undecodable requests refused, open streams bounded). Another interceptor is a
+`grpc.aio.ServerInterceptor` placed between errors and the adapter, wrapping the always-async
+behaviours it is given with `errors.rewrapped`.
 
 Health reports SERVING only after the service's applications are built (NATS connected, the
-stream checked) and its followers started. On SIGTERM: NOT_SERVING, stop accepting calls,
-let in-flight calls finish within the grace period (then cancel them), stop followers, drain
-NATS, flush traces.
+stream checked) and its followers started, and NOT_SERVING as soon as any follower's thread
+stops: a service that no longer hears its upstream is not healthy. Each follower also has a
+health name of its own, `hearth.follow.<upstream>`, and every Check answer carries the
+followers' state as trailing metadata: `hearth-dead-letters` (upstream events the policy
+could not handle, recorded and passed over) and, for a follower's name,
+`hearth-follow-position` (and `hearth-follow-waiting` while its upstream stream is missing).
+On SIGTERM: NOT_SERVING, stop accepting calls, let in-flight calls finish within the grace
+period (then cancel them), stop followers, drain NATS, flush traces.
 """
 
 from __future__ import annotations
@@ -34,7 +40,8 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from .access import Access, AccessInterceptor
 from .config import ConfigError, RuntimeConfig
-from .follow import StreamFollower
+from .errors import ErrorInterceptor
+from .follow import FollowerState, StreamFollower
 from .serving import MethodAdapter
 from .sessions import SessionVerifier
 
@@ -57,8 +64,38 @@ class ServiceParts:
     on_stop: list[Callable[[], None]] = field(default_factory=list)
 
 
-class Health(health_async.HealthServicer):  # type: ignore[misc]
-    """grpc's async health servicer, with the `List` the protocol has since added."""
+FOLLOWER_HEALTH = "hearth.follow."  # + the upstream's name: each follower's health name
+
+
+def follower_health_name(follower: StreamFollower) -> str:
+    return f"{FOLLOWER_HEALTH}{follower.upstream}"
+
+
+class ServiceHealth(health_async.HealthServicer):  # type: ignore[misc]
+    """grpc's async `grpc.health.v1`, with the followers' state in each Check's trailing
+    metadata and the `List` the protocol has since added."""
+
+    def __init__(self, followers: Sequence[StreamFollower]) -> None:
+        super().__init__()
+        self.followers = followers
+
+    async def Check(
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext
+    ) -> health_pb2.HealthCheckResponse:
+        response = await super().Check(request, context)
+        one = request.service.startswith(FOLLOWER_HEALTH)
+        states = [
+            f.state()
+            for f in self.followers
+            if not one or follower_health_name(f) == request.service
+        ]
+        details = [("hearth-dead-letters", str(sum(s.dead_letters for s in states)))]
+        if one and states:
+            details.append(("hearth-follow-position", str(states[0].position)))
+            if states[0].waiting_for_stream:
+                details.append(("hearth-follow-waiting", "upstream stream does not exist yet"))
+        context.set_trailing_metadata(details)
+        return response
 
     async def List(
         self, request: health_pb2.HealthListRequest, context: grpc.aio.ServicerContext
@@ -77,7 +114,7 @@ class ServiceHost:
     def __init__(self, config: RuntimeConfig, parts: ServiceParts, verifier: SessionVerifier):
         self.config = config
         self.parts = parts
-        self.health = Health()
+        self.health = ServiceHealth(parts.followers)
         self.pool = ThreadPoolExecutor(config.max_workers, thread_name_prefix=f"grpc-{parts.name}")
         self.access = AccessInterceptor(verifier, parts.rules)
         self.adapter = MethodAdapter(
@@ -94,11 +131,14 @@ class ServiceHost:
         self.server: grpc.aio.Server = self._call(self._build())
         self.port = 0
         self._stopped = False
+        self._lock = threading.Lock()
+        self._follower_stopped = False
 
     async def _build(self) -> grpc.aio.Server:
         return grpc.aio.server(
             interceptors=[
                 aio_server_interceptor(),  # type: ignore[no-untyped-call]
+                ErrorInterceptor(self.parts.name),  # outside access: its refusals carry reasons
                 self.access,
                 self.adapter,
             ],
@@ -123,8 +163,11 @@ class ServiceHost:
             self._close_loop()
             raise
         for follower in self.parts.followers:
+            follower.watch(self._on_follower_stopped)
             follower.start()
-        self._call(self._set_health(health_pb2.HealthCheckResponse.SERVING))
+        with self._lock:
+            if not self._follower_stopped:
+                self._call(self._set_health(health_pb2.HealthCheckResponse.SERVING))
         log.info("%s serving on %s", self.parts.name, self.address)
         return self
 
@@ -147,9 +190,39 @@ class ServiceHost:
             ) from e
         await self.server.start()
 
-    async def _set_health(self, status: health_pb2.HealthCheckResponse.ServingStatus) -> None:
-        for name in [*self.parts.service_names, ""]:
+    async def _set_health(
+        self, status: health_pb2.HealthCheckResponse.ServingStatus, names: Sequence[str] = ()
+    ) -> None:
+        for name in names or self._health_names():
             await self.health.set(name, status)
+
+    def follower_states(self) -> list[FollowerState]:
+        return [follower.state() for follower in self.parts.followers]
+
+    def _health_names(self) -> list[str]:
+        return [
+            *self.parts.service_names,
+            "",
+            *(follower_health_name(f) for f in self.parts.followers),
+        ]
+
+    def _on_follower_stopped(self, follower: StreamFollower) -> None:
+        log.error(
+            "%s: the follower of %s stopped; health is NOT_SERVING",
+            self.parts.name,
+            follower.upstream,
+        )
+        names = [*self.parts.service_names, "", follower_health_name(follower)]
+        with self._lock:
+            self._follower_stopped = True
+            if self._loop.is_running():
+                try:
+                    self._call(
+                        self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING, names),
+                        timeout=STOP_MARGIN,
+                    )
+                except (TimeoutError, RuntimeError):  # the server is stopping anyway
+                    log.warning("%s: health not updated: the server is stopping", self.parts.name)
 
     def stop(self, grace: float | None = None) -> None:
         if self._stopped:

@@ -10,13 +10,16 @@ handler look alike to the interceptors outside it:
   a streamed one); a synchronous behaviour runs in the thread pool, with the caller's
   contextvars and a `SyncContext` whose `abort` raises in that thread as grpc's does;
 - a request that does not decode (bad wire format, invalid UTF-8, nesting past protobuf's
-  recursion limit) reaches no servicer: it answers INVALID_ARGUMENT, after authentication,
-  instead of grpc's INTERNAL "Exception deserializing request!";
+  recursion limit) reaches no servicer: it answers INVALID_ARGUMENT (reason
+  REQUEST_UNDECODABLE), after authentication, instead of grpc's INTERNAL "Exception
+  deserializing request!";
 - open streams are bounded: those of open (unauthenticated) methods such as health Watch and
-  reflection by one limit, all streams by another; past either, RESOURCE_EXHAUSTED.
+  reflection by one limit, all streams by another; past either, RESOURCE_EXHAUSTED (reason
+  STREAM_LIMIT).
 
-An interceptor outside it is a `grpc.aio.ServerInterceptor` whose `intercept_service` awaits
-the continuation and wraps the handler's behaviour with `wrap_behaviour`.
+Its refusals are the runtime's errors, answered by the `ErrorInterceptor` outside it. An
+interceptor outside it is a `grpc.aio.ServerInterceptor` whose `intercept_service` awaits the
+continuation and wraps the handler's behaviour with `errors.rewrapped`.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from typing import Any
 
 import grpc
 import grpc.aio
+
+from .errors import Exhausted, Invalid, rewrapped
 
 _END = object()
 
@@ -56,30 +61,11 @@ def tolerant(deserializer: Callable[[bytes], Any] | None, type_name: str) -> Any
     return decode
 
 
-def refusal(undecodable: Undecodable) -> str:
-    return f"the request is not a valid {undecodable.type_name} (protobuf wire format)"
-
-
-def wrap_behaviour(
-    handler: grpc.RpcMethodHandler,
-    unary: Callable[[Any], Any],
-    streaming: Callable[[Any], Any],
-    request_deserializer: Callable[[bytes], Any] | None = None,
-) -> grpc.RpcMethodHandler:
-    """The same handler with its behaviour wrapped: `unary` for a single answer, `streaming`
-    for a streamed one (each takes the behaviour and returns its replacement)."""
-    kw = {
-        "request_deserializer": request_deserializer or handler.request_deserializer,
-        "response_serializer": handler.response_serializer,
-    }
-    if handler.unary_unary:
-        return grpc.unary_unary_rpc_method_handler(unary(handler.unary_unary), **kw)
-    if handler.unary_stream:
-        return grpc.unary_stream_rpc_method_handler(streaming(handler.unary_stream), **kw)
-    if handler.stream_unary:
-        return grpc.stream_unary_rpc_method_handler(unary(handler.stream_unary), **kw)
-    assert handler.stream_stream
-    return grpc.stream_stream_rpc_method_handler(streaming(handler.stream_stream), **kw)
+def refusal(undecodable: Undecodable) -> Invalid:
+    return Invalid(
+        f"the request is not a valid {undecodable.type_name} (protobuf wire format)",
+        reason="REQUEST_UNDECODABLE",
+    )
 
 
 class SyncContext:
@@ -172,10 +158,10 @@ class MethodAdapter(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         async def admit(context: grpc.aio.ServicerContext) -> None:
             for limit in limits:
                 if limit.open >= limit.limit:
-                    await context.abort(
-                        grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    raise Exhausted(
                         f"this server holds its limit of {limit.limit} open {limit.what}; "
                         "retry later",
+                        reason="STREAM_LIMIT",
                     )
             for limit in limits:
                 limit.open += 1
@@ -186,7 +172,7 @@ class MethodAdapter(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
         async def checked(request: Any, context: grpc.aio.ServicerContext) -> Any:
             if isinstance(request, Undecodable):
-                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, refusal(request))
+                raise refusal(request)
             if handler.request_streaming:
                 return _checked_stream(request, context)
             return request
@@ -254,7 +240,7 @@ class MethodAdapter(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
             return run
 
-        return wrap_behaviour(
+        return rewrapped(
             handler, unary, streaming, tolerant(handler.request_deserializer, type_name)
         )
 
@@ -303,7 +289,7 @@ async def _checked_stream(
 ) -> AsyncIterator[Any]:
     async for request in requests:
         if isinstance(request, Undecodable):
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, refusal(request))
+            raise refusal(request)
         yield request
 
 

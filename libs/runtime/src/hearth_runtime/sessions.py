@@ -20,6 +20,7 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
 from .config import ConfigError
+from .secret_files import development_secret
 
 VERSION = "v1"
 CLOCK_SKEW = 30  # seconds of clock difference tolerated between services
@@ -237,13 +238,18 @@ def format_public_keys(keys: Mapping[str, VerifyKey]) -> str:
     return ",".join(f"{kid}:{base64.b64encode(bytes(k)).decode()}" for kid, k in keys.items())
 
 
-def development_signer(data_dir: Path) -> SessionSigner:
+def development_signer(data_dir: Path, environ: Mapping[str, str]) -> SessionSigner:
     """Development only: a signing key generated once and kept under the data directory."""
-    path = data_dir / "keys" / "session-signing.key"
-    if path.exists():
-        return parse_signing_key(path.read_text().strip())
-    signer = SessionSigner(f"dev-{int(time.time())}", SigningKey.generate())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(format_signing_key(signer))
-    return signer
+
+    def generate() -> bytes:
+        return format_signing_key(
+            SessionSigner(f"dev-{int(time.time())}", SigningKey.generate())
+        ).encode()
+
+    kept = development_secret(
+        environ,
+        data_dir / "keys" / "session-signing.key",
+        generate,
+        variable="HEARTH_SESSION_SIGNING_KEY",
+    )
+    return parse_signing_key(kept.decode().strip())

@@ -21,18 +21,13 @@ import grpc
 from nacl.signing import SigningKey
 
 from hearth_crypto import age_token, blind_rsa
+from hearth_crypto.age_band import AgeBand
 from hearth_proto.hearth.age.v1 import age_pb2, age_pb2_grpc, types_pb2
 
 from .channel import bearer
 from .local_state import write_private_json
 
 DEFAULT_BATCH = 30
-TOKEN_BANDS = {
-    types_pb2.AGE_BAND_UNDER_13: age_token.AgeBand.UNDER_13,
-    types_pb2.AGE_BAND_13_15: age_token.AgeBand.AGE_13_15,
-    types_pb2.AGE_BAND_16_17: age_token.AgeBand.AGE_16_17,
-    types_pb2.AGE_BAND_18_PLUS: age_token.AgeBand.AGE_18_PLUS,
-}
 
 
 class NoToken(Exception):
@@ -112,7 +107,7 @@ class TokenWallet:
 
 def issuer_public(key: age_pb2.IssuerKey) -> age_token.IssuerPublicKey:
     return age_token.IssuerPublicKey(
-        TOKEN_BANDS[key.band], int(key.epoch), blind_rsa.PublicKey.from_der(key.public_key_der)
+        AgeBand(key.band), int(key.epoch), blind_rsa.PublicKey.from_der(key.public_key_der)
     )
 
 

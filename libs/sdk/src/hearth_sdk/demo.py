@@ -21,7 +21,6 @@ from pathlib import Path
 
 import grpc
 import nats
-from eventsourcing.utils import Environment
 from nacl.signing import SigningKey
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -31,15 +30,17 @@ from hearth_eventlog.published import decode_published
 from hearth_eventlog.records import decode_record
 from hearth_proto.hearth.audit.v1 import audit_pb2, audit_pb2_grpc
 from hearth_proto.hearth.identity.v1 import events_pb2, identity_pb2, identity_pb2_grpc
+from hearth_runtime import admin
 from hearth_runtime.platform import Platform
 from hearth_runtime.telemetry import setup_telemetry
 
 from .channel import bearer, connect
+from .identity import IdentityClient, login_text
 
 SPANS = InMemorySpanExporter()
 # Chapters that later features add: a module `hearth_sdk.demo_<area>` with `chapter(ctx)`,
 # run in this order after the foundation chapter when present.
-CHAPTERS = ("identity", "age", "messaging", "audit")
+CHAPTERS = ("identity", "age", "messaging", "audit", "scanner")
 _step = 0
 
 
@@ -123,13 +124,35 @@ def run(data_dir: Path) -> None:
         show(f"NATS (JetStream):  {platform.nats_url}   data in {data_dir}")
         for name, host in platform.hosts.items():
             show(f"{name:<18} grpc://{host.address}  (health: SERVING)")
-        identity = identity_pb2_grpc.IdentityServiceStub(connect(platform.endpoint("identity")))
+        identity_channel = connect(platform.endpoint("identity"))
+        identity = identity_pb2_grpc.IdentityServiceStub(identity_channel)
         audit = audit_pb2_grpc.AuditServiceStub(connect(platform.endpoint("audit")))
-        auditor = bearer(platform.signer.issue("demo-auditor", {"auditor"}))
+        # The regulator's auditor is a real account: the operator's bootstrap invites them
+        # (what `hearth admin invite-staff auditor` does), they register and log in.
+        auditor = IdentityClient(identity_channel, data_dir / "devices" / "auditor.json")
+        code = admin.invite(identity_channel, platform.signer, identity_pb2.ROLE_AUDITOR).code
+        auditor.register(identity_pb2.ROLE_AUDITOR, invitation_code=code)
+        auditor.login()
+        show("$ hearth admin invite-staff auditor   (the operator: whoever holds the signing key)")
+        show("  a regulator's auditor registered with the single-use code and logged in")
+        stream = StreamSettings.from_env(
+            platform.hosts["identity"].config.environ, "identity"
+        ).stream
+
+        def identity_stream() -> list[tuple[int, str, bytes]]:
+            return asyncio.run(stream_messages(platform.nats_url, stream))
+
+        def witnessed() -> int:
+            state = audit.GetLogState(audit_pb2.GetLogStateRequest(), metadata=auditor.metadata())
+            return int(state.events_by_stream.get("identity", 0))
+
+        # What audit had taken in before the story starts (the auditor's own registration).
+        before = [seq for seq, subject, _ in identity_stream() if ".events." in subject]
+        wait_until(lambda: witnessed() == len(before))
+        last_seq = max(before, default=0)
 
         def audited() -> int:
-            state = audit.GetLogState(audit_pb2.GetLogStateRequest(), metadata=auditor)
-            return int(state.events_by_stream.get("identity", 0))
+            return witnessed() - len(before)
 
         say(
             "A young person's device registers an account",
@@ -152,8 +175,10 @@ def run(data_dir: Path) -> None:
             "under protos/, so anyone decodes it without identity's code; the event carries the "
             "hash of the previous event of the same account (none: it is the first).",
         )
-        stream = StreamSettings.from_env(Environment("identity")).stream
-        for seq, subject, payload in asyncio.run(stream_messages(platform.nats_url, stream)):
+        messages = identity_stream()
+        for seq, subject, payload in messages:
+            if seq <= last_seq:
+                continue
             record = decode_record(payload)
             message = decode_published(record.topic, record.state)
             show(f"seq {seq}  {subject}")
@@ -163,6 +188,11 @@ def run(data_dir: Path) -> None:
             role = identity_pb2.Role.Name(message.role)
             show(f"  decoded: role={role} request_id={message.request_id}")
             show(f"  previous_hash: {record.previous_hash.hex() or '(none: first event)'}")
+        tracking = sum(1 for _, subject, _ in messages if ".tracking." in subject)
+        show(
+            f"tracking records: {tracking} (identity follows age for AgeBandAttested only, so "
+            "the issuer keys age published at start-up left nothing here)"
+        )
 
         say(
             "The audit service follows identity's stream",
@@ -183,14 +213,27 @@ def run(data_dir: Path) -> None:
 
         say(
             "Every other RPC needs a session token, checked offline in one interceptor",
-            "Without a token GetAccount is refused; with a token signed by identity's key "
-            "(here the development key under the data directory) it answers.",
+            "Without a token GetAccount is refused. The device logs in: it signs identity's "
+            "single-use challenge with its key and gets a short-lived token signed by identity "
+            "(here with the development key under the data directory); with it, it answers.",
         )
         try:
             identity.GetAccount(identity_pb2.GetAccountRequest())
         except grpc.RpcError as e:
             show(f"without a token: {e.code().name}: {e.details()}")
-        session = bearer(platform.signer.issue(account_id, {"young_person"}))
+        challenge = identity.BeginLogin(
+            identity_pb2.BeginLoginRequest(
+                account_id=account_id, device_public_key=bytes(device.verify_key)
+            )
+        )
+        signed = device.sign(login_text(challenge.challenge_id, challenge.challenge, account_id))
+        session = bearer(
+            identity.CompleteLogin(
+                identity_pb2.CompleteLoginRequest(
+                    challenge_id=challenge.challenge_id, signature=signed.signature
+                )
+            ).session_token
+        )
         account = identity.GetAccount(identity_pb2.GetAccountRequest(), metadata=session)
         show(
             f"with a token: account {account.account_id}, "

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import date
 from pathlib import Path
-
-from eventsourcing.utils import Environment
 
 from hearth_eventlog import StreamSettings
 from hearth_eventlog.published import decode_published
@@ -24,25 +21,20 @@ from .identity import IdentityClient
 def chapter(ctx: DemoContext) -> None:
     platform = ctx.platform
     host = platform.hosts.get("age")
-    if host is None:
+    if host is None or "identity" not in platform.hosts:
         return
     key_dir = Path(
         host.config.environ.get("HEARTH_AGE_KEY_DIR") or platform.data_dir / "keys" / "age"
     )
-    person: IdentityClient | None = None
-    if "identity" in platform.hosts:
-        # A real account, logged in by its device key; identity follows age's attestations.
-        person = IdentityClient(
-            connect(platform.endpoint("identity")), platform.data_dir / "device" / "yp.json"
-        )
-        person.register(identity_pb2.ROLE_YOUNG_PERSON, display_name="Robin")
-        account_id, session = person.account_id, person.login()
-    else:
-        account_id = str(uuid.uuid4())
-        session = platform.signer.issue(account_id, {"young_person"})
+    # A real account, logged in by its device key; identity follows age's attestations.
+    person = IdentityClient(
+        connect(platform.endpoint("identity")), platform.data_dir / "device" / "yp.json"
+    )
+    person.register(identity_pb2.ROLE_YOUNG_PERSON, display_name="Robin")
+    account_id, session = person.account_id, person.login()
     wallet = TokenWallet(platform.data_dir / "device" / "age-tokens.json")
     client = AgeClient(connect(platform.endpoint("age")), session, wallet, account_id=account_id)
-    stream = StreamSettings.from_env(Environment("age", dict(host.config.environ))).stream
+    stream = StreamSettings.from_env(host.config.environ, "age").stream
 
     def age_events() -> list[tuple[int, object]]:
         found: list[tuple[int, object]] = []

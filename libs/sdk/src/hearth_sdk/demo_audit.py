@@ -13,9 +13,14 @@ from nacl.signing import SigningKey
 
 from hearth_proto.hearth.audit.v1 import audit_pb2, audit_pb2_grpc
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
+from hearth_runtime.admin import invite, invite_org_admin
 
-from .channel import bearer, connect
+from .channel import connect
 from .demo import DemoContext
+from .identity import IdentityClient
+
+ROLE_LEAD = identity_pb2.ROLE_SAFEGUARDING_LEAD
+ROLE_DPO = identity_pb2.ROLE_DATA_PROTECTION_OFFICER
 
 
 def hearth_audit(*args: str) -> subprocess.CompletedProcess[str]:
@@ -31,11 +36,47 @@ def hearth_audit(*args: str) -> subprocess.CompletedProcess[str]:
 
 def chapter(ctx: DemoContext) -> None:
     platform = ctx.platform
-    identity = identity_pb2_grpc.IdentityServiceStub(connect(platform.endpoint("identity")))
+    identity_channel = connect(platform.endpoint("identity"))
+    identity = identity_pb2_grpc.IdentityServiceStub(identity_channel)
     audit = audit_pb2_grpc.AuditServiceStub(connect(platform.endpoint("audit")))
-    regulator = bearer(platform.signer.issue("regulator-ofsted", {"auditor"}))
-    lead = bearer(platform.signer.issue("lead-1", {"safeguarding_lead"}))
-    dpo = bearer(platform.signer.issue("dpo-1", {"data_protection_officer"}))
+    devices = platform.data_dir / "devices" / "audit"
+
+    def person(name: str, role: identity_pb2.Role.ValueType, code: str) -> IdentityClient:
+        client = IdentityClient(identity_channel, devices / f"{name.lower()}.json")
+        client.register(role, display_name=name, invitation_code=code)
+        client.login()
+        return client
+
+    ctx.say(
+        "The people audit answers to are real accounts, invited",
+        "The operator bootstraps an organisation (`hearth admin invite-org-admin NAME`, run by "
+        "whoever holds identity's signing key) and invites a regulator's auditor "
+        "(`hearth admin invite-staff auditor`); the organisation's admin invites its "
+        "safeguarding lead and its data protection officer. Each registers with a single-use "
+        "code and logs in with their own device key.",
+    )
+    admin = person(
+        "Morgan",
+        identity_pb2.ROLE_ORG_ADMIN,
+        invite_org_admin(identity_channel, platform.signer, "Northgate Children's Services").code,
+    )
+    (organisation,) = admin.account().organisations
+
+    def invited(role: identity_pb2.Role.ValueType) -> str:
+        request = identity_pb2.InviteStaffRequest(organisation_id=organisation, role=role)
+        return str(identity.InviteStaff(request, metadata=admin.metadata()).invitation_code)
+
+    inspector = person(
+        "Inspector",
+        identity_pb2.ROLE_AUDITOR,
+        invite(identity_channel, platform.signer, identity_pb2.ROLE_AUDITOR).code,
+    )
+    asha = person("Asha", identity_pb2.ROLE_SAFEGUARDING_LEAD, invited(ROLE_LEAD))
+    tom = person("Tom", identity_pb2.ROLE_DATA_PROTECTION_OFFICER, invited(ROLE_DPO))
+    for who, client in (("regulator", inspector), ("lead", asha), ("DPO", tom)):
+        role = identity_pb2.Role.Name(client.account().role)
+        ctx.show(f"{who:<9} {client.account_id}  {role}")
+    regulator, lead, dpo = inspector.metadata(), asha.metadata(), tom.metadata()
 
     ctx.say(
         "Audit: every event becomes a leaf of a Merkle log with signed checkpoints",

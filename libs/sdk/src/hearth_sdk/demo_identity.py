@@ -7,15 +7,14 @@ import asyncio
 import base64
 import json
 
-from eventsourcing.utils import Environment
-
 from hearth_eventlog import StreamSettings
 from hearth_eventlog.published import decode_published
 from hearth_eventlog.records import decode_record
 from hearth_proto.hearth.identity.v1 import events_pb2, identity_pb2
+from hearth_runtime.admin import invite_org_admin
 from hearth_runtime.sessions import SessionVerifier
 
-from .channel import bearer, connect
+from .channel import connect
 from .demo import DemoContext, stream_messages
 from .identity import IdentityClient
 
@@ -28,7 +27,7 @@ def chapter(ctx: DemoContext) -> None:
     channel = connect(platform.endpoint("identity"))
     devices = platform.data_dir / "devices"
     verifier = SessionVerifier({platform.signer.key_id: platform.signer.public_key})
-    stream = StreamSettings.from_env(Environment("identity", dict(host.config.environ))).stream
+    stream = StreamSettings.from_env(host.config.environ, "identity").stream
 
     def device(name: str) -> IdentityClient:
         return IdentityClient(channel, devices / f"{name}.json")
@@ -77,27 +76,25 @@ def chapter(ctx: DemoContext) -> None:
 
     ctx.say(
         "An org admin vets a practitioner of their organisation",
-        "The admin creates the organisation, invites the practitioner (who joins with the code), "
-        "and records the vetting: "
+        "The operator, who holds identity's signing key, bootstraps the organisation with "
+        "`hearth admin invite-org-admin NAME`: a single-use code for its first admin, who "
+        "registers with it and so creates it. The admin invites the practitioner (who joins "
+        "with the code) and records the vetting: "
         "who vetted, and when, in a PractitionerVetted event that messaging's contact policy "
         "reads.",
     )
-    # Staff join by invitation only. The first org admin is invited by the operator, who holds
-    # the session signing key (here the development key) and so signs the operator's token.
-    operator = bearer(platform.signer.issue("operator", {"operator"}))
-    admin_invitation = stub.InviteStaff(
-        identity_pb2.InviteStaffRequest(role=identity_pb2.ROLE_ORG_ADMIN), metadata=operator
-    ).invitation_code
+    # Staff join by invitation only. The first org admin is invited by the operator's bootstrap
+    # (here signed with the development key), which names the new organisation.
+    ctx.show('$ hearth admin invite-org-admin "Riverside Youth Trust"')
+    admin_invitation = invite_org_admin(channel, platform.signer, "Riverside Youth Trust")
+    ctx.show(f"  (a code, valid until {admin_invitation.expires_at.isoformat()})")
     admin, practitioner = device("org-admin"), device("practitioner")
     admin.register(
-        identity_pb2.ROLE_ORG_ADMIN, display_name="Jo Whitfield", invitation_code=admin_invitation
+        identity_pb2.ROLE_ORG_ADMIN,
+        display_name="Jo Whitfield",
+        invitation_code=admin_invitation.code,
     )
-    organisation = stub.CreateOrganisation(
-        identity_pb2.CreateOrganisationRequest(
-            request_id="demo-org-riverside", name="Riverside Youth Trust"
-        ),
-        metadata=admin.metadata(),
-    ).organisation_id
+    (organisation,) = admin.account().organisations
     invitation = stub.InviteStaff(
         identity_pb2.InviteStaffRequest(
             organisation_id=organisation, role=identity_pb2.ROLE_PRACTITIONER

@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 
 import grpc
-from eventsourcing.utils import Environment
 
 from hearth_eventlog import StreamSettings
 from hearth_eventlog.published import decode_published
@@ -23,9 +22,11 @@ from hearth_eventlog.records import decode_record
 from hearth_proto.hearth.age.v1 import types_pb2
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_proto.hearth.messaging.v1 import events_pb2 as messaging_events
+from hearth_runtime.admin import invite_org_admin
+from hearth_runtime.errors import error_info
 
 from .age import AgeClient, TestIssuingAuthority, TokenWallet
-from .channel import bearer, connect
+from .channel import connect
 from .demo import DemoContext, stream_messages
 from .identity import IdentityClient
 from .messaging import MessagingDevice
@@ -99,21 +100,15 @@ def chapter(ctx: DemoContext) -> None:
         "People, as identity knows them",
         "Messaging decides contact from identity's published events only (roles, age bands, "
         "organisations, vetting, guardian links, consent, house rules). Here everyone registers "
-        "and logs in through identity: an org admin (invited by the operator) creates the "
-        "Riverside Youth Project, invites and vets a practitioner and adds a young person; a "
-        "guardian and her child link by both consenting; the adults prove 18+ with the age "
-        "service (without a band, an account counts as the youngest it could be).",
+        "and logs in through identity: the first org admin of the Riverside Youth Project "
+        "(invited by the operator's `hearth admin invite-org-admin`) invites and vets a "
+        "practitioner and adds a young person; a guardian and her child link by both "
+        "consenting; the adults prove 18+ with the age service (without a band, an account "
+        "counts as the youngest it could be).",
     )
-    operator = bearer(platform.signer.issue("operator", {"operator"}))
-    admin = person(
-        "Priya", identity_pb2.ROLE_ORG_ADMIN, invite(operator, identity_pb2.ROLE_ORG_ADMIN)
-    )
-    org = identity.CreateOrganisation(
-        identity_pb2.CreateOrganisationRequest(
-            request_id="demo-org-riverside-project", name="Riverside Youth Project"
-        ),
-        metadata=admin.metadata(),
-    ).organisation_id
+    bootstrap = invite_org_admin(identity_channel, platform.signer, "Riverside Youth Project")
+    admin = person("Priya", identity_pb2.ROLE_ORG_ADMIN, bootstrap.code)
+    (org,) = admin.account().organisations
     sam = person(
         "Sam",
         identity_pb2.ROLE_PRACTITIONER,
@@ -188,7 +183,8 @@ def chapter(ctx: DemoContext) -> None:
         rex_phone.start_conversation([mia.account_id])
         raise AssertionError("the stranger was allowed to contact the child")
     except grpc.RpcError as e:
-        reason = dict(e.trailing_metadata() or ()).get("hearth-reason-code", "")
+        info = error_info(e)
+        reason = info.reason if info else ""
         ctx.show(f"refused: {e.code().name}, reason code {reason!r}: {e.details()}")
 
     ctx.say("A guardian and their child talk", "Dana is Mia's linked guardian, with consent.")
@@ -211,7 +207,7 @@ def chapter(ctx: DemoContext) -> None:
         "Read raw from JetStream: messaging's event stream holds metadata only; the mailbox "
         "stream held per-device ciphertext until each device acknowledged it, and is now empty.",
     )
-    stream = StreamSettings.from_env(Environment("messaging", dict(environ))).stream
+    stream = StreamSettings.from_env(environ, "messaging").stream
     blob = b""
     for _, _, payload in asyncio.run(stream_messages(platform.nats_url, stream)):
         blob += payload

@@ -28,6 +28,7 @@ from typing import Any
 import grpc
 
 from hearth_crypto.franking import (
+    Frank,
     MessageMetadata,
     frank_message,
     pack_franked_body,
@@ -377,11 +378,17 @@ class MessagingDevice:
         return session
 
     def seal(
-        self, conversation_id: str, body: bytes, devices: Iterable[str], message_id: str
+        self,
+        conversation_id: str,
+        body: bytes,
+        devices: Iterable[str],
+        message_id: str,
+        frank: Frank | None = None,
     ) -> pb.SendEnvelopeRequest:
-        """Encrypt one message for each device, franked; nothing is sent."""
+        """Encrypt one message for each device, franked; nothing is sent. A caller that keeps
+        a record of what it sent (for reports) passes the `frank` it drew."""
         metadata = MessageMetadata(conversation_id, self.device_id, message_id)
-        frank = frank_message(body, metadata)
+        frank = frank or frank_message(body, metadata)
         payload = pack_franked_body(body, frank.franking_key)
         ciphertexts = []
         with self._lock:
@@ -410,9 +417,10 @@ class MessagingDevice:
         *,
         devices: Iterable[str] | None = None,
         message_id: str | None = None,
+        frank: Frank | None = None,
     ) -> pb.SendEnvelopeResponse:
         targets = list(devices) if devices is not None else self.recipient_devices(conversation_id)
-        request = self.seal(conversation_id, body, targets, message_id or str(uuid.uuid4()))
+        request = self.seal(conversation_id, body, targets, message_id or str(uuid.uuid4()), frank)
         response: pb.SendEnvelopeResponse = self.stub.SendEnvelope(request, metadata=self.metadata)
         return response
 

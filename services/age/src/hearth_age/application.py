@@ -11,25 +11,33 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import ClassVar
 from uuid import UUID
 
-import nats.js.api
 import nats.js.errors
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
 from hearth_crypto import age_token, blind_rsa
+from hearth_crypto.age_band import AgeBand
 from hearth_eventlog import NatsFactory, TracedNotification
 from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.identity.v1 import events_pb2 as identity_events
-from hearth_runtime.application import FollowingApplication
+from hearth_runtime.application import FollowingApplication, retrying
+from hearth_runtime.errors import (
+    AlreadyDone,
+    Conflict,
+    Exhausted,
+    Invalid,
+    NotAuthenticated,
+    NotFound,
+    Refused,
+)
 
 from .domain import (
-    AgeAssuranceError,
     AlreadyDecided,
     AssuranceLevel,
     Attestation,
-    Band,
     IssuerKeyRecord,
     MethodClass,
     VerificationSession,
@@ -46,49 +54,57 @@ CAPABILITY_BYTES = 32
 CHALLENGE_LIFETIME = 300  # seconds a redemption challenge stays valid
 
 
-class SessionNotFound(AgeAssuranceError):
-    pass
+class SessionNotFound(NotFound):
+    reason = "SESSION_NOT_FOUND"
 
 
-class BatchTooLarge(AgeAssuranceError):
-    pass
+class BatchTooLarge(Exhausted):
+    reason = "BATCH_TOO_LARGE"
 
 
-class InvalidRequest(AgeAssuranceError):
+class InvalidRequest(Invalid):
     """Malformed input: an empty batch, a bad blinded message, an unknown key."""
 
+    reason = "INVALID_REQUEST"
 
-class WrongBand(AgeAssuranceError):
+
+class WrongBand(Refused):
     """A key or token of another band (or method) than the one asked for."""
 
-
-class ExpiredEpoch(AgeAssuranceError):
-    pass
+    reason = "WRONG_BAND"
 
 
-class ForgedToken(AgeAssuranceError):
-    pass
+class ExpiredEpoch(Conflict):
+    reason = "EPOCH_EXPIRED"
 
 
-class NotTheHolder(AgeAssuranceError):
+class ForgedToken(Invalid):
+    reason = "FORGED_TOKEN"
+
+
+class NotTheHolder(NotAuthenticated):
     """The holder proof was not made by the key the token is bound to."""
 
-
-class TokenAlreadySpent(AgeAssuranceError):
-    pass
+    reason = "NOT_THE_HOLDER"
 
 
-class ChallengeRejected(AgeAssuranceError):
-    pass
+class TokenAlreadySpent(AlreadyDone):
+    reason = "TOKEN_SPENT"
 
 
-class NotVouchable(AgeAssuranceError):
+class ChallengeRejected(Invalid):
+    reason = "CHALLENGE_REJECTED"
+
+
+class NotVouchable(Refused):
     """The voucher is not a vetted practitioner or a linked guardian of the account named."""
+
+    reason = "NOT_VOUCHABLE"
 
 
 @dataclass(frozen=True)
 class Decision:
-    band: Band
+    band: AgeBand
     method_class: MethodClass
 
     @property
@@ -130,18 +146,10 @@ class SpentTokens:
     """Spend keys of redeemed tokens in a JetStream key-value bucket: an atomic create refuses
     a second redemption of the same token, across every replica of the service."""
 
-    def __init__(self, factory: NatsFactory, bucket: str, ttl: float, replicas: int) -> None:
+    def __init__(self, factory: NatsFactory, bucket: str, ttl: float) -> None:
         self.link = factory.link
         self.bucket = bucket
-        self.kv = self.link.key_value(
-            nats.js.api.KeyValueConfig(
-                bucket=bucket,
-                history=1,
-                ttl=ttl,
-                storage=nats.js.api.StorageType.FILE,
-                replicas=replicas,
-            )
-        )
+        self.kv = self.link.key_value(bucket, factory.settings, ttl=ttl)
 
     def spend(self, spend_key: str, epoch: str) -> int:
         """Record a token as spent; its revision, or `TokenAlreadySpent`."""
@@ -166,6 +174,7 @@ class AgeAssurance(FollowingApplication):
     """Age assurance; it follows identity's stream to know who may vouch for whom."""
 
     name = "age"
+    topics: ClassVar[frozenset[str] | None] = frozenset({VETTED, LINKED})  # from identity
 
     def __init__(
         self,
@@ -193,7 +202,6 @@ class AgeAssurance(FollowingApplication):
             self.factory,
             f"{self.factory.settings.stream}_SPENT",
             ttl=2.0 * keyring.epochs.seconds,  # a spent token of an ended epoch is refused anyway
-            replicas=self.factory.settings.replicas,
         )
 
     # Issuer keys.
@@ -268,6 +276,9 @@ class AgeAssurance(FollowingApplication):
         return decision
 
     def submit_document(self, capability: bytes, document: bytes, signature: bytes) -> Decision:
+        return retrying(lambda: self._submit_document(capability, document, signature))
+
+    def _submit_document(self, capability: bytes, document: bytes, signature: bytes) -> Decision:
         session = self._session(capability)
         self._check_open(session, MethodClass.DOCUMENT)
         today = datetime.fromtimestamp(self.clock(), UTC).date()
@@ -275,6 +286,9 @@ class AgeAssurance(FollowingApplication):
         return self._decide(session, Decision(band, MethodClass.DOCUMENT), self.documents.name)
 
     def submit_face_image(self, capability: bytes, image: bytes) -> Decision:
+        return retrying(lambda: self._submit_face_image(capability, image))
+
+    def _submit_face_image(self, capability: bytes, image: bytes) -> Decision:
         session = self._session(capability)
         self._check_open(session, MethodClass.ESTIMATION)
         band = self.estimation.band(self.estimator.estimate(image))
@@ -283,13 +297,25 @@ class AgeAssurance(FollowingApplication):
     def vouch(
         self,
         capability: bytes,
-        band: Band,
+        band: AgeBand,
         subject_account_id: str,
         voucher_id: str,
         voucher_roles: frozenset[str],
     ) -> Decision:
         """A vetted practitioner, or a linked guardian, vouches for the account that opened the
         session; both facts come from identity's published events."""
+        return retrying(
+            lambda: self._vouch(capability, band, subject_account_id, voucher_id, voucher_roles)
+        )
+
+    def _vouch(
+        self,
+        capability: bytes,
+        band: AgeBand,
+        subject_account_id: str,
+        voucher_id: str,
+        voucher_roles: frozenset[str],
+    ) -> Decision:
         session = self._session(capability)
         self._check_open(session, MethodClass.VOUCHING)
         if not hmac.compare_digest(session.subject_tag, self._subject_tag(subject_account_id)):
@@ -361,6 +387,11 @@ class AgeAssurance(FollowingApplication):
     def issue_tokens(
         self, capability: bytes, key_id: bytes, blinded_messages: Sequence[bytes]
     ) -> tuple[list[bytes], IssuerKeyEntry]:
+        return retrying(lambda: self._issue_tokens(capability, key_id, blinded_messages))
+
+    def _issue_tokens(
+        self, capability: bytes, key_id: bytes, blinded_messages: Sequence[bytes]
+    ) -> tuple[list[bytes], IssuerKeyEntry]:
         if not blinded_messages:
             raise InvalidRequest("blinded_messages is empty")
         if len(blinded_messages) > self.max_batch:
@@ -406,7 +437,7 @@ class AgeAssurance(FollowingApplication):
         self,
         account_id: str,
         request_id: str,
-        band: Band,
+        band: AgeBand,
         challenge: bytes,
         presentation: age_token.TokenPresentation,
     ) -> Attestation:

@@ -15,37 +15,12 @@ from datetime import datetime
 
 from eventsourcing.domain import Aggregate, event
 
-from hearth_crypto import age_token
-from hearth_eventlog.published import published
+from hearth_crypto.age_band import AgeBand
+from hearth_eventlog.published import aggregate_name, published, register_aliases
 from hearth_proto.hearth.age.v1 import events_pb2
+from hearth_runtime.errors import Conflict
 
 NAMESPACE = uuid.UUID("0c7d8a41-5f0e-4b9b-9a43-2d1de5b8e6a7")
-
-
-class Band(enum.IntEnum):
-    """Mirrors `hearth.age.v1.AgeBand`."""
-
-    UNDER_13 = 1
-    AGE_13_15 = 2
-    AGE_16_17 = 3
-    AGE_18_PLUS = 4
-
-    @property
-    def lower_bound(self) -> int:
-        return {1: 0, 2: 13, 3: 16, 4: 18}[self.value]
-
-    @property
-    def token_band(self) -> age_token.AgeBand:
-        return age_token.AgeBand(self.name)
-
-    @classmethod
-    def for_age(cls, years: float) -> Band:
-        """The band of someone `years` old (whole years reached)."""
-        found = cls.UNDER_13
-        for band in cls:
-            if years >= band.lower_bound:
-                found = band
-        return found
 
 
 class MethodClass(enum.IntEnum):
@@ -74,24 +49,28 @@ class AssuranceLevel(enum.IntEnum):
     STRICT = 4
 
 
-class AgeAssuranceError(Exception):
-    """Base class; the message is safe to pass to a client."""
-
-
-class WrongMethod(AgeAssuranceError):
+class WrongMethod(Conflict):
     """Evidence of another method than the session was opened for."""
 
+    reason = "WRONG_METHOD"
 
-class AlreadyDecided(AgeAssuranceError):
+
+class AlreadyDecided(Conflict):
     """A session decides once; new evidence needs a new session."""
 
+    reason = "ALREADY_DECIDED"
 
-class NotDecided(AgeAssuranceError):
+
+class NotDecided(Conflict):
     """Tokens are only issued for a session that has decided a band."""
 
+    reason = "NOT_DECIDED"
 
-class AlreadyIssued(AgeAssuranceError):
+
+class AlreadyIssued(Conflict):
     """A session issues one batch; only an identical retry gets the signatures again."""
+
+    reason = "ALREADY_ISSUED"
 
 
 def session_id_for(capability: bytes) -> uuid.UUID:
@@ -99,6 +78,7 @@ def session_id_for(capability: bytes) -> uuid.UUID:
     return uuid.UUID(bytes=hashlib.sha256(b"hearth/age/session/v1" + capability).digest()[:16])
 
 
+@aggregate_name("age.VerificationSession")
 class VerificationSession(Aggregate):
     """One attempt to decide an age band by one method."""
 
@@ -122,7 +102,7 @@ class VerificationSession(Aggregate):
     def __init__(self, method_class: MethodClass, subject_tag: bytes) -> None:
         self.method_class = method_class
         self.subject_tag = subject_tag
-        self.band: Band | None = None
+        self.band: AgeBand | None = None
         self.assurance_level: AssuranceLevel | None = None
         self.issued_digest: bytes | None = None
 
@@ -132,7 +112,7 @@ class VerificationSession(Aggregate):
 
     @published(events_pb2.VerificationDecided)
     class Decided(Aggregate.Event):
-        band: Band
+        band: AgeBand
         method_class: MethodClass
         assurance_level: AssuranceLevel
         verifier: str
@@ -146,7 +126,7 @@ class VerificationSession(Aggregate):
 
     def decide(
         self,
-        band: Band,
+        band: AgeBand,
         method_class: MethodClass,
         verifier: str,
         voucher_account_id: str = "",
@@ -196,6 +176,7 @@ class VerificationSession(Aggregate):
         )
 
 
+@aggregate_name("age.VoucherStanding")
 class VoucherStanding(Aggregate):
     """What identity's events say about an account as a voucher: vetted, guardian of whom.
 
@@ -207,12 +188,17 @@ class VoucherStanding(Aggregate):
     def create_id(account_id: str) -> uuid.UUID:
         return uuid.uuid5(NAMESPACE, f"voucher:{account_id}")
 
-    @event("Noted")
+    @published(events_pb2.VoucherNoted)
+    class Noted(Aggregate.Created):
+        account_id: str
+
+    @event(Noted)
     def __init__(self, account_id: str) -> None:
         self.account_id = account_id
         self.vetted_in: set[str] = set()
         self.children: set[str] = set()
 
+    @published(events_pb2.VoucherVetted)
     class Vetted(Aggregate.Event):
         organisation_id: str
 
@@ -220,6 +206,7 @@ class VoucherStanding(Aggregate):
             assert isinstance(aggregate, VoucherStanding)
             aggregate.vetted_in.add(self.organisation_id)
 
+    @published(events_pb2.VoucherGuardianOf)
     class GuardianOf(Aggregate.Event):
         child_account_id: str
 
@@ -236,6 +223,7 @@ class VoucherStanding(Aggregate):
             self.trigger_event(self.GuardianOf, child_account_id=child_account_id)
 
 
+@aggregate_name("age.IssuerKeyRecord")
 class IssuerKeyRecord(Aggregate):
     """A published issuer public key: one per band, method class and epoch."""
 
@@ -245,7 +233,7 @@ class IssuerKeyRecord(Aggregate):
 
     @published(events_pb2.IssuerKeyPublished)
     class Published(Aggregate.Created):
-        band: Band
+        band: AgeBand
         epoch: str
         key_id: bytes
         public_key_der: bytes
@@ -256,7 +244,7 @@ class IssuerKeyRecord(Aggregate):
     @event(Published)
     def __init__(
         self,
-        band: Band,
+        band: AgeBand,
         epoch: str,
         key_id: bytes,
         public_key_der: bytes,
@@ -267,6 +255,7 @@ class IssuerKeyRecord(Aggregate):
         self.key_id = key_id
 
 
+@aggregate_name("age.Attestation")
 class Attestation(Aggregate):
     """A redeemed token: the account is in `band` until `expires_at`."""
 
@@ -280,7 +269,7 @@ class Attestation(Aggregate):
         cls,
         request_id: str,
         account_id: str,
-        band: Band,
+        band: AgeBand,
         method_class: MethodClass,
         epoch: str,
         expires_at: datetime,
@@ -299,7 +288,7 @@ class Attestation(Aggregate):
     @published(events_pb2.AgeBandAttested)
     class Attested(Aggregate.Created):
         account_id: str
-        band: Band
+        band: AgeBand
         method_class: MethodClass
         assurance_level: AssuranceLevel
         epoch: str
@@ -309,7 +298,7 @@ class Attestation(Aggregate):
     def __init__(
         self,
         account_id: str,
-        band: Band,
+        band: AgeBand,
         method_class: MethodClass,
         assurance_level: AssuranceLevel,
         epoch: str,
@@ -321,3 +310,13 @@ class Attestation(Aggregate):
         self.assurance_level = assurance_level
         self.epoch = epoch
         self.expires_at = expires_at
+
+
+# Topics these events were stored under before they had schemas (eventsourcing's module:Class).
+register_aliases(
+    {
+        "hearth_age.domain:VoucherStanding.Noted": events_pb2.VoucherNoted,
+        "hearth_age.domain:VoucherStanding.Vetted": events_pb2.VoucherVetted,
+        "hearth_age.domain:VoucherStanding.GuardianOf": events_pb2.VoucherGuardianOf,
+    }
+)

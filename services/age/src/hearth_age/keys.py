@@ -7,7 +7,6 @@ loaded, so a token signed with it is refused as expired rather than as forged.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -15,8 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hearth_crypto import age_token, blind_rsa
+from hearth_crypto.age_band import AgeBand
+from hearth_runtime.secret_files import keep_secret
 
-from .domain import AssuranceLevel, Band, MethodClass
+from .domain import AssuranceLevel, MethodClass
 
 _FILE = re.compile(r"^issuer-(?P<band>[a-z0-9_]+)-(?P<method>[a-z]+)-e(?P<epoch>\d+)\.pem$")
 
@@ -42,7 +43,7 @@ class Epochs:
 class IssuerKeyEntry:
     """An issuer key and what a token signed by it says."""
 
-    band: Band
+    band: AgeBand
     method_class: MethodClass
     key: age_token.IssuerKey = field(repr=False)
     not_after: datetime
@@ -64,7 +65,7 @@ class IssuerKeyEntry:
         return self.key.private_key.public_key.to_der()
 
 
-def key_file(directory: Path, band: Band, method_class: MethodClass, epoch: int) -> Path:
+def key_file(directory: Path, band: AgeBand, method_class: MethodClass, epoch: int) -> Path:
     return directory / f"issuer-{band.name.lower()}-{method_class.name.lower()}-e{epoch}.pem"
 
 
@@ -84,26 +85,26 @@ class Keyring:
         self.generate = generate
         self.bits = bits
         self._lock = threading.Lock()
-        self._by_slot: dict[tuple[Band, MethodClass, int], IssuerKeyEntry] = {}
+        self._by_slot: dict[tuple[AgeBand, MethodClass, int], IssuerKeyEntry] = {}
         self._by_id: dict[bytes, IssuerKeyEntry] = {}
         if directory.is_dir():
             for path in sorted(directory.iterdir()):
                 match = _FILE.match(path.name)
                 if match:
                     self._add(
-                        Band[match["band"].upper()],
+                        AgeBand[match["band"].upper()],
                         MethodClass[match["method"].upper()],
                         int(match["epoch"]),
                         blind_rsa.PrivateKey.from_pem(path.read_bytes()),
                     )
 
     def _add(
-        self, band: Band, method_class: MethodClass, epoch: int, private: blind_rsa.PrivateKey
+        self, band: AgeBand, method_class: MethodClass, epoch: int, private: blind_rsa.PrivateKey
     ) -> IssuerKeyEntry:
         entry = IssuerKeyEntry(
             band,
             method_class,
-            age_token.IssuerKey(band.token_band, epoch, private),
+            age_token.IssuerKey(band, epoch, private),
             self.epochs.end(epoch),
         )
         self._by_slot[(band, method_class, epoch)] = entry
@@ -113,7 +114,7 @@ class Keyring:
     def by_id(self, key_id: bytes) -> IssuerKeyEntry | None:
         return self._by_id.get(key_id)
 
-    def current(self, band: Band, method_class: MethodClass, now: float) -> IssuerKeyEntry:
+    def current(self, band: AgeBand, method_class: MethodClass, now: float) -> IssuerKeyEntry:
         epoch = self.epochs.of(now)
         entry = self._by_slot.get((band, method_class, epoch))
         if entry is not None:
@@ -125,20 +126,12 @@ class Keyring:
             path = key_file(self.directory, band, method_class, epoch)
             if not self.generate:
                 raise KeyUnavailable(f"no issuer key at {path} and key generation is off")
-            private = blind_rsa.PrivateKey.generate(self.bits)
-            self.directory.mkdir(parents=True, exist_ok=True)
-            # Written under a temporary name, then renamed: a reader never sees half a key.
-            partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
-            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(private.to_pem())
-            try:
-                os.link(partial, path)  # fails if another process wrote this key first
-            except FileExistsError:
-                private = blind_rsa.PrivateKey.from_pem(path.read_bytes())
-            finally:
-                partial.unlink(missing_ok=True)
+            # Two replicas generating the same slot at once agree on the first key kept.
+            kept = keep_secret(path, lambda: blind_rsa.PrivateKey.generate(self.bits).to_pem())
+            private = blind_rsa.PrivateKey.from_pem(kept)
             return self._add(band, method_class, epoch, private)
 
     def all_current(self, now: float) -> list[IssuerKeyEntry]:
-        return [self.current(band, method, now) for band in Band for method in MethodClass]
+        return [
+            self.current(band, method, now) for band in AgeBand.known() for method in MethodClass
+        ]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib
 import os
+import typing
 from pathlib import Path
 
 from nacl.signing import SigningKey, VerifyKey
@@ -12,13 +14,20 @@ from nacl.signing import SigningKey, VerifyKey
 from hearth_proto.hearth.age.v1 import age_pb2, age_pb2_grpc
 from hearth_runtime.access import ANY_SESSION, roles
 from hearth_runtime.config import ConfigError, Env, RuntimeConfig
-from hearth_runtime.follow import StreamFollower
+from hearth_runtime.follow import FollowSettings, StreamFollower
+from hearth_runtime.secret_files import development_secret, keep_secret, refuse_in_production
 from hearth_runtime.server import ServiceParts
 
 from .application import AgeAssurance, AgeSettings
 from .keys import Epochs, Keyring
 from .servicer import AgeServicer
-from .verifiers import BrightnessEstimator, SignedTestDocumentVerifier
+from .verifiers import (
+    AgeEstimator,
+    BrightnessEstimator,
+    DocumentVerifier,
+    NotOffered,
+    SignedTestDocumentVerifier,
+)
 
 SERVICE = age_pb2.DESCRIPTOR.services_by_name["AgeService"].full_name
 VOUCHERS = ("practitioner", "guardian")
@@ -33,22 +42,31 @@ RULES = {
     f"/{SERVICE}/RedeemToken": ANY_SESSION,
 }
 DEV_AUTHORITY = "hearth-dev-authority"
+DEVELOPMENT = "development"
 EPOCH_DAYS = 90
 
 
 def build(config: RuntimeConfig) -> ServiceParts:
     env = Env(config.environ)
     key_dir = Path(env.text("HEARTH_AGE_KEY_DIR", str(config.data_dir / "keys" / "age")))
+    generate = env.flag("HEARTH_AGE_GENERATE_KEYS", True)
+    if generate:
+        refuse_in_production(
+            config.environ,
+            "generated age issuer keys",
+            f"put the issuer keys in HEARTH_AGE_KEY_DIR ({key_dir}) and set "
+            "HEARTH_AGE_GENERATE_KEYS=false",
+        )
     keyring = Keyring(
         key_dir,
         Epochs(env.whole("HEARTH_AGE_EPOCH_SECONDS", EPOCH_DAYS * 86400, minimum=1)),
-        generate=env.flag("HEARTH_AGE_GENERATE_KEYS", True),
+        generate=generate,
     )
     app = AgeAssurance(
         keyring=keyring,
         secret=service_secret(env, key_dir),
-        documents=SignedTestDocumentVerifier(document_authorities(env, key_dir)),
-        estimator=BrightnessEstimator(),
+        documents=document_verifier(env, key_dir),
+        estimator=age_estimator(env),
         settings=AgeSettings(
             max_batch=env.whole("HEARTH_AGE_MAX_BATCH", 30, minimum=1, maximum=1000),
             estimation_buffer=env.number("HEARTH_AGE_ESTIMATION_BUFFER", 2.0),
@@ -67,29 +85,74 @@ def build(config: RuntimeConfig) -> ServiceParts:
         rules=RULES,
         applications=[app],
         # Identity's PractitionerVetted and GuardianLinked say who may vouch for whom.
-        followers=[StreamFollower(app, "identity", config.nats_url, config.environ)],
+        followers=[
+            StreamFollower(
+                app,
+                "identity",
+                config.application_env(),
+                settings=FollowSettings.from_env(Env(config.environ, "age")),
+            )
+        ],
     )
 
 
-def _dev_secret_file(path: Path, make: bytes) -> bytes:
-    """Development only: a 32-byte secret generated once and kept under the data dir."""
-    if path.exists():
-        return base64.b64decode(path.read_text().strip())
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _plugged(env: Env, variable: str) -> object | None:
+    """`module:factory` named by `variable`, called with the service's Env."""
+    spec = env.text(variable, DEVELOPMENT)
+    module, _, attribute = spec.partition(":")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it just now
-        return base64.b64decode(path.read_text().strip())
-    with os.fdopen(fd, "w") as out:
-        out.write(base64.b64encode(make).decode())
-    return make
+        factory = getattr(importlib.import_module(module), attribute)
+    except (ImportError, AttributeError, ValueError):
+        raise ConfigError(
+            f"{variable}={spec!r} is not {DEVELOPMENT}, off, or an importable module:factory"
+        ) from None
+    built: object = factory(env)
+    return built
+
+
+def document_verifier(env: Env, key_dir: Path) -> DocumentVerifier:
+    """HEARTH_AGE_DOCUMENT_VERIFIER: `development` (signed test documents), `off`, or the
+    `module:factory` of a real verifier; production refuses the development one."""
+    choice = env.text("HEARTH_AGE_DOCUMENT_VERIFIER", DEVELOPMENT)
+    if choice == "off":
+        return NotOffered("document verification")
+    if choice == DEVELOPMENT:
+        refuse_in_production(
+            env.environ,
+            "the development document verifier (signed test documents)",
+            "set HEARTH_AGE_DOCUMENT_VERIFIER to a real verifier's module:factory, or off",
+        )
+        return SignedTestDocumentVerifier(document_authorities(env, key_dir))
+    return typing.cast(DocumentVerifier, _plugged(env, "HEARTH_AGE_DOCUMENT_VERIFIER"))
+
+
+def age_estimator(env: Env) -> AgeEstimator:
+    """HEARTH_AGE_ESTIMATOR: `development` (the brightness estimator), `off`, or the
+    `module:factory` of a real estimator; production refuses the brightness estimator."""
+    choice = env.text("HEARTH_AGE_ESTIMATOR", DEVELOPMENT)
+    if choice == "off":
+        return NotOffered("age estimation")
+    if choice == DEVELOPMENT:
+        refuse_in_production(
+            env.environ,
+            "the brightness age estimator (development only)",
+            "set HEARTH_AGE_ESTIMATOR to a real estimator's module:factory, or off",
+        )
+        return BrightnessEstimator()
+    return typing.cast(AgeEstimator, _plugged(env, "HEARTH_AGE_ESTIMATOR"))
 
 
 def service_secret(env: Env, key_dir: Path) -> bytes:
     """MAC key for redemption challenges and verification capabilities."""
     raw = env.raw("HEARTH_AGE_SECRET")
     if raw is None:
-        return _dev_secret_file(key_dir / "service-secret.key", os.urandom(32))
+        kept = development_secret(
+            env.environ,
+            key_dir / "service-secret.key",
+            lambda: base64.b64encode(os.urandom(32)),
+            variable="HEARTH_AGE_SECRET",
+        )
+        return base64.b64decode(kept.strip())
     try:
         secret = base64.b64decode(raw, validate=True)
     except binascii.Error:
@@ -101,9 +164,11 @@ def service_secret(env: Env, key_dir: Path) -> bytes:
 
 def dev_authority_key(key_dir: Path) -> SigningKey:
     """The development test issuing authority (its private key is for tests and the demo)."""
-    return SigningKey(
-        _dev_secret_file(key_dir / "document-authority.seed", bytes(SigningKey.generate()))
+    kept = keep_secret(
+        key_dir / "document-authority.seed",
+        lambda: base64.b64encode(bytes(SigningKey.generate())),
     )
+    return SigningKey(base64.b64decode(kept.strip()))
 
 
 def document_authorities(env: Env, key_dir: Path) -> dict[str, VerifyKey]:

@@ -15,15 +15,23 @@ from google.protobuf.message import DecodeError
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
+from hearth_crypto.age_band import AgeBand
 from hearth_proto.hearth.age.v1 import age_pb2
-
-from .domain import AgeAssuranceError, Band
+from hearth_runtime.errors import Conflict, Invalid
 
 _PGM_HEADER = re.compile(rb"P5\s+(\d{1,5})\s+(\d{1,5})\s+255\s")
 
 
-class EvidenceRejected(AgeAssuranceError):
+class EvidenceRejected(Invalid):
     """The evidence is malformed, forged, expired or cannot decide a band."""
+
+    reason = "EVIDENCE_REJECTED"
+
+
+class MethodNotOffered(Conflict):
+    """The operator turned this method off (FAILED_PRECONDITION)."""
+
+    reason = "METHOD_NOT_OFFERED"
 
 
 class DocumentVerifier(Protocol):
@@ -31,7 +39,7 @@ class DocumentVerifier(Protocol):
     def name(self) -> str:
         """Recorded with each decision, e.g. "document/dev-ed25519"."""
 
-    def verify(self, document: bytes, signature: bytes, today: date) -> Band:
+    def verify(self, document: bytes, signature: bytes, today: date) -> AgeBand:
         """The band of the document's holder, or `EvidenceRejected`."""
 
 
@@ -58,7 +66,7 @@ class SignedTestDocumentVerifier:
     authorities: dict[str, VerifyKey]
     name: str = "document/dev-ed25519"
 
-    def verify(self, document: bytes, signature: bytes, today: date) -> Band:
+    def verify(self, document: bytes, signature: bytes, today: date) -> AgeBand:
         parsed = age_pb2.TestIdentityDocument()
         try:
             parsed.ParseFromString(document)
@@ -80,7 +88,7 @@ class SignedTestDocumentVerifier:
             raise EvidenceRejected("document has expired")
         if birth_date > today:
             raise EvidenceRejected("document birth date is in the future")
-        return Band.for_age(age_on(birth_date, today))
+        return AgeBand.for_age(age_on(birth_date, today))
 
 
 @dataclass(frozen=True)
@@ -103,15 +111,29 @@ class BrightnessEstimator:
 
 
 @dataclass(frozen=True)
+class NotOffered:
+    """Stands in for a verifier or an estimator the operator turned off: each use is refused."""
+
+    method: str
+    name: str = "off"
+
+    def verify(self, document: bytes, signature: bytes, today: date) -> AgeBand:
+        raise MethodNotOffered(f"{self.method} is not offered on this platform")
+
+    def estimate(self, image: bytes) -> float:
+        raise MethodNotOffered(f"{self.method} is not offered on this platform")
+
+
+@dataclass(frozen=True)
 class EstimationPolicy:
     """A band by estimation needs an estimate of at least its lower bound plus the buffer, so
     an error of up to `buffer` years never places someone in an older band."""
 
     buffer: float
 
-    def band(self, estimate: float) -> Band:
-        decided = Band.UNDER_13
-        for band in Band:
+    def band(self, estimate: float) -> AgeBand:
+        decided = AgeBand.UNDER_13
+        for band in AgeBand.known():
             if band.lower_bound > 0 and estimate >= band.lower_bound + self.buffer:
                 decided = band
         return decided

@@ -1,7 +1,9 @@
 """The audit application: witnesses every followed event into the Merkle log, exactly once.
 
 Commands and queries serialise on one lock: the follower threads and the gRPC threads all
-append to the same log, and a leaf's index is its place in that one order.
+append to the same log, and a leaf's index is its place in that one order. The runtime's
+follower loop hands events over in batches (`FollowSettings.batch`); each batch becomes one
+recorded event, atomically with the tracking record of its last event.
 """
 
 from __future__ import annotations
@@ -15,18 +17,17 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
-from eventsourcing.persistence import OperationalError, Tracking
-from eventsourcing.utils import Environment
 
 from hearth_crypto.checkpoint import Checkpoint, NoteSigner
 from hearth_crypto.merkle import leaf_hash
 from hearth_eventlog import NatsFactory, TracedNotification
 from hearth_proto.hearth.audit.v1 import events_pb2
-from hearth_runtime.application import FollowingApplication
+from hearth_runtime.application import EVERY_EVENT, FollowingApplication
+from hearth_runtime.errors import NotFound, Refused
 from hearth_runtime.sessions import Session
 
 from .domain import (
@@ -34,11 +35,9 @@ from .domain import (
     AUDIT_STREAM,
     AuditError,
     AuditLog,
-    Conflict,
     Disclosure,
-    NotFound,
     NotReady,
-    Refused,
+    RequestIdReused,
     SignedCheckpoint,
     TrailEntry,
 )
@@ -76,6 +75,7 @@ def _day(days_since_epoch: int) -> str:
 
 class Audit(FollowingApplication):
     name = "audit"
+    topics: ClassVar[frozenset[str] | None] = EVERY_EVENT  # every event of every stream
 
     def __init__(
         self,
@@ -85,8 +85,6 @@ class Audit(FollowingApplication):
         pseudonym_key: bytes = b"\x00" * 32,
         policy: CheckpointPolicy | None = None,
         upstream_env: Mapping[str, str] | None = None,
-        batch: int = 500,
-        linger: float = 0.02,
     ) -> None:
         super().__init__(env)
         self.signer = signer if signer is not None else NoteSigner.generate("hearth.local/audit")
@@ -97,16 +95,8 @@ class Audit(FollowingApplication):
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
-        self.batch = batch
-        self.linger = linger
-        self._pending: tuple[str, int] | None = None  # upstream and last notification id
-        self._pending_count = 0
-        self._witnessed: list[events_pb2.WitnessedLeaf] = []  # leaves of `_pending`
+        self._witnessed: list[events_pb2.WitnessedLeaf] = []  # leaves of the batch in hand
         self._pseudonyms: dict[tuple[str, str], str] = {}  # a subject's events come in runs
-        self._failed: BaseException | None = None
-        self._wake = threading.Event()
-        self._flusher = threading.Thread(target=self._linger, name="audit-linger", daemon=True)
-        self._flusher.start()
         self.audit_log = self._load_log()
 
     # The log and its checkpoints.
@@ -133,15 +123,8 @@ class Audit(FollowingApplication):
 
     def close(self) -> None:
         self._stop.set()
-        self._wake.set()
-        self._flusher.join(5.0)
         if self._timer is not None:
             self._timer.join(5.0)
-        with self._lock:
-            try:
-                self._commit()
-            except Exception:
-                log.exception("recording the last witnessed events; they are taken in again")
         for factory in self._upstreams.values():
             factory.close()
         super().close()
@@ -149,9 +132,8 @@ class Audit(FollowingApplication):
     def sign_checkpoint(self) -> SignedCheckpoint | None:
         """Sign the tree as it is now, if it grew since the last checkpoint."""
         with self._lock:
-            self._commit()
             if self._sign_into(self.audit_log):
-                self._commit()
+                self._save()
             return self.audit_log.checkpoint
 
     def _sign_into(self, audit_log: AuditLog) -> bool:
@@ -166,84 +148,42 @@ class Audit(FollowingApplication):
         return True
 
     def _save(self, *aggregates: Any) -> None:
-        """Record the log (and `aggregates`) with the position of any witnessed events.
-
-        Every save of the log goes through here: witnessed events still waiting must be
-        recorded with their upstream position, or a restart would take them in again.
-        """
-        self._commit(*aggregates)
-
-    def _commit(self, *aggregates: Any) -> None:
-        if self._pending is None and not aggregates:
-            return
-        upstream, notification_id = self._pending or ("", 0)
-        tracking = Tracking(application_name=upstream, notification_id=notification_id)
-        processing: ProcessingEvent[UUID] = ProcessingEvent(
-            tracking=tracking if self._pending else None
-        )
-        witnessed, self._witnessed = self._witnessed, []
-        self._pending, self._pending_count = None, 0
+        """Record the log (and `aggregates`); on failure, drop the change that was not recorded."""
         try:
-            if witnessed:
-                self.audit_log.witness(witnessed)  # one recorded event for the whole batch
-            processing.collect_events(self.audit_log, *aggregates)
-            recordings = self._record(processing)
-        except BaseException as e:
-            self.audit_log = self._load_log()  # drop the change that was not recorded
-            self._failed = e
+            self.save(self.audit_log, *aggregates)
+        except BaseException:
+            self.audit_log = self._load_log()
             raise
-        self._notify(recordings)
+        self._sign_if_due()
+
+    def _sign_if_due(self) -> None:
         # Checkpoints are signed only over recorded leaves, so no signed checkpoint can
         # name a leaf that a failed write then dropped.
         last = self.audit_log.checkpoint
         due = self.audit_log.size - (last.size if last else 0) >= self.checkpoint_policy.every
         if due and self._sign_into(self.audit_log):
-            self._commit()
+            self._save()
 
-    # Following: witnessed events are recorded in batches (one atomic JetStream batch with
-    # the tracking record of the last), after `batch` events or `linger` seconds.
+    # Following: a batch of events is recorded as one event, with the tracking record of its
+    # last (the runtime's follower loop records it).
 
-    def process(self, upstream: str, notification: TracedNotification) -> None:
+    def process(self, upstream: str, notifications: Sequence[TracedNotification]) -> bool:
         with self._lock:
-            if self._failed is not None:
-                # Events were dropped after the follower handed them over: make it resume
-                # from the recorded position rather than carry on past them.
-                failed, self._failed = self._failed, None
-                raise OperationalError(f"recording witnessed events failed: {failed}")
-            if self._pending is not None and self._pending[0] != upstream:
-                self._commit()
+            self._witnessed = []
             try:
-                self.policy(upstream, notification, ProcessingEvent())
+                recorded = super().process(upstream, notifications)
             except BaseException:
-                self.audit_log = self._load_log()
-                self._pending, self._pending_count, self._witnessed = None, 0, []
+                self.audit_log = self._load_log()  # drop the leaves that were not recorded
                 raise
-            self._pending = (upstream, notification.id)
-            self._pending_count += 1
-            if self._pending_count >= self.batch:
-                try:
-                    self._commit()
-                finally:
-                    self._failed = None  # the follower sees this failure itself
-            elif self._pending_count == 1:
-                self._wake.set()  # the first of a batch starts the linger; the rest ride along
-
-    def _linger(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait()
-            self._wake.clear()
-            if self._stop.wait(self.linger):
-                return
-            with self._lock:
-                try:
-                    self._commit()
-                except Exception:
-                    log.exception("recording witnessed events")
+            finally:
+                self._witnessed = []
+            self._sign_if_due()
+            return recorded
 
     def policy(
         self, upstream: str, notification: TracedNotification, processing: ProcessingEvent[UUID]
     ) -> None:
-        """The notification's leaf, taken into the log with the rest of its batch (`_commit`)."""
+        """The notification's leaf, taken into the log with the rest of its batch (`collect`)."""
         subject = str(notification.originator_id)
         event = AuditedEvent(
             upstream, notification.id, subject, notification.trace_context, notification.payload
@@ -261,6 +201,11 @@ class Audit(FollowingApplication):
                 day=today(),
             )
         )
+
+    def collect(self, upstream: str, processing: ProcessingEvent[UUID]) -> None:
+        if self._witnessed:
+            self.audit_log.witness(self._witnessed)  # one recorded event for the whole batch
+            processing.collect_events(self.audit_log)
 
     def _pseudonym(self, stream: str, subject: str) -> str:
         found = self._pseudonyms.get((stream, subject))
@@ -283,7 +228,6 @@ class Audit(FollowingApplication):
         disclosure: Disclosure | None = None,
     ) -> None:
         with self._lock:
-            self._commit()  # the witnessed leaves waiting come first: this access is the next
             audit_log = self.audit_log
             fact = {
                 "account_id": session.account_id,
@@ -298,7 +242,7 @@ class Audit(FollowingApplication):
                 AUDIT_STREAM, audit_log.accesses + 1, session.account_id, (), payload
             )
             audit_log.record_access(index=audit_log.size, leaf_hash=leaf_of(leaf), **fact)
-            self._save(audit_log, *([disclosure] if disclosure else []))
+            self._save(*([disclosure] if disclosure else []))
 
     # Queries.
 
@@ -378,7 +322,7 @@ class Audit(FollowingApplication):
                 )
                 return disclosure
             if existing.pseudonym != name or existing.reason != reason:
-                raise Conflict("that request id was used for another disclosure request")
+                raise RequestIdReused("that request id was used for another disclosure request")
             return existing
 
     def approve_disclosure(self, session: Session, disclosure_id: UUID) -> Disclosure:
@@ -470,7 +414,7 @@ class Audit(FollowingApplication):
         factory = self._upstreams.get(stream)
         if factory is None:
             env = {**self._upstream_env}
-            factory = self._upstreams[stream] = NatsFactory(Environment(stream, env))
+            factory = self._upstreams[stream] = NatsFactory.upstream(stream, env)
         recorder = factory.application_recorder()
         found = []
         for sequence in sequences:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from eventsourcing.domain import Aggregate, event
 
 from hearth_crypto.merkle import MerkleTree
-from hearth_eventlog.published import published
+from hearth_eventlog.published import aggregate_name, published, register_aliases
 from hearth_proto.hearth.audit.v1 import events_pb2
+from hearth_runtime.errors import AlreadyDone, Conflict, Refused
 
 AUDIT_LOG_ID = uuid.UUID("00000000-0000-4000-8000-0000000a0d17")
 AUDIT_STREAM = "audit"
@@ -28,24 +29,22 @@ DISCLOSURE_NAMESPACE = uuid.UUID("6f2d0a47-3a55-4b0e-9c0a-8b1d2f3a9e51")
 APPROVER_ROLES = ("safeguarding_lead", "data_protection_officer")
 
 
-class AuditError(Exception):
-    """A command the domain refuses."""
+class AuditError(Conflict):
+    """The log does not match what was recorded of it: kept as evidence, never repaired."""
+
+    reason = "LOG_INCONSISTENT"
 
 
-class NotFound(AuditError):
-    pass
+class RequestIdReused(AlreadyDone):
+    """A request id reused for a different request."""
+
+    reason = "REQUEST_ID_REUSED"
 
 
-class Refused(AuditError):
-    """The caller may not do this (PERMISSION_DENIED)."""
-
-
-class Conflict(AuditError):
-    """A request id reused for a different request (ALREADY_EXISTS)."""
-
-
-class NotReady(AuditError):
+class NotReady(Conflict):
     """The state does not allow it yet (FAILED_PRECONDITION)."""
+
+    reason = "NOT_READY"
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,7 @@ class SignedCheckpoint:
     note: str
 
 
+@aggregate_name("audit.AuditLog")
 class AuditLog(Aggregate):
     """One append-only log; its Merkle tree is rebuilt from its own events."""
 
@@ -71,7 +71,11 @@ class AuditLog(Aggregate):
     def create_id() -> uuid.UUID:
         return AUDIT_LOG_ID
 
-    @event("Opened")
+    @published(events_pb2.AuditLogOpened)
+    class Opened(Aggregate.Created):
+        pass
+
+    @event(Opened)
     def __init__(self) -> None:
         self._init_state()
 
@@ -219,6 +223,7 @@ class AuditLog(Aggregate):
         self.trigger_event(self.CheckpointSigned, size=size, root_hash=root_hash, note=note)
 
 
+@aggregate_name("audit.Disclosure")
 class Disclosure(Aggregate):
     """A request to disclose one trail's events, approved by two distinct roles."""
 
@@ -226,7 +231,14 @@ class Disclosure(Aggregate):
     def create_id(requester: str, request_id: str) -> uuid.UUID:
         return uuid.uuid5(DISCLOSURE_NAMESPACE, f"{requester}\n{request_id}")
 
-    @event("Requested")
+    @published(events_pb2.DisclosureRequested)
+    class Requested(Aggregate.Created):
+        requester: str
+        request_id: str
+        pseudonym: str
+        reason: str
+
+    @event(Requested)
     def __init__(self, requester: str, request_id: str, pseudonym: str, reason: str) -> None:
         self.requester = requester
         self.pseudonym = pseudonym
@@ -250,6 +262,21 @@ class Disclosure(Aggregate):
             )
         self._approve(account_id=account_id, role=role)
 
-    @event("Approved")
+    @published(events_pb2.DisclosureApproved)
+    class Approved(Aggregate.Event):
+        account_id: str
+        role: str
+
+    @event(Approved)
     def _approve(self, account_id: str, role: str) -> None:
         self.approvals[role] = account_id
+
+
+# Topics these events were stored under before they had schemas (eventsourcing's module:Class).
+register_aliases(
+    {
+        "hearth_audit.domain:AuditLog.Opened": events_pb2.AuditLogOpened,
+        "hearth_audit.domain:Disclosure.Requested": events_pb2.DisclosureRequested,
+        "hearth_audit.domain:Disclosure.Approved": events_pb2.DisclosureApproved,
+    }
+)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from pathlib import Path
 
 from hearth_crypto.checkpoint import NoteError, NoteSigner
 from hearth_runtime.config import ConfigError, Env, RuntimeConfig
+from hearth_runtime.secret_files import development_secret
 
 DEFAULT_ORIGIN = "hearth.local/audit"
 
@@ -22,11 +22,17 @@ def checkpoint_signer(config: RuntimeConfig) -> NoteSigner:
     env = Env(config.environ, "audit")
     spec = env.raw("HEARTH_AUDIT_CHECKPOINT_KEY")
     if spec is None:
-        path = config.data_dir / "keys" / "audit-checkpoint.key"
-        if not path.exists():
-            origin = env.text("HEARTH_AUDIT_ORIGIN", DEFAULT_ORIGIN)
-            _keep(path, NoteSigner.generate(origin).private_key())
-        spec = path.read_text().strip()
+        origin = env.text("HEARTH_AUDIT_ORIGIN", DEFAULT_ORIGIN)
+        spec = (
+            development_secret(
+                config.environ,
+                config.data_dir / "keys" / "audit-checkpoint.key",
+                lambda: NoteSigner.generate(origin).private_key().encode(),
+                variable="HEARTH_AUDIT_CHECKPOINT_KEY",
+            )
+            .decode()
+            .strip()
+        )
     try:
         return NoteSigner.from_private_key(spec)
     except NoteError as e:
@@ -37,10 +43,16 @@ def pseudonym_key(config: RuntimeConfig) -> bytes:
     """HEARTH_AUDIT_PSEUDONYM_KEY: base64 of at least 32 random bytes."""
     spec = Env(config.environ, "audit").raw("HEARTH_AUDIT_PSEUDONYM_KEY")
     if spec is None:
-        path = config.data_dir / "keys" / "audit-pseudonym.key"
-        if not path.exists():
-            _keep(path, base64.b64encode(secrets.token_bytes(32)).decode())
-        spec = path.read_text().strip()
+        spec = (
+            development_secret(
+                config.environ,
+                config.data_dir / "keys" / "audit-pseudonym.key",
+                lambda: base64.b64encode(secrets.token_bytes(32)),
+                variable="HEARTH_AUDIT_PSEUDONYM_KEY",
+            )
+            .decode()
+            .strip()
+        )
     try:
         key = base64.b64decode(spec, validate=True)
     except (binascii.Error, ValueError):
@@ -48,9 +60,3 @@ def pseudonym_key(config: RuntimeConfig) -> bytes:
     if len(key) < 32:
         raise ConfigError("HEARTH_AUDIT_PSEUDONYM_KEY is not base64 of at least 32 bytes")
     return key
-
-
-def _keep(path: Path, secret: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(secret)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hearth_proto.hearth.audit.v1 import audit_pb2, audit_pb2_grpc
 from hearth_runtime.access import Access, roles
 from hearth_runtime.config import ConfigError, Env, RuntimeConfig
-from hearth_runtime.follow import StreamFollower
+from hearth_runtime.follow import FollowSettings, StreamFollower
 from hearth_runtime.server import ServiceParts
 
 from .application import Audit, CheckpointPolicy
@@ -47,7 +47,7 @@ def build(config: RuntimeConfig) -> ServiceParts:
         every=env.whole("HEARTH_AUDIT_CHECKPOINT_EVERY", 1000, minimum=1),
         interval=env.number("HEARTH_AUDIT_CHECKPOINT_INTERVAL", 5.0, minimum=0.05),
     )
-    upstream_env = {**config.environ, "NATS_URL": config.nats_url}
+    upstream_env = config.application_env()
     app = Audit(
         env=config.application_env(),
         signer=checkpoint_signer(config),
@@ -56,9 +56,15 @@ def build(config: RuntimeConfig) -> ServiceParts:
         upstream_env=upstream_env,
     )
     app.start_checkpoints()
-    # A follower creates a stream that does not exist yet, so the order services start in
-    # (or a service not installed at all) does not matter.
-    followers = [StreamFollower(app, name, config.nats_url, config.environ) for name in followed]
+    # Every event is an effect (a leaf), so audit takes them in batches: one recorded event
+    # and one tracking record per batch. A followed stream that does not exist yet (its
+    # service starts later, or is not installed) is waited for, never created here.
+    settings = FollowSettings.from_env(
+        env,
+        batch=env.whole("HEARTH_FOLLOW_BATCH", 500, minimum=1, maximum=1000),
+        linger=env.seconds("HEARTH_FOLLOW_LINGER", 0.02),
+    )
+    followers = [StreamFollower(app, name, upstream_env, settings=settings) for name in followed]
     return ServiceParts(
         name="audit",
         servicers=[(audit_pb2_grpc.add_AuditServiceServicer_to_server, AuditServicer(app))],

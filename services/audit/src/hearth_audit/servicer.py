@@ -1,54 +1,26 @@
-"""gRPC face of the audit service: proto <-> domain, domain errors -> status codes."""
+"""gRPC face of the audit service: proto <-> domain; fields checked by `hearth_runtime.fields`.
+
+Domain errors are the runtime's family; its `ErrorInterceptor` answers them.
+"""
 
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import grpc
 
 from hearth_crypto.checkpoint import Checkpoint, NoteError, open_note
 from hearth_proto.hearth.audit.v1 import audit_pb2, audit_pb2_grpc
+from hearth_runtime import fields
 from hearth_runtime.access import current_session
+from hearth_runtime.errors import Invalid
 
 from .application import Audit
-from .domain import AuditError, Conflict, NotFound, NotReady, Refused
+from .domain import NotReady
 
 MAX_TEXT = 1000
 MAX_KNOWN_SIZES = 64  # documented in audit.proto
-STATUS: list[tuple[type[AuditError], grpc.StatusCode]] = [
-    (NotFound, grpc.StatusCode.NOT_FOUND),
-    (Refused, grpc.StatusCode.PERMISSION_DENIED),
-    (Conflict, grpc.StatusCode.ALREADY_EXISTS),
-    (NotReady, grpc.StatusCode.FAILED_PRECONDITION),
-]
-
-
-@contextmanager
-def domain_errors(context: grpc.ServicerContext) -> Iterator[None]:
-    try:
-        yield
-    except AuditError as e:
-        code = next((c for t, c in STATUS if isinstance(e, t)), grpc.StatusCode.FAILED_PRECONDITION)
-        context.abort(code, str(e))
-
-
-def _text(context: grpc.ServicerContext, value: str, what: str, *, required: bool = True) -> str:
-    if required and not value.strip():
-        context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{what} is required")
-    if len(value) > MAX_TEXT:
-        context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{what} is longer than {MAX_TEXT}")
-    return value
-
-
-def _uuid(context: grpc.ServicerContext, value: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{what} is not a UUID")
-        raise AssertionError("abort raises") from None
+PERIODS = (audit_pb2.PERIOD_UNSPECIFIED, audit_pb2.PERIOD_DAY, audit_pb2.PERIOD_MONTH)
 
 
 class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
@@ -75,15 +47,13 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     def GetInclusionProof(
         self, request: audit_pb2.GetInclusionProofRequest, context: grpc.ServicerContext
     ) -> audit_pb2.GetInclusionProofResponse:
-        with domain_errors(context):
-            leaf, size, proof = self.app.inclusion_proof(request.index, request.tree_size)
+        leaf, size, proof = self.app.inclusion_proof(request.index, request.tree_size)
         return audit_pb2.GetInclusionProofResponse(leaf_hash=leaf, tree_size=size, proof=proof)
 
     def GetConsistencyProof(
         self, request: audit_pb2.GetConsistencyProofRequest, context: grpc.ServicerContext
     ) -> audit_pb2.GetConsistencyProofResponse:
-        with domain_errors(context):
-            size, proof = self.app.consistency_proof(request.old_size, request.new_size)
+        size, proof = self.app.consistency_proof(request.old_size, request.new_size)
         return audit_pb2.GetConsistencyProofResponse(
             old_size=request.old_size, new_size=size, proof=proof
         )
@@ -98,29 +68,27 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
                     open_note(request.last_seen, [self.app.signer.verifier]).body
                 )
             except NoteError as e:
-                context.abort(
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    f"last_seen is not a checkpoint of this log: {e}",
-                )
+                raise Invalid.field("last_seen", f"is not a checkpoint of this log: {e}") from None
             old_size = seen.size
-        with domain_errors(context):
-            latest = self.app.latest_checkpoint()
-            if request.last_seen and old_size > latest.size:
-                raise NotReady(f"last_seen (size {old_size}) is newer than the latest checkpoint")
-            _, proof = self.app.consistency_proof(old_size, latest.size)
-            if request.last_seen and self.app.root_at(old_size) != seen.root_hash:
-                raise NotReady(
-                    f"last_seen disagrees with this log at size {old_size}: keep it as evidence"
-                )
+        latest = self.app.latest_checkpoint()
+        if request.last_seen and old_size > latest.size:
+            raise NotReady(f"last_seen (size {old_size}) is newer than the latest checkpoint")
+        _, proof = self.app.consistency_proof(old_size, latest.size)
+        if request.last_seen and self.app.root_at(old_size) != seen.root_hash:
+            raise NotReady(
+                f"last_seen disagrees with this log at size {old_size}: keep it as evidence",
+                reason="CHECKPOINT_DISAGREES",
+            )
         return audit_pb2.WitnessCheckpointResponse(checkpoint=latest.note, proof=proof)
 
     def GetTrail(
         self, request: audit_pb2.GetTrailRequest, context: grpc.ServicerContext
     ) -> audit_pb2.GetTrailResponse:
-        name = request.pseudonym or request.subject_id
-        _text(context, name, "pseudonym or subject_id")
-        with domain_errors(context):
-            pseudonym, entries = self.app.trail(current_session(), name)
+        field = "pseudonym" if request.pseudonym else "subject_id"
+        name = fields.text(
+            request.pseudonym or request.subject_id, field, max_chars=MAX_TEXT, required=True
+        )
+        pseudonym, entries = self.app.trail(current_session(), name)
         return audit_pb2.GetTrailResponse(
             pseudonym=pseudonym,
             entries=[
@@ -134,12 +102,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     def GetTransparencyFigures(
         self, request: audit_pb2.GetTransparencyFiguresRequest, context: grpc.ServicerContext
     ) -> audit_pb2.GetTransparencyFiguresResponse:
-        if request.period not in (
-            audit_pb2.PERIOD_UNSPECIFIED,
-            audit_pb2.PERIOD_DAY,
-            audit_pb2.PERIOD_MONTH,
-        ):
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "unknown period")
+        fields.known(request.period, "period", PERIODS, "a known period")
         counts = self.app.figures(current_session(), monthly=request.period != audit_pb2.PERIOD_DAY)
         return audit_pb2.GetTransparencyFiguresResponse(
             counts=[
@@ -151,22 +114,18 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     def RequestDisclosure(
         self, request: audit_pb2.RequestDisclosureRequest, context: grpc.ServicerContext
     ) -> audit_pb2.RequestDisclosureResponse:
-        request_id = _text(context, request.request_id, "request_id")
-        pseudonym = _text(context, request.pseudonym, "pseudonym")
-        reason = _text(context, request.reason, "reason")
-        with domain_errors(context):
-            disclosure = self.app.request_disclosure(
-                current_session(), request_id, pseudonym, reason
-            )
+        request_id = fields.request_id(request.request_id)
+        pseudonym = fields.text(request.pseudonym, "pseudonym", max_chars=MAX_TEXT, required=True)
+        reason = fields.text(request.reason, "reason", max_chars=MAX_TEXT, required=True)
+        disclosure = self.app.request_disclosure(current_session(), request_id, pseudonym, reason)
         return audit_pb2.RequestDisclosureResponse(disclosure_id=str(disclosure.id))
 
     def ApproveDisclosure(
         self, request: audit_pb2.ApproveDisclosureRequest, context: grpc.ServicerContext
     ) -> audit_pb2.ApproveDisclosureResponse:
-        _text(context, request.request_id, "request_id")
-        disclosure_id = _uuid(context, request.disclosure_id, "disclosure_id")
-        with domain_errors(context):
-            disclosure = self.app.approve_disclosure(current_session(), disclosure_id)
+        fields.request_id(request.request_id)
+        disclosure_id = fields.identifier(request.disclosure_id, "disclosure_id", "disclosure")
+        disclosure = self.app.approve_disclosure(current_session(), disclosure_id)
         return audit_pb2.ApproveDisclosureResponse(
             approved_by_roles=sorted(disclosure.approvals), approved=disclosure.approved
         )
@@ -174,14 +133,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     def ExportBundle(
         self, request: audit_pb2.ExportBundleRequest, context: grpc.ServicerContext
     ) -> audit_pb2.ExportBundleResponse:
-        disclosure_id = _uuid(context, request.disclosure_id, "disclosure_id")
-        if len(request.known_sizes) > MAX_KNOWN_SIZES:
-            context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"at most {MAX_KNOWN_SIZES} known_sizes, got {len(request.known_sizes)}",
-            )
-        with domain_errors(context):
-            bundle = self.app.export_bundle(
-                current_session(), disclosure_id, list(request.known_sizes)
-            )
+        disclosure_id = fields.identifier(request.disclosure_id, "disclosure_id", "disclosure")
+        fields.count(request.known_sizes, "known_sizes", at_most=MAX_KNOWN_SIZES)
+        bundle = self.app.export_bundle(current_session(), disclosure_id, list(request.known_sizes))
         return audit_pb2.ExportBundleResponse(bundle=json.dumps(bundle).encode())

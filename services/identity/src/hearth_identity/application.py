@@ -9,63 +9,59 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
 from google.protobuf.json_format import MessageToDict
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
+from hearth_crypto.age_band import AgeBand
 from hearth_eventlog import NatsFactory, TracedNotification
 from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.age.v1 import events_pb2 as age_events
 from hearth_proto.hearth.identity.v1 import events_pb2
-from hearth_runtime.application import FollowingApplication
+from hearth_runtime.admin import OPERATOR
+from hearth_runtime.application import FollowingApplication, retrying
+from hearth_runtime.errors import AlreadyDone, Conflict, Exhausted, Invalid, NotFound, Refused
 from hearth_runtime.sessions import SessionSigner
 
 from .domain import (
     CHILD_ROLES,
-    OPERATOR,
     STAFF_ROLES,
     Account,
-    AgeBand,
-    Conflict,
     GuardianLink,
     Invitation,
-    NotFound,
-    NotPermitted,
     Organisation,
-    Precondition,
-    Refused,
     Role,
 )
 from .login import Challenge, LoginChallenges, LoginRefused
 from .subject_keys import SubjectKeys
 
-T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
 MAX_DEVICES = 16
 ATTESTED = age_events.AgeBandAttested.DESCRIPTOR.full_name
 EXPORT_PAGE = 500
 
 
-class RequestConflict(Conflict):
+class RequestConflict(AlreadyDone):
     """A request id was reused for a different request."""
+
+    reason = "REQUEST_ID_REUSED"
 
 
 class AccountNotFound(NotFound):
-    pass
+    reason = "ACCOUNT_NOT_FOUND"
 
 
-class TooManyDevices(Refused):
-    pass
+class TooManyDevices(Exhausted):
+    reason = "TOO_MANY_DEVICES"
 
 
-class BadProof(Refused):
-    pass
+class BadProof(Invalid):
+    reason = "BAD_DEVICE_PROOF"
 
 
 def login_mac_key(signer: SessionSigner) -> bytes:
@@ -92,6 +88,7 @@ class IssuedSession:
 
 class Identity(FollowingApplication):
     name = "identity"
+    topics: ClassVar[frozenset[str] | None] = frozenset({ATTESTED})  # from age
 
     def __init__(
         self,
@@ -119,30 +116,18 @@ class Identity(FollowingApplication):
             challenge_lifetime,
             factory.link,
             f"{settings.stream}_LOGIN_CHALLENGES",
-            replicas=settings.replicas,
-            storage=settings.storage,
+            settings,
             clock=clock,
         )
         self.subject_keys = SubjectKeys(
             factory.link,
             f"{settings.stream}_SUBJECT_KEYS",
-            replicas=settings.replicas,
-            storage=settings.storage,
+            settings,
             wrapping_key=subject_key_wrapping,
         )
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
-
-    def _retrying(self, command: Callable[[], T]) -> T:
-        """Run a read-modify-save again when another writer (the age follower, another call)
-        saved the same aggregate first."""
-        for _ in range(4):
-            try:
-                return command()
-            except IntegrityError:
-                continue
-        return command()
 
     def _get(self, cls: type[A], aggregate_id: UUID, missing: str) -> A:
         try:
@@ -180,7 +165,7 @@ class Identity(FollowingApplication):
                 )
             return account_id
 
-        return self._retrying(command)
+        return retrying(command)
 
     def _register(
         self,
@@ -194,13 +179,20 @@ class Identity(FollowingApplication):
         changed: list[Aggregate] = [account]
         if role in STAFF_ROLES:
             if not invitation_code:
-                raise NotPermitted(f"the role {role.label} needs an invitation from an org admin")
+                raise Refused(f"the role {role.label} needs an invitation from an org admin")
             try:
                 invitation: Invitation = self.repository.get(Invitation.id_for(invitation_code))
             except AggregateNotFoundError:
-                raise NotPermitted("the invitation code is not valid") from None
+                raise Refused("the invitation code is not valid") from None
             invitation.accept(str(account.id), role, self.now())
-            if invitation.organisation_id:
+            if invitation.organisation_name:
+                # The operator's invitation of a new organisation's first admin.
+                organisation = Organisation(
+                    invitation.organisation_name, str(account.id), f"invitation:{invitation.id}"
+                )
+                account.join(str(organisation.id), invitation.invited_by)
+                changed.append(organisation)
+            elif invitation.organisation_id:
                 account.join(invitation.organisation_id, invitation.invited_by)
             changed.append(invitation)
         if personal_data:
@@ -212,18 +204,33 @@ class Identity(FollowingApplication):
         return account.id
 
     def invite_staff(
-        self, inviter: str, *, operator: bool, organisation_id: UUID | None, role: Role
+        self,
+        inviter: str,
+        *,
+        operator: bool,
+        organisation_id: UUID | None,
+        role: Role,
+        organisation_name: str = "",
     ) -> tuple[str, datetime]:
-        """A single-use code for one staff role; only the code's hash is ever recorded."""
+        """A single-use code for one staff role; only the code's hash is ever recorded. The
+        operator may name a new organisation, created when its first org admin registers."""
         if role not in STAFF_ROLES:
-            raise Precondition(f"{role.label} is not a staff role; it registers without one")
+            raise Conflict(f"{role.label} is not a staff role; it registers without one")
+        if organisation_name:
+            if not operator:
+                raise Refused("an org admin creates an organisation with CreateOrganisation")
+            if role != Role.ORG_ADMIN or organisation_id is not None:
+                raise Conflict(
+                    "organisation_name is for an org admin invited to a new organisation, "
+                    "without organisation_id"
+                )
         if organisation_id is not None:
             self._get(
                 Organisation, organisation_id, f"organisation {organisation_id} does not exist"
             )
         if not operator:
             if organisation_id is None:
-                raise Precondition("an org admin invites into one of their organisations")
+                raise Conflict("an org admin invites into one of their organisations")
             try:
                 admin_id = UUID(inviter)
             except ValueError:
@@ -237,6 +244,7 @@ class Identity(FollowingApplication):
             role=role,
             invited_by=OPERATOR if operator else inviter,
             expires_at=expires_at,
+            organisation_name=organisation_name,
         )
         self.save(invitation)
         return code, expires_at
@@ -271,7 +279,7 @@ class Identity(FollowingApplication):
                 self.save(account)
             return len(account.device_keys)
 
-        return self._retrying(command)
+        return retrying(command)
 
     def remove_device(self, account_id: UUID, device_public_key: bytes) -> int:
         def command() -> int:
@@ -280,7 +288,7 @@ class Identity(FollowingApplication):
             self.save(account)
             return len(account.device_keys)
 
-        return self._retrying(command)
+        return retrying(command)
 
     # Login and sessions.
 
@@ -328,7 +336,7 @@ class Identity(FollowingApplication):
             admin = self.get_account(admin_id)
             admin.ensure_active()
             if admin.role != Role.ORG_ADMIN:
-                raise NotPermitted("only an org admin creates an organisation")
+                raise Refused("only an org admin creates an organisation")
             organisation_id = Organisation.create_id(request_id)
             try:
                 existing: Organisation = self.repository.get(organisation_id)
@@ -341,14 +349,14 @@ class Identity(FollowingApplication):
                 raise RequestConflict(f"request_id {request_id!r} created another organisation")
             return organisation_id
 
-        return self._retrying(command)
+        return retrying(command)
 
     def _require_admin(self, admin_id: UUID, organisation_id: UUID) -> Account:
         self._get(Organisation, organisation_id, f"organisation {organisation_id} does not exist")
         admin = self.get_account(admin_id)
         admin.ensure_active()
         if admin.role != Role.ORG_ADMIN or str(organisation_id) not in admin.organisations:
-            raise NotPermitted(f"the caller is not an admin of organisation {organisation_id}")
+            raise Refused(f"the caller is not an admin of organisation {organisation_id}")
         return admin
 
     def add_member(self, admin_id: UUID, organisation_id: UUID, account_id: UUID) -> None:
@@ -359,7 +367,7 @@ class Identity(FollowingApplication):
             member.join(str(organisation_id), str(admin_id))
             self.save(member)
 
-        self._retrying(command)
+        retrying(command)
 
     def vet_practitioner(self, admin_id: UUID, organisation_id: UUID, account_id: UUID) -> datetime:
         self._require_admin(admin_id, organisation_id)
@@ -370,7 +378,7 @@ class Identity(FollowingApplication):
             self.save(practitioner)
             return practitioner.vetted_by[str(organisation_id)][1]
 
-        return self._retrying(command)
+        return retrying(command)
 
     # Guardian links, parental consent and approved contacts.
 
@@ -387,9 +395,9 @@ class Identity(FollowingApplication):
         guardian.ensure_active()
         child.ensure_active()
         if guardian.role != Role.GUARDIAN:
-            raise Precondition(f"account {guardian_id} is not a guardian")
+            raise Conflict(f"account {guardian_id} is not a guardian")
         if child.role not in CHILD_ROLES:
-            raise Precondition(f"account {child_id} is not a child or young person")
+            raise Conflict(f"account {child_id} is not a child or young person")
         return guardian, child
 
     def consent_to_link(self, caller_id: UUID, other_id: UUID) -> bool:
@@ -399,7 +407,7 @@ class Identity(FollowingApplication):
         elif caller.role in CHILD_ROLES:
             guardian_id, child_id, side = other_id, caller_id, "child"
         else:
-            raise NotPermitted("only a guardian or a child consents to a guardian link")
+            raise Refused("only a guardian or a child consents to a guardian link")
         self._link_parties(guardian_id, child_id)
 
         def command() -> bool:
@@ -408,7 +416,7 @@ class Identity(FollowingApplication):
             self.save(link)
             return link.linked
 
-        return self._retrying(command)
+        return retrying(command)
 
     def confirm_link(self, admin_id: UUID, guardian_id: UUID, child_id: UUID) -> None:
         admin = self.get_account(admin_id)
@@ -416,14 +424,14 @@ class Identity(FollowingApplication):
         _guardian, child = self._link_parties(guardian_id, child_id)
         shared = set(admin.organisations) & set(child.organisations)
         if admin.role != Role.ORG_ADMIN or not shared:
-            raise NotPermitted("only an admin of the child's organisation confirms a link")
+            raise Refused("only an admin of the child's organisation confirms a link")
 
         def command() -> None:
             link = self._link(guardian_id, child_id)
             link.confirm(str(admin_id))
             self.save(link)
 
-        self._retrying(command)
+        retrying(command)
 
     def _linked_child(self, guardian_id: UUID, child_id: UUID) -> tuple[GuardianLink, Account]:
         _guardian, child = self._link_parties(guardian_id, child_id)
@@ -434,7 +442,7 @@ class Identity(FollowingApplication):
         )
         link.ensure_linked()
         if child.effective_band(self.now()) != AgeBand.UNDER_13:
-            raise Precondition("guardian consent and approved contacts are for under-13s")
+            raise Conflict("guardian consent and approved contacts are for under-13s")
         return link, child
 
     def record_guardian_consent(self, guardian_id: UUID, child_id: UUID, granted: bool) -> None:
@@ -443,7 +451,7 @@ class Identity(FollowingApplication):
             link.record_parental_consent(granted)
             self.save(link)
 
-        self._retrying(command)
+        retrying(command)
 
     def approve_contact(self, guardian_id: UUID, child_id: UUID, contact_id: UUID) -> None:
         self.get_account(contact_id).ensure_active()
@@ -453,7 +461,7 @@ class Identity(FollowingApplication):
             link.approve_contact(str(contact_id))
             self.save(link)
 
-        self._retrying(command)
+        retrying(command)
 
     # House rules, consent, erasure and subject access.
 
@@ -463,7 +471,7 @@ class Identity(FollowingApplication):
             account.accept_house_rules(version, self.house_rules.version)
             self.save(account)
 
-        self._retrying(command)
+        retrying(command)
 
     def record_consent(self, account_id: UUID, purpose: str, granted: bool) -> None:
         def command() -> None:
@@ -471,7 +479,7 @@ class Identity(FollowingApplication):
             account.consent(purpose, granted)
             self.save(account)
 
-        self._retrying(command)
+        retrying(command)
 
     def erase(self, account_id: UUID, requested_by: UUID) -> None:
         """Record the erasure, then destroy the key; a retry destroys it again (idempotent)."""
@@ -481,7 +489,7 @@ class Identity(FollowingApplication):
             account.erase(str(requested_by))
             self.save(account)
 
-        self._retrying(command)
+        retrying(command)
         self.subject_keys.destroy(str(account_id))
 
     def export(self, account_id: UUID) -> dict[str, Any]:

@@ -15,8 +15,10 @@ from datetime import datetime
 
 from eventsourcing.domain import Aggregate, event
 
-from hearth_eventlog.published import published
+from hearth_crypto.age_band import AgeBand
+from hearth_eventlog.published import aggregate_name, published
 from hearth_proto.hearth.identity.v1 import events_pb2
+from hearth_runtime.errors import Conflict, NotFound, Refused
 
 
 class Role(enum.IntEnum):
@@ -30,6 +32,7 @@ class Role(enum.IntEnum):
     SAFEGUARDING_LEAD = 6
     AUDITOR = 7
     ORG_ADMIN = 8
+    DATA_PROTECTION_OFFICER = 9
 
     @property
     def label(self) -> str:
@@ -39,46 +42,13 @@ class Role(enum.IntEnum):
 CHILD_ROLES = frozenset({Role.CHILD, Role.YOUNG_PERSON})
 
 
-class AgeBand(enum.IntEnum):
-    """Mirrors `hearth.age.v1.AgeBand`: all the platform learns of an age."""
-
-    UNSPECIFIED = 0
-    UNDER_13 = 1
-    FROM_13_TO_15 = 2
-    FROM_16_TO_17 = 3
-    ADULT = 4
-
-    @property
-    def label(self) -> str:
-        return {1: "under_13", 2: "13_15", 3: "16_17", 4: "18_plus"}.get(self.value, "")
-
-
 # With no band attested, an account is treated as the youngest it could be.
 YOUNGEST = AgeBand.UNDER_13
 
 REQUEST_NAMESPACE = uuid.UUID("6f0e3c52-58a4-4b43-8a8f-0b8f7ad5f4a1")
 
 
-class Refused(Exception):
-    """A command the domain refuses; the servicer maps each kind to a status code."""
-
-
-class NotFound(Refused):
-    pass
-
-
-class NotPermitted(Refused):
-    pass
-
-
-class Precondition(Refused):
-    pass
-
-
-class Conflict(Refused):
-    pass
-
-
+@aggregate_name("identity.Account")
 class Account(Aggregate):
     """An account, its devices, band, organisations, acceptances and consents."""
 
@@ -120,7 +90,7 @@ class Account(Aggregate):
 
     def ensure_active(self) -> None:
         if self.erased:
-            raise Precondition(f"account {self.id} is erased")
+            raise Conflict(f"account {self.id} is erased", reason="ACCOUNT_ERASED")
 
     @published(events_pb2.PersonalDataRecorded)
     class PersonalDataRecorded(Aggregate.Event):
@@ -148,9 +118,12 @@ class Account(Aggregate):
     def remove_device(self, device_public_key: bytes) -> None:
         self.ensure_active()
         if device_public_key not in self.device_keys:
-            raise NotFound("no such device on this account")
+            raise NotFound("no such device on this account", reason="DEVICE_NOT_FOUND")
         if len(self.device_keys) == 1:
-            raise Precondition("the last device cannot be removed; erase the account instead")
+            raise Conflict(
+                "the last device cannot be removed; erase the account instead",
+                reason="LAST_DEVICE",
+            )
         self.trigger_event(self.DeviceRemoved, device_public_key=device_public_key)
 
     @published(events_pb2.DeviceRemoved)
@@ -199,9 +172,9 @@ class Account(Aggregate):
         """An org admin vouches for a practitioner of their organisation."""
         self.ensure_active()
         if self.role != Role.PRACTITIONER:
-            raise Precondition("only a practitioner is vetted")
+            raise Conflict("only a practitioner is vetted")
         if organisation_id not in self.organisations:
-            raise Precondition("the practitioner is not a member of this organisation")
+            raise Conflict("the practitioner is not a member of this organisation")
         if organisation_id not in self.vetted_by:
             self.trigger_event(
                 self.Vetted,
@@ -223,7 +196,10 @@ class Account(Aggregate):
     def accept_house_rules(self, version: int, in_force: int) -> None:
         self.ensure_active()
         if version != in_force:
-            raise Precondition(f"the house rules in force are version {in_force}, not {version}")
+            raise Conflict(
+                f"the house rules in force are version {in_force}, not {version}",
+                reason="HOUSE_RULES_VERSION",
+            )
         if self.house_rules_version != version:
             self.trigger_event(self.HouseRulesAccepted, account_id=str(self.id), version=version)
 
@@ -271,6 +247,7 @@ def _account(aggregate: Aggregate) -> Account:
     return aggregate
 
 
+@aggregate_name("identity.Organisation")
 class Organisation(Aggregate):
     """A charity, school or social-care service; its admins are its org_admin members."""
 
@@ -290,6 +267,7 @@ class Organisation(Aggregate):
         self.admin_account_id = admin_account_id
 
 
+@aggregate_name("identity.GuardianLink")
 class GuardianLink(Aggregate):
     """A guardian and a child: in force once both consent, or an org admin confirms."""
 
@@ -349,7 +327,7 @@ class GuardianLink(Aggregate):
 
     def ensure_linked(self) -> None:
         if not self.linked:
-            raise Precondition("the guardian link is not in force")
+            raise Conflict("the guardian link is not in force", reason="LINK_NOT_IN_FORCE")
 
     def record_parental_consent(self, granted: bool) -> None:
         self.ensure_linked()
@@ -373,7 +351,7 @@ class GuardianLink(Aggregate):
     def approve_contact(self, contact_account_id: str) -> None:
         self.ensure_linked()
         if contact_account_id == self.child_account_id:
-            raise Precondition("a child is not their own contact")
+            raise Conflict("a child is not their own contact")
         if contact_account_id not in self.approved_contacts:
             self.trigger_event(
                 self.ContactApproved,
@@ -398,13 +376,23 @@ def _link(aggregate: Aggregate) -> GuardianLink:
 
 
 STAFF_ROLES = frozenset(
-    {Role.PRACTITIONER, Role.MODERATOR, Role.SAFEGUARDING_LEAD, Role.AUDITOR, Role.ORG_ADMIN}
+    {
+        Role.PRACTITIONER,
+        Role.MODERATOR,
+        Role.SAFEGUARDING_LEAD,
+        Role.AUDITOR,
+        Role.ORG_ADMIN,
+        Role.DATA_PROTECTION_OFFICER,
+    }
 )
-OPERATOR = "operator"
 
 
+@aggregate_name("identity.Invitation")
 class Invitation(Aggregate):
-    """A staff invitation: its id derives from the secret code's hash; used once."""
+    """A staff invitation: its id derives from the secret code's hash; used once.
+
+    The operator's invitation of a new organisation's first admin names the organisation,
+    which is created when the invitation is accepted."""
 
     @staticmethod
     def id_for(code: str) -> uuid.UUID:
@@ -417,6 +405,7 @@ class Invitation(Aggregate):
         role: Role
         invited_by: str
         expires_at: datetime
+        organisation_name: str
 
     @event(Invited)
     def __init__(
@@ -426,11 +415,13 @@ class Invitation(Aggregate):
         role: Role,
         invited_by: str,
         expires_at: datetime,
+        organisation_name: str = "",
     ) -> None:
         self.organisation_id = organisation_id
         self.role = role
         self.invited_by = invited_by
         self.expires_at = expires_at
+        self.organisation_name = organisation_name
         self.accepted_by = ""
 
     def accept(self, account_id: str, role: Role, now: datetime) -> None:
@@ -438,11 +429,11 @@ class Invitation(Aggregate):
         if self.accepted_by == account_id:
             return
         if role != self.role:
-            raise NotPermitted(f"the invitation is for the role {self.role.label}")
+            raise Refused(f"the invitation is for the role {self.role.label}")
         if self.accepted_by:
-            raise Precondition("the invitation has already been used")
+            raise Conflict("the invitation has already been used", reason="INVITATION_USED")
         if now >= self.expires_at:
-            raise Precondition("the invitation has expired")
+            raise Conflict("the invitation has expired", reason="INVITATION_EXPIRED")
         self.trigger_event(self.Accepted, account_id=account_id)
 
     @published(events_pb2.InvitationAccepted)

@@ -23,14 +23,17 @@ from dataclasses import dataclass
 import nats.js.errors
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
-from nats.js.api import KeyValueConfig, StorageType
 from nats.js.kv import KeyValue
 
+from hearth_eventlog import StreamSettings
 from hearth_eventlog.link import JetStreamLink
+from hearth_runtime.errors import NotAuthenticated
 
 
-class LoginRefused(Exception):
+class LoginRefused(NotAuthenticated):
     """The login cannot proceed (UNAUTHENTICATED)."""
+
+    reason = "LOGIN_REFUSED"
 
 
 def login_text(challenge_id: str, challenge: bytes, account_id: str) -> bytes:
@@ -64,24 +67,16 @@ class LoginChallenges:
         lifetime: float,
         link: JetStreamLink,
         bucket: str,
+        settings: StreamSettings,
         *,
-        replicas: int,
-        storage: str,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.mac_key = mac_key
         self.lifetime = lifetime
         self.clock = clock
         self.link = link
-        config = KeyValueConfig(
-            bucket=bucket,
-            history=1,
-            # A spent nonce needs keeping only while its challenge could still be presented.
-            ttl=max(60.0, 2 * lifetime),
-            replicas=replicas,
-            storage=StorageType.MEMORY if storage == "memory" else StorageType.FILE,
-        )
-        self._spent: KeyValue = link.key_value(config)
+        # A spent nonce needs keeping only while its challenge could still be presented.
+        self._spent: KeyValue = link.key_value(bucket, settings, ttl=max(60.0, 2 * lifetime))
 
     def _mac(self, body: str) -> str:
         return _b64(hmac.new(self.mac_key, body.encode(), hashlib.sha256).digest()[:16])

@@ -7,8 +7,9 @@ import binascii
 
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.access import ANY_SESSION, PUBLIC, Access, roles
+from hearth_runtime.admin import OPERATOR
 from hearth_runtime.config import ConfigError, Env, RuntimeConfig
-from hearth_runtime.follow import StreamFollower
+from hearth_runtime.follow import FollowSettings, StreamFollower
 from hearth_runtime.server import ServiceParts
 from hearth_runtime.sessions import parse_signing_key
 
@@ -32,7 +33,7 @@ RULES: dict[str, Access] = {
         "RecordConsent": ANY_SESSION,
         "ExportMyData": ANY_SESSION,
         "EraseAccount": ANY_SESSION,
-        "InviteStaff": roles("org_admin", "operator"),
+        "InviteStaff": roles("org_admin", OPERATOR),
         "CreateOrganisation": ORG_ADMIN,
         "AddOrganisationMember": ORG_ADMIN,
         "VetPractitioner": ORG_ADMIN,
@@ -81,7 +82,11 @@ def build(config: RuntimeConfig) -> ServiceParts:
     )
     followers = []
     if env.flag("HEARTH_FOLLOW_AGE", True):
-        followers.append(StreamFollower(app, "age", config.nats_url, config.environ))
+        followers.append(
+            StreamFollower(
+                app, "age", config.application_env(), settings=FollowSettings.from_env(env)
+            )
+        )
     return ServiceParts(
         name="identity",
         servicers=[

@@ -10,9 +10,9 @@ import nats.js.errors
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 from nacl.utils import random
-from nats.js.api import KeyValueConfig, StorageType
 from nats.js.kv import KeyValue
 
+from hearth_eventlog import StreamSettings
 from hearth_eventlog.link import JetStreamLink
 
 
@@ -31,21 +31,14 @@ class SubjectKeys:
         self,
         link: JetStreamLink,
         bucket: str,
+        settings: StreamSettings,
         *,
-        replicas: int,
-        storage: str,
         wrapping_key: bytes | None = None,
     ) -> None:
         self.link = link
         self.bucket = bucket
         self._wrap = SecretBox(wrapping_key) if wrapping_key else None
-        config = KeyValueConfig(
-            bucket=bucket,
-            history=1,
-            replicas=replicas,
-            storage=StorageType.MEMORY if storage == "memory" else StorageType.FILE,
-        )
-        self._kv: KeyValue = link.key_value(config)
+        self._kv: KeyValue = link.key_value(bucket, settings)
 
     def _get(self, subject: str) -> bytes | None:
         async def get() -> bytes | None:

@@ -3,17 +3,17 @@
 It also follows identity's published events into `ContactFacts`, the contact policy's view
 of every account. Caches are per process: one messaging instance owns its aggregates (a
 second instance would still be kept correct by the event log's concurrency checks, which
-surface here as retries or ALREADY_EXISTS).
+surface here as retries or ALREADY_EXISTS). The servicer has checked the shape of every
+field (ids are UUIDs) before a method here sees it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
@@ -21,15 +21,16 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from google.protobuf.message import Message
 
+from hearth_crypto.age_band import AgeBand
 from hearth_crypto.franking import stamp_commitment
 from hearth_crypto.x3dh import InvalidPrekeySignature, InvalidPublicKey, PrekeyBundle, PublicPrekey
 from hearth_eventlog import TracedNotification
 from hearth_eventlog.published import decode_published
-from hearth_proto.hearth.age.v1 import types_pb2
 from hearth_proto.hearth.identity.v1 import events_pb2 as identity_events
 from hearth_proto.hearth.identity.v1 import identity_pb2
 from hearth_proto.hearth.messaging.v1 import messaging_pb2
-from hearth_runtime.application import FollowingApplication
+from hearth_runtime.application import FollowingApplication, retrying
+from hearth_runtime.errors import AlreadyDone, Conflict, Exhausted, Invalid, NotFound, Refused
 
 from .domain import (
     MAX_GROUP_MEMBERS,
@@ -39,7 +40,6 @@ from .domain import (
     ContactFacts,
     Conversation,
     DeviceKeys,
-    MessagingError,
     RelayedMessage,
 )
 from .mailbox import Mailboxes
@@ -47,37 +47,38 @@ from .policy import AccountFacts, ContactPolicy, Decision
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
+# The identity events the contact policy's facts come from (`identity_notes`).
+IDENTITY_FACTS = frozenset(
+    m.DESCRIPTOR.full_name
+    for m in (
+        identity_events.AccountRegistered,
+        identity_events.AccountAgeBandSet,
+        identity_events.OrganisationMemberAdded,
+        identity_events.PractitionerVetted,
+        identity_events.GuardianLinked,
+        identity_events.GuardianConsentRecorded,
+        identity_events.ContactApproved,
+        identity_events.HouseRulesAccepted,
+        identity_events.AccountErased,
+    )
+)
 
 
-class InvalidArgument(MessagingError):
-    pass
+class ContactRefused(Refused):
+    """The contact policy refused: the reason is the policy's, e.g. NO_PARENTAL_CONSENT."""
 
-
-class NotFound(MessagingError):
-    pass
-
-
-class Forbidden(MessagingError):
-    pass
-
-
-class Conflict(MessagingError):
-    """FAILED_PRECONDITION: the request contradicts what is recorded."""
-
-
-class AlreadyDone(MessagingError):
-    """ALREADY_EXISTS: e.g. a message id that was relayed before."""
-
-
-class TooMuch(MessagingError):
-    """RESOURCE_EXHAUSTED: over a size or rate limit."""
-
-
-class ContactRefused(Forbidden):
     def __init__(self, decision: Decision, account_id: str) -> None:
-        super().__init__(f"contact refused ({decision.reason_code}): {decision.reason}")
+        super().__init__(
+            f"contact refused ({decision.reason_code}): {decision.reason}",
+            reason=decision.reason_code.upper(),
+            metadata={"policy_version": str(decision.version)},
+        )
         self.decision = decision
         self.account_id = account_id
+
+
+class HouseRulesNotAccepted(Conflict):
+    reason = "HOUSE_RULES_NOT_ACCEPTED"
 
 
 @dataclass(frozen=True)
@@ -118,13 +119,9 @@ def _label(enum_name: str, prefix: str) -> str:
     return enum_name.removeprefix(prefix).lower()
 
 
-def band_label(band: str) -> str:
-    """A session's or an event's band in the policy's words ("AGE_BAND_13_15" -> "13_15")."""
-    return _label(band, "AGE_BAND_") if band.upper().startswith("AGE_BAND_") else band.lower()
-
-
 class Messaging(FollowingApplication):
     name = "messaging"
+    topics: ClassVar[frozenset[str] | None] = IDENTITY_FACTS  # from identity
 
     def __init__(
         self,
@@ -164,11 +161,10 @@ class Messaging(FollowingApplication):
         signature: bytes,
         one_time: Iterable[PublicPrekey],
     ) -> int:
-        _check_uuid(device_id, "device_id")
         try:
             PrekeyBundle(identity_key, signed_prekey, signature).verify()
         except (InvalidPrekeySignature, InvalidPublicKey) as e:
-            raise InvalidArgument(f"signed prekey refused: {e}") from e
+            raise Invalid(f"signed prekey refused: {e}") from e
         fresh = {p.prekey_id: p.public_key.hex() for p in one_time}
 
         def attempt() -> int:
@@ -188,7 +184,7 @@ class Messaging(FollowingApplication):
                 devices.add(device_id)
                 changed.append(devices)
             elif keys.account_id != account_id:
-                raise Forbidden("this device belongs to another account")
+                raise Refused("this device belongs to another account")
             elif keys.identity_key != identity_key.hex():
                 raise Conflict("a device's identity key cannot change; register a new device")
             elif keys.signed_prekey != signed_prekey.public_key.hex():
@@ -199,7 +195,7 @@ class Messaging(FollowingApplication):
             self.save(keys, *changed)
             return len(keys.one_time)
 
-        left = _retrying(attempt)
+        left = retrying(attempt)
         with self._cache_lock:
             self._device_owner[device_id] = account_id
         return left
@@ -209,7 +205,6 @@ class Messaging(FollowingApplication):
 
     def fetch_bundle(self, device_id: str) -> tuple[DeviceKeys, tuple[int, str] | None]:
         """The device's bundle; its one-time prekey is consumed here, once, even under races."""
-        _check_uuid(device_id, "device_id")
 
         def attempt() -> tuple[DeviceKeys, tuple[int, str] | None]:
             keys = self._get(DeviceKeys, DeviceKeys.create_id(device_id))
@@ -220,7 +215,7 @@ class Messaging(FollowingApplication):
                 self.save(keys)  # a racing fetch of the same prekey fails its concurrency check
             return keys, taken
 
-        return _retrying(attempt)
+        return retrying(attempt)
 
     def list_devices(self, account_id: str) -> list[DeviceKeys]:
         devices = self._get(AccountDevices, AccountDevices.create_id(account_id))
@@ -242,21 +237,19 @@ class Messaging(FollowingApplication):
         return owner
 
     def _own_device(self, account_id: str, device_id: str) -> DeviceKeys:
-        _check_uuid(device_id, "device_id")
         keys = self._get(DeviceKeys, DeviceKeys.create_id(device_id))
         if keys is None:
             raise NotFound(f"no device {device_id}")
         if keys.account_id != account_id:
-            raise Forbidden("this device belongs to another account")
+            raise Refused("this device belongs to another account")
         return keys
 
     def check_own_device(self, account_id: str, device_id: str) -> None:
-        _check_uuid(device_id, "device_id")
         owner = self.device_owner(device_id)
         if owner is None:
             raise NotFound(f"no device {device_id}")
         if owner != account_id:
-            raise Forbidden("this device belongs to another account")
+            raise Refused("this device belongs to another account")
 
     # --- the house rules -------------------------------------------------------------------
 
@@ -269,7 +262,7 @@ class Messaging(FollowingApplication):
         accepted = self.facts(account_id).house_rules_version
         if accepted < self.house_rules_version:
             had = f"you accepted version {accepted}" if accepted else "you have not accepted them"
-            raise Conflict(
+            raise HouseRulesNotAccepted(
                 f"accept the house rules in force (version {self.house_rules_version}) with "
                 f"identity's AcceptHouseRules before messaging; {had} (an acceptance made just "
                 "now may take a moment to reach messaging: retry)"
@@ -307,12 +300,10 @@ class Messaging(FollowingApplication):
         if existing is not None:
             return existing  # a retried request
         others = list(dict.fromkeys(others))
-        for account in others:
-            _check_uuid(account, "member account id")
         if kind == "direct" and len(others) != 1:
-            raise InvalidArgument("a direct conversation has exactly one other member")
+            raise Invalid("a direct conversation has exactly one other member")
         if kind == "group" and not 1 <= len(others) <= MAX_GROUP_MEMBERS - 1:
-            raise InvalidArgument(f"a group has 2 to {MAX_GROUP_MEMBERS} members")
+            raise Invalid(f"a group has 2 to {MAX_GROUP_MEMBERS} members")
         self.require_house_rules(caller.account_id)
         decision, refused = self._decide(caller, others, [])
         self._record_decision(caller.account_id, others, "start_conversation", decision)
@@ -332,13 +323,12 @@ class Messaging(FollowingApplication):
         self, caller: AccountFacts, conversation_id: str, account_id: str
     ) -> Conversation:
         conversation = self.conversation_of(caller.account_id, conversation_id)
-        _check_uuid(account_id, "account_id")
         if conversation.kind != "group":
             raise Conflict("members can only be added to a group")
         if account_id in conversation.members:
             return conversation
         if len(conversation.members) >= MAX_GROUP_MEMBERS:
-            raise TooMuch(f"a group has at most {MAX_GROUP_MEMBERS} members")
+            raise Exhausted(f"a group has at most {MAX_GROUP_MEMBERS} members")
         self.require_house_rules(caller.account_id)
         others = [m for m in conversation.members if m != caller.account_id]
         decision, refused = self._decide(caller, [account_id], others)
@@ -394,11 +384,10 @@ class Messaging(FollowingApplication):
         """A conversation the account is a member of (NOT_FOUND / PERMISSION_DENIED)."""
         conversation = self._conversation(conversation_id)
         if account_id not in conversation.members:
-            raise Forbidden("you are not a member of this conversation")
+            raise Refused("you are not a member of this conversation")
         return conversation
 
     def _conversation(self, conversation_id: str) -> Conversation:
-        _check_uuid(conversation_id, "conversation_id")
         with self._cache_lock:
             cached = self._conversations.get(conversation_id)
         if cached is not None:
@@ -454,24 +443,15 @@ class Messaging(FollowingApplication):
         request: messaging_pb2.SendEnvelopeRequest,
     ) -> Relayed:
         """Check, stamp, record (metadata only) and deliver one envelope."""
-        _check_uuid(request.message_id, "message_id")
-        if len(request.franking_commitment) != 32:
-            raise InvalidArgument("franking_commitment must be 32 bytes")
         copies = list(request.ciphertexts)
-        if not copies:
-            raise InvalidArgument("an envelope needs at least one device ciphertext")
         if len(copies) > self.limits.max_recipient_devices:
-            raise TooMuch(f"at most {self.limits.max_recipient_devices} device ciphertexts")
+            raise Exhausted(f"at most {self.limits.max_recipient_devices} device ciphertexts")
         for copy in copies:
-            if not copy.ciphertext:
-                raise InvalidArgument(f"empty ciphertext for device {copy.device_id}")
             if len(copy.ciphertext) > self.limits.max_ciphertext_bytes:
-                raise TooMuch(
+                raise Exhausted(
                     f"a ciphertext of {len(copy.ciphertext)} bytes exceeds the limit of "
                     f"{self.limits.max_ciphertext_bytes}"
                 )
-        if len({c.device_id for c in copies}) != len(copies):
-            raise InvalidArgument("one ciphertext per device")
         self.check_own_device(sender_account, request.sender_device_id)
         conversation = self.conversation_of(sender_account, request.conversation_id)
         self.require_house_rules(sender_account)
@@ -481,21 +461,20 @@ class Messaging(FollowingApplication):
             if m != sender_account and sender_account in self.facts(m).blocked
         }
         if blockers and conversation.kind == "direct":
-            raise Forbidden("the recipient does not accept messages from you (blocked)")
+            raise Refused("the recipient does not accept messages from you (blocked)")
         deliveries: list[tuple[str, str]] = []
         for copy in copies:
             if copy.device_id == request.sender_device_id:
-                raise InvalidArgument("do not send a ciphertext to the sending device")
-            _check_uuid(copy.device_id, "recipient device_id")
+                raise Invalid("do not send a ciphertext to the sending device")
             owner = self.device_owner(copy.device_id)
             if owner is None:
                 raise NotFound(f"no device {copy.device_id}")
             if owner not in conversation.members:
-                raise InvalidArgument(f"device {copy.device_id} is not a member's device")
+                raise Invalid(f"device {copy.device_id} is not a member's device")
             if owner not in blockers:
                 deliveries.append((copy.device_id, owner))
         if not self.rate.take(request.sender_device_id):
-            raise TooMuch("sending too fast; slow down and retry")
+            raise Exhausted("sending too fast; slow down and retry")
 
         with self._sender_lock(request.sender_device_id):  # one sender's order is kept
             now_ms = int(self.clock() * 1000)
@@ -553,7 +532,7 @@ class Messaging(FollowingApplication):
         message = decode_published(notification.topic, notification.state)
         if message is None:
             return
-        touched: dict[str, ContactFacts] = {}
+        touched = self._pending_facts  # earlier notifications of the same batch come first
         for account, fact, value, present in identity_notes(
             notification.topic, str(notification.originator_id), message
         ):
@@ -561,18 +540,18 @@ class Messaging(FollowingApplication):
             facts.note(fact, value, present)
             touched[account] = facts
         processing.collect_events(*touched.values())
-        self._pending_facts = touched
 
-    def process(self, upstream: str, notification: TracedNotification) -> None:
+    def process(self, upstream: str, notifications: Sequence[TracedNotification]) -> bool:
         self._pending_facts = {}
         with self._cache_lock:
             try:
-                super().process(upstream, notification)
+                recorded = super().process(upstream, notifications)
             except BaseException:
                 for account in self._pending_facts:
                     self._facts.pop(account, None)  # reload what was not recorded
                 raise
             self._facts.update(self._pending_facts)
+            return recorded
 
     def _contact_facts(self, account_id: str) -> ContactFacts | None:
         """Cached, absence included: the follower updates the cache as it records facts."""
@@ -603,8 +582,7 @@ def identity_notes(
     if isinstance(m, identity_events.AccountRegistered):
         return [(originator, "role", _label(identity_pb2.Role.Name(m.role), "ROLE_"), True)]
     if isinstance(m, identity_events.AccountAgeBandSet):
-        band = band_label(types_pb2.AgeBand.Name(m.band))
-        return [(m.account_id, "band", band, True)]
+        return [(m.account_id, "band", AgeBand.of(m.band).label, True)]
     if isinstance(m, identity_events.OrganisationMemberAdded):
         return [(m.account_id, "organisation", m.organisation_id, True)]
     if isinstance(m, identity_events.PractitionerVetted):
@@ -623,20 +601,3 @@ def identity_notes(
     if isinstance(m, identity_events.AccountErased):
         return [(m.account_id, "erased", "", True)]
     return []
-
-
-def _check_uuid(value: str, what: str) -> None:
-    try:
-        uuid.UUID(value)
-    except (ValueError, TypeError):
-        raise InvalidArgument(f"{what} must be a UUID, got {value!r}") from None
-
-
-def _retrying(attempt: Callable[[], R], tries: int = 50) -> R:
-    """Run an optimistic read-modify-save until it wins its concurrency check."""
-    for _ in range(tries - 1):
-        try:
-            return attempt()
-        except IntegrityError:
-            continue
-    return attempt()

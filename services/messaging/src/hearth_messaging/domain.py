@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from eventsourcing.domain import Aggregate, event
 
-from hearth_eventlog.published import published
+from hearth_eventlog.published import aggregate_name, published, register_aliases
 from hearth_proto.hearth.messaging.v1 import events_pb2
 
 from .policy import AccountFacts
@@ -25,14 +25,7 @@ def derived_id(kind: str, *parts: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, "\x1f".join((kind, *parts)))
 
 
-class MessagingError(Exception):
-    """A command that the domain refuses."""
-
-
-class NoPrekeysLeft(MessagingError):
-    pass
-
-
+@aggregate_name("messaging.DeviceKeys")
 class DeviceKeys(Aggregate):
     """One device's entry in the prekey directory."""
 
@@ -40,7 +33,16 @@ class DeviceKeys(Aggregate):
     def create_id(device_id: str) -> uuid.UUID:
         return derived_id("device", device_id)
 
-    @event("Published")
+    @published(events_pb2.DeviceKeysPublished)
+    class Published(Aggregate.Created):
+        device_id: str
+        account_id: str
+        identity_key: str
+        signed_prekey_id: int
+        signed_prekey: str
+        signature: str
+
+    @event(Published)
     def __init__(
         self,
         device_id: str,
@@ -59,7 +61,13 @@ class DeviceKeys(Aggregate):
         self.one_time: dict[int, str] = {}
         self.used: set[int] = set()
 
-    @event("SignedPrekeyRotated")
+    @published(events_pb2.SignedPrekeyRotated)
+    class SignedPrekeyRotated(Aggregate.Event):
+        signed_prekey_id: int
+        signed_prekey: str
+        signature: str
+
+    @event(SignedPrekeyRotated)
     def rotate(self, signed_prekey_id: int, signed_prekey: str, signature: str) -> None:
         self.signed_prekey_id = signed_prekey_id
         self.signed_prekey = signed_prekey
@@ -68,12 +76,15 @@ class DeviceKeys(Aggregate):
     def add_one_time(self, prekeys: dict[int, str]) -> None:
         fresh = {k: v for k, v in prekeys.items() if k not in self.one_time and k not in self.used}
         if fresh:
-            self._add_one_time(prekeys=[[k, v] for k, v in fresh.items()])
+            self._add_one_time(prekeys=fresh)
 
-    @event("OneTimePrekeysAdded")
-    def _add_one_time(self, prekeys: list[list[object]]) -> None:
-        for prekey_id, key in prekeys:
-            self.one_time[int(str(prekey_id))] = str(key)
+    @published(events_pb2.OneTimePrekeysAdded)
+    class OneTimePrekeysAdded(Aggregate.Event):
+        prekeys: dict[int, str]
+
+    @event(OneTimePrekeysAdded)
+    def _add_one_time(self, prekeys: dict[int, str]) -> None:
+        self.one_time.update(prekeys)
 
     def take_one_time(self) -> tuple[int, str] | None:
         """The next one-time prekey, now used up (None when none are left)."""
@@ -84,12 +95,17 @@ class DeviceKeys(Aggregate):
         self._consume(prekey_id=prekey_id)
         return prekey_id, key
 
-    @event("OneTimePrekeyConsumed")
+    @published(events_pb2.OneTimePrekeyConsumed)
+    class OneTimePrekeyConsumed(Aggregate.Event):
+        prekey_id: int
+
+    @event(OneTimePrekeyConsumed)
     def _consume(self, prekey_id: int) -> None:
         self.one_time.pop(prekey_id, None)
         self.used.add(prekey_id)
 
 
+@aggregate_name("messaging.AccountDevices")
 class AccountDevices(Aggregate):
     """The devices an account has published, for fan-out."""
 
@@ -97,16 +113,25 @@ class AccountDevices(Aggregate):
     def create_id(account_id: str) -> uuid.UUID:
         return derived_id("devices", account_id)
 
-    @event("Started")
+    @published(events_pb2.AccountDevicesStarted)
+    class Started(Aggregate.Created):
+        account_id: str
+
+    @event(Started)
     def __init__(self, account_id: str) -> None:
         self.account_id = account_id
         self.devices: list[str] = []
 
-    @event("DeviceAdded")
+    @published(events_pb2.AccountDeviceAdded)
+    class DeviceAdded(Aggregate.Event):
+        device_id: str
+
+    @event(DeviceAdded)
     def add(self, device_id: str) -> None:
         self.devices.append(device_id)
 
 
+@aggregate_name("messaging.Conversation")
 class Conversation(Aggregate):
     """A direct or group conversation and its members."""
 
@@ -145,6 +170,7 @@ class Conversation(Aggregate):
         self.members.remove(account_id)
 
 
+@aggregate_name("messaging.ContactDecision")
 class ContactDecision(Aggregate):
     """One decision of the contact policy, with its reason code."""
 
@@ -171,6 +197,7 @@ class ContactDecision(Aggregate):
         self.reason_code = reason_code
 
 
+@aggregate_name("messaging.RelayedMessage")
 class RelayedMessage(Aggregate):
     """A message the relay accepted: metadata only. Its id makes a replay detectable."""
 
@@ -198,6 +225,7 @@ class RelayedMessage(Aggregate):
         self.conversation_id = conversation_id
 
 
+@aggregate_name("messaging.AccountSettings")
 class AccountSettings(Aggregate):
     """An account's own choices: whom it blocks, which conversations it muted."""
 
@@ -205,29 +233,50 @@ class AccountSettings(Aggregate):
     def create_id(account_id: str) -> uuid.UUID:
         return derived_id("settings", account_id)
 
-    @event("Started")
+    @published(events_pb2.AccountSettingsStarted)
+    class Started(Aggregate.Created):
+        account_id: str
+
+    @event(Started)
     def __init__(self, account_id: str) -> None:
         self.account_id = account_id
         self.blocked: set[str] = set()
         self.muted: set[str] = set()
 
-    @event("Blocked")
+    @published(events_pb2.AccountBlocked)
+    class Blocked(Aggregate.Event):
+        account_id: str
+
+    @event(Blocked)
     def block(self, account_id: str) -> None:
         self.blocked.add(account_id)
 
-    @event("Unblocked")
+    @published(events_pb2.AccountUnblocked)
+    class Unblocked(Aggregate.Event):
+        account_id: str
+
+    @event(Unblocked)
     def unblock(self, account_id: str) -> None:
         self.blocked.discard(account_id)
 
-    @event("Muted")
+    @published(events_pb2.ConversationMuted)
+    class Muted(Aggregate.Event):
+        conversation_id: str
+
+    @event(Muted)
     def mute(self, conversation_id: str) -> None:
         self.muted.add(conversation_id)
 
-    @event("Unmuted")
+    @published(events_pb2.ConversationUnmuted)
+    class Unmuted(Aggregate.Event):
+        conversation_id: str
+
+    @event(Unmuted)
     def unmute(self, conversation_id: str) -> None:
         self.muted.discard(conversation_id)
 
 
+@aggregate_name("messaging.ContactFacts")
 class ContactFacts(Aggregate):
     """What identity has told messaging about one account, as the contact policy needs it."""
 
@@ -235,11 +284,21 @@ class ContactFacts(Aggregate):
     def create_id(account_id: str) -> uuid.UUID:
         return derived_id("facts", account_id)
 
-    @event("Started")
+    @published(events_pb2.ContactFactsStarted)
+    class Started(Aggregate.Created):
+        account_id: str
+
+    @event(Started)
     def __init__(self, account_id: str) -> None:
         self.facts = AccountFacts(account_id)
 
-    @event("Noted")
+    @published(events_pb2.ContactFactNoted)
+    class Noted(Aggregate.Event):
+        fact: str
+        value: str
+        present: bool
+
+    @event(Noted)
     def note(self, fact: str, value: str, present: bool = True) -> None:
         """One fact learned from an identity event: ("role", "child"), ("guardian", id),
         ("house_rules", "2")..."""
@@ -262,3 +321,25 @@ class ContactFacts(Aggregate):
             values: frozenset[str] = getattr(f, name)
             values = values | {value} if present else values - {value}
             self.facts = replace(f, **{name: values})  # type: ignore[arg-type]
+
+
+# Topics these events were stored under before they had schemas (eventsourcing's module:Class).
+register_aliases(
+    {
+        "hearth_messaging.domain:DeviceKeys.Published": events_pb2.DeviceKeysPublished,
+        "hearth_messaging.domain:DeviceKeys.SignedPrekeyRotated": events_pb2.SignedPrekeyRotated,
+        "hearth_messaging.domain:DeviceKeys.OneTimePrekeysAdded": events_pb2.OneTimePrekeysAdded,
+        "hearth_messaging.domain:DeviceKeys.OneTimePrekeyConsumed": (
+            events_pb2.OneTimePrekeyConsumed
+        ),
+        "hearth_messaging.domain:AccountDevices.Started": events_pb2.AccountDevicesStarted,
+        "hearth_messaging.domain:AccountDevices.DeviceAdded": events_pb2.AccountDeviceAdded,
+        "hearth_messaging.domain:AccountSettings.Started": events_pb2.AccountSettingsStarted,
+        "hearth_messaging.domain:AccountSettings.Blocked": events_pb2.AccountBlocked,
+        "hearth_messaging.domain:AccountSettings.Unblocked": events_pb2.AccountUnblocked,
+        "hearth_messaging.domain:AccountSettings.Muted": events_pb2.ConversationMuted,
+        "hearth_messaging.domain:AccountSettings.Unmuted": events_pb2.ConversationUnmuted,
+        "hearth_messaging.domain:ContactFacts.Started": events_pb2.ContactFactsStarted,
+        "hearth_messaging.domain:ContactFacts.Noted": events_pb2.ContactFactNoted,
+    }
+)

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-BANDS = ("under_13", "13_15", "16_17", "18_plus")
+from hearth_crypto.age_band import AgeBand
+
+BANDS = tuple(band.label for band in AgeBand.known())  # youngest first
 CATEGORIES = ("under_13", "13_17", "adult")
 ADULT_ROLES = frozenset(
     {"guardian", "practitioner", "moderator", "safeguarding_lead", "auditor", "org_admin"}
@@ -145,14 +147,16 @@ class ContactPolicy:
         if facts.band in BANDS:
             return facts.band
         if "practitioner" in facts.roles and facts.vetted_in:
-            return "18_plus"  # vetting is an adult check
+            return AgeBand.AGE_18_PLUS.label  # vetting is an adult check
         candidates = [self.unattested_band[r] for r in facts.roles if r in self.unattested_band]
         candidates = candidates or [self.unattested_band["*"]]
         return min(candidates, key=BANDS.index)
 
     def category(self, facts: AccountFacts) -> str:
-        band = self.band(facts)
-        return "adult" if band == "18_plus" else "under_13" if band == "under_13" else "13_17"
+        band = AgeBand.from_label(self.band(facts))
+        if band == AgeBand.AGE_18_PLUS:
+            return "adult"
+        return "under_13" if band == AgeBand.UNDER_13 else "13_17"
 
     def decide(self, source: AccountFacts, target: AccountFacts) -> Decision:
         """May `source` start contact with `target`?"""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 from hearth_proto.hearth.messaging.v1 import messaging_pb2, messaging_pb2_grpc
 from hearth_runtime.access import roles
 from hearth_runtime.config import ConfigError, Env, RuntimeConfig
-from hearth_runtime.follow import StreamFollower
+from hearth_runtime.follow import FollowSettings, StreamFollower
+from hearth_runtime.secret_files import development_secret
 from hearth_runtime.server import ServiceParts
 
 from .application import Messaging, RelayLimits
@@ -19,7 +21,8 @@ from .policy import ContactPolicy
 from .servicer import MessagingServicer
 
 SERVICE = messaging_pb2.DESCRIPTOR.services_by_name["MessagingService"].full_name
-# Everyone who talks on the platform; auditors read trails, they do not message.
+# Everyone who talks on the platform; auditors and data protection officers read audit data,
+# they do not message.
 MESSAGING_ROLES = roles(
     "child",
     "young_person",
@@ -39,17 +42,19 @@ def franking_key(env: Env, data_dir: Path) -> bytes:
     """The relay's stamping key: from configuration, or kept under the data dir in development."""
     configured = env.raw("HEARTH_FRANKING_KEY")
     if configured:
-        key = base64.b64decode(configured)
+        try:
+            key = base64.b64decode(configured, validate=True)
+        except binascii.Error:
+            key = b""
         if len(key) != 32:
             raise ConfigError("HEARTH_MESSAGING_FRANKING_KEY must be 32 bytes, base64")
         return key
-    path = data_dir / "messaging-franking.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(os.urandom(32))
-    return path.read_bytes()
+    return development_secret(
+        env.environ,
+        data_dir / "messaging-franking.key",
+        lambda: os.urandom(32),
+        variable="HEARTH_MESSAGING_FRANKING_KEY",
+    )
 
 
 def house_rules_version(environ: Mapping[str, str]) -> int:
@@ -88,7 +93,10 @@ def build(config: RuntimeConfig) -> ServiceParts:
         house_rules_version=house_rules_version(config.environ),
     )
     follower = StreamFollower(
-        app, env.text("HEARTH_IDENTITY_APP", "identity"), config.nats_url, config.environ
+        app,
+        env.text("HEARTH_IDENTITY_APP", "identity"),
+        config.application_env(),
+        settings=FollowSettings.from_env(env),
     )
     return ServiceParts(
         name="messaging",

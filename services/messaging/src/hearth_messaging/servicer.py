@@ -1,80 +1,46 @@
-"""gRPC face of messaging: proto <-> application, domain errors -> status codes."""
+"""gRPC face of messaging: proto <-> application; fields checked by `hearth_runtime.fields`.
+
+Domain errors are the runtime's family; its `ErrorInterceptor` answers them (a refusal of
+contact carries the policy's reason, e.g. NOT_ALLOWED, as its `ErrorInfo` reason).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import random
-from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
 
 import grpc
 import grpc.aio
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from hearth_crypto.x3dh import InvalidPublicKey, PublicPrekey
-from hearth_eventlog.link import JetStreamError
+from hearth_crypto.age_band import AgeBand
+from hearth_crypto.x3dh import PublicPrekey
 from hearth_proto.hearth.messaging.v1 import messaging_pb2 as pb
 from hearth_proto.hearth.messaging.v1 import messaging_pb2_grpc
+from hearth_runtime import fields
 from hearth_runtime.access import current_session
+from hearth_runtime.errors import Invalid
 
-from .application import (
-    AlreadyDone,
-    Conflict,
-    ContactRefused,
-    Forbidden,
-    InvalidArgument,
-    Messaging,
-    NotFound,
-    TooMuch,
-    band_label,
-)
+from .application import Messaging
 from .domain import MAX_GROUP_MEMBERS, Conversation
 from .policy import AccountFacts
 
-F = TypeVar("F", bound=Callable[..., Any])
-STATUS = {
-    InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
-    NotFound: grpc.StatusCode.NOT_FOUND,
-    Forbidden: grpc.StatusCode.PERMISSION_DENIED,
-    Conflict: grpc.StatusCode.FAILED_PRECONDITION,
-    AlreadyDone: grpc.StatusCode.ALREADY_EXISTS,
-    TooMuch: grpc.StatusCode.RESOURCE_EXHAUSTED,
-}
-# Documented in messaging.proto: bounds checked before any work (stores keep u63 sequences).
+KINDS = {pb.CONVERSATION_KIND_DIRECT: "direct", pb.CONVERSATION_KIND_GROUP: "group"}
+# Documented in messaging.proto: bounds checked before any work.
 MAX_ONE_TIME_PREKEYS = 100
-MAX_SEQUENCE = 2**63 - 1
+MAX_OTHER_MEMBERS = MAX_GROUP_MEMBERS - 1  # the caller is the last member
+MAX_SEQUENCE = 2**63 - 1  # mailbox sequences are JetStream's, which stores them as i64
+MAX_COPIES_ASKED = 10_000  # the group limit is the application's; this bounds the request
 RECHECK = 60.0  # seconds an idle delivery stream waits before re-reading its mailbox anyway
 WAKE_RETRIES, WAKE_RETRY = 5, 0.1  # re-reads (and seconds between) after a wake finds nothing
-KINDS = {pb.CONVERSATION_KIND_DIRECT: "direct", pb.CONVERSATION_KIND_GROUP: "group"}
 
 
-def answers(method: F) -> F:
-    """Turn domain refusals into their status; a refusal of contact carries its reason code."""
-
-    @functools.wraps(method)
-    def run(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
-        try:
-            return method(self, request, context)
-        except ContactRefused as e:
-            context.set_trailing_metadata((("hearth-reason-code", e.decision.reason_code),))
-            context.abort(grpc.StatusCode.PERMISSION_DENIED, str(e))
-        except tuple(STATUS) as e:
-            context.abort(STATUS[type(e)] if type(e) in STATUS else _status(e), str(e))
-        except (InvalidPublicKey, ValueError) as e:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
-        except JetStreamError as e:
-            context.abort(grpc.StatusCode.UNAVAILABLE, f"message store unavailable: {e}")
-
-    return run  # type: ignore[return-value]
-
-
-def _status(error: Exception) -> grpc.StatusCode:
-    for cls, code in STATUS.items():
-        if isinstance(error, cls):
-            return code
-    return grpc.StatusCode.INVALID_ARGUMENT
+def uuid_text(value: str, field: str, kind: str) -> str:
+    """The id as the client spelled it (aggregate ids derive from it), once it is a UUID."""
+    fields.identifier(value, field, kind)
+    return value
 
 
 def caller_facts() -> AccountFacts:
@@ -82,50 +48,47 @@ def caller_facts() -> AccountFacts:
     return AccountFacts(
         session.account_id,
         roles=session.roles,
-        band=band_label(session.age_band),
+        band=AgeBand.from_label(session.age_band).label,
         organisations=session.organisations,
     )
 
 
-def _prekey(p: pb.Prekey) -> PublicPrekey:
-    return PublicPrekey(p.prekey_id, p.public_key)
+def _prekey(p: pb.Prekey, field: str) -> PublicPrekey:
+    return PublicPrekey(p.prekey_id, fields.exact_bytes(p.public_key, field, 32, "X25519 key"))
 
 
 class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
     def __init__(self, app: Messaging) -> None:
         self.app = app
 
-    @answers
     def PublishPrekeys(
         self, request: pb.PublishPrekeysRequest, context: grpc.ServicerContext
     ) -> pb.PublishPrekeysResponse:
-        if len(request.one_time_prekeys) > MAX_ONE_TIME_PREKEYS:
-            raise InvalidArgument(
-                f"at most {MAX_ONE_TIME_PREKEYS} one_time_prekeys in one call, "
-                f"got {len(request.one_time_prekeys)}"
-            )
+        device = uuid_text(request.device_id, "device_id", "device")
+        fields.count(request.one_time_prekeys, "one_time_prekeys", at_most=MAX_ONE_TIME_PREKEYS)
         left = self.app.publish_prekeys(
             current_session().account_id,
-            request.device_id,
-            request.identity_key,
-            _prekey(request.signed_prekey),
-            request.signed_prekey_signature,
-            [_prekey(p) for p in request.one_time_prekeys],
+            device,
+            fields.exact_bytes(request.identity_key, "identity_key", 32, "Ed25519 key"),
+            _prekey(request.signed_prekey, "signed_prekey.public_key"),
+            fields.exact_bytes(
+                request.signed_prekey_signature, "signed_prekey_signature", 64, "signature"
+            ),
+            [_prekey(p, "one_time_prekeys.public_key") for p in request.one_time_prekeys],
         )
         return pb.PublishPrekeysResponse(one_time_prekeys_left=left)
 
-    @answers
     def CountPrekeys(
         self, request: pb.CountPrekeysRequest, context: grpc.ServicerContext
     ) -> pb.CountPrekeysResponse:
-        left = self.app.count_prekeys(current_session().account_id, request.device_id)
+        device = uuid_text(request.device_id, "device_id", "device")
+        left = self.app.count_prekeys(current_session().account_id, device)
         return pb.CountPrekeysResponse(one_time_prekeys_left=left)
 
-    @answers
     def FetchPrekeyBundle(
         self, request: pb.FetchPrekeyBundleRequest, context: grpc.ServicerContext
     ) -> pb.FetchPrekeyBundleResponse:
-        keys, taken = self.app.fetch_bundle(request.device_id)
+        keys, taken = self.app.fetch_bundle(uuid_text(request.device_id, "device_id", "device"))
         response = pb.FetchPrekeyBundleResponse(
             device_id=keys.device_id,
             account_id=keys.account_id,
@@ -141,11 +104,10 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
             )
         return response
 
-    @answers
     def ListDevices(
         self, request: pb.ListDevicesRequest, context: grpc.ServicerContext
     ) -> pb.ListDevicesResponse:
-        devices = self.app.list_devices(request.account_id)
+        devices = self.app.list_devices(uuid_text(request.account_id, "account_id", "account"))
         return pb.ListDevicesResponse(
             devices=[
                 pb.Device(device_id=d.device_id, identity_key=bytes.fromhex(d.identity_key))
@@ -153,45 +115,49 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
             ]
         )
 
-    @answers
     def CreateConversation(
         self, request: pb.CreateConversationRequest, context: grpc.ServicerContext
     ) -> pb.CreateConversationResponse:
-        if request.kind not in KINDS:
-            raise InvalidArgument("kind must be direct or group")
-        if not request.request_id:
-            raise InvalidArgument("request_id is required")
-        if len(request.member_account_ids) > MAX_GROUP_MEMBERS:
-            raise InvalidArgument(f"a conversation has at most {MAX_GROUP_MEMBERS} members")
+        kind = KINDS[
+            pb.ConversationKind.ValueType(
+                fields.known(request.kind, "kind", KINDS, "direct or group")
+            )
+        ]
+        request_id = fields.request_id(request.request_id)
+        fields.count(request.member_account_ids, "member_account_ids", at_most=MAX_OTHER_MEMBERS)
+        members = [
+            uuid_text(m, "member_account_ids", "account") for m in request.member_account_ids
+        ]
         caller = caller_facts()
         caller = self.app.facts(caller.account_id, caller)
-        conversation = self.app.start_conversation(
-            caller, request.request_id, KINDS[request.kind], list(request.member_account_ids)
-        )
+        conversation = self.app.start_conversation(caller, request_id, kind, members)
         return pb.CreateConversationResponse(conversation=self._view(conversation))
 
-    @answers
     def AddMember(
         self, request: pb.AddMemberRequest, context: grpc.ServicerContext
     ) -> pb.AddMemberResponse:
         caller = caller_facts()
         caller = self.app.facts(caller.account_id, caller)
-        conversation = self.app.add_member(caller, request.conversation_id, request.account_id)
+        conversation = self.app.add_member(
+            caller,
+            uuid_text(request.conversation_id, "conversation_id", "conversation"),
+            uuid_text(request.account_id, "account_id", "account"),
+        )
         return pb.AddMemberResponse(conversation=self._view(conversation))
 
-    @answers
     def LeaveConversation(
         self, request: pb.LeaveConversationRequest, context: grpc.ServicerContext
     ) -> pb.LeaveConversationResponse:
-        self.app.leave(current_session().account_id, request.conversation_id)
+        conversation = uuid_text(request.conversation_id, "conversation_id", "conversation")
+        self.app.leave(current_session().account_id, conversation)
         return pb.LeaveConversationResponse()
 
-    @answers
     def GetConversation(
         self, request: pb.GetConversationRequest, context: grpc.ServicerContext
     ) -> pb.GetConversationResponse:
         account = current_session().account_id
-        conversation = self.app.conversation_of(account, request.conversation_id)
+        conversation_id = uuid_text(request.conversation_id, "conversation_id", "conversation")
+        conversation = self.app.conversation_of(account, conversation_id)
         return pb.GetConversationResponse(conversation=self._view(conversation))
 
     def _view(self, conversation: Conversation) -> pb.Conversation:
@@ -204,10 +170,20 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
             muted=self.app.is_muted(account, str(conversation.id)),
         )
 
-    @answers
     def SendEnvelope(
         self, request: pb.SendEnvelopeRequest, context: grpc.ServicerContext
     ) -> pb.SendEnvelopeResponse:
+        fields.identifier(request.message_id, "message_id", "message")
+        fields.identifier(request.sender_device_id, "sender_device_id", "device")
+        fields.identifier(request.conversation_id, "conversation_id", "conversation")
+        fields.exact_bytes(request.franking_commitment, "franking_commitment", 32, "commitment")
+        fields.count(request.ciphertexts, "ciphertexts", at_least=1, at_most=MAX_COPIES_ASKED)
+        for copy in request.ciphertexts:
+            fields.identifier(copy.device_id, "ciphertexts.device_id", "device")
+            if not copy.ciphertext:
+                raise Invalid.field("ciphertexts.ciphertext", "is empty")
+        if len({c.device_id for c in request.ciphertexts}) != len(request.ciphertexts):
+            raise Invalid.field("ciphertexts.device_id", "names a device twice: one per device")
         relayed = self.app.relay(current_session().account_id, request)
         at = Timestamp()
         at.FromMilliseconds(relayed.relayed_at_ms)
@@ -221,11 +197,9 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         Async, so an open delivery stream waits without holding a thread; a cancelled stream
         stops waiting at once (the task is cancelled).
         """
+        device = uuid_text(request.device_id, "device_id", "device")
         account = current_session().account_id
-        try:
-            await asyncio.to_thread(self.app.check_own_device, account, request.device_id)
-        except tuple(STATUS) as e:
-            await context.abort(_status(e), str(e))
+        await asyncio.to_thread(self.app.check_own_device, account, device)
         mailboxes = self.app.mailboxes
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()
@@ -233,12 +207,12 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         def wake_up() -> None:  # called on the mailbox link's thread
             loop.call_soon_threadsafe(wake.set)
 
-        unwatch = await mailboxes.watch(request.device_id, wake_up)
+        unwatch = await mailboxes.watch(device, wake_up)
         cursor, retries = 1, 0
         try:
             while True:
                 wake.clear()
-                batch = await mailboxes.read_async(request.device_id, cursor)
+                batch = await mailboxes.read_async(device, cursor)
                 for stored in batch:
                     envelope = pb.Envelope.FromString(stored.payload)
                     envelope.sequence = stored.seq
@@ -260,55 +234,43 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         finally:
             unwatch()
 
-    @answers
     def AcknowledgeEnvelopes(
         self, request: pb.AcknowledgeEnvelopesRequest, context: grpc.ServicerContext
     ) -> pb.AcknowledgeEnvelopesResponse:
-        if not 0 <= request.up_to_sequence <= MAX_SEQUENCE:
-            raise InvalidArgument(f"up_to_sequence must be at most {MAX_SEQUENCE}")
-        self.app.check_own_device(current_session().account_id, request.device_id)
-        self.app.mailboxes.acknowledge(request.device_id, request.up_to_sequence)
+        device = uuid_text(request.device_id, "device_id", "device")
+        up_to = fields.bounded_int(request.up_to_sequence, "up_to_sequence", at_most=MAX_SEQUENCE)
+        self.app.check_own_device(current_session().account_id, device)
+        self.app.mailboxes.acknowledge(device, up_to)
         return pb.AcknowledgeEnvelopesResponse()
 
-    @answers
     def BlockAccount(
         self, request: pb.BlockAccountRequest, context: grpc.ServicerContext
     ) -> pb.BlockAccountResponse:
-        target = _account(request.account_id)
+        target = str(fields.identifier(request.account_id, "account_id", "account"))
         self.app.change_settings(current_session().account_id, lambda s: s.block(target))
         return pb.BlockAccountResponse()
 
-    @answers
     def UnblockAccount(
         self, request: pb.UnblockAccountRequest, context: grpc.ServicerContext
     ) -> pb.UnblockAccountResponse:
-        target = _account(request.account_id)
+        target = str(fields.identifier(request.account_id, "account_id", "account"))
         self.app.change_settings(current_session().account_id, lambda s: s.unblock(target))
         return pb.UnblockAccountResponse()
 
-    @answers
     def MuteConversation(
         self, request: pb.MuteConversationRequest, context: grpc.ServicerContext
     ) -> pb.MuteConversationResponse:
         account = current_session().account_id
-        conversation = str(self.app.conversation_of(account, request.conversation_id).id)
+        conversation_id = uuid_text(request.conversation_id, "conversation_id", "conversation")
+        conversation = str(self.app.conversation_of(account, conversation_id).id)
         self.app.change_settings(account, lambda s: s.mute(conversation))
         return pb.MuteConversationResponse()
 
-    @answers
     def UnmuteConversation(
         self, request: pb.UnmuteConversationRequest, context: grpc.ServicerContext
     ) -> pb.UnmuteConversationResponse:
         account = current_session().account_id
-        conversation = str(self.app.conversation_of(account, request.conversation_id).id)
+        conversation_id = uuid_text(request.conversation_id, "conversation_id", "conversation")
+        conversation = str(self.app.conversation_of(account, conversation_id).id)
         self.app.change_settings(account, lambda s: s.unmute(conversation))
         return pb.UnmuteConversationResponse()
-
-
-def _account(account_id: str) -> str:
-    import uuid
-
-    try:
-        return str(uuid.UUID(account_id))
-    except ValueError:
-        raise InvalidArgument(f"account_id must be a UUID, got {account_id!r}") from None

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from hearth_proto.hearth.age.v1 import types_pb2 as hearth_dot_age_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ahearth/age/v1/events.proto\x12\rhearth.age.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19hearth/age/v1/types.proto\"\xbd\x02\n\x0f\x41geBandAttested\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12$\n\x04\x62\x61nd\x18\x04 \x01(\x0e\x32\x16.hearth.age.v1.AgeBand\x12\x30\n\x0cmethod_class\x18\x05 \x01(\x0e\x32\x1a.hearth.age.v1.MethodClass\x12\x36\n\x0f\x61ssurance_level\x18\x06 \x01(\x0e\x32\x1d.hearth.age.v1.AssuranceLevel\x12\r\n\x05\x65poch\x18\x07 \x01(\t\x12.\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd3\x02\n\x12IssuerKeyPublished\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12$\n\x04\x62\x61nd\x18\x03 \x01(\x0e\x32\x16.hearth.age.v1.AgeBand\x12\r\n\x05\x65poch\x18\x04 \x01(\t\x12\x0e\n\x06key_id\x18\x05 \x01(\x0c\x12\x16\n\x0epublic_key_der\x18\x06 \x01(\x0c\x12-\n\tnot_after\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cmethod_class\x18\x08 \x01(\x0e\x32\x1a.hearth.age.v1.MethodClass\x12\x36\n\x0f\x61ssurance_level\x18\t \x01(\x0e\x32\x1d.hearth.age.v1.AssuranceLevel\"\xa5\x01\n\x13VerificationStarted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12\x30\n\x0cmethod_class\x18\x03 \x01(\x0e\x32\x1a.hearth.age.v1.MethodClass\x12\x13\n\x0bsubject_tag\x18\x04 \x01(\x0c\"\x98\x02\n\x13VerificationDecided\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x04\x62\x61nd\x18\x02 \x01(\x0e\x32\x16.hearth.age.v1.AgeBand\x12\x30\n\x0cmethod_class\x18\x03 \x01(\x0e\x32\x1a.hearth.age.v1.MethodClass\x12\x36\n\x0f\x61ssurance_level\x18\x04 \x01(\x0e\x32\x1d.hearth.age.v1.AssuranceLevel\x12\x10\n\x08verifier\x18\x05 \x01(\t\x12\x1a\n\x12voucher_account_id\x18\x06 \x01(\t\x12\x14\n\x0cvoucher_role\x18\x07 \x01(\t\"\x83\x01\n\x0cTokensIssued\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06key_id\x18\x02 \x01(\x0c\x12\r\n\x05\x65poch\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x05\x12\x16\n\x0erequest_digest\x18\x05 \x01(\x0c\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ahearth/age/v1/events.proto\x12\rhearth.age.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19hearth/age/v1/types.proto\"\xbb\x02\n\x0f\x41geBandAttested\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12$\n\x04\x62\x61nd\x18\x04 \x01(\x0e\x32\x16.hearth.age.v1.AgeBand\x12\x30\n\x0cmethod_class\x18\x05 \x01(\x0e\x32\x1a.hearth.age.v1.MethodClass\x12\x36\n\x0f\x61ssurance_level\x18\x06 \x01(\x0e\x32\x1d.hearth.age.v1.AssuranceLevel\x12\r\n\x05\x65poch\x18\x07 \x01(\t\x12.\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampJ\x04\x08\x02\x10\x03R\x10originator_topic\"\xd1\x02\n\x12IssuerKeyPublished\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x04\x62\x61nd\x18\x03 \x01(\x0e\x32\x16.hearth.age.v1.AgeBand\x12\r\n\x05\x65poch\x18\x04 \x01(\t\x12\x0e\n\x06key_id\x18\x05 \x01(\x0c\x12\x16\n\x0epublic_key_der\x18\x06 \x01(\x0c\x12-\n\tnot_after\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cmethod_class\x18\x08 \x01(\x0e\x32\x1a.hearth.age.v1.MethodClass\x12\x36\n\x0f\x61ssurance_level\x18\t \x01(\x0e\x32\x1d.hearth.age.v1.AssuranceLevelJ\x04\x08\x02\x10\x03R\x10originator_topic\"\xa3\x01\n\x13VerificationStarted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cmethod_class\x18\x03 \x01(\x0e\x32\x1a.hearth.age.v1.MethodClass\x12\x13\n\x0bsubject_tag\x18\x04 \x01(\x0cJ\x04\x08\x02\x10\x03R\x10originator_topic\"\x98\x02\n\x13VerificationDecided\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x04\x62\x61nd\x18\x02 \x01(\x0e\x32\x16.hearth.age.v1.AgeBand\x12\x30\n\x0cmethod_class\x18\x03 \x01(\x0e\x32\x1a.hearth.age.v1.MethodClass\x12\x36\n\x0f\x61ssurance_level\x18\x04 \x01(\x0e\x32\x1d.hearth.age.v1.AssuranceLevel\x12\x10\n\x08verifier\x18\x05 \x01(\t\x12\x1a\n\x12voucher_account_id\x18\x06 \x01(\t\x12\x14\n\x0cvoucher_role\x18\x07 \x01(\t\"\x83\x01\n\x0cTokensIssued\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06key_id\x18\x02 \x01(\x0c\x12\r\n\x05\x65poch\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x05\x12\x16\n\x0erequest_digest\x18\x05 \x01(\x0c\"Q\n\x0cVoucherNoted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\"W\n\rVoucherVetted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0forganisation_id\x18\x02 \x01(\t\"\\\n\x11VoucherGuardianOf\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x63hild_account_id\x18\x02 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,13 +34,19 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hearth.age.v1.events_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_AGEBANDATTESTED']._serialized_start=106
-  _globals['_AGEBANDATTESTED']._serialized_end=423
-  _globals['_ISSUERKEYPUBLISHED']._serialized_start=426
-  _globals['_ISSUERKEYPUBLISHED']._serialized_end=765
-  _globals['_VERIFICATIONSTARTED']._serialized_start=768
-  _globals['_VERIFICATIONSTARTED']._serialized_end=933
-  _globals['_VERIFICATIONDECIDED']._serialized_start=936
-  _globals['_VERIFICATIONDECIDED']._serialized_end=1216
-  _globals['_TOKENSISSUED']._serialized_start=1219
-  _globals['_TOKENSISSUED']._serialized_end=1350
+  _globals['_AGEBANDATTESTED']._serialized_end=421
+  _globals['_ISSUERKEYPUBLISHED']._serialized_start=424
+  _globals['_ISSUERKEYPUBLISHED']._serialized_end=761
+  _globals['_VERIFICATIONSTARTED']._serialized_start=764
+  _globals['_VERIFICATIONSTARTED']._serialized_end=927
+  _globals['_VERIFICATIONDECIDED']._serialized_start=930
+  _globals['_VERIFICATIONDECIDED']._serialized_end=1210
+  _globals['_TOKENSISSUED']._serialized_start=1213
+  _globals['_TOKENSISSUED']._serialized_end=1344
+  _globals['_VOUCHERNOTED']._serialized_start=1346
+  _globals['_VOUCHERNOTED']._serialized_end=1427
+  _globals['_VOUCHERVETTED']._serialized_start=1429
+  _globals['_VOUCHERVETTED']._serialized_end=1516
+  _globals['_VOUCHERGUARDIANOF']._serialized_start=1518
+  _globals['_VOUCHERGUARDIANOF']._serialized_end=1610
 # @@protoc_insertion_point(module_scope)

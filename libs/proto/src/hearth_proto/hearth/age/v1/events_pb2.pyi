@@ -30,14 +30,12 @@ class AgeBandAttested(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TIMESTAMP_FIELD_NUMBER: _builtins.int
-    ORIGINATOR_TOPIC_FIELD_NUMBER: _builtins.int
     ACCOUNT_ID_FIELD_NUMBER: _builtins.int
     BAND_FIELD_NUMBER: _builtins.int
     METHOD_CLASS_FIELD_NUMBER: _builtins.int
     ASSURANCE_LEVEL_FIELD_NUMBER: _builtins.int
     EPOCH_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
-    originator_topic: _builtins.str
     account_id: _builtins.str
     band: _types_pb2.AgeBand.ValueType
     method_class: _types_pb2.MethodClass.ValueType
@@ -52,7 +50,6 @@ class AgeBandAttested(_message.Message):
         self,
         *,
         timestamp: _timestamp_pb2.Timestamp | None = ...,
-        originator_topic: _builtins.str = ...,
         account_id: _builtins.str = ...,
         band: _types_pb2.AgeBand.ValueType = ...,
         method_class: _types_pb2.MethodClass.ValueType = ...,
@@ -62,7 +59,7 @@ class AgeBandAttested(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "assurance_level", b"assurance_level", "band", b"band", "epoch", b"epoch", "expires_at", b"expires_at", "method_class", b"method_class", "originator_topic", b"originator_topic", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "assurance_level", b"assurance_level", "band", b"band", "epoch", b"epoch", "expires_at", b"expires_at", "method_class", b"method_class", "timestamp", b"timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -75,7 +72,6 @@ class IssuerKeyPublished(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TIMESTAMP_FIELD_NUMBER: _builtins.int
-    ORIGINATOR_TOPIC_FIELD_NUMBER: _builtins.int
     BAND_FIELD_NUMBER: _builtins.int
     EPOCH_FIELD_NUMBER: _builtins.int
     KEY_ID_FIELD_NUMBER: _builtins.int
@@ -83,7 +79,6 @@ class IssuerKeyPublished(_message.Message):
     NOT_AFTER_FIELD_NUMBER: _builtins.int
     METHOD_CLASS_FIELD_NUMBER: _builtins.int
     ASSURANCE_LEVEL_FIELD_NUMBER: _builtins.int
-    originator_topic: _builtins.str
     band: _types_pb2.AgeBand.ValueType
     epoch: _builtins.str
     key_id: _builtins.bytes
@@ -100,7 +95,6 @@ class IssuerKeyPublished(_message.Message):
         self,
         *,
         timestamp: _timestamp_pb2.Timestamp | None = ...,
-        originator_topic: _builtins.str = ...,
         band: _types_pb2.AgeBand.ValueType = ...,
         epoch: _builtins.str = ...,
         key_id: _builtins.bytes = ...,
@@ -111,7 +105,7 @@ class IssuerKeyPublished(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["not_after", b"not_after", "timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assurance_level", b"assurance_level", "band", b"band", "epoch", b"epoch", "key_id", b"key_id", "method_class", b"method_class", "not_after", b"not_after", "originator_topic", b"originator_topic", "public_key_der", b"public_key_der", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assurance_level", b"assurance_level", "band", b"band", "epoch", b"epoch", "key_id", b"key_id", "method_class", b"method_class", "not_after", b"not_after", "public_key_der", b"public_key_der", "timestamp", b"timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -126,10 +120,8 @@ class VerificationStarted(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TIMESTAMP_FIELD_NUMBER: _builtins.int
-    ORIGINATOR_TOPIC_FIELD_NUMBER: _builtins.int
     METHOD_CLASS_FIELD_NUMBER: _builtins.int
     SUBJECT_TAG_FIELD_NUMBER: _builtins.int
-    originator_topic: _builtins.str
     method_class: _types_pb2.MethodClass.ValueType
     subject_tag: _builtins.bytes
     """Vouching only: a keyed hash (HMAC under the service's secret) of the account the session is
@@ -142,13 +134,12 @@ class VerificationStarted(_message.Message):
         self,
         *,
         timestamp: _timestamp_pb2.Timestamp | None = ...,
-        originator_topic: _builtins.str = ...,
         method_class: _types_pb2.MethodClass.ValueType = ...,
         subject_tag: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["method_class", b"method_class", "originator_topic", b"originator_topic", "subject_tag", b"subject_tag", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["method_class", b"method_class", "subject_tag", b"subject_tag", "timestamp", b"timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -232,3 +223,83 @@ class TokensIssued(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TokensIssued: _TypeAlias = TokensIssued  # noqa: Y015
+
+@_typing.final
+class VoucherNoted(_message.Message):
+    """Age's own further events (not read by other services today, but decodable by anyone).
+
+    What identity's events say about an account as a voucher was started (its first event).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        account_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VoucherNoted: _TypeAlias = VoucherNoted  # noqa: Y015
+
+@_typing.final
+class VoucherVetted(_message.Message):
+    """The voucher was vetted as a practitioner in an organisation (from identity's
+    PractitionerVetted).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    organisation_id: _builtins.str
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        organisation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organisation_id", b"organisation_id", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VoucherVetted: _TypeAlias = VoucherVetted  # noqa: Y015
+
+@_typing.final
+class VoucherGuardianOf(_message.Message):
+    """The voucher is a linked guardian of a child (from identity's GuardianLinked)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    CHILD_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    child_account_id: _builtins.str
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        child_account_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_account_id", b"child_account_id", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VoucherGuardianOf: _TypeAlias = VoucherGuardianOf  # noqa: Y015

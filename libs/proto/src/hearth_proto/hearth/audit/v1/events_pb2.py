@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1chearth/audit/v1/events.proto\x12\x0fhearth.audit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x01\n\x0e\x45ventWitnessed\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12\x0e\n\x06stream\x18\x03 \x01(\t\x12\x10\n\x08sequence\x18\x04 \x01(\x04\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x14\n\x0cpayload_hash\x18\x06 \x01(\x0c\x12\r\n\x05index\x18\x07 \x01(\x04\x12\x11\n\tleaf_hash\x18\x08 \x01(\x0c\x12\x0c\n\x04kind\x18\t \x01(\t\x12\x11\n\tpseudonym\x18\n \x01(\t\x12\x0b\n\x03\x64\x61y\x18\x0b \x01(\t\"p\n\x10\x43heckpointSigned\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04size\x18\x02 \x01(\x04\x12\x11\n\troot_hash\x18\x03 \x01(\x0c\x12\x0c\n\x04note\x18\x04 \x01(\t\"\xcb\x01\n\x0e\x41\x63\x63\x65ssRecorded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\r\n\x05roles\x18\x03 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x04 \x01(\t\x12\x11\n\tpseudonym\x18\x05 \x01(\t\x12\x15\n\rdisclosure_id\x18\x06 \x01(\t\x12\r\n\x05index\x18\x07 \x01(\x04\x12\x11\n\tleaf_hash\x18\x08 \x01(\x0c\x12\x0b\n\x03\x64\x61y\x18\t \x01(\t\"\xa8\x01\n\rWitnessedLeaf\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x14\n\x0cpayload_hash\x18\x04 \x01(\x0c\x12\r\n\x05index\x18\x05 \x01(\x04\x12\x11\n\tleaf_hash\x18\x06 \x01(\x0c\x12\x0c\n\x04kind\x18\x07 \x01(\t\x12\x11\n\tpseudonym\x18\x08 \x01(\t\x12\x0b\n\x03\x64\x61y\x18\t \x01(\t\"p\n\x0f\x45ventsWitnessed\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x06leaves\x18\x02 \x03(\x0b\x32\x1e.hearth.audit.v1.WitnessedLeafb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1chearth/audit/v1/events.proto\x12\x0fhearth.audit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x01\n\x0e\x45ventWitnessed\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06stream\x18\x03 \x01(\t\x12\x10\n\x08sequence\x18\x04 \x01(\x04\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x14\n\x0cpayload_hash\x18\x06 \x01(\x0c\x12\r\n\x05index\x18\x07 \x01(\x04\x12\x11\n\tleaf_hash\x18\x08 \x01(\x0c\x12\x0c\n\x04kind\x18\t \x01(\t\x12\x11\n\tpseudonym\x18\n \x01(\t\x12\x0b\n\x03\x64\x61y\x18\x0b \x01(\tJ\x04\x08\x02\x10\x03R\x10originator_topic\"p\n\x10\x43heckpointSigned\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04size\x18\x02 \x01(\x04\x12\x11\n\troot_hash\x18\x03 \x01(\x0c\x12\x0c\n\x04note\x18\x04 \x01(\t\"\xcb\x01\n\x0e\x41\x63\x63\x65ssRecorded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\r\n\x05roles\x18\x03 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x04 \x01(\t\x12\x11\n\tpseudonym\x18\x05 \x01(\t\x12\x15\n\rdisclosure_id\x18\x06 \x01(\t\x12\r\n\x05index\x18\x07 \x01(\x04\x12\x11\n\tleaf_hash\x18\x08 \x01(\x0c\x12\x0b\n\x03\x64\x61y\x18\t \x01(\t\"\xa8\x01\n\rWitnessedLeaf\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x14\n\x0cpayload_hash\x18\x04 \x01(\x0c\x12\r\n\x05index\x18\x05 \x01(\x04\x12\x11\n\tleaf_hash\x18\x06 \x01(\x0c\x12\x0c\n\x04kind\x18\x07 \x01(\t\x12\x11\n\tpseudonym\x18\x08 \x01(\t\x12\x0b\n\x03\x64\x61y\x18\t \x01(\t\"p\n\x0f\x45ventsWitnessed\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x06leaves\x18\x02 \x03(\x0b\x32\x1e.hearth.audit.v1.WitnessedLeaf\"?\n\x0e\x41uditLogOpened\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8e\x01\n\x13\x44isclosureRequested\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\trequester\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\x11\n\tpseudonym\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"e\n\x12\x44isclosureApproved\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,13 +33,19 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hearth.audit.v1.events_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_EVENTWITNESSED']._serialized_start=83
-  _globals['_EVENTWITNESSED']._serialized_end=325
-  _globals['_CHECKPOINTSIGNED']._serialized_start=327
-  _globals['_CHECKPOINTSIGNED']._serialized_end=439
-  _globals['_ACCESSRECORDED']._serialized_start=442
-  _globals['_ACCESSRECORDED']._serialized_end=645
-  _globals['_WITNESSEDLEAF']._serialized_start=648
-  _globals['_WITNESSEDLEAF']._serialized_end=816
-  _globals['_EVENTSWITNESSED']._serialized_start=818
-  _globals['_EVENTSWITNESSED']._serialized_end=930
+  _globals['_EVENTWITNESSED']._serialized_end=323
+  _globals['_CHECKPOINTSIGNED']._serialized_start=325
+  _globals['_CHECKPOINTSIGNED']._serialized_end=437
+  _globals['_ACCESSRECORDED']._serialized_start=440
+  _globals['_ACCESSRECORDED']._serialized_end=643
+  _globals['_WITNESSEDLEAF']._serialized_start=646
+  _globals['_WITNESSEDLEAF']._serialized_end=814
+  _globals['_EVENTSWITNESSED']._serialized_start=816
+  _globals['_EVENTSWITNESSED']._serialized_end=928
+  _globals['_AUDITLOGOPENED']._serialized_start=930
+  _globals['_AUDITLOGOPENED']._serialized_end=993
+  _globals['_DISCLOSUREREQUESTED']._serialized_start=996
+  _globals['_DISCLOSUREREQUESTED']._serialized_end=1138
+  _globals['_DISCLOSUREAPPROVED']._serialized_start=1140
+  _globals['_DISCLOSUREAPPROVED']._serialized_end=1241
 # @@protoc_insertion_point(module_scope)

@@ -29,7 +29,6 @@ class EventWitnessed(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TIMESTAMP_FIELD_NUMBER: _builtins.int
-    ORIGINATOR_TOPIC_FIELD_NUMBER: _builtins.int
     STREAM_FIELD_NUMBER: _builtins.int
     SEQUENCE_FIELD_NUMBER: _builtins.int
     SUBJECT_FIELD_NUMBER: _builtins.int
@@ -39,7 +38,6 @@ class EventWitnessed(_message.Message):
     KIND_FIELD_NUMBER: _builtins.int
     PSEUDONYM_FIELD_NUMBER: _builtins.int
     DAY_FIELD_NUMBER: _builtins.int
-    originator_topic: _builtins.str
     stream: _builtins.str
     """The followed application and the event's position in its stream."""
     sequence: _builtins.int
@@ -62,7 +60,6 @@ class EventWitnessed(_message.Message):
         self,
         *,
         timestamp: _timestamp_pb2.Timestamp | None = ...,
-        originator_topic: _builtins.str = ...,
         stream: _builtins.str = ...,
         sequence: _builtins.int = ...,
         subject: _builtins.str = ...,
@@ -75,7 +72,7 @@ class EventWitnessed(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["day", b"day", "index", b"index", "kind", b"kind", "leaf_hash", b"leaf_hash", "originator_topic", b"originator_topic", "payload_hash", b"payload_hash", "pseudonym", b"pseudonym", "sequence", b"sequence", "stream", b"stream", "subject", b"subject", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["day", b"day", "index", b"index", "kind", b"kind", "leaf_hash", b"leaf_hash", "payload_hash", b"payload_hash", "pseudonym", b"pseudonym", "sequence", b"sequence", "stream", b"stream", "subject", b"subject", "timestamp", b"timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -239,3 +236,90 @@ class EventsWitnessed(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EventsWitnessed: _TypeAlias = EventsWitnessed  # noqa: Y015
+
+@_typing.final
+class AuditLogOpened(_message.Message):
+    """The audit log was opened (its first event)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuditLogOpened: _TypeAlias = AuditLogOpened  # noqa: Y015
+
+@_typing.final
+class DisclosureRequested(_message.Message):
+    """A disclosure of one trail's personal data was requested (its first event)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    REQUESTER_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    PSEUDONYM_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    requester: _builtins.str
+    request_id: _builtins.str
+    pseudonym: _builtins.str
+    """The trail to disclose."""
+    reason: _builtins.str
+    """Why, as the requester gave it (e.g. a court order's reference)."""
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        requester: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+        pseudonym: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pseudonym", b"pseudonym", "reason", b"reason", "request_id", b"request_id", "requester", b"requester", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisclosureRequested: _TypeAlias = DisclosureRequested  # noqa: Y015
+
+@_typing.final
+class DisclosureApproved(_message.Message):
+    """A disclosure was approved by one of the two roles it needs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    role: _builtins.str
+    """"safeguarding_lead" or "data_protection_officer"."""
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        account_id: _builtins.str = ...,
+        role: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "role", b"role", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisclosureApproved: _TypeAlias = DisclosureApproved  # noqa: Y015

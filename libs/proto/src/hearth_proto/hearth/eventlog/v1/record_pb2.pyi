@@ -37,8 +37,9 @@ class RecordedEvent(_message.Message):
     originator_version: _builtins.int
     """Position of the event in its aggregate's sequence."""
     topic: _builtins.str
-    """What the event is: a protobuf full name (`hearth.identity.v1.AccountRegistered`) for
-    published events, whose `state` is that message; otherwise a Python topic with JSON state.
+    """What the event is: a protobuf full name (`hearth.identity.v1.AccountRegistered`), whose
+    message `state` is. Streams recorded before every event had a schema also hold
+    eventsourcing's `module:Class` topics with JSON state, which readers map by alias.
     """
     state: _builtins.bytes
     """The event's own fields, encoded as `topic` says."""

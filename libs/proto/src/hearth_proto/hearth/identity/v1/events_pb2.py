@@ -27,7 +27,7 @@ from hearth_proto.hearth.age.v1 import types_pb2 as hearth_dot_age_dot_v1_dot_ty
 from hearth_proto.hearth.identity.v1 import identity_pb2 as hearth_dot_identity_dot_v1_dot_identity__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fhearth/identity/v1/events.proto\x12\x12hearth.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19hearth/age/v1/types.proto\x1a!hearth/identity/v1/identity.proto\"\xb3\x01\n\x11\x41\x63\x63ountRegistered\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12&\n\x04role\x18\x03 \x01(\x0e\x32\x18.hearth.identity.v1.Role\x12\x19\n\x11\x64\x65vice_public_key\x18\x04 \x01(\x0c\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"\xac\x01\n\x11\x41\x63\x63ountAgeBandSet\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12$\n\x04\x62\x61nd\x18\x03 \x01(\x0e\x32\x16.hearth.age.v1.AgeBand\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9a\x01\n\x13OrganisationCreated\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x18\n\x10\x61\x64min_account_id\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"\x87\x01\n\x17OrganisationMemberAdded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0forganisation_id\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\x10\n\x08\x61\x64\x64\x65\x64_by\x18\x04 \x01(\t\"\x83\x01\n\x12PractitionerVetted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0forganisation_id\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\x11\n\tvetted_by\x18\x04 \x01(\t\"\x8c\x01\n\x0eGuardianLinked\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13guardian_account_id\x18\x02 \x01(\t\x12\x18\n\x10\x63hild_account_id\x18\x03 \x01(\t\x12\x14\n\x0c\x63onfirmed_by\x18\x04 \x01(\t\"\x90\x01\n\x17GuardianConsentRecorded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13guardian_account_id\x18\x02 \x01(\t\x12\x18\n\x10\x63hild_account_id\x18\x03 \x01(\t\x12\x0f\n\x07granted\x18\x04 \x01(\x08\"\x93\x01\n\x0f\x43ontactApproved\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13guardian_account_id\x18\x02 \x01(\t\x12\x18\n\x10\x63hild_account_id\x18\x03 \x01(\t\x12\x1a\n\x12\x63ontact_account_id\x18\x04 \x01(\t\"h\n\x12HouseRulesAccepted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\"h\n\rAccountErased\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x14\n\x0crequested_by\x18\x03 \x01(\t\"U\n\x14PersonalDataRecorded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06sealed\x18\x02 \x01(\x0c\"W\n\x0b\x44\x65viceAdded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11\x64\x65vice_public_key\x18\x02 \x01(\x0c\"Y\n\rDeviceRemoved\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11\x64\x65vice_public_key\x18\x02 \x01(\x0c\"\x94\x01\n\x12GuardianLinkOpened\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12\x1b\n\x13guardian_account_id\x18\x03 \x01(\t\x12\x18\n\x10\x63hild_account_id\x18\x04 \x01(\t\"T\n\x15GuardianLinkConsented\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04side\x18\x02 \x01(\t\"v\n\x0f\x43onsentRecorded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12\x0f\n\x07granted\x18\x04 \x01(\x08\"\xdc\x01\n\x0cStaffInvited\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12\x17\n\x0forganisation_id\x18\x03 \x01(\t\x12&\n\x04role\x18\x04 \x01(\x0e\x32\x18.hearth.identity.v1.Role\x12\x12\n\ninvited_by\x18\x05 \x01(\t\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"W\n\x12InvitationAccepted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fhearth/identity/v1/events.proto\x12\x12hearth.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19hearth/age/v1/types.proto\x1a!hearth/identity/v1/identity.proto\"\xb1\x01\n\x11\x41\x63\x63ountRegistered\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x04role\x18\x03 \x01(\x0e\x32\x18.hearth.identity.v1.Role\x12\x19\n\x11\x64\x65vice_public_key\x18\x04 \x01(\x0c\x12\x12\n\nrequest_id\x18\x05 \x01(\tJ\x04\x08\x02\x10\x03R\x10originator_topic\"\xac\x01\n\x11\x41\x63\x63ountAgeBandSet\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12$\n\x04\x62\x61nd\x18\x03 \x01(\x0e\x32\x16.hearth.age.v1.AgeBand\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x98\x01\n\x13OrganisationCreated\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x18\n\x10\x61\x64min_account_id\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\tJ\x04\x08\x02\x10\x03R\x10originator_topic\"\x87\x01\n\x17OrganisationMemberAdded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0forganisation_id\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\x10\n\x08\x61\x64\x64\x65\x64_by\x18\x04 \x01(\t\"\x83\x01\n\x12PractitionerVetted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0forganisation_id\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\x11\n\tvetted_by\x18\x04 \x01(\t\"\x8c\x01\n\x0eGuardianLinked\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13guardian_account_id\x18\x02 \x01(\t\x12\x18\n\x10\x63hild_account_id\x18\x03 \x01(\t\x12\x14\n\x0c\x63onfirmed_by\x18\x04 \x01(\t\"\x90\x01\n\x17GuardianConsentRecorded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13guardian_account_id\x18\x02 \x01(\t\x12\x18\n\x10\x63hild_account_id\x18\x03 \x01(\t\x12\x0f\n\x07granted\x18\x04 \x01(\x08\"\x93\x01\n\x0f\x43ontactApproved\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13guardian_account_id\x18\x02 \x01(\t\x12\x18\n\x10\x63hild_account_id\x18\x03 \x01(\t\x12\x1a\n\x12\x63ontact_account_id\x18\x04 \x01(\t\"h\n\x12HouseRulesAccepted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\"h\n\rAccountErased\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x14\n\x0crequested_by\x18\x03 \x01(\t\"U\n\x14PersonalDataRecorded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06sealed\x18\x02 \x01(\x0c\"W\n\x0b\x44\x65viceAdded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11\x64\x65vice_public_key\x18\x02 \x01(\x0c\"Y\n\rDeviceRemoved\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11\x64\x65vice_public_key\x18\x02 \x01(\x0c\"\x92\x01\n\x12GuardianLinkOpened\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13guardian_account_id\x18\x03 \x01(\t\x12\x18\n\x10\x63hild_account_id\x18\x04 \x01(\tJ\x04\x08\x02\x10\x03R\x10originator_topic\"T\n\x15GuardianLinkConsented\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04side\x18\x02 \x01(\t\"v\n\x0f\x43onsentRecorded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12\x0f\n\x07granted\x18\x04 \x01(\x08\"\xf5\x01\n\x0cStaffInvited\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0forganisation_id\x18\x03 \x01(\t\x12&\n\x04role\x18\x04 \x01(\x0e\x32\x18.hearth.identity.v1.Role\x12\x12\n\ninvited_by\x18\x05 \x01(\t\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11organisation_name\x18\x07 \x01(\tJ\x04\x08\x02\x10\x03R\x10originator_topic\"W\n\x12InvitationAccepted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,39 +35,39 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hearth.identity.v1.events_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ACCOUNTREGISTERED']._serialized_start=151
-  _globals['_ACCOUNTREGISTERED']._serialized_end=330
-  _globals['_ACCOUNTAGEBANDSET']._serialized_start=333
-  _globals['_ACCOUNTAGEBANDSET']._serialized_end=505
-  _globals['_ORGANISATIONCREATED']._serialized_start=508
-  _globals['_ORGANISATIONCREATED']._serialized_end=662
-  _globals['_ORGANISATIONMEMBERADDED']._serialized_start=665
-  _globals['_ORGANISATIONMEMBERADDED']._serialized_end=800
-  _globals['_PRACTITIONERVETTED']._serialized_start=803
-  _globals['_PRACTITIONERVETTED']._serialized_end=934
-  _globals['_GUARDIANLINKED']._serialized_start=937
-  _globals['_GUARDIANLINKED']._serialized_end=1077
-  _globals['_GUARDIANCONSENTRECORDED']._serialized_start=1080
-  _globals['_GUARDIANCONSENTRECORDED']._serialized_end=1224
-  _globals['_CONTACTAPPROVED']._serialized_start=1227
-  _globals['_CONTACTAPPROVED']._serialized_end=1374
-  _globals['_HOUSERULESACCEPTED']._serialized_start=1376
-  _globals['_HOUSERULESACCEPTED']._serialized_end=1480
-  _globals['_ACCOUNTERASED']._serialized_start=1482
-  _globals['_ACCOUNTERASED']._serialized_end=1586
-  _globals['_PERSONALDATARECORDED']._serialized_start=1588
-  _globals['_PERSONALDATARECORDED']._serialized_end=1673
-  _globals['_DEVICEADDED']._serialized_start=1675
-  _globals['_DEVICEADDED']._serialized_end=1762
-  _globals['_DEVICEREMOVED']._serialized_start=1764
-  _globals['_DEVICEREMOVED']._serialized_end=1853
-  _globals['_GUARDIANLINKOPENED']._serialized_start=1856
-  _globals['_GUARDIANLINKOPENED']._serialized_end=2004
-  _globals['_GUARDIANLINKCONSENTED']._serialized_start=2006
-  _globals['_GUARDIANLINKCONSENTED']._serialized_end=2090
-  _globals['_CONSENTRECORDED']._serialized_start=2092
-  _globals['_CONSENTRECORDED']._serialized_end=2210
-  _globals['_STAFFINVITED']._serialized_start=2213
-  _globals['_STAFFINVITED']._serialized_end=2433
-  _globals['_INVITATIONACCEPTED']._serialized_start=2435
-  _globals['_INVITATIONACCEPTED']._serialized_end=2522
+  _globals['_ACCOUNTREGISTERED']._serialized_end=328
+  _globals['_ACCOUNTAGEBANDSET']._serialized_start=331
+  _globals['_ACCOUNTAGEBANDSET']._serialized_end=503
+  _globals['_ORGANISATIONCREATED']._serialized_start=506
+  _globals['_ORGANISATIONCREATED']._serialized_end=658
+  _globals['_ORGANISATIONMEMBERADDED']._serialized_start=661
+  _globals['_ORGANISATIONMEMBERADDED']._serialized_end=796
+  _globals['_PRACTITIONERVETTED']._serialized_start=799
+  _globals['_PRACTITIONERVETTED']._serialized_end=930
+  _globals['_GUARDIANLINKED']._serialized_start=933
+  _globals['_GUARDIANLINKED']._serialized_end=1073
+  _globals['_GUARDIANCONSENTRECORDED']._serialized_start=1076
+  _globals['_GUARDIANCONSENTRECORDED']._serialized_end=1220
+  _globals['_CONTACTAPPROVED']._serialized_start=1223
+  _globals['_CONTACTAPPROVED']._serialized_end=1370
+  _globals['_HOUSERULESACCEPTED']._serialized_start=1372
+  _globals['_HOUSERULESACCEPTED']._serialized_end=1476
+  _globals['_ACCOUNTERASED']._serialized_start=1478
+  _globals['_ACCOUNTERASED']._serialized_end=1582
+  _globals['_PERSONALDATARECORDED']._serialized_start=1584
+  _globals['_PERSONALDATARECORDED']._serialized_end=1669
+  _globals['_DEVICEADDED']._serialized_start=1671
+  _globals['_DEVICEADDED']._serialized_end=1758
+  _globals['_DEVICEREMOVED']._serialized_start=1760
+  _globals['_DEVICEREMOVED']._serialized_end=1849
+  _globals['_GUARDIANLINKOPENED']._serialized_start=1852
+  _globals['_GUARDIANLINKOPENED']._serialized_end=1998
+  _globals['_GUARDIANLINKCONSENTED']._serialized_start=2000
+  _globals['_GUARDIANLINKCONSENTED']._serialized_end=2084
+  _globals['_CONSENTRECORDED']._serialized_start=2086
+  _globals['_CONSENTRECORDED']._serialized_end=2204
+  _globals['_STAFFINVITED']._serialized_start=2207
+  _globals['_STAFFINVITED']._serialized_end=2452
+  _globals['_INVITATIONACCEPTED']._serialized_start=2454
+  _globals['_INVITATIONACCEPTED']._serialized_end=2541
 # @@protoc_insertion_point(module_scope)

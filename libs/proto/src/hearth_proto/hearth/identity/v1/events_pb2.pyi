@@ -23,8 +23,9 @@ DESCRIPTOR: _descriptor.FileDescriptor
 class AccountRegistered(_message.Message):
     """Published events of the identity service: other services (messaging's contact policy, audit)
     and auditors decode these from this schema alone. `timestamp` is when the event happened;
-    `originator_topic` names the aggregate type that created the aggregate. Personal data
-    (names, contact details) only ever appears encrypted under the subject's key.
+    a message's full name is the event's stored topic, and names the aggregate type it belongs
+    to. Personal data (names, contact details) only ever appears encrypted under the subject's
+    key.
 
     An account was registered with its first device.
     """
@@ -32,11 +33,9 @@ class AccountRegistered(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TIMESTAMP_FIELD_NUMBER: _builtins.int
-    ORIGINATOR_TOPIC_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
     DEVICE_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
-    originator_topic: _builtins.str
     role: _identity_pb2.Role.ValueType
     device_public_key: _builtins.bytes
     request_id: _builtins.str
@@ -46,14 +45,13 @@ class AccountRegistered(_message.Message):
         self,
         *,
         timestamp: _timestamp_pb2.Timestamp | None = ...,
-        originator_topic: _builtins.str = ...,
         role: _identity_pb2.Role.ValueType = ...,
         device_public_key: _builtins.bytes = ...,
         request_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["device_public_key", b"device_public_key", "originator_topic", b"originator_topic", "request_id", b"request_id", "role", b"role", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["device_public_key", b"device_public_key", "request_id", b"request_id", "role", b"role", "timestamp", b"timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -98,11 +96,9 @@ class OrganisationCreated(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TIMESTAMP_FIELD_NUMBER: _builtins.int
-    ORIGINATOR_TOPIC_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     ADMIN_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
-    originator_topic: _builtins.str
     name: _builtins.str
     """An organisation's name is not personal data, so it is kept in the clear."""
     admin_account_id: _builtins.str
@@ -114,14 +110,13 @@ class OrganisationCreated(_message.Message):
         self,
         *,
         timestamp: _timestamp_pb2.Timestamp | None = ...,
-        originator_topic: _builtins.str = ...,
         name: _builtins.str = ...,
         admin_account_id: _builtins.str = ...,
         request_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin_account_id", b"admin_account_id", "name", b"name", "originator_topic", b"originator_topic", "request_id", b"request_id", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin_account_id", b"admin_account_id", "name", b"name", "request_id", b"request_id", "timestamp", b"timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -424,10 +419,8 @@ class GuardianLinkOpened(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TIMESTAMP_FIELD_NUMBER: _builtins.int
-    ORIGINATOR_TOPIC_FIELD_NUMBER: _builtins.int
     GUARDIAN_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
     CHILD_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
-    originator_topic: _builtins.str
     guardian_account_id: _builtins.str
     child_account_id: _builtins.str
     @_builtins.property
@@ -436,13 +429,12 @@ class GuardianLinkOpened(_message.Message):
         self,
         *,
         timestamp: _timestamp_pb2.Timestamp | None = ...,
-        originator_topic: _builtins.str = ...,
         guardian_account_id: _builtins.str = ...,
         child_account_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_account_id", b"child_account_id", "guardian_account_id", b"guardian_account_id", "originator_topic", b"originator_topic", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_account_id", b"child_account_id", "guardian_account_id", b"guardian_account_id", "timestamp", b"timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -512,17 +504,20 @@ class StaffInvited(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TIMESTAMP_FIELD_NUMBER: _builtins.int
-    ORIGINATOR_TOPIC_FIELD_NUMBER: _builtins.int
     ORGANISATION_ID_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
     INVITED_BY_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
-    originator_topic: _builtins.str
+    ORGANISATION_NAME_FIELD_NUMBER: _builtins.int
     organisation_id: _builtins.str
     """Empty when the platform operator invited without an organisation."""
     role: _identity_pb2.Role.ValueType
     invited_by: _builtins.str
     """An account id, or "operator"."""
+    organisation_name: _builtins.str
+    """Set when the operator invites a new organisation's first admin: the organisation is
+    created when the invitation is accepted.
+    """
     @_builtins.property
     def timestamp(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -531,15 +526,15 @@ class StaffInvited(_message.Message):
         self,
         *,
         timestamp: _timestamp_pb2.Timestamp | None = ...,
-        originator_topic: _builtins.str = ...,
         organisation_id: _builtins.str = ...,
         role: _identity_pb2.Role.ValueType = ...,
         invited_by: _builtins.str = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
+        organisation_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "invited_by", b"invited_by", "organisation_id", b"organisation_id", "originator_topic", b"originator_topic", "role", b"role", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "invited_by", b"invited_by", "organisation_id", b"organisation_id", "organisation_name", b"organisation_name", "role", b"role", "timestamp", b"timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -36,6 +36,8 @@ class _RoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Role.ValueType],
     ROLE_SAFEGUARDING_LEAD: _Role.ValueType  # 6
     ROLE_AUDITOR: _Role.ValueType  # 7
     ROLE_ORG_ADMIN: _Role.ValueType  # 8
+    ROLE_DATA_PROTECTION_OFFICER: _Role.ValueType  # 9
+    """Approves disclosures of audit data with a safeguarding lead (two-role disclosure)."""
 
 class Role(_Role, metaclass=_RoleEnumTypeWrapper):
     """What an account is on the platform; decides which RPCs it may call and whom it may reach."""
@@ -49,6 +51,8 @@ ROLE_MODERATOR: Role.ValueType  # 5
 ROLE_SAFEGUARDING_LEAD: Role.ValueType  # 6
 ROLE_AUDITOR: Role.ValueType  # 7
 ROLE_ORG_ADMIN: Role.ValueType  # 8
+ROLE_DATA_PROTECTION_OFFICER: Role.ValueType  # 9
+"""Approves disclosures of audit data with a safeguarding lead (two-role disclosure)."""
 Global___Role: _TypeAlias = Role  # noqa: Y015
 
 @_typing.final
@@ -114,18 +118,24 @@ class InviteStaffRequest(_message.Message):
 
     ORGANISATION_ID_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
+    ORGANISATION_NAME_FIELD_NUMBER: _builtins.int
     organisation_id: _builtins.str
     """The organisation the staff member joins; optional for the platform operator."""
     role: Global___Role.ValueType
+    organisation_name: _builtins.str
+    """The platform operator inviting an organisation's first org admin: the organisation of this
+    name is created, with the invitee as its admin, when they register. Not with organisation_id.
+    """
     def __init__(
         self,
         *,
         organisation_id: _builtins.str = ...,
         role: Global___Role.ValueType = ...,
+        organisation_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["organisation_id", b"organisation_id", "role", b"role"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organisation_id", b"organisation_id", "organisation_name", b"organisation_name", "role", b"role"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

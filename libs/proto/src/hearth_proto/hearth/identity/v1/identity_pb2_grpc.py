@@ -151,8 +151,10 @@ class IdentityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def InviteStaff(self, request, context):
-        """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, org admin):
-        an org admin into their organisation, or the platform operator. Staff register with the code.
+        """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, data protection
+        officer, org admin): an org admin into their organisation, or the platform operator (whoever
+        holds the session signing key, through `hearth admin`), who may also name a new
+        organisation for its first org admin. Staff register with the code.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -38,8 +38,10 @@ class IdentityServiceStub:
     RegisterAccount: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RegisterAccountRequest, _identity_pb2.RegisterAccountResponse]
     """Registers an account for a device key. Idempotent on request_id (AIP-155)."""
     InviteStaff: _grpc.UnaryUnaryMultiCallable[_identity_pb2.InviteStaffRequest, _identity_pb2.InviteStaffResponse]
-    """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, org admin):
-    an org admin into their organisation, or the platform operator. Staff register with the code.
+    """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, data protection
+    officer, org admin): an org admin into their organisation, or the platform operator (whoever
+    holds the session signing key, through `hearth admin`), who may also name a new
+    organisation for its first org admin. Staff register with the code.
     """
     GetAccount: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetAccountRequest, _identity_pb2.GetAccountResponse]
     """Reads the caller's own account."""
@@ -88,8 +90,10 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     RegisterAccount: _aio.UnaryUnaryMultiCallable[_identity_pb2.RegisterAccountRequest, _identity_pb2.RegisterAccountResponse]  # type: ignore[assignment]
     """Registers an account for a device key. Idempotent on request_id (AIP-155)."""
     InviteStaff: _aio.UnaryUnaryMultiCallable[_identity_pb2.InviteStaffRequest, _identity_pb2.InviteStaffResponse]  # type: ignore[assignment]
-    """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, org admin):
-    an org admin into their organisation, or the platform operator. Staff register with the code.
+    """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, data protection
+    officer, org admin): an org admin into their organisation, or the platform operator (whoever
+    holds the session signing key, through `hearth admin`), who may also name a new
+    organisation for its first org admin. Staff register with the code.
     """
     GetAccount: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetAccountRequest, _identity_pb2.GetAccountResponse]  # type: ignore[assignment]
     """Reads the caller's own account."""
@@ -147,8 +151,10 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.InviteStaffRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.InviteStaffResponse, _abc.Awaitable[_identity_pb2.InviteStaffResponse]]:
-        """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, org admin):
-        an org admin into their organisation, or the platform operator. Staff register with the code.
+        """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, data protection
+        officer, org admin): an org admin into their organisation, or the platform operator (whoever
+        holds the session signing key, through `hearth admin`), who may also name a new
+        organisation for its first org admin. Staff register with the code.
         """
 
     @_abc_1.abstractmethod

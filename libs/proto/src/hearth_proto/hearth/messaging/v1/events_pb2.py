@@ -25,21 +25,51 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n hearth/messaging/v1/events.proto\x12\x13hearth.messaging.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9c\x01\n\x13\x43onversationStarted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x1a\n\x12member_account_ids\x18\x04 \x03(\t\x12\x12\n\nstarted_by\x18\x05 \x01(\t\"n\n\x17\x43onversationMemberAdded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x64\x64\x65\x64_by\x18\x03 \x01(\t\"[\n\x16\x43onversationMemberLeft\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\"\xdb\x01\n\x17\x43ontactDecisionRecorded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12\x14\n\x0crequested_by\x18\x03 \x01(\t\x12\x13\n\x0b\x61\x63\x63ount_ids\x18\x04 \x03(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\x0f\n\x07\x61llowed\x18\x06 \x01(\x08\x12\x13\n\x0breason_code\x18\x07 \x01(\t\x12\x16\n\x0epolicy_version\x18\x08 \x01(\x05\"\xdc\x01\n\x0eMessageRelayed\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10originator_topic\x18\x02 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x03 \x01(\t\x12\x19\n\x11sender_account_id\x18\x04 \x01(\t\x12\x18\n\x10sender_device_id\x18\x05 \x01(\t\x12\x19\n\x11recipient_devices\x18\x06 \x01(\x05\x12\x18\n\x10\x63iphertext_bytes\x18\x07 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n hearth/messaging/v1/events.proto\x12\x13hearth.messaging.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x01\n\x13\x43onversationStarted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x1a\n\x12member_account_ids\x18\x04 \x03(\t\x12\x12\n\nstarted_by\x18\x05 \x01(\tJ\x04\x08\x02\x10\x03R\x10originator_topic\"n\n\x17\x43onversationMemberAdded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x64\x64\x65\x64_by\x18\x03 \x01(\t\"[\n\x16\x43onversationMemberLeft\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\"\xd9\x01\n\x17\x43ontactDecisionRecorded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0crequested_by\x18\x03 \x01(\t\x12\x13\n\x0b\x61\x63\x63ount_ids\x18\x04 \x03(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\x0f\n\x07\x61llowed\x18\x06 \x01(\x08\x12\x13\n\x0breason_code\x18\x07 \x01(\t\x12\x16\n\x0epolicy_version\x18\x08 \x01(\x05J\x04\x08\x02\x10\x03R\x10originator_topic\"\xda\x01\n\x0eMessageRelayed\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x63onversation_id\x18\x03 \x01(\t\x12\x19\n\x11sender_account_id\x18\x04 \x01(\t\x12\x18\n\x10sender_device_id\x18\x05 \x01(\t\x12\x19\n\x11recipient_devices\x18\x06 \x01(\x05\x12\x18\n\x10\x63iphertext_bytes\x18\x07 \x01(\x05J\x04\x08\x02\x10\x03R\x10originator_topic\"\xc5\x01\n\x13\x44\x65viceKeysPublished\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tdevice_id\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\x14\n\x0cidentity_key\x18\x04 \x01(\t\x12\x18\n\x10signed_prekey_id\x18\x05 \x01(\x05\x12\x15\n\rsigned_prekey\x18\x06 \x01(\t\x12\x11\n\tsignature\x18\x07 \x01(\t\"\x88\x01\n\x13SignedPrekeyRotated\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10signed_prekey_id\x18\x02 \x01(\x05\x12\x15\n\rsigned_prekey\x18\x03 \x01(\t\x12\x11\n\tsignature\x18\x04 \x01(\t\"\xbc\x01\n\x13OneTimePrekeysAdded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x46\n\x07prekeys\x18\x02 \x03(\x0b\x32\x35.hearth.messaging.v1.OneTimePrekeysAdded.PrekeysEntry\x1a.\n\x0cPrekeysEntry\x12\x0b\n\x03key\x18\x01 \x01(\x05\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"Y\n\x15OneTimePrekeyConsumed\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tprekey_id\x18\x02 \x01(\x05\"Z\n\x15\x41\x63\x63ountDevicesStarted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\"V\n\x12\x41\x63\x63ountDeviceAdded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tdevice_id\x18\x02 \x01(\t\"[\n\x16\x41\x63\x63ountSettingsStarted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\"S\n\x0e\x41\x63\x63ountBlocked\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\"U\n\x10\x41\x63\x63ountUnblocked\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\"[\n\x11\x43onversationMuted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\"]\n\x13\x43onversationUnmuted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\"X\n\x13\x43ontactFactsStarted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x02 \x01(\t\"o\n\x10\x43ontactFactNoted\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x66\x61\x63t\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\t\x12\x0f\n\x07present\x18\x04 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hearth.messaging.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_ONETIMEPREKEYSADDED_PREKEYSENTRY']._loaded_options = None
+  _globals['_ONETIMEPREKEYSADDED_PREKEYSENTRY']._serialized_options = b'8\001'
   _globals['_CONVERSATIONSTARTED']._serialized_start=91
-  _globals['_CONVERSATIONSTARTED']._serialized_end=247
-  _globals['_CONVERSATIONMEMBERADDED']._serialized_start=249
-  _globals['_CONVERSATIONMEMBERADDED']._serialized_end=359
-  _globals['_CONVERSATIONMEMBERLEFT']._serialized_start=361
-  _globals['_CONVERSATIONMEMBERLEFT']._serialized_end=452
-  _globals['_CONTACTDECISIONRECORDED']._serialized_start=455
-  _globals['_CONTACTDECISIONRECORDED']._serialized_end=674
-  _globals['_MESSAGERELAYED']._serialized_start=677
-  _globals['_MESSAGERELAYED']._serialized_end=897
+  _globals['_CONVERSATIONSTARTED']._serialized_end=245
+  _globals['_CONVERSATIONMEMBERADDED']._serialized_start=247
+  _globals['_CONVERSATIONMEMBERADDED']._serialized_end=357
+  _globals['_CONVERSATIONMEMBERLEFT']._serialized_start=359
+  _globals['_CONVERSATIONMEMBERLEFT']._serialized_end=450
+  _globals['_CONTACTDECISIONRECORDED']._serialized_start=453
+  _globals['_CONTACTDECISIONRECORDED']._serialized_end=670
+  _globals['_MESSAGERELAYED']._serialized_start=673
+  _globals['_MESSAGERELAYED']._serialized_end=891
+  _globals['_DEVICEKEYSPUBLISHED']._serialized_start=894
+  _globals['_DEVICEKEYSPUBLISHED']._serialized_end=1091
+  _globals['_SIGNEDPREKEYROTATED']._serialized_start=1094
+  _globals['_SIGNEDPREKEYROTATED']._serialized_end=1230
+  _globals['_ONETIMEPREKEYSADDED']._serialized_start=1233
+  _globals['_ONETIMEPREKEYSADDED']._serialized_end=1421
+  _globals['_ONETIMEPREKEYSADDED_PREKEYSENTRY']._serialized_start=1375
+  _globals['_ONETIMEPREKEYSADDED_PREKEYSENTRY']._serialized_end=1421
+  _globals['_ONETIMEPREKEYCONSUMED']._serialized_start=1423
+  _globals['_ONETIMEPREKEYCONSUMED']._serialized_end=1512
+  _globals['_ACCOUNTDEVICESSTARTED']._serialized_start=1514
+  _globals['_ACCOUNTDEVICESSTARTED']._serialized_end=1604
+  _globals['_ACCOUNTDEVICEADDED']._serialized_start=1606
+  _globals['_ACCOUNTDEVICEADDED']._serialized_end=1692
+  _globals['_ACCOUNTSETTINGSSTARTED']._serialized_start=1694
+  _globals['_ACCOUNTSETTINGSSTARTED']._serialized_end=1785
+  _globals['_ACCOUNTBLOCKED']._serialized_start=1787
+  _globals['_ACCOUNTBLOCKED']._serialized_end=1870
+  _globals['_ACCOUNTUNBLOCKED']._serialized_start=1872
+  _globals['_ACCOUNTUNBLOCKED']._serialized_end=1957
+  _globals['_CONVERSATIONMUTED']._serialized_start=1959
+  _globals['_CONVERSATIONMUTED']._serialized_end=2050
+  _globals['_CONVERSATIONUNMUTED']._serialized_start=2052
+  _globals['_CONVERSATIONUNMUTED']._serialized_end=2145
+  _globals['_CONTACTFACTSSTARTED']._serialized_start=2147
+  _globals['_CONTACTFACTSSTARTED']._serialized_end=2235
+  _globals['_CONTACTFACTNOTED']._serialized_start=2237
+  _globals['_CONTACTFACTNOTED']._serialized_end=2348
 # @@protoc_insertion_point(module_scope)

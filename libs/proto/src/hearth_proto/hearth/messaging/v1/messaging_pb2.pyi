@@ -292,7 +292,9 @@ class CreateConversationRequest(_message.Message):
     kind: Global___ConversationKind.ValueType
     @_builtins.property
     def member_account_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """The other members (the caller is always a member); at most 50 (INVALID_ARGUMENT beyond)."""
+        """The other members (the caller is always a member): at most 49, as a group has at most 50
+        members (INVALID_ARGUMENT beyond).
+        """
 
     def __init__(
         self,
@@ -520,7 +522,9 @@ class SendEnvelopeRequest(_message.Message):
     franking_commitment: _builtins.bytes
     """HMAC-SHA256 franking commitment (32 bytes) over body and metadata."""
     @_builtins.property
-    def ciphertexts(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeviceCiphertext]: ...
+    def ciphertexts(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeviceCiphertext]:
+        """One per recipient device, each device once: 1 to 10,000 (INVALID_ARGUMENT beyond)."""
+
     def __init__(
         self,
         *,

@@ -1,0 +1,1 @@
+"""Hearth on-device safety scanner."""

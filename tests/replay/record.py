@@ -1,0 +1,53 @@
+"""Record the replay fixture: `python -m tests.replay.record` (writes tests/replay/fixture/).
+
+It runs the scripted aggregates of every service (`tests.replay.script`) on a fresh embedded
+nats-server and keeps each stream's raw messages and each aggregate's state. It was run once
+with the code as it was before every event had a schema and a stable name (the commit is in
+`states.json`), so the fixture holds the old topics; run now, it records today's names.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+from hearth_eventlog import StreamSettings
+from hearth_runtime.embedded_nats import EmbeddedNats
+from tests.replay import script
+from tests.replay.stream import read_stream, save
+
+FIXTURE = Path(__file__).parent / "fixture"
+
+
+def main() -> None:
+    FIXTURE.mkdir(exist_ok=True)
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = EmbeddedNats(Path(tmp) / "nats")
+        url = server.start()
+        try:
+            states = script.run({"NATS_URL": url})
+            messages = []
+            prefixes = {}
+            for service in script.SERVICES:
+                settings = StreamSettings.from_env({}, service)
+                prefixes[service] = settings.subject_prefix
+                messages.extend(read_stream(url, settings.stream))
+        finally:
+            server.stop()
+    save(FIXTURE / "stream.jsonl", messages)
+    (FIXTURE / "states.json").write_text(
+        json.dumps(
+            {"commit": commit, "prefixes": prefixes, "states": states}, indent=1, sort_keys=True
+        )
+        + "\n"
+    )
+    print(f"recorded {len(messages)} messages of {len(prefixes)} streams at {commit}")
+
+
+if __name__ == "__main__":
+    main()
