@@ -2,14 +2,16 @@
 
 A method with no declared access is refused (fail closed); health and reflection are open.
 A duplicated `authorization` header is refused (which one counts would be a guess).
-Refusals are the runtime's errors (reasons SESSION_MISSING, SESSION_AMBIGUOUS,
-SESSION_INVALID, ROLE_REQUIRED, NO_ACCESS_RULE), answered by the `ErrorInterceptor` that runs
-outside this one. The verified `Session` is available to the servicer through
-`current_session()`.
+A verified token of an account whose sessions are revoked (erased: see `revocation`) is
+refused too. Refusals are the runtime's errors (reasons SESSION_MISSING, SESSION_AMBIGUOUS,
+SESSION_INVALID, SESSION_REVOKED, ROLE_REQUIRED, NO_ACCESS_RULE), answered by the
+`ErrorInterceptor` that runs outside this one. The verified `Session` is available to the
+servicer through `current_session()`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -20,6 +22,7 @@ import grpc
 import grpc.aio
 
 from .errors import NotAuthenticated, Refused, rewrapped
+from .revocation import Revocations
 from .sessions import Session, SessionError, SessionVerifier
 
 OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
@@ -56,9 +59,25 @@ def current_session() -> Session:
 class AccessInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Authenticates the bearer session token and checks the method's declared roles."""
 
-    def __init__(self, verifier: SessionVerifier, rules: Mapping[str, Access]) -> None:
+    def __init__(
+        self,
+        verifier: SessionVerifier,
+        rules: Mapping[str, Access],
+        revocations: Revocations | None = None,
+    ) -> None:
         self.verifier = verifier
         self.rules = dict(rules)
+        self.revocations = revocations
+
+    async def revoked(self, session: Session) -> str | None:
+        """Why the session's account is no longer honoured, if it is not (the store is asked
+        off the event loop, and only now and then per account)."""
+        if self.revocations is None:
+            return None
+        known, reason = self.revocations.cached(session.account_id)
+        if known:
+            return reason
+        return await asyncio.to_thread(self.revocations.reason, session.account_id)
 
     def is_open(self, method: str) -> bool:
         """Whether a method is served without a session (health, reflection, public RPCs)."""
@@ -95,6 +114,11 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 session = self.verifier.verify(authorization.removeprefix("Bearer ").strip())
             except SessionError as e:
                 raise NotAuthenticated(str(e), reason="SESSION_INVALID") from None
+            if (why := await self.revoked(session)) is not None:
+                raise NotAuthenticated(
+                    f"this account's sessions are no longer honoured ({why})",
+                    reason="SESSION_REVOKED",
+                )
             if not rule.allows(session):
                 allowed = ", ".join(sorted(rule.roles or ()))
                 raise Refused(

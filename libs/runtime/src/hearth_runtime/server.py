@@ -42,6 +42,7 @@ from .access import Access, AccessInterceptor
 from .config import ConfigError, RuntimeConfig
 from .errors import ErrorInterceptor
 from .follow import FollowerState, StreamFollower
+from .revocation import Revocations
 from .serving import MethodAdapter
 from .sessions import SessionVerifier
 
@@ -62,6 +63,8 @@ class ServiceParts:
     applications: Sequence[Application[Any]] = ()
     followers: Sequence[StreamFollower] = ()
     on_stop: list[Callable[[], None]] = field(default_factory=list)
+    # Whose sessions the service no longer honours (fed by its follower of identity).
+    revocations: Revocations | None = None
 
 
 FOLLOWER_HEALTH = "hearth.follow."  # + the upstream's name: each follower's health name
@@ -116,7 +119,7 @@ class ServiceHost:
         self.parts = parts
         self.health = ServiceHealth(parts.followers)
         self.pool = ThreadPoolExecutor(config.max_workers, thread_name_prefix=f"grpc-{parts.name}")
-        self.access = AccessInterceptor(verifier, parts.rules)
+        self.access = AccessInterceptor(verifier, parts.rules, parts.revocations)
         self.adapter = MethodAdapter(
             self.pool,
             self.access.is_open,

@@ -33,6 +33,7 @@ from hearth_runtime.errors import (
     NotFound,
     Refused,
 )
+from hearth_runtime.revocation import REVOKING_TOPICS
 
 from .domain import (
     AlreadyDecided,
@@ -174,7 +175,8 @@ class AgeAssurance(FollowingApplication):
     """Age assurance; it follows identity's stream to know who may vouch for whom."""
 
     name = "age"
-    topics: ClassVar[frozenset[str] | None] = frozenset({VETTED, LINKED})  # from identity
+    # From identity: who may vouch, and whose sessions to stop honouring.
+    topics: ClassVar[frozenset[str] | None] = frozenset({VETTED, LINKED}) | REVOKING_TOPICS
 
     def __init__(
         self,

@@ -31,6 +31,7 @@ from hearth_proto.hearth.identity.v1 import identity_pb2
 from hearth_proto.hearth.messaging.v1 import messaging_pb2
 from hearth_runtime.application import FollowingApplication, retrying
 from hearth_runtime.errors import AlreadyDone, Conflict, Exhausted, Invalid, NotFound, Refused
+from hearth_runtime.revocation import REVOKING_TOPICS
 
 from .domain import (
     MAX_GROUP_MEMBERS,
@@ -121,7 +122,8 @@ def _label(enum_name: str, prefix: str) -> str:
 
 class Messaging(FollowingApplication):
     name = "messaging"
-    topics: ClassVar[frozenset[str] | None] = IDENTITY_FACTS  # from identity
+    # From identity: the policy's facts, and whose sessions to stop honouring.
+    topics: ClassVar[frozenset[str] | None] = IDENTITY_FACTS | REVOKING_TOPICS
 
     def __init__(
         self,

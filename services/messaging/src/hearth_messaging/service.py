@@ -106,6 +106,7 @@ def build(config: RuntimeConfig) -> ServiceParts:
         service_names=[SERVICE],
         rules=RULES,
         applications=[app],
+        revocations=app.revocations,
         followers=[follower],
         on_stop=[mailboxes.close],
     )
