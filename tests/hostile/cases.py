@@ -30,6 +30,7 @@ from grpc_health.v1 import health
 from grpc_reflection.v1alpha import reflection
 
 import hearth_proto
+from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from hearth_runtime.sessions import SessionSigner
 from tests.hostile.tokens import Metadata, bearer, roles_sessions, sessions
@@ -97,6 +98,7 @@ class Answer:
     code: grpc.StatusCode
     details: str
     seconds: float
+    reason: str = ""  # the ErrorInfo reason, when the server gave one
 
     @property
     def allowed(self) -> bool:
@@ -307,13 +309,40 @@ def garbage_fields(rpc: Rpc, rng: random.Random) -> Iterator[tuple[str, bytes]]:
 # --- the cases of a run -------------------------------------------------------------------
 
 
+def needs_session(platform: Platform, rpc: Rpc) -> bool:
+    rule = platform.hosts[rpc.service].parts.rules.get(rpc.path)
+    open_service = rpc.method.containing_service.full_name in OPEN_SERVICES
+    return not (rule is None or rule.public or open_service)
+
+
 def allowed_session(platform: Platform, rpc: Rpc, signer: SessionSigner, account: str) -> Metadata:
     """A valid session the RPC admits (so garbage reaches the servicer), or none if public."""
     rule = platform.hosts[rpc.service].parts.rules.get(rpc.path)
-    if rule is None or rule.public or rpc.method.containing_service.full_name in OPEN_SERVICES:
+    if rule is None or not needs_session(platform, rpc):
         return ()
     role = sorted(rule.roles)[0] if rule.roles else "org_admin"
     return bearer(signer.issue(account, {role}))
+
+
+SESSION_REFUSALS = frozenset({"SESSION_MISSING", "SESSION_INVALID", "SESSION_AMBIGUOUS"})
+MAX_METADATA = 8000  # characters: past the transport's limit a call is refused before us
+
+
+def expected_refusal(platform: Platform, case: Case) -> tuple[grpc.StatusCode, frozenset[str]]:
+    """The status and reasons the access check documents for a session or role case of an
+    RPC that needs a session; (OK, {}) where it decides nothing (the RPC may answer anything
+    it documents)."""
+    nothing: tuple[grpc.StatusCode, frozenset[str]] = (grpc.StatusCode.OK, frozenset())
+    rule = platform.hosts[case.rpc.service].parts.rules.get(case.rpc.path)
+    if rule is None or not needs_session(platform, case.rpc):
+        return nothing
+    if sum(len(k) + len(v) for k, v in case.metadata) > MAX_METADATA:
+        return nothing
+    if case.kind == "session":
+        return grpc.StatusCode.UNAUTHENTICATED, SESSION_REFUSALS
+    if case.kind == "role" and rule.roles is not None and case.label not in rule.roles:
+        return grpc.StatusCode.PERMISSION_DENIED, frozenset({"ROLE_REQUIRED"})
+    return nothing
 
 
 def cases(platform: Platform, roles: Sequence[str], *, per_rpc: int, seed: int = 9) -> list[Case]:
@@ -370,7 +399,9 @@ def call(channel: grpc.Channel, case: Case) -> Answer:
             )
         code, details = grpc.StatusCode.OK, ""
     except grpc.RpcError as e:
-        code, details = e.code(), e.details() or ""
+        info = error_info(e)
+        elapsed = time.perf_counter() - started
+        return Answer(case, e.code(), e.details() or "", elapsed, info.reason if info else "")
     return Answer(case, code, details, time.perf_counter() - started)
 
 

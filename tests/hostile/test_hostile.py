@@ -18,7 +18,7 @@ from google.protobuf.message_factory import GetMessageClass
 
 from hearth_runtime.platform import Platform
 from tests.conftest import ROLES
-from tests.hostile.cases import Rpc, Run, cases, rpcs, run
+from tests.hostile.cases import Rpc, Run, cases, expected_refusal, rpcs, run
 from tests.hostile.conftest import SUMMARIES, Snapshot, raw_streams
 
 PER_RPC = int(os.environ.get("HEARTH_HOSTILE_CASES", "40"))
@@ -81,11 +81,6 @@ def test_hostile_calls_lose_and_change_no_recorded_event(
         assert after[stream][: len(messages)] == messages, f"{stream} lost or changed events"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 8 (one runtime: errors): status messages quote at most a short prefix of "
-    "the input; today messaging echoes a whole id, and a 100 KB one meets the metadata limit",
-)
 def test_refusals_say_why_in_a_short_message(hostile: tuple[Run, Snapshot, Snapshot]) -> None:
     result, _, _ = hostile
     # A request whose own metadata passes the limit is refused by the transport, rightly.
@@ -93,3 +88,24 @@ def test_refusals_say_why_in_a_short_message(hostile: tuple[Run, Snapshot, Snaps
     long = [a for a in answers if len(a.details) > MAX_DETAILS]
     transport = [a for a in answers if "metadata size exceeds" in a.details]
     assert not long and not transport, "\n".join(map(str, (long + transport)[:20]))
+
+
+def test_session_and_role_refusals_carry_the_access_reasons(
+    platform: Platform, hostile: tuple[Run, Snapshot, Snapshot]
+) -> None:
+    """Every odd session of an RPC that needs one is UNAUTHENTICATED (SESSION_MISSING,
+    SESSION_INVALID or SESSION_AMBIGUOUS), and every role it is not for PERMISSION_DENIED
+    (ROLE_REQUIRED), whatever the RPC."""
+    result, _, _ = hostile
+    checked = wrong = 0
+    mismatched = []
+    for answer in result.answers:
+        code, reasons = expected_refusal(platform, answer.case)
+        if not reasons:
+            continue
+        checked += 1
+        if answer.code != code or answer.reason not in reasons:
+            wrong += 1
+            mismatched.append(f"{answer} (reason {answer.reason!r}; expected {code.name})")
+    assert checked > 100
+    assert not mismatched, f"{wrong} of {checked}:\n" + "\n".join(mismatched[:20])
