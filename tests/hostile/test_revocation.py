@@ -20,6 +20,7 @@ from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_proto.hearth.messaging.v1 import messaging_pb2, messaging_pb2_grpc
 from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
+from hearth_runtime.revocation import Revocations
 from hearth_sdk.channel import bearer
 from tests.conftest import unique_name
 from tests.runtime.support import register
@@ -107,3 +108,9 @@ def test_an_erased_accounts_sessions_are_refused_by_every_service_within_a_secon
         )
     for service, metadata in sessions(kept).items():
         assert answer(by_service[service], metadata)[0] != grpc.StatusCode.UNAUTHENTICATED
+    # It is recorded in each service's own stream: another instance (or this one restarted),
+    # knowing nothing yet, reads it from the store.
+    for service, host in platform.hosts.items():
+        fresh = Revocations(host.parts.applications[0])
+        assert fresh.reason(erased) == "erased", service
+        assert fresh.reason(kept) is None, service
