@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: a real nats-server on a free port, data in a temp dir."""
+"""Fixtures shared by every test: a real nats-server on a free port, data in a temp dir,
+clients of a package's platform. Shared helpers that are not fixtures are in `tests.support`."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from hearth_proto.hearth.identity.v1 import identity_pb2
+from hearth_proto.hearth.audit.v1 import audit_pb2_grpc
+from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.embedded_nats import EmbeddedNats
+from hearth_runtime.platform import Platform
+from hearth_sdk.channel import connect
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +37,17 @@ def own_nats(tmp_path: Path) -> Iterator[EmbeddedNats]:
     server.start()
     yield server
     server.stop()
+
+
+# Clients of the `platform` fixture a test package defines (module scope, as it is).
+@pytest.fixture(scope="module")
+def identity(platform: Platform) -> identity_pb2_grpc.IdentityServiceStub:
+    return identity_pb2_grpc.IdentityServiceStub(connect(platform.endpoint("identity")))
+
+
+@pytest.fixture(scope="module")
+def audit(platform: Platform) -> audit_pb2_grpc.AuditServiceStub:
+    return audit_pb2_grpc.AuditServiceStub(connect(platform.endpoint("audit")))
 
 
 def unique_name(prefix: str = "t") -> str:

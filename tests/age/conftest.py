@@ -16,6 +16,7 @@ from hearth_crypto.age_band import AgeBand
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
 from tests.conftest import stream_environ, unique_name
+from tests.support.platform import running
 
 EPOCH_SECONDS = 90 * 86400
 
@@ -45,11 +46,5 @@ def platform(
     nats_server: EmbeddedNats, tmp_path_factory: pytest.TempPathFactory, age_key_dir: Path
 ) -> Iterator[Platform]:
     environ = age_environ(unique_name("a"), age_key_dir)
-    platform = Platform(
-        tmp_path_factory.mktemp("platform"),
-        services=["identity", "age"],
-        environ=environ,
-        nats_url=nats_server.url,
-    ).start()
-    yield platform
-    platform.stop()
+    with running(nats_server, tmp_path_factory, "platform", environ, ["identity", "age"]) as p:
+        yield p

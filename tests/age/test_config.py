@@ -16,8 +16,9 @@ from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
 from hearth_sdk.age import issuer_public, synthetic_face
 from tests.age.conftest import age_environ
-from tests.age.support import age_client, refused
+from tests.age.support import age_client
 from tests.conftest import unique_name
+from tests.support.status import refused
 
 
 @pytest.fixture(scope="module")

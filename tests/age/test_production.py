@@ -21,8 +21,9 @@ from hearth_runtime.platform import Platform
 from hearth_runtime.sessions import SessionSigner, format_signing_key
 from hearth_sdk.age import synthetic_face
 from tests.age.conftest import EPOCH_SECONDS, age_environ
-from tests.age.support import age_client, refused
+from tests.age.support import age_client
 from tests.conftest import unique_name
+from tests.support.status import refused
 
 SECRET = base64.b64encode(b"s" * 32).decode()
 

@@ -23,7 +23,8 @@ from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from hearth_sdk.age import AgeClient, issuer_public
 from tests.age.conftest import EPOCH_SECONDS
-from tests.age.support import age_client, authority, events_of, raw_kv, raw_stream, refused
+from tests.age.support import age_client, authority, events_of, raw_kv, raw_stream
+from tests.support.status import refused
 
 DOCUMENT = types_pb2.METHOD_CLASS_DOCUMENT
 BAND_13_15 = types_pb2.AGE_BAND_13_15

@@ -19,7 +19,8 @@ from hearth_runtime.platform import Platform
 from hearth_sdk.age import TestIssuingAuthority, synthetic_face
 from hearth_sdk.channel import bearer, connect
 from hearth_sdk.identity import IdentityClient
-from tests.age.support import age_client, authority, events_of, raw_stream, refused
+from tests.age.support import age_client, authority, events_of, raw_stream
+from tests.support.status import refused
 
 DOCUMENT = types_pb2.METHOD_CLASS_DOCUMENT
 ESTIMATION = types_pb2.METHOD_CLASS_ESTIMATION

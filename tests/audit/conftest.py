@@ -11,14 +11,12 @@ from collections.abc import Iterator
 import pytest
 
 from hearth_crypto.checkpoint import NoteSigner
-from hearth_proto.hearth.audit.v1 import audit_pb2_grpc
-from hearth_proto.hearth.identity.v1 import identity_pb2_grpc
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
-from hearth_sdk.channel import connect
 from hearth_sdk.identity import IdentityClient
 from tests.conftest import stream_environ, unique_name
 from tests.identity.support import Devices
+from tests.support.platform import running
 
 ORIGIN = "test.hearth/audit"
 Metadata = tuple[tuple[str, str], ...]
@@ -52,23 +50,7 @@ def platform(
         "HEARTH_AUDIT_CHECKPOINT_INTERVAL": "0.2",
         "HEARTH_AUDIT_CHECKPOINT_KEY": log_signer.private_key(),
     }
-    platform = Platform(
-        tmp_path_factory.mktemp("platform"),
-        services=["identity", "audit"],
-        environ=environ,
-        nats_url=nats_server.url,
-    ).start()
-    for role in ("auditor", "safeguarding_lead", "data_protection_officer"):
-        as_role(platform, role)  # registered before any test counts what audit has witnessed
-    yield platform
-    platform.stop()
-
-
-@pytest.fixture(scope="module")
-def identity(platform: Platform) -> identity_pb2_grpc.IdentityServiceStub:
-    return identity_pb2_grpc.IdentityServiceStub(connect(platform.endpoint("identity")))
-
-
-@pytest.fixture(scope="module")
-def audit(platform: Platform) -> audit_pb2_grpc.AuditServiceStub:
-    return audit_pb2_grpc.AuditServiceStub(connect(platform.endpoint("audit")))
+    with running(nats_server, tmp_path_factory, "platform", environ, ["identity", "audit"]) as p:
+        for role in ("auditor", "safeguarding_lead", "data_protection_officer"):
+            as_role(p, role)  # registered before any test counts what audit has witnessed
+        yield p

@@ -21,7 +21,7 @@ from tests.audit.conftest import as_role
 from tests.audit.test_service import HEARTH_AUDIT
 from tests.conftest import unique_name
 from tests.identity.support import Devices, export_of, stored
-from tests.runtime.support import wait_for
+from tests.support.polling import wait_for
 
 NAME = "Ottoline Brackenbury-Quist"
 

@@ -23,7 +23,9 @@ from hearth_proto.hearth.identity.v1 import identity_pb2_grpc
 from hearth_runtime.platform import Platform
 from tests.audit.conftest import ORIGIN, as_role
 from tests.conftest import unique_name
-from tests.runtime.support import ALL_ROLES, register, wait_for
+from tests.runtime.support import ALL_ROLES, register
+from tests.support import status
+from tests.support.polling import wait_for
 
 ROLES = sorted(ALL_ROLES)
 HEARTH_AUDIT = str(Path(sys.executable).parent / "hearth-audit")
@@ -256,11 +258,7 @@ def test_the_requester_cannot_approve_their_own_disclosure(
 
 
 def code_of(call: Callable[[], object]) -> str:
-    try:
-        call()
-    except grpc.RpcError as e:
-        return str(e.code().name)
-    return "OK"
+    return str(status.code_of(call)[0].name)
 
 
 BAD_INPUT = [

@@ -10,7 +10,6 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -21,6 +20,7 @@ from eventsourcing.utils import Environment
 from hearth_eventlog import NatsFactory
 from hearth_eventlog.link import JetStreamLink
 from hearth_runtime.embedded_nats import EmbeddedNats, EmbeddedNatsError, free_port
+from tests.support.polling import wait_for
 
 # Lame duck as the StatefulSet sets it, shortened: nats-server's floor is 30 s.
 CONFIG = """
@@ -95,7 +95,7 @@ class Cluster:
 
     def wait_for_jetstream(self, timeout: float) -> None:
         """Until the JetStream meta group has a leader (the cluster takes new streams)."""
-        wait_until(lambda: bool(self._try("$JS.API.INFO")), timeout, "no JetStream meta leader")
+        wait_for(lambda: bool(self._try("$JS.API.INFO")), timeout, "no JetStream meta leader")
 
     def stream_info(self, stream: str) -> dict[str, Any]:
         return self.api(f"$JS.API.STREAM.INFO.{stream}")
@@ -111,7 +111,7 @@ class Cluster:
                 found.append(name)
             return bool(name)
 
-        wait_until(elected, timeout, f"{stream} has no leader")
+        wait_for(elected, timeout, f"{stream} has no leader")
         return self.node(found[-1])
 
     def current_replicas(self, stream: str, *, no_lag: bool = False) -> int:
@@ -139,13 +139,6 @@ def lame_duck(node: EmbeddedNats) -> None:
     """SIGUSR2: lame duck mode, as the StatefulSet's preStop (`nats-server --signal ldm`)."""
     assert node.process is not None
     node.process.send_signal(signal.SIGUSR2)
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"{what} after {timeout}s"
-        time.sleep(0.1)
 
 
 def cluster_env(name: str, url: str, **extra: str) -> Environment:
@@ -226,7 +219,7 @@ class Writer:
         assert not self.unexpected, self.unexpected
 
     def wait_for(self, count: int, timeout: float = 60.0) -> None:
-        wait_until(lambda: len(self.acked) >= count, timeout, f"{count} acked saves")
+        wait_for(lambda: len(self.acked) >= count, timeout, f"{count} acked saves")
 
 
 def first_ack_after(writers: list[Writer], kill: float, timeout: float = 30.0) -> float:
@@ -240,7 +233,7 @@ def first_ack_after(writers: list[Writer], kill: float, timeout: float = 30.0) -
     def acked() -> bool:
         return any(t > after for w in writers for t in w.acked_at)
 
-    wait_until(acked, timeout, "no save acknowledged after the kill")
+    wait_for(acked, timeout, "no save acknowledged after the kill")
     return min(t for w in writers for t in w.acked_at if t > after) - kill
 
 

@@ -25,9 +25,9 @@ from tests.cluster.support import (
     first_ack_after,
     lame_duck,
     stored,
-    wait_until,
 )
 from tests.conftest import unique_name
+from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.slow
 WRITERS = 3
@@ -80,7 +80,7 @@ def test_leader_killed_mid_saves_loses_nothing_and_the_node_catches_up(
     try:
         for w in writers:
             w.wait_for(BEFORE)
-        wait_until(lambda: cluster.current_replicas(stream) == 3, 10, "three replicas")
+        wait_for(lambda: cluster.current_replicas(stream) == 3, 10, "three replicas")
         leader = cluster.leader(stream)
         killed_at = time.monotonic()
         leader.kill()
@@ -108,7 +108,7 @@ def test_leader_killed_mid_saves_loses_nothing_and_the_node_catches_up(
     # The restarted node catches up: three current replicas holding every save.
     leader.start()
     caught_up = lambda: cluster.current_replicas(stream, no_lag=True) == 3  # noqa: E731
-    wait_until(caught_up, 60, "three current replicas")
+    wait_for(caught_up, 60, "three current replicas")
     info = cluster.stream_info(stream)
     assert info["state"]["messages"] == len(pairs)
     assert info["config"]["num_replicas"] == 3
@@ -125,7 +125,7 @@ def test_lame_duck_leader_fails_no_save(cluster: Cluster, factories: list[NatsFa
         leader = cluster.leader(stream)
         lame_duck(leader)
         # Leadership moves at once; the lame duck closes its clients over its duration, exits.
-        wait_until(lambda: cluster.leader(stream) is not leader, 30, "leadership moved")
+        wait_for(lambda: cluster.leader(stream) is not leader, 30, "leadership moved")
         assert leader.process is not None
         leader.process.wait(timeout=60)
         for w in writers:

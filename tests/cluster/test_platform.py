@@ -25,7 +25,8 @@ from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.sessions import development_signer
 from hearth_runtime.streams import service_names
 from hearth_sdk.channel import bearer
-from tests.cluster.support import Cluster, wait_until
+from tests.cluster.support import Cluster
+from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.slow
 R3 = {"HEARTH_STREAM_REPLICAS": "3", "HEARTH_MESSAGING_MAILBOX_REPLICAS": "3"}
@@ -57,7 +58,7 @@ def platform(cluster: Cluster, tmp_path: Path) -> Iterator[tuple[Path, dict[str,
     )
     endpoints = data / "endpoints.json"
     try:
-        wait_until(lambda: endpoints.exists() or process.poll() is not None, 120, "hearth up")
+        wait_for(lambda: endpoints.exists() or process.poll() is not None, 120, "hearth up")
         assert process.poll() is None, (tmp_path / "up.log").read_text()[-3000:]
         yield data, json.loads(endpoints.read_text())
     finally:
@@ -116,7 +117,7 @@ def test_platform_on_the_cluster_serves_the_main_story(
         device_public_key=bytes(SigningKey.generate().verify_key),
     )
     account_id = identity.RegisterAccount(request).account_id
-    wait_until(lambda: audited() == 1, 30, "audit took in the registration")
+    wait_for(lambda: audited() == 1, 30, "audit took in the registration")
     assert identity.RegisterAccount(request).account_id == account_id, "a retry is the same"
     time.sleep(0.5)
     assert audited() == 1, "and records nothing new"
@@ -133,4 +134,4 @@ def test_platform_on_the_cluster_serves_the_main_story(
         info = cluster.stream_info(name)
         assert info["config"]["num_replicas"] == 3, f"{name} is not at R3"
     for name in names:
-        wait_until(lambda: cluster.current_replicas(name) == 3, 30, f"{name} replicas")  # noqa: B023
+        wait_for(lambda: cluster.current_replicas(name) == 3, 30, f"{name} replicas")  # noqa: B023

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
-import nats
 import pytest
 
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
 from tests.conftest import stream_environ, unique_name
+from tests.support.streams import read_stream
 
 APPS = ("identity", "age", "messaging", "audit")
 SUMMARIES: list[str] = []  # status histograms of the hostile runs, printed at the end
@@ -37,28 +36,14 @@ def platform(
 Snapshot = dict[str, list[tuple[int, str, bytes]]]
 
 
-async def _snapshot(url: str, streams: list[str]) -> Snapshot:
-    nc = await nats.connect(url)
-    try:
-        js = nc.jetstream()
-        found: Snapshot = {}
-        for stream in streams:
-            state = (await js.stream_info(stream)).state
-            messages = []
-            for seq in range(state.first_seq, state.last_seq + 1) if state.messages else ():
-                msg = await js.get_msg(stream, seq)
-                messages.append((seq, msg.subject or "", msg.data or b""))
-            found[stream] = messages
-        return found
-    finally:
-        await nc.close()
-
-
 def raw_streams(platform: Platform) -> Snapshot:
     """Every message of each service's event stream, read straight from JetStream."""
     environ = platform.environ
     streams = [environ[f"HEARTH_{app.upper()}_STREAM"] for app in APPS]
-    return asyncio.run(_snapshot(platform.nats_url, streams))
+    return {
+        stream: [(m.sequence, m.subject, m.data) for m in read_stream(platform.nats_url, stream)]
+        for stream in streams
+    }
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -22,7 +22,7 @@ from hearth_runtime.server import ServiceHost, ServiceParts
 from hearth_runtime.sessions import SessionVerifier
 from hearth_sdk.channel import bearer
 from hearth_sdk.messaging import MessagingDevice
-from tests.runtime.support import wait_for
+from tests.support.polling import wait_for
 
 DELIVERY_STREAMS = 400  # far past the worker threads (16) that idle streams used to take
 WATCHES = 100

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from hearth_proto.hearth.identity.v1 import identity_pb2_grpc
+from hearth_identity.application import Identity
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
-from hearth_sdk.channel import connect
 from tests.conftest import stream_environ, unique_name
 from tests.identity.support import WRAPPING, Devices
+from tests.support.clock import Clock
+from tests.support.platform import running
 
 
 @pytest.fixture(scope="module")
@@ -23,23 +24,24 @@ def platform(
     prefix = unique_name("id")
     environ = {
         **stream_environ(prefix, "identity", "age"),
-        "HEARTH_IDENTITY_LOGIN_CHALLENGE_LIFETIME": "2",
         "HEARTH_IDENTITY_HOUSE_RULES_VERSION": "3",
         "HEARTH_IDENTITY_SUBJECT_KEY_WRAPPING": WRAPPING,
     }
-    platform = Platform(
-        tmp_path_factory.mktemp("identity"),
-        services=["identity"],
-        environ=environ,
-        nats_url=nats_server.url,
-    ).start()
-    yield platform
-    platform.stop()
+    with running(nats_server, tmp_path_factory, "identity", environ, ["identity"]) as platform:
+        yield platform
 
 
-@pytest.fixture(scope="module")
-def identity(platform: Platform) -> identity_pb2_grpc.IdentityServiceStub:
-    return identity_pb2_grpc.IdentityServiceStub(connect(platform.endpoint("identity")))
+@pytest.fixture
+def clock(platform: Platform) -> Iterator[Clock]:
+    """Identity's clock (its own, its login challenges' and its session signer's), moved by
+    the test; put back afterwards."""
+    app = platform.hosts["identity"].parts.applications[0]
+    assert isinstance(app, Identity)
+    clock = Clock()
+    kept = app.clock, app.challenges.clock, app.signer.clock
+    app.clock = app.challenges.clock = app.signer.clock = clock
+    yield clock
+    app.clock, app.challenges.clock, app.signer.clock = kept
 
 
 @pytest.fixture

@@ -3,18 +3,12 @@ age stream writer that records AgeBandAttested as the age service would (from th
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import grpc
-import nats
-import nats.js.errors
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import Environment
 
@@ -30,6 +24,7 @@ from hearth_runtime.platform import Platform
 from hearth_sdk.channel import connect
 from hearth_sdk.identity import IdentityClient
 from tests.conftest import ROLES
+from tests.support.streams import read_stream
 
 STAFF = {
     identity_pb2.ROLE_PRACTITIONER,
@@ -81,41 +76,16 @@ def export_of(platform: Platform, account_id: str) -> dict[str, Any]:
     return app.export(uuid.UUID(account_id))
 
 
-def code_of(call: Callable[[], object]) -> tuple[grpc.StatusCode, str]:
-    try:
-        call()
-    except grpc.RpcError as e:
-        return e.code(), e.details() or ""
-    return grpc.StatusCode.OK, ""
-
-
 def identity_stream(platform: Platform) -> str:
     return StreamSettings.from_env(platform.hosts["identity"].config.environ, "identity").stream
-
-
-async def _read_all(nats_url: str, streams: list[str]) -> list[tuple[str, bytes]]:
-    """Every message still held in `streams`, read straight from JetStream (gaps skipped)."""
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    found = []
-    for stream in streams:
-        info = await js.stream_info(stream)
-        if not info.state.messages:
-            continue
-        for seq in range(info.state.first_seq, info.state.last_seq + 1):
-            try:
-                msg = await js.get_msg(stream, seq)
-            except nats.js.errors.NotFoundError:
-                continue  # rolled up (a purged subject key) or never there
-            found.append((msg.subject or "", msg.data or b""))
-    await nc.close()
-    return found
 
 
 def stored(platform: Platform) -> list[tuple[str, bytes]]:
     """Every message of identity's stream and of its subject-key bucket, raw."""
     stream = identity_stream(platform)
-    return asyncio.run(_read_all(platform.nats_url, [stream, f"KV_{stream}_SUBJECT_KEYS"]))
+    held = [*read_stream(platform.nats_url, stream)]
+    held += read_stream(platform.nats_url, f"KV_{stream}_SUBJECT_KEYS")
+    return [(m.subject, m.data) for m in held]
 
 
 def topics_of(platform: Platform) -> list[str]:
@@ -164,10 +134,3 @@ def attest(
 def wait_for_follower(platform: Platform, notification_id: int) -> None:
     follower = platform.hosts["identity"].parts.followers[0]
     follower.wait_until(notification_id, timeout=15)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)

@@ -10,7 +10,8 @@ from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.platform import Platform
 from hearth_sdk.channel import bearer
 from tests.conftest import ROLES, unique_name
-from tests.identity.support import STAFF, code_of, invite, operator_session
+from tests.identity.support import STAFF, invite, operator_session
+from tests.support.status import code_of
 
 SERVICE = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"]
 EVERYONE = "public"

@@ -11,7 +11,8 @@ from google.protobuf.message import Message
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
-from tests.identity.support import Devices, code_of, topics_of
+from tests.identity.support import Devices, topics_of
+from tests.support.status import code_of
 
 KEY = b"k" * 32
 CASES: list[tuple[str, Message, str]] = [

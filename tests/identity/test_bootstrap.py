@@ -13,7 +13,8 @@ import grpc
 from hearth_proto.hearth.identity.v1 import identity_pb2
 from hearth_runtime.platform import Platform
 from hearth_runtime.sessions import format_signing_key
-from tests.identity.support import Devices, code_of
+from tests.identity.support import Devices
+from tests.support.status import code_of
 
 HEARTH = str(Path(sys.executable).parent / "hearth")
 

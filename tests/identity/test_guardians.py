@@ -9,8 +9,9 @@ from hearth_proto.hearth.age.v1 import types_pb2
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.platform import Platform
 from hearth_sdk.identity import IdentityClient
-from tests.identity.support import Devices, attest, code_of, topics_of, wait_for_follower
+from tests.identity.support import Devices, attest, topics_of, wait_for_follower
 from tests.identity.test_organisations import add_member, create_organisation
+from tests.support.status import code_of
 
 
 def consent(

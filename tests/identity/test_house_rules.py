@@ -5,7 +5,8 @@ from __future__ import annotations
 import grpc
 
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
-from tests.identity.support import Devices, code_of
+from tests.identity.support import Devices
+from tests.support.status import code_of
 
 
 def test_house_rules_of_the_version_in_force_are_accepted(

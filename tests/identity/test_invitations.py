@@ -19,8 +19,9 @@ from hearth_runtime.errors import Conflict
 from hearth_runtime.platform import Platform
 from hearth_runtime.sessions import SessionVerifier
 from hearth_sdk.channel import connect
-from tests.identity.support import Devices, code_of, invite, stored
+from tests.identity.support import Devices, invite, stored
 from tests.identity.test_organisations import create_organisation
+from tests.support.status import code_of
 
 
 def register(

@@ -13,7 +13,8 @@ from hearth_runtime.platform import Platform
 from hearth_runtime.sessions import SessionVerifier
 from hearth_sdk.identity import IdentityClient
 from tests.conftest import unique_name
-from tests.identity.support import Devices, code_of, topics_of
+from tests.identity.support import Devices, topics_of
+from tests.support.status import code_of
 
 
 def create_organisation(

@@ -15,7 +15,9 @@ from hearth_runtime.server import ServiceHost
 from hearth_runtime.sessions import SessionSigner, SessionVerifier
 from hearth_sdk.channel import bearer, connect
 from hearth_sdk.identity import IdentityClient, login_text
-from tests.identity.support import Devices, code_of
+from tests.identity.support import Devices
+from tests.support.clock import Clock
+from tests.support.status import code_of
 
 
 def verifier(platform: Platform) -> SessionVerifier:
@@ -51,11 +53,11 @@ def test_client_state_survives_a_restart_and_logs_in_with_the_same_device(
 
 
 def test_session_renewal_gives_a_fresh_token_with_current_claims(
-    platform: Platform, devices: Devices
+    platform: Platform, devices: Devices, clock: Clock
 ) -> None:
     client = devices.account("child")
     old = client.state.session_token
-    time.sleep(1.1)  # a second later, so the renewed token's expiry is later
+    clock.advance(1.1)  # a second later, so the renewed token's expiry is later
     renewed = client.renew()
     assert renewed != old
     later, earlier = verifier(platform).verify(renewed), verifier(platform).verify(old)
@@ -127,11 +129,11 @@ def test_a_login_challenge_is_single_use(
 
 
 def test_a_login_challenge_expires(
-    identity: identity_pb2_grpc.IdentityServiceStub, devices: Devices
+    identity: identity_pb2_grpc.IdentityServiceStub, devices: Devices, clock: Clock
 ) -> None:
     client = devices.account("guardian")
     request = _signed_challenge(identity, client)
-    time.sleep(2.5)  # the test platform's challenges live 2 s
+    clock.advance(61)  # challenges live 60 s
     code, details = code_of(lambda: identity.CompleteLogin(request))
     assert code == grpc.StatusCode.UNAUTHENTICATED
     assert "expired" in details
@@ -287,15 +289,17 @@ def test_a_removed_device_no_longer_logs_in_and_the_last_one_stays(
     assert "last device" in details
 
 
-def test_the_sdk_renews_near_expiry_and_logs_in_again_after_it(devices: Devices) -> None:
+def test_the_sdk_renews_near_expiry_and_logs_in_again_after_it(
+    devices: Devices, clock: Clock
+) -> None:
     client = devices.account("young_person")
     kept = client.state.session_token
     assert client.session() == kept  # far from expiry: the kept token
     client.state.session_expires_at = int(time.time()) + 30  # inside the renewal margin
-    time.sleep(1.1)
+    clock.advance(1.1)
     renewed = client.session()
     assert renewed != kept
     client.state.session_expires_at = int(time.time()) - 1  # past expiry: a fresh login
-    time.sleep(1.1)
+    clock.advance(1.1)
     assert client.session() not in (kept, renewed)
     assert devices.client(client.state_path.stem).state.session_token == client.state.session_token

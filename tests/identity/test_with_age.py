@@ -18,7 +18,8 @@ from hearth_sdk.age import AgeClient, TestIssuingAuthority, TokenWallet
 from hearth_sdk.channel import connect
 from hearth_sdk.identity import IdentityClient
 from tests.conftest import stream_environ, unique_name
-from tests.identity.support import stored, wait_for
+from tests.identity.support import stored
+from tests.support.polling import wait_for
 
 KEY_PUBLISHED = "hearth.age.v1.IssuerKeyPublished"
 

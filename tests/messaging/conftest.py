@@ -10,6 +10,7 @@ from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
 from tests.conftest import stream_environ, unique_name
 from tests.messaging.support import People
+from tests.support.platform import running
 
 
 def messaging_environ(prefix: str) -> dict[str, str]:
@@ -32,14 +33,8 @@ def environ() -> dict[str, str]:
 def platform(
     nats_server: EmbeddedNats, tmp_path_factory: pytest.TempPathFactory, environ: dict[str, str]
 ) -> Iterator[Platform]:
-    platform = Platform(
-        tmp_path_factory.mktemp("messaging"),
-        services=["messaging"],
-        environ=environ,
-        nats_url=nats_server.url,
-    ).start()
-    yield platform
-    platform.stop()
+    with running(nats_server, tmp_path_factory, "messaging", environ, ["messaging"]) as platform:
+        yield platform
 
 
 @pytest.fixture(scope="module")

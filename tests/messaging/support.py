@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-import grpc
 from eventsourcing.persistence import StoredEvent
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -158,19 +156,3 @@ class People:
     def close(self) -> None:
         self.channel.close()
         self.feed.close()
-
-
-def status_of(call: Callable[[], object]) -> grpc.StatusCode:
-    try:
-        call()
-    except grpc.RpcError as e:
-        code: grpc.StatusCode = e.code()
-        return code
-    raise AssertionError("the call succeeded")
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)

@@ -18,7 +18,8 @@ from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from tests.conftest import unique_name
 from tests.messaging.conftest import messaging_environ
-from tests.messaging.support import People, wait_for
+from tests.messaging.support import People
+from tests.support.polling import wait_for
 
 TEEN = ("young_person", "13_15")
 

@@ -10,7 +10,8 @@ import pytest
 
 from hearth_crypto.x3dh import IdentityKeyPair, InvalidPrekeySignature, SignedPrekey
 from hearth_proto.hearth.messaging.v1 import messaging_pb2 as pb
-from tests.messaging.support import People, status_of
+from tests.messaging.support import People
+from tests.support.status import status_of
 
 
 def test_concurrent_fetches_consume_each_one_time_prekey_exactly_once(people: People) -> None:

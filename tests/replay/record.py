@@ -16,7 +16,7 @@ from pathlib import Path
 from hearth_eventlog import StreamSettings
 from hearth_runtime.embedded_nats import EmbeddedNats
 from tests.replay import script
-from tests.replay.stream import read_stream, save
+from tests.support.streams import read_stream, save
 
 FIXTURE = Path(__file__).parent / "fixture"
 

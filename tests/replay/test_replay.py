@@ -19,7 +19,7 @@ from hearth_eventlog.records import decode_record
 from tests.conftest import stream_environ, unique_name
 from tests.replay import script
 from tests.replay.record import FIXTURE
-from tests.replay.stream import load, write_stream
+from tests.support.streams import load, write_stream
 
 # Attributes added to an aggregate since the fixture was recorded, with the value an old
 # stream replays them as. Enum members renamed by the shared AgeBand are renamed in

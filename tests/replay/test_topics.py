@@ -22,8 +22,9 @@ from hearth_runtime.platform import Platform
 from hearth_sdk.channel import connect
 from tests.conftest import stream_environ, unique_name
 from tests.replay import script
-from tests.replay.stream import read_stream
-from tests.runtime.support import register, wait_for
+from tests.runtime.support import register
+from tests.support.polling import wait_for
+from tests.support.streams import read_stream
 
 # Messages of the events files that are parts of an event, not events.
 PARTS = {"hearth.audit.v1.WitnessedLeaf"}

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from nacl.signing import SigningKey
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -43,10 +40,3 @@ def audit_size(audit: audit_pb2_grpc.AuditServiceStub, platform: Platform) -> di
         audit_pb2.GetLogStateRequest(), metadata=bearer(token(platform, "auditor"))
     )
     return dict(state.events_by_stream)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)

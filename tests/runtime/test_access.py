@@ -15,16 +15,9 @@ from hearth_runtime.platform import Platform
 from hearth_runtime.sessions import SessionSigner
 from hearth_sdk.channel import bearer
 from tests.runtime.support import ALL_ROLES, YOUNG_PERSON, register, token
+from tests.support.status import code_of
 
 AUDIT_ROLES = {"auditor", "safeguarding_lead"}
-
-
-def code_of(call: Callable[[], object]) -> tuple[grpc.StatusCode, str]:
-    try:
-        call()
-    except grpc.RpcError as e:
-        return e.code(), e.details() or ""
-    return grpc.StatusCode.OK, ""
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)

@@ -8,7 +8,6 @@ declares `Other`.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
@@ -31,6 +30,7 @@ from hearth_runtime.follow import FollowSettings, StreamFollower
 from hearth_runtime.server import ServiceHost, ServiceParts
 from hearth_runtime.sessions import SessionVerifier
 from tests.conftest import stream_environ, unique_name
+from tests.support.polling import wait_for
 
 CREDITED, NOTED, POISON, OTHER = "test.Credited", "test.Noted", "test.Poison", "test.Other"
 QUIET = FollowSettings(track_every=1000, track_idle=60.0)
@@ -132,13 +132,6 @@ def follow(env: dict[str, str]) -> Iterator[Callable[..., tuple[Tally, StreamFol
         app.close()
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def test_only_declared_events_reach_the_policy_and_no_op_events_record_nothing(
     ledger: Ledger, follow: Callable[..., tuple[Tally, StreamFollower]]
 ) -> None:
@@ -162,7 +155,7 @@ def test_positions_without_an_effect_are_recorded_every_n_events_or_after_quiet(
     every_ten = tally.tracking_records()
     assert 1 <= every_ten <= 5  # not one per event
     ledger.append(NOTED, NOTED, NOTED)
-    wait_for(lambda: tally.position("ledger") == ledger.last)  # recorded once quiet
+    wait_for(lambda: tally.position("ledger") == ledger.last, timeout=15)  # recorded once quiet
     assert tally.tracking_records() == every_ten + 1
 
 
@@ -270,7 +263,7 @@ def test_health_counts_dead_letters_and_turns_not_serving_when_a_follower_stops(
     follower = StreamFollower(broken, "ledger", env, settings=QUIET)
     host = host_of(env, follower).start()
     try:
-        wait_for(lambda: not follower.running)
+        wait_for(lambda: not follower.running, timeout=15)
         assert check(host)[0] == not_serving
         assert check(host, "test.Tally")[0] == not_serving
         assert check(host, "hearth.follow.ledger")[0] == not_serving
@@ -287,7 +280,7 @@ def test_a_follower_waits_for_its_upstream_stream_and_never_creates_it(
     follower = StreamFollower(tally, "ledger", env, settings=QUIET)
     host = host_of(env, follower).start()
     try:
-        wait_for(lambda: follower.state().waiting_for_stream)
+        wait_for(lambda: follower.state().waiting_for_stream, timeout=15)
         link = tally.process_recorder.link
         with pytest.raises(JetStreamError) as missing:
             link.run(link.api(f"$JS.API.STREAM.INFO.{env['HEARTH_LEDGER_STREAM']}"))

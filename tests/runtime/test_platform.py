@@ -13,7 +13,8 @@ from hearth_proto.hearth.audit.v1 import audit_pb2_grpc
 from hearth_proto.hearth.identity.v1 import identity_pb2_grpc
 from hearth_runtime.platform import Platform
 from tests.conftest import unique_name
-from tests.runtime.support import SPANS, audit_size, register, wait_for
+from tests.runtime.support import SPANS, audit_size, register
+from tests.support.polling import wait_for
 
 
 @pytest.mark.parametrize("service", ["identity", "audit"])

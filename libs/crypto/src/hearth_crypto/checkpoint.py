@@ -7,6 +7,9 @@ with Ed25519, signature type 0x01; witnesses add cosignature/v1 lines
 the strings of golang.org/x/mod/sumdb/note: ``<name>+<hex key id>+<base64(type || key)>``
 for verifiers and ``PRIVATE+KEY+<name>+<hex key id>+<base64(type || seed)>`` for signers.
 Parsing is strict (canonical base64, no leading zeros) so one checkpoint has one encoding.
+
+Over 400 lines because the three C2SP formats share one strict parser and are best read
+whole beside their specifications.
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ decryption changes the session only once the message has authenticated, so a for
 can neither exhaust memory nor desynchronise the session.
 
 https://signal.org/docs/specifications/doubleratchet/
+
+Over 400 lines because it is one specification's primitive, best read whole beside it.
 """
 
 from __future__ import annotations

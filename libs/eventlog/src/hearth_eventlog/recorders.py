@@ -9,6 +9,9 @@ head (last sequence, version, hash) of the subjects it has read or written, so a
 one round trip; when its knowledge is stale the server refuses, the recorder reads the head
 from the stream leader, and either retries (it had merely not seen the subject) or raises
 `IntegrityError` (another writer took that version).
+
+Over 400 lines because the aggregate, application and tracking recorders share the one
+head-of-subject bookkeeping above, and splitting them would scatter the concurrency rule.
 """
 
 from __future__ import annotations

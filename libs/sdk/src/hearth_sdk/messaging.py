@@ -10,20 +10,20 @@ With a `state_path`, the device's secrets (identity key, prekeys, ratchet sessio
 ids of messages it has handled are kept in a local JSON file, written atomically and readable
 by its owner only, after every change and before anything is acknowledged: an app that
 restarts picks up its sessions and decrypts the next message.
+
+`MessagingDevice` is built in layers, one job to a module: `device_state` (the local file),
+`sessions` (X3DH, the ratchet, opening envelopes), `inbox` (the mailbox stream); this module
+adds keys, conversations and sending.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import grpc
 
@@ -32,77 +32,27 @@ from hearth_crypto.franking import (
     MessageMetadata,
     frank_message,
     pack_franked_body,
-    unpack_franked_body,
-    verify_frank,
 )
-from hearth_crypto.ratchet import RatchetMessage, RatchetSession
 from hearth_crypto.x3dh import (
     IdentityKeyPair,
-    InitialMessageHeader,
     OneTimePrekey,
-    PrekeyBundle,
     PublicPrekey,
     SignedPrekey,
-    UnknownPrekey,
-    X3DHError,
-    X25519KeyPair,
-    agree_as_initiator,
-    agree_as_responder,
 )
 from hearth_proto.hearth.messaging.v1 import messaging_pb2 as pb
 from hearth_proto.hearth.messaging.v1 import messaging_pb2_grpc
 
 from .channel import bearer
-from .local_state import write_private_json
+from .device_state import Session
+from .inbox import Inbox
+from .sessions import PREKEY_MESSAGE, RATCHET_MESSAGE
 
-PREKEY_MESSAGE = 1  # X3DH initial header, then a ratchet message
-RATCHET_MESSAGE = 2
-_INITIAL_HEADER_BYTES = len(InitialMessageHeader(b"\0" * 32, b"\0" * 32, 0, None).to_bytes())
 SIGNED_PREKEY_LIFETIME = 7 * 24 * 3600  # rotated weekly, as Signal does
-STATE_VERSION = 1
 DIRECT = pb.CONVERSATION_KIND_DIRECT
 GROUP = pb.CONVERSATION_KIND_GROUP
 
 
-class MalformedEnvelope(ValueError):
-    """A device ciphertext does not parse."""
-
-
-@dataclass(frozen=True)
-class ReceivedMessage:
-    """A decrypted, frank-checked message, with what a report needs to prove it."""
-
-    message_id: str
-    conversation_id: str
-    sender_account_id: str
-    sender_device_id: str
-    body: bytes
-    franking_key: bytes
-    franking_commitment: bytes
-    franking_stamp: bytes
-    relayed_at_ms: int
-    sequence: int
-    muted: bool
-
-
-@dataclass
-class _Session:
-    ratchet: RatchetSession
-    # The X3DH header we started it with, sent until the remote device first answers.
-    initial_header: bytes | None = None
-    # For a session we answered: the header that started it (a repeat finds this session).
-    started_by: bytes | None = None
-
-
-@dataclass
-class _Inbox:
-    stream: Iterator[pb.ReceiveEnvelopesResponse]
-    channel: grpc.Channel | None
-    envelopes: queue.Queue[pb.Envelope | BaseException] = field(default_factory=queue.Queue)
-    thread: threading.Thread | None = None
-
-
-class MessagingDevice:
+class MessagingDevice(Inbox):
     """One device of one account: its keys, its sessions, its mailbox."""
 
     def __init__(
@@ -130,97 +80,16 @@ class MessagingDevice:
         self.one_time: dict[int, OneTimePrekey] = {}
         self._next_prekey_id = 1
         self.signed_prekey_published_at = time.time()
-        self.sessions: dict[str, list[_Session]] = {}
+        self.sessions: dict[str, list[Session]] = {}
         self.max_skip = max_skip
         self.rejected: list[tuple[pb.Envelope, Exception]] = []
         self._seen: set[str] = set()
-        self._inbox: _Inbox | None = None
+        self._inbox = None
         self._lock = threading.RLock()
         self.state_path = Path(state_path) if state_path is not None else None
         if self.state_path is not None and self.state_path.exists():
             self._restore(json.loads(self.state_path.read_text()), device_id)
         self.save()
-
-    # --- local state -------------------------------------------------------------------
-
-    def save(self) -> None:
-        """Write the device's state to `state_path` (if any): atomically, owner-only."""
-        if self.state_path is None:
-            return
-        with self._lock:
-            write_private_json(self.state_path, self._state())
-
-    def _state(self) -> dict[str, Any]:
-        return {
-            "version": STATE_VERSION,
-            "account_id": self.account_id,
-            "device_id": self.device_id,
-            "identity_seed": _b64(self.identity.seed),
-            "next_prekey_id": self._next_prekey_id,
-            "signed_prekey_published_at": self.signed_prekey_published_at,
-            "signed_prekeys": [
-                {
-                    "prekey_id": p.prekey_id,
-                    "private_key": _b64(p.key_pair.private_key),
-                    "signature": _b64(p.signature),
-                }
-                for p in self.signed_prekeys.values()
-            ],
-            "one_time_prekeys": [
-                {"prekey_id": p.prekey_id, "private_key": _b64(p.key_pair.private_key)}
-                for p in self.one_time.values()
-            ],
-            "sessions": {
-                device: [
-                    {
-                        "ratchet": session.ratchet.to_dict(),
-                        "initial_header": _b64_or_none(session.initial_header),
-                        "started_by": _b64_or_none(session.started_by),
-                    }
-                    for session in sessions
-                ]
-                for device, sessions in self.sessions.items()
-            },
-            "seen": sorted(self._seen),
-        }
-
-    def _restore(self, state: dict[str, Any], device_id: str | None) -> None:
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"{self.state_path}: unsupported device state version")
-        if state["account_id"] != self.account_id:
-            raise ValueError(f"{self.state_path} holds a device of another account")
-        if device_id is not None and device_id != state["device_id"]:
-            raise ValueError(f"{self.state_path} holds device {state['device_id']}")
-        self.device_id = state["device_id"]
-        self.identity = IdentityKeyPair(_unb64(state["identity_seed"]))
-        self._next_prekey_id = int(state["next_prekey_id"])
-        self.signed_prekey_published_at = float(state["signed_prekey_published_at"])
-        self.signed_prekeys = {
-            int(p["prekey_id"]): SignedPrekey(
-                int(p["prekey_id"]),
-                X25519KeyPair(_unb64(p["private_key"])),
-                _unb64(p["signature"]),
-            )
-            for p in state["signed_prekeys"]
-        }
-        self.one_time = {
-            int(p["prekey_id"]): OneTimePrekey(
-                int(p["prekey_id"]), X25519KeyPair(_unb64(p["private_key"]))
-            )
-            for p in state["one_time_prekeys"]
-        }
-        self.sessions = {
-            device: [
-                _Session(
-                    RatchetSession.from_dict(s["ratchet"]),
-                    initial_header=_unb64_or_none(s["initial_header"]),
-                    started_by=_unb64_or_none(s["started_by"]),
-                )
-                for s in sessions
-            ]
-            for device, sessions in state["sessions"].items()
-        }
-        self._seen = set(state["seen"])
 
     # --- keys --------------------------------------------------------------------------
 
@@ -336,34 +205,7 @@ class MessagingDevice:
 
     # --- sending -----------------------------------------------------------------------
 
-    def session_from_bundle(self, bundle: pb.FetchPrekeyBundleResponse) -> _Session:
-        """X3DH as initiator; refuses a bundle whose signed prekey is not the device's own."""
-        one_time = (
-            PublicPrekey(bundle.one_time_prekey.prekey_id, bundle.one_time_prekey.public_key)
-            if bundle.HasField("one_time_prekey")
-            else None
-        )
-        prekeys = PrekeyBundle(
-            identity_key=bundle.identity_key,
-            signed_prekey=PublicPrekey(
-                bundle.signed_prekey.prekey_id, bundle.signed_prekey.public_key
-            ),
-            signed_prekey_signature=bundle.signed_prekey_signature,
-            one_time_prekey=one_time,
-        )
-        agreement, header = agree_as_initiator(self.identity, prekeys)
-        ratchet = RatchetSession.initiate(
-            agreement.shared_secret,
-            agreement.associated_data,
-            prekeys.signed_prekey.public_key,
-            **self._limits(),
-        )
-        return _Session(ratchet, initial_header=header.to_bytes())
-
-    def _limits(self) -> dict[str, int]:
-        return {} if self.max_skip is None else {"max_skip": self.max_skip}
-
-    def _session_to(self, device_id: str) -> _Session:
+    def _session_to(self, device_id: str) -> Session:
         with self._lock:
             sessions = self.sessions.get(device_id)
             if sessions:
@@ -423,183 +265,6 @@ class MessagingDevice:
         request = self.seal(conversation_id, body, targets, message_id or str(uuid.uuid4()), frank)
         response: pb.SendEnvelopeResponse = self.stub.SendEnvelope(request, metadata=self.metadata)
         return response
-
-    # --- receiving ---------------------------------------------------------------------
-
-    def open(self, envelope: pb.Envelope) -> ReceivedMessage:
-        """Decrypt one envelope and check its franking commitment; raise on any failure."""
-        wire = envelope.ciphertext
-        if not wire or wire[0] not in (PREKEY_MESSAGE, RATCHET_MESSAGE):
-            raise MalformedEnvelope("unknown device ciphertext type")
-        with self._lock:
-            if wire[0] == PREKEY_MESSAGE:
-                header_bytes = wire[1 : 1 + _INITIAL_HEADER_BYTES]
-                message = RatchetMessage.from_bytes(wire[1 + _INITIAL_HEADER_BYTES :])
-                payload = self._open_initial(envelope.sender_device_id, header_bytes, message)
-            else:
-                payload = self._open_ratchet(
-                    envelope.sender_device_id, RatchetMessage.from_bytes(wire[1:])
-                )
-            self.save()
-        body, franking_key = unpack_franked_body(payload)
-        verify_frank(
-            body,
-            franking_key,
-            MessageMetadata(
-                envelope.conversation_id, envelope.sender_device_id, envelope.message_id
-            ),
-            envelope.franking_commitment,
-        )
-        return ReceivedMessage(
-            message_id=envelope.message_id,
-            conversation_id=envelope.conversation_id,
-            sender_account_id=envelope.sender_account_id,
-            sender_device_id=envelope.sender_device_id,
-            body=body,
-            franking_key=franking_key,
-            franking_commitment=envelope.franking_commitment,
-            franking_stamp=envelope.franking_stamp,
-            relayed_at_ms=envelope.relayed_at_ms,
-            sequence=envelope.sequence,
-            muted=envelope.muted,
-        )
-
-    def _open_ratchet(self, sender_device: str, message: RatchetMessage) -> bytes:
-        sessions = self.sessions.get(sender_device, [])
-        if not sessions:
-            raise UnknownPrekey(f"no session with device {sender_device}")
-        error: Exception | None = None
-        for session in sessions:
-            try:
-                payload = session.ratchet.decrypt(message)
-            except Exception as e:  # try the device's older sessions too
-                error = error or e
-                continue
-            session.initial_header = None  # the remote device has answered
-            return payload
-        assert error is not None
-        raise error
-
-    def _open_initial(
-        self, sender_device: str, header_bytes: bytes, message: RatchetMessage
-    ) -> bytes:
-        for session in self.sessions.get(sender_device, []):
-            if session.started_by == header_bytes:
-                return session.ratchet.decrypt(message)
-        header = InitialMessageHeader.from_bytes(header_bytes)
-        signed = self.signed_prekeys.get(header.signed_prekey_id)
-        if signed is None:
-            raise UnknownPrekey(f"signed prekey {header.signed_prekey_id} is not held")
-        one_time = None
-        if header.one_time_prekey_id is not None:
-            one_time = self.one_time.get(header.one_time_prekey_id)
-            if one_time is None:
-                raise UnknownPrekey(f"one-time prekey {header.one_time_prekey_id} is used up")
-        agreement = agree_as_responder(self.identity, signed, one_time, header)
-        ratchet = RatchetSession.respond(
-            agreement.shared_secret, agreement.associated_data, signed.key_pair, **self._limits()
-        )
-        payload = ratchet.decrypt(message)
-        if one_time is not None:
-            del self.one_time[one_time.prekey_id]  # a replayed initial message cannot reuse it
-        self.sessions.setdefault(sender_device, []).insert(
-            0, _Session(ratchet, started_by=header_bytes)
-        )
-        return payload
-
-    def connect(self) -> None:
-        """Open the mailbox stream: the backlog not yet acknowledged, then live envelopes."""
-        if self._inbox is not None:
-            return
-        channel = grpc.insecure_channel(self.address) if self.address else None
-        stub = messaging_pb2_grpc.MessagingServiceStub(channel) if channel else self.stub
-        stream = stub.ReceiveEnvelopes(
-            pb.ReceiveEnvelopesRequest(device_id=self.device_id), metadata=self.metadata
-        )
-        inbox = _Inbox(stream, channel)
-
-        def pump() -> None:
-            try:
-                for response in stream:
-                    inbox.envelopes.put(response.envelope)
-            except BaseException as e:
-                inbox.envelopes.put(e)
-
-        inbox.thread = threading.Thread(target=pump, name=f"inbox-{self.device_id}", daemon=True)
-        inbox.thread.start()
-        self._inbox = inbox
-
-    def disconnect(self) -> None:
-        inbox, self._inbox = self._inbox, None
-        if inbox is None:
-            return
-        if inbox.channel is not None:
-            inbox.channel.close()
-        elif isinstance(inbox.stream, grpc.Future):
-            inbox.stream.cancel()
-        if inbox.thread is not None:
-            inbox.thread.join(timeout=5)
-
-    def receive(
-        self, count: int = 1, timeout: float = 10.0, *, acknowledge: bool = True
-    ) -> list[ReceivedMessage]:
-        """Up to `count` new messages; duplicates (same message id) are skipped, failures kept
-        in `rejected`. What was handled is acknowledged, so it is not delivered again."""
-        self.connect()
-        assert self._inbox is not None
-        received: list[ReceivedMessage] = []
-        last = 0
-        while len(received) < count:
-            try:
-                item = self._inbox.envelopes.get(timeout=timeout)
-            except queue.Empty:
-                break
-            if isinstance(item, BaseException):
-                self._inbox = None
-                if isinstance(item, grpc.RpcError) and item.code() == grpc.StatusCode.CANCELLED:
-                    break
-                raise item
-            last = item.sequence
-            if item.message_id in self._seen:
-                continue
-            try:
-                message = self.open(item)
-            except (X3DHError, ValueError, Exception) as e:
-                self.rejected.append((item, e))
-                continue
-            self._seen.add(item.message_id)
-            received.append(message)
-        if last:
-            self.save()  # before the acknowledgement: what is acknowledged is never re-sent
-        if acknowledge and last:
-            self.acknowledge(last)
-        return received
-
-    def acknowledge(self, up_to_sequence: int) -> None:
-        self.stub.AcknowledgeEnvelopes(
-            pb.AcknowledgeEnvelopesRequest(
-                request_id=str(uuid.uuid4()),
-                device_id=self.device_id,
-                up_to_sequence=up_to_sequence,
-            ),
-            metadata=self.metadata,
-        )
-
-
-def _b64(value: bytes) -> str:
-    return base64.b64encode(value).decode()
-
-
-def _b64_or_none(value: bytes | None) -> str | None:
-    return None if value is None else _b64(value)
-
-
-def _unb64(value: str) -> bytes:
-    return base64.b64decode(value)
-
-
-def _unb64_or_none(value: str | None) -> bytes | None:
-    return None if value is None else _unb64(value)
 
 
 def _prekey(prekey: PublicPrekey) -> pb.Prekey:

@@ -2,7 +2,7 @@
 
 Everything a report needs to be verified is already on the device: for a received message,
 the body, the franking key that came inside the ciphertext and the relay's stamp
-(:class:`~hearth_sdk.messaging.ReceivedMessage`); for a message the child sent, the same kept
+(:class:`~hearth_sdk.sessions.ReceivedMessage`); for a message the child sent, the same kept
 by :func:`send_recorded` when it was sent. :func:`gather_report` takes the reported message
 and up to 20 messages of the same conversation around it (those before it first: the run-up
 matters most), checks each frank locally, and returns a plain :class:`ReportEvidence`. What
@@ -28,7 +28,8 @@ from hearth_crypto.franking import (
     verify_frank,
 )
 
-from .messaging import MessagingDevice, ReceivedMessage
+from .messaging import MessagingDevice
+from .sessions import ReceivedMessage
 
 CONTEXT_MESSAGES = 20
 

@@ -1,11 +1,10 @@
-"""The age service's commands: verify, issue blind-signed tokens, redeem them once."""
+"""The age service's commands: verify, issue blind-signed tokens (redemption: `redemption`)."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import hmac
-import secrets
 import struct
 import time
 from collections.abc import Callable, Sequence
@@ -14,31 +13,20 @@ from datetime import UTC, datetime
 from typing import ClassVar
 from uuid import UUID
 
-import nats.js.errors
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
-from hearth_crypto import age_token, blind_rsa
+from hearth_crypto import blind_rsa
 from hearth_crypto.age_band import AgeBand
 from hearth_eventlog import NatsFactory, TracedNotification
 from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.identity.v1 import events_pb2 as identity_events
-from hearth_runtime.application import FollowingApplication, retrying
-from hearth_runtime.errors import (
-    AlreadyDone,
-    Conflict,
-    Exhausted,
-    Invalid,
-    NotAuthenticated,
-    NotFound,
-    Refused,
-)
+from hearth_runtime.application import retrying
 from hearth_runtime.revocation import REVOKING_TOPICS
 
 from .domain import (
     AlreadyDecided,
     AssuranceLevel,
-    Attestation,
     IssuerKeyRecord,
     MethodClass,
     VerificationSession,
@@ -46,61 +34,21 @@ from .domain import (
     WrongMethod,
     session_id_for,
 )
+from .errors import (
+    BatchTooLarge,
+    ExpiredEpoch,
+    InvalidRequest,
+    NotVouchable,
+    SessionNotFound,
+    WrongBand,
+)
 from .keys import IssuerKeyEntry, Keyring
+from .redemption import Challenges, Redemption, SpentTokens
 from .verifiers import AgeEstimator, DocumentVerifier, EstimationPolicy
 
 VETTED = identity_events.PractitionerVetted.DESCRIPTOR.full_name
 LINKED = identity_events.GuardianLinked.DESCRIPTOR.full_name
 CAPABILITY_BYTES = 32
-CHALLENGE_LIFETIME = 300  # seconds a redemption challenge stays valid
-
-
-class SessionNotFound(NotFound):
-    reason = "SESSION_NOT_FOUND"
-
-
-class BatchTooLarge(Exhausted):
-    reason = "BATCH_TOO_LARGE"
-
-
-class InvalidRequest(Invalid):
-    """Malformed input: an empty batch, a bad blinded message, an unknown key."""
-
-    reason = "INVALID_REQUEST"
-
-
-class WrongBand(Refused):
-    """A key or token of another band (or method) than the one asked for."""
-
-    reason = "WRONG_BAND"
-
-
-class ExpiredEpoch(Conflict):
-    reason = "EPOCH_EXPIRED"
-
-
-class ForgedToken(Invalid):
-    reason = "FORGED_TOKEN"
-
-
-class NotTheHolder(NotAuthenticated):
-    """The holder proof was not made by the key the token is bound to."""
-
-    reason = "NOT_THE_HOLDER"
-
-
-class TokenAlreadySpent(AlreadyDone):
-    reason = "TOKEN_SPENT"
-
-
-class ChallengeRejected(Invalid):
-    reason = "CHALLENGE_REJECTED"
-
-
-class NotVouchable(Refused):
-    """The voucher is not a vetted practitioner or a linked guardian of the account named."""
-
-    reason = "NOT_VOUCHABLE"
 
 
 @dataclass(frozen=True)
@@ -113,65 +61,13 @@ class Decision:
         return self.method_class.assurance_level
 
 
-class Challenges:
-    """Stateless redemption challenges: time, randomness and a MAC binding them to the account.
-
-    `time (8) || random (16) || HMAC-SHA256(secret, account || time || random)[:16]`
-    """
-
-    def __init__(self, secret: bytes, clock: Callable[[], float]) -> None:
-        self.secret = secret
-        self.clock = clock
-
-    def _mac(self, account_id: str, head: bytes) -> bytes:
-        return hmac.new(self.secret, account_id.encode() + b"\0" + head, "sha256").digest()[:16]
-
-    def issue(self, account_id: str) -> tuple[bytes, datetime]:
-        issued = int(self.clock())
-        head = struct.pack(">Q", issued) + secrets.token_bytes(16)
-        expires = datetime.fromtimestamp(issued + CHALLENGE_LIFETIME, UTC)
-        return head + self._mac(account_id, head), expires
-
-    def check(self, account_id: str, challenge: bytes) -> None:
-        if len(challenge) != 40:
-            raise ChallengeRejected("challenge must be the 40 bytes GetRedemptionChallenge gave")
-        head, mac = challenge[:24], challenge[24:]
-        if not hmac.compare_digest(mac, self._mac(account_id, head)):
-            raise ChallengeRejected("challenge was not issued to this account")
-        (issued,) = struct.unpack(">Q", head[:8])
-        if self.clock() > issued + CHALLENGE_LIFETIME:
-            raise ChallengeRejected("challenge has expired; ask for a new one")
-
-
-class SpentTokens:
-    """Spend keys of redeemed tokens in a JetStream key-value bucket: an atomic create refuses
-    a second redemption of the same token, across every replica of the service."""
-
-    def __init__(self, factory: NatsFactory, bucket: str, ttl: float) -> None:
-        self.link = factory.link
-        self.bucket = bucket
-        self.kv = self.link.key_value(bucket, factory.settings, ttl=ttl)
-
-    def spend(self, spend_key: str, epoch: str) -> int:
-        """Record a token as spent; its revision, or `TokenAlreadySpent`."""
-        try:
-            revision: int = self.link.run(self.kv.create(spend_key, epoch.encode()))
-        except nats.js.errors.KeyWrongLastSequenceError:
-            raise TokenAlreadySpent("this token has already been redeemed") from None
-        return revision
-
-    def unspend(self, spend_key: str, revision: int) -> None:
-        """Undo a spend whose attestation could not be recorded, so the token is not lost."""
-        self.link.run(self.kv.delete(spend_key, last=revision))
-
-
 @dataclass(frozen=True)
 class AgeSettings:
     max_batch: int
     estimation_buffer: float
 
 
-class AgeAssurance(FollowingApplication):
+class AgeAssurance(Redemption):
     """Age assurance; it follows identity's stream to know who may vouch for whom."""
 
     name = "age"
@@ -429,59 +325,3 @@ class AgeAssurance(FollowingApplication):
             session.issue(entry.key_id, str(entry.epoch), len(blinded_messages), digest)
             self.save(session)
         return signatures, entry
-
-    # Redemption.
-
-    def redemption_challenge(self, account_id: str) -> tuple[bytes, datetime]:
-        return self.challenges.issue(account_id)
-
-    def redeem(
-        self,
-        account_id: str,
-        request_id: str,
-        band: AgeBand,
-        challenge: bytes,
-        presentation: age_token.TokenPresentation,
-    ) -> Attestation:
-        self.challenges.check(account_id, challenge)
-        try:
-            message = age_token.TokenMessage.parse(presentation.message)
-        except age_token.MalformedToken as e:
-            raise InvalidRequest(str(e)) from None
-        entry = self.keyring.by_id(message.key_id)
-        if entry is None:
-            raise ForgedToken("token names no issuer key of this service")
-        try:
-            verified = age_token.verify_presentation(presentation, entry.key.public, challenge)
-        except age_token.InvalidTokenSignature as e:
-            raise ForgedToken(str(e)) from None
-        except age_token.HolderProofInvalid as e:
-            raise NotTheHolder(str(e)) from None
-        except age_token.AgeTokenError as e:
-            raise InvalidRequest(str(e)) from None
-        if entry.epoch != self.keyring.epochs.of(self.clock()):
-            raise ExpiredEpoch(
-                f"token's epoch ended at {entry.not_after.isoformat()}; verify again"
-            )
-        if entry.band != band:
-            raise WrongBand(f"token is for band {entry.band.name}, not {band.name}")
-        epoch = str(entry.epoch)
-        try:
-            revision = self.spent.spend(verified.spend_key, epoch)
-        except TokenAlreadySpent:
-            # A retry of this very redemption gets its result; anyone else is refused. Looked
-            # up only here, so a first redemption costs no read.
-            try:
-                done: Attestation = self.repository.get(Attestation.id_for(account_id, request_id))
-            except AggregateNotFoundError:
-                raise TokenAlreadySpent("this token has already been redeemed") from None
-            return done
-        attestation = Attestation.record(
-            request_id, account_id, entry.band, entry.method_class, epoch, entry.not_after
-        )
-        try:
-            self.save(attestation)
-        except BaseException:
-            self.spent.unspend(verified.spend_key, revision)
-            raise
-        return attestation

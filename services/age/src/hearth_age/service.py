@@ -7,6 +7,7 @@ import binascii
 import importlib
 import os
 import typing
+from collections.abc import Callable
 from pathlib import Path
 
 from nacl.signing import SigningKey, VerifyKey
@@ -97,9 +98,17 @@ def build(config: RuntimeConfig) -> ServiceParts:
     )
 
 
-def _plugged(env: Env, variable: str) -> object | None:
-    """`module:factory` named by `variable`, called with the service's Env."""
+def _plugged(
+    env: Env, variable: str, off: object, development: Callable[[], object], what: str, fix: str
+) -> object:
+    """`variable` is `development`, `off`, or the `module:factory` of a real part (called with
+    the service's Env); production refuses the development part (`what`), saying `fix`."""
     spec = env.text(variable, DEVELOPMENT)
+    if spec == "off":
+        return off
+    if spec == DEVELOPMENT:
+        refuse_in_production(env.environ, what, fix)
+        return development()
     module, _, attribute = spec.partition(":")
     try:
         factory = getattr(importlib.import_module(module), attribute)
@@ -114,33 +123,29 @@ def _plugged(env: Env, variable: str) -> object | None:
 def document_verifier(env: Env, key_dir: Path) -> DocumentVerifier:
     """HEARTH_AGE_DOCUMENT_VERIFIER: `development` (signed test documents), `off`, or the
     `module:factory` of a real verifier; production refuses the development one."""
-    choice = env.text("HEARTH_AGE_DOCUMENT_VERIFIER", DEVELOPMENT)
-    if choice == "off":
-        return NotOffered("document verification")
-    if choice == DEVELOPMENT:
-        refuse_in_production(
-            env.environ,
-            "the development document verifier (signed test documents)",
-            "set HEARTH_AGE_DOCUMENT_VERIFIER to a real verifier's module:factory, or off",
-        )
-        return SignedTestDocumentVerifier(document_authorities(env, key_dir))
-    return typing.cast(DocumentVerifier, _plugged(env, "HEARTH_AGE_DOCUMENT_VERIFIER"))
+    built = _plugged(
+        env,
+        "HEARTH_AGE_DOCUMENT_VERIFIER",
+        NotOffered("document verification"),
+        lambda: SignedTestDocumentVerifier(document_authorities(env, key_dir)),
+        "the development document verifier (signed test documents)",
+        "set HEARTH_AGE_DOCUMENT_VERIFIER to a real verifier's module:factory, or off",
+    )
+    return typing.cast(DocumentVerifier, built)
 
 
 def age_estimator(env: Env) -> AgeEstimator:
     """HEARTH_AGE_ESTIMATOR: `development` (the brightness estimator), `off`, or the
     `module:factory` of a real estimator; production refuses the brightness estimator."""
-    choice = env.text("HEARTH_AGE_ESTIMATOR", DEVELOPMENT)
-    if choice == "off":
-        return NotOffered("age estimation")
-    if choice == DEVELOPMENT:
-        refuse_in_production(
-            env.environ,
-            "the brightness age estimator (development only)",
-            "set HEARTH_AGE_ESTIMATOR to a real estimator's module:factory, or off",
-        )
-        return BrightnessEstimator()
-    return typing.cast(AgeEstimator, _plugged(env, "HEARTH_AGE_ESTIMATOR"))
+    built = _plugged(
+        env,
+        "HEARTH_AGE_ESTIMATOR",
+        NotOffered("age estimation"),
+        BrightnessEstimator,
+        "the brightness age estimator (development only)",
+        "set HEARTH_AGE_ESTIMATOR to a real estimator's module:factory, or off",
+    )
+    return typing.cast(AgeEstimator, built)
 
 
 def service_secret(env: Env, key_dir: Path) -> bytes:

@@ -1,4 +1,11 @@
-"""Identity's commands and queries, and how it follows the age service to set bands."""
+"""Identity's commands: accounts, devices, login, organisations, guardians.
+
+Layers below, one job to a module: `privacy` (reading an account, consent, erasure, subject
+access) on `follow` (age's attested bands).
+
+A little over 400 lines: accounts, devices, login, organisations and guardians all turn on
+the one account aggregate; what has its own job lives in the layers named above.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +13,21 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from datetime import datetime, timedelta
+from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from google.protobuf.json_format import MessageToDict
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from hearth_crypto.age_band import AgeBand
-from hearth_eventlog import NatsFactory, TracedNotification
-from hearth_eventlog.published import decode_published
-from hearth_proto.hearth.age.v1 import events_pb2 as age_events
-from hearth_proto.hearth.identity.v1 import events_pb2
+from hearth_eventlog import NatsFactory
 from hearth_runtime.admin import OPERATOR
-from hearth_runtime.application import FollowingApplication, retrying
+from hearth_runtime.application import retrying
 from hearth_runtime.errors import AlreadyDone, Conflict, Exhausted, Invalid, NotFound, Refused
 from hearth_runtime.sessions import SessionSigner
 
@@ -38,22 +41,17 @@ from .domain import (
     Role,
 )
 from .login import Challenge, LoginChallenges, LoginRefused
+from .privacy import AccountNotFound, HouseRules, Privacy
 from .subject_keys import SubjectKeys
 
 A = TypeVar("A", bound=Aggregate)
 MAX_DEVICES = 16
-ATTESTED = age_events.AgeBandAttested.DESCRIPTOR.full_name
-EXPORT_PAGE = 500
 
 
 class RequestConflict(AlreadyDone):
     """A request id was reused for a different request."""
 
     reason = "REQUEST_ID_REUSED"
-
-
-class AccountNotFound(NotFound):
-    reason = "ACCOUNT_NOT_FOUND"
 
 
 class TooManyDevices(Exhausted):
@@ -75,20 +73,13 @@ def add_device_text(account_id: str) -> bytes:
 
 
 @dataclass(frozen=True)
-class HouseRules:
-    version: int
-    text: str
-
-
-@dataclass(frozen=True)
 class IssuedSession:
     token: str
     expires_at: int
 
 
-class Identity(FollowingApplication):
+class Identity(Privacy):
     name = "identity"
-    topics: ClassVar[frozenset[str] | None] = frozenset({ATTESTED})  # from age
 
     def __init__(
         self,
@@ -125,9 +116,6 @@ class Identity(FollowingApplication):
             settings,
             wrapping_key=subject_key_wrapping,
         )
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock(), UTC)
 
     def _get(self, cls: type[A], aggregate_id: UUID, missing: str) -> A:
         try:
@@ -248,21 +236,6 @@ class Identity(FollowingApplication):
         )
         self.save(invitation)
         return code, expires_at
-
-    def get_account(self, account_id: UUID) -> Account:
-        try:
-            account: Account = self.repository.get(account_id)
-        except AggregateNotFoundError:
-            raise AccountNotFound(f"account {account_id} does not exist") from None
-        return account
-
-    def personal_data(self, account: Account) -> dict[str, str]:
-        """The account's personal data, readable while its subject key exists."""
-        opened = self.subject_keys.open(str(account.id), account.sealed_personal_data)
-        if opened is None:
-            return {}
-        data: dict[str, str] = json.loads(opened)
-        return data
 
     def add_device(self, account_id: UUID, device_public_key: bytes, proof: bytes) -> int:
         try:
@@ -462,123 +435,3 @@ class Identity(FollowingApplication):
             self.save(link)
 
         retrying(command)
-
-    # House rules, consent, erasure and subject access.
-
-    def accept_house_rules(self, account_id: UUID, version: int) -> None:
-        def command() -> None:
-            account = self.get_account(account_id)
-            account.accept_house_rules(version, self.house_rules.version)
-            self.save(account)
-
-        retrying(command)
-
-    def record_consent(self, account_id: UUID, purpose: str, granted: bool) -> None:
-        def command() -> None:
-            account = self.get_account(account_id)
-            account.consent(purpose, granted)
-            self.save(account)
-
-        retrying(command)
-
-    def erase(self, account_id: UUID, requested_by: UUID) -> None:
-        """Record the erasure, then destroy the key; a retry destroys it again (idempotent)."""
-
-        def command() -> None:
-            account = self.get_account(account_id)
-            account.erase(str(requested_by))
-            # Identity stops honouring the account's sessions with the same save; the other
-            # services do when their followers hear of the erasure.
-            revocation = self.revocations.new(str(account_id), "erased")
-            self.save(account, *([revocation] if revocation else []))
-            if revocation:
-                self.revocations.saved(revocation)
-
-        retrying(command)
-        self.subject_keys.destroy(str(account_id))
-
-    def export(self, account_id: UUID) -> dict[str, Any]:
-        """Everything identity holds about the account, readable: its state, its personal data
-        (opened with its key while it exists) and every event that names it."""
-        account = self.get_account(account_id)
-        now = self.now()
-        subject = str(account_id)
-        events = []
-        for notification in self._notifications():
-            message = decode_published(notification.topic, notification.state)
-            if message is None:
-                continue
-            mentioned = notification.originator_id == account_id or subject in str(message)
-            if not mentioned:
-                continue
-            fields = MessageToDict(message, preserving_proto_field_name=True)
-            if isinstance(message, events_pb2.PersonalDataRecorded):
-                opened = self.subject_keys.open(subject, message.sealed)
-                fields["opened"] = json.loads(opened) if opened else "(key destroyed)"
-            events.append(
-                {
-                    "sequence": notification.id,
-                    "aggregate": str(notification.originator_id),
-                    "version": notification.originator_version,
-                    "topic": notification.topic,
-                    "fields": fields,
-                }
-            )
-        return {
-            "account": {
-                "account_id": subject,
-                "role": account.role.label,
-                "devices": [key.hex() for key in account.device_keys],
-                "attested_band": account.attested_band(now).label,
-                "effective_band": account.effective_band(now).label,
-                "band_expires_at": (
-                    account.band_expires_at.isoformat() if account.band_expires_at else None
-                ),
-                "organisations": list(account.organisations),
-                "vetted": {
-                    org: {"by": by, "at": at.isoformat()}
-                    for org, (by, at) in account.vetted_by.items()
-                },
-                "house_rules_version": account.house_rules_version,
-                "consents": dict(account.consents),
-                "erased": account.erased,
-                "personal_data": self.personal_data(account),
-                "subject_key_held": self.subject_keys.holds(subject),
-            },
-            "events": events,
-        }
-
-    def _notifications(self) -> Iterator[TracedNotification]:
-        start = 1
-        while True:
-            page = self.recorder.select_notifications(start, EXPORT_PAGE)
-            for notification in page:
-                assert isinstance(notification, TracedNotification)
-                yield notification
-            if len(page) < EXPORT_PAGE:
-                return
-            start = page[-1].id + 1
-
-    # Following the age service.
-
-    def policy(
-        self, upstream: str, notification: TracedNotification, processing: ProcessingEvent[UUID]
-    ) -> None:
-        """An attested band sets the account's band until the attestation's epoch ends."""
-        if notification.topic != ATTESTED:
-            return
-        attested = decode_published(notification.topic, notification.state)
-        assert isinstance(attested, age_events.AgeBandAttested)
-        try:
-            account_id = UUID(attested.account_id)
-            band = AgeBand(attested.band)
-        except ValueError:
-            return  # nothing of ours to set: the attestation names no account or band we know
-        try:
-            account: Account = self.repository.get(account_id)
-        except AggregateNotFoundError:
-            return
-        if account.erased or band == AgeBand.UNSPECIFIED:
-            return
-        account.set_age_band(band, attested.expires_at.ToDatetime(tzinfo=UTC))
-        processing.collect_events(account)

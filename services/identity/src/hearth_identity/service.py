@@ -13,7 +13,8 @@ from hearth_runtime.follow import FollowSettings, StreamFollower
 from hearth_runtime.server import ServiceParts
 from hearth_runtime.sessions import parse_signing_key
 
-from .application import HouseRules, Identity
+from .application import Identity
+from .privacy import HouseRules
 from .servicer import IdentityServicer
 
 SERVICE = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name

@@ -15,7 +15,8 @@ from hearth_runtime.follow import FollowSettings, StreamFollower
 from hearth_runtime.secret_files import development_secret
 from hearth_runtime.server import ServiceParts
 
-from .application import Messaging, RelayLimits
+from .application import Messaging
+from .limits import RelayLimits
 from .mailbox import Mailboxes
 from .policy import ContactPolicy
 from .servicer import MessagingServicer

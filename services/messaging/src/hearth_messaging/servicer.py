@@ -26,6 +26,7 @@ from hearth_runtime.errors import Invalid
 from .application import Messaging
 from .domain import MAX_GROUP_MEMBERS, Conversation
 from .policy import AccountFacts
+from .relay import DeviceCiphertext, EnvelopeToSend, RelayedEnvelope
 
 KINDS = {pb.CONVERSATION_KIND_DIRECT: "direct", pb.CONVERSATION_KIND_GROUP: "group"}
 # Documented in messaging.proto: bounds checked before any work.
@@ -55,6 +56,31 @@ def caller_facts() -> AccountFacts:
 
 def _prekey(p: pb.Prekey, field: str) -> PublicPrekey:
     return PublicPrekey(p.prekey_id, fields.exact_bytes(p.public_key, field, 32, "X25519 key"))
+
+
+def _to_send(request: pb.SendEnvelopeRequest) -> EnvelopeToSend:
+    return EnvelopeToSend(
+        message_id=request.message_id,
+        sender_device_id=request.sender_device_id,
+        conversation_id=request.conversation_id,
+        franking_commitment=request.franking_commitment,
+        ciphertexts=tuple(DeviceCiphertext(c.device_id, c.ciphertext) for c in request.ciphertexts),
+    )
+
+
+def _envelope_bytes(envelope: RelayedEnvelope) -> bytes:
+    """The mailbox keeps the wire `Envelope`; ReceiveEnvelopes adds its sequence."""
+    return pb.Envelope(
+        message_id=envelope.message_id,
+        conversation_id=envelope.conversation_id,
+        sender_account_id=envelope.sender_account_id,
+        sender_device_id=envelope.sender_device_id,
+        ciphertext=envelope.ciphertext,
+        franking_commitment=envelope.franking_commitment,
+        franking_stamp=envelope.franking_stamp,
+        relayed_at_ms=envelope.relayed_at_ms,
+        muted=envelope.muted,
+    ).SerializeToString()
 
 
 class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
@@ -184,7 +210,9 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
                 raise Invalid.field("ciphertexts.ciphertext", "is empty")
         if len({c.device_id for c in request.ciphertexts}) != len(request.ciphertexts):
             raise Invalid.field("ciphertexts.device_id", "names a device twice: one per device")
-        relayed = self.app.relay(current_session().account_id, request)
+        relayed = self.app.relay(
+            current_session().account_id, _to_send(request), encode=_envelope_bytes
+        )
         at = Timestamp()
         at.FromMilliseconds(relayed.relayed_at_ms)
         return pb.SendEnvelopeResponse(relayed_at=at, franking_stamp=relayed.stamp)

@@ -1,4 +1,5 @@
-"""Raw stream messages (subject, headers, data) as the fixture keeps them, read and written."""
+"""Raw stream messages (subject, headers, data) read straight from JetStream, and written back
+(the replay fixture keeps them as JSON lines)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nats
+import nats.js.errors
 
 # Headers that steer one publish (batching, concurrency checks) rather than describe the event.
 CONTROL_PREFIX = "Nats-"
@@ -47,7 +49,7 @@ class RawMessage:
 
 
 def read_stream(nats_url: str, stream: str) -> list[RawMessage]:
-    """Every message of `stream`, straight from JetStream."""
+    """Every message still held in `stream`, straight from JetStream (gaps skipped)."""
 
     async def read() -> list[RawMessage]:
         nc = await nats.connect(nats_url)
@@ -58,7 +60,10 @@ def read_stream(nats_url: str, stream: str) -> list[RawMessage]:
             if not info.state.messages:
                 return found
             for seq in range(info.state.first_seq, info.state.last_seq + 1):
-                msg = await js.get_msg(stream, seq)
+                try:
+                    msg = await js.get_msg(stream, seq)
+                except nats.js.errors.NotFoundError:
+                    continue  # deleted, or rolled up (a purged subject key)
                 found.append(
                     RawMessage(
                         stream, seq, msg.subject or "", dict(msg.headers or {}), msg.data or b""

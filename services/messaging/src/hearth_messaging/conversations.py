@@ -1,0 +1,221 @@
+"""Conversations under the contact policy, the house rules, blocking and muting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from uuid import UUID
+
+from hearth_runtime.errors import Conflict, Exhausted, Invalid, NotFound, Refused
+
+from .directory import PrekeyDirectory
+from .domain import MAX_GROUP_MEMBERS, AccountSettings, ContactDecision, Conversation
+from .policy import AccountFacts, ContactPolicy, Decision
+
+
+class ContactRefused(Refused):
+    """The contact policy refused: the reason is the policy's, e.g. NO_PARENTAL_CONSENT."""
+
+    def __init__(self, decision: Decision, account_id: str) -> None:
+        super().__init__(
+            f"contact refused ({decision.reason_code}): {decision.reason}",
+            reason=decision.reason_code.upper(),
+            metadata={"policy_version": str(decision.version)},
+        )
+        self.decision = decision
+        self.account_id = account_id
+
+
+class HouseRulesNotAccepted(Conflict):
+    reason = "HOUSE_RULES_NOT_ACCEPTED"
+
+
+class Conversations(PrekeyDirectory):
+    contact_policy: ContactPolicy
+    house_rules_version: int
+    _conversations: dict[str, Conversation]
+    _settings: dict[str, AccountSettings | None]
+
+    # --- the house rules -------------------------------------------------------------------
+
+    def require_house_rules(self, account_id: str) -> None:
+        """Only an account that accepted the house rules in force may talk (FAILED_PRECONDITION).
+
+        Messaging learns acceptance from identity's HouseRulesAccepted, so an acceptance made a
+        moment ago may not have arrived yet: the message says to retry.
+        """
+        accepted = self.facts(account_id).house_rules_version
+        if accepted < self.house_rules_version:
+            had = f"you accepted version {accepted}" if accepted else "you have not accepted them"
+            raise HouseRulesNotAccepted(
+                f"accept the house rules in force (version {self.house_rules_version}) with "
+                f"identity's AcceptHouseRules before messaging; {had} (an acceptance made just "
+                "now may take a moment to reach messaging: retry)"
+            )
+
+    # --- conversations and the contact policy ---------------------------------------------
+
+    def facts(self, account_id: str, session: AccountFacts | None = None) -> AccountFacts:
+        """The policy's view of an account: identity's events, its blocks, and its session.
+
+        A session always names a band: the attested one while it lasts, else the youngest
+        (identity's rule). So the session's band counts only once identity has published an
+        attested band; before that the policy's own unattested rules apply (a vetted
+        practitioner is an adult, a young person 13-15), not "under 13" for everyone.
+        """
+        known = self._contact_facts(account_id)
+        facts = known.facts if known is not None else AccountFacts(account_id)
+        settings = self._account_settings(account_id)
+        if settings is not None:
+            facts = replace(facts, blocked=frozenset(settings.blocked))
+        if session is not None:
+            facts = replace(
+                facts,
+                roles=facts.roles | session.roles,
+                band=(session.band or facts.band) if facts.band else "",
+                organisations=facts.organisations | session.organisations,
+            )
+        return facts
+
+    def start_conversation(
+        self, caller: AccountFacts, request_id: str, kind: str, others: list[str]
+    ) -> Conversation:
+        conversation_id = Conversation.id_for(caller.account_id, request_id)
+        existing = self._get(Conversation, conversation_id)
+        if existing is not None:
+            return existing  # a retried request
+        others = list(dict.fromkeys(others))
+        if kind == "direct" and len(others) != 1:
+            raise Invalid("a direct conversation has exactly one other member")
+        if kind == "group" and not 1 <= len(others) <= MAX_GROUP_MEMBERS - 1:
+            raise Invalid(f"a group has 2 to {MAX_GROUP_MEMBERS} members")
+        self.require_house_rules(caller.account_id)
+        decision, refused = self._decide(caller, others, [])
+        self._record_decision(caller.account_id, others, "start_conversation", decision)
+        if not decision.allowed:
+            raise ContactRefused(decision, refused)
+        conversation = Conversation._create(  # its id derives from the request
+            Conversation.Started,
+            id=conversation_id,
+            kind=kind,
+            member_account_ids=[caller.account_id, *others],
+            started_by=caller.account_id,
+        )
+        self.save(conversation)
+        return self._cache_conversation(conversation)
+
+    def add_member(
+        self, caller: AccountFacts, conversation_id: str, account_id: str
+    ) -> Conversation:
+        conversation = self.conversation_of(caller.account_id, conversation_id)
+        if conversation.kind != "group":
+            raise Conflict("members can only be added to a group")
+        if account_id in conversation.members:
+            return conversation
+        if len(conversation.members) >= MAX_GROUP_MEMBERS:
+            raise Exhausted(f"a group has at most {MAX_GROUP_MEMBERS} members")
+        self.require_house_rules(caller.account_id)
+        others = [m for m in conversation.members if m != caller.account_id]
+        decision, refused = self._decide(caller, [account_id], others)
+        self._record_decision(caller.account_id, [account_id], "add_member", decision)
+        if not decision.allowed:
+            raise ContactRefused(decision, refused)
+        conversation.add_member(account_id, caller.account_id)
+        self._save_conversation(conversation)
+        return conversation
+
+    def leave(self, account_id: str, conversation_id: str) -> None:
+        conversation = self.conversation_of(account_id, conversation_id)
+        conversation.leave(account_id)
+        self._save_conversation(conversation)
+
+    def _decide(
+        self, caller: AccountFacts, newcomers: list[str], present: list[str]
+    ) -> tuple[Decision, str]:
+        """Every pair that would newly share the conversation must be allowed contact."""
+        facts = {a: self.facts(a) for a in [*newcomers, *present]}
+        pairs = [(caller, facts[n]) for n in newcomers]
+        members = [*newcomers, *present]
+        pairs += [
+            (facts[a], facts[b])
+            for i, a in enumerate(members)
+            for b in members[i + 1 :]
+            if a in newcomers or b in newcomers
+        ]
+        allowed: Decision | None = None
+        for source, target in pairs:
+            decision = self.contact_policy.decide(source, target)
+            if not decision.allowed:
+                return decision, target.account_id
+            allowed = allowed or decision
+        assert allowed is not None
+        return allowed, ""
+
+    def _record_decision(
+        self, requested_by: str, accounts: list[str], action: str, decision: Decision
+    ) -> None:
+        self.save(
+            ContactDecision(
+                requested_by,
+                accounts,
+                action,
+                decision.allowed,
+                decision.reason_code,
+                decision.version,
+            )
+        )
+
+    def conversation_of(self, account_id: str, conversation_id: str) -> Conversation:
+        """A conversation the account is a member of (NOT_FOUND / PERMISSION_DENIED)."""
+        conversation = self._conversation(conversation_id)
+        if account_id not in conversation.members:
+            raise Refused("you are not a member of this conversation")
+        return conversation
+
+    def _conversation(self, conversation_id: str) -> Conversation:
+        with self._cache_lock:
+            cached = self._conversations.get(conversation_id)
+        if cached is not None:
+            return cached
+        conversation = self._get(Conversation, UUID(conversation_id))
+        if conversation is None:
+            raise NotFound(f"no conversation {conversation_id}")
+        return self._cache_conversation(conversation)
+
+    def _cache_conversation(self, conversation: Conversation) -> Conversation:
+        with self._cache_lock:
+            return self._conversations.setdefault(str(conversation.id), conversation)
+
+    def _save_conversation(self, conversation: Conversation) -> None:
+        try:
+            self.save(conversation)
+        except BaseException:
+            with self._cache_lock:  # drop the change that was not recorded
+                self._conversations.pop(str(conversation.id), None)
+            raise
+
+    def is_muted(self, account_id: str, conversation_id: str) -> bool:
+        settings = self._account_settings(account_id)
+        return settings is not None and conversation_id in settings.muted
+
+    # --- blocking and muting --------------------------------------------------------------
+
+    def change_settings(self, account_id: str, change: Callable[[AccountSettings], None]) -> None:
+        with self._cache_lock:
+            settings = self._account_settings(account_id) or AccountSettings(account_id)
+            change(settings)
+            try:
+                self.save(settings)
+            except BaseException:
+                self._settings.pop(account_id, None)
+                raise
+            self._settings[account_id] = settings
+
+    def _account_settings(self, account_id: str) -> AccountSettings | None:
+        """Cached, absence included: only this application changes settings."""
+        with self._cache_lock:
+            if account_id in self._settings:
+                return self._settings[account_id]
+        found = self._get(AccountSettings, AccountSettings.create_id(account_id))
+        with self._cache_lock:
+            return self._settings.setdefault(account_id, found)

@@ -1,0 +1,137 @@
+"""Following identity: its published events become `ContactFacts`, the policy's view.
+
+`IdentityFollower` is the bottom layer of the `Messaging` application: it owns the
+contact-facts cache and the repository plumbing every layer above uses.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from google.protobuf.message import Message
+
+from hearth_crypto.age_band import AgeBand
+from hearth_eventlog import TracedNotification
+from hearth_eventlog.published import decode_published
+from hearth_proto.hearth.identity.v1 import events_pb2 as identity_events
+from hearth_runtime.application import FollowingApplication
+from hearth_runtime.revocation import REVOKING_TOPICS
+
+from .domain import ContactFacts
+
+A = TypeVar("A", bound=Aggregate)
+# The identity events the contact policy's facts come from (`identity_notes`).
+IDENTITY_FACTS = frozenset(
+    m.DESCRIPTOR.full_name
+    for m in (
+        identity_events.AccountRegistered,
+        identity_events.AccountAgeBandSet,
+        identity_events.OrganisationMemberAdded,
+        identity_events.PractitionerVetted,
+        identity_events.GuardianLinked,
+        identity_events.GuardianConsentRecorded,
+        identity_events.ContactApproved,
+        identity_events.HouseRulesAccepted,
+        identity_events.AccountErased,
+    )
+)
+
+
+def _role_name(number: int) -> str:
+    """The role's enum name, read from the event's own schema (not identity's RPC module)."""
+    roles = identity_events.AccountRegistered.DESCRIPTOR.fields_by_name["role"].enum_type
+    assert roles is not None
+    return roles.values_by_number[number].name
+
+
+def _label(enum_name: str, prefix: str) -> str:
+    return enum_name.removeprefix(prefix).lower()
+
+
+class IdentityFollower(FollowingApplication):
+    # From identity: the policy's facts, and whose sessions to stop honouring.
+    topics: ClassVar[frozenset[str] | None] = IDENTITY_FACTS | REVOKING_TOPICS
+    _cache_lock: threading.RLock
+    _facts: dict[str, ContactFacts | None]
+    _pending_facts: dict[str, ContactFacts]
+
+    def policy(
+        self, upstream: str, notification: TracedNotification, processing: ProcessingEvent[UUID]
+    ) -> None:
+        message = decode_published(notification.topic, notification.state)
+        if message is None:
+            return
+        touched = self._pending_facts  # earlier notifications of the same batch come first
+        for account, fact, value, present in identity_notes(
+            notification.topic, str(notification.originator_id), message
+        ):
+            facts = touched.get(account) or self._contact_facts(account) or ContactFacts(account)
+            facts.note(fact, value, present)
+            touched[account] = facts
+        processing.collect_events(*touched.values())
+
+    def process(self, upstream: str, notifications: Sequence[TracedNotification]) -> bool:
+        self._pending_facts = {}
+        with self._cache_lock:
+            try:
+                recorded = super().process(upstream, notifications)
+            except BaseException:
+                for account in self._pending_facts:
+                    self._facts.pop(account, None)  # reload what was not recorded
+                raise
+            self._facts.update(self._pending_facts)
+            return recorded
+
+    def _contact_facts(self, account_id: str) -> ContactFacts | None:
+        """Cached, absence included: the follower updates the cache as it records facts."""
+        with self._cache_lock:
+            if account_id in self._facts:
+                return self._facts[account_id]
+        found = self._get(ContactFacts, ContactFacts.create_id(account_id))
+        with self._cache_lock:
+            return self._facts.setdefault(account_id, found)
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def _get(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            found: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(found, cls):
+            return None
+        return found
+
+
+def identity_notes(
+    topic: str, originator: str, message: Message
+) -> list[tuple[str, str, str, bool]]:
+    """The (account, fact, value, present) notes one identity event implies for the policy."""
+    m = message
+    if isinstance(m, identity_events.AccountRegistered):
+        return [(originator, "role", _label(_role_name(m.role), "ROLE_"), True)]
+    if isinstance(m, identity_events.AccountAgeBandSet):
+        return [(m.account_id, "band", AgeBand.of(m.band).label, True)]
+    if isinstance(m, identity_events.OrganisationMemberAdded):
+        return [(m.account_id, "organisation", m.organisation_id, True)]
+    if isinstance(m, identity_events.PractitionerVetted):
+        return [
+            (m.account_id, "organisation", m.organisation_id, True),
+            (m.account_id, "vetted_in", m.organisation_id, True),
+        ]
+    if isinstance(m, identity_events.GuardianLinked):
+        return [(m.child_account_id, "guardian", m.guardian_account_id, True)]
+    if isinstance(m, identity_events.GuardianConsentRecorded):
+        return [(m.child_account_id, "consent_from", m.guardian_account_id, m.granted)]
+    if isinstance(m, identity_events.ContactApproved):
+        return [(m.child_account_id, "approved_contact", m.contact_account_id, True)]
+    if isinstance(m, identity_events.HouseRulesAccepted):
+        return [(m.account_id, "house_rules", str(m.version), True)]
+    if isinstance(m, identity_events.AccountErased):
+        return [(m.account_id, "erased", "", True)]
+    return []

@@ -1,0 +1,33 @@
+"""The gRPC status a call answers with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+import pytest
+
+
+def code_of(call: Callable[[], object]) -> tuple[grpc.StatusCode, str]:
+    """(status, details) of the call; OK if it succeeded."""
+    try:
+        call()
+    except grpc.RpcError as e:
+        return e.code(), e.details() or ""
+    return grpc.StatusCode.OK, ""
+
+
+def status_of(call: Callable[[], object]) -> grpc.StatusCode:
+    """The status of a call that must fail."""
+    code, _ = code_of(call)
+    assert code != grpc.StatusCode.OK, "the call succeeded"
+    return code
+
+
+def refused(code: grpc.StatusCode, call: object, *args: object, **kwargs: object) -> str:
+    """Call, expect a refusal with `code`, return its message."""
+    with pytest.raises(grpc.RpcError) as caught:
+        call(*args, **kwargs)  # type: ignore[operator]
+    error = caught.value
+    assert error.code() == code, f"{error.code()}: {error.details()}"
+    return str(error.details())
