@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo up test unit bench corpus lint format protos publish-protos clean image image-tools
+.PHONY: help setup demo up test unit bench corpus lint format protos docs publish-protos clean image image-tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
@@ -32,16 +32,20 @@ up: setup ## Run every service in one process on an embedded NATS server until i
 protos: setup ## Regenerate libs/proto from protos/
 	$(BIN)/python tools/genprotos.py
 
+docs: setup ## Rewrite the generated parts of docs/ and services/*/README.md from the code
+	$(BIN)/python tools/gendocs.py
+
 # Published contracts: event schemas that other services and auditors decode.
 CONTRACTS = $(patsubst protos/%,%,$(wildcard protos/hearth/*/v1/events.proto protos/hearth/*/v1/types.proto protos/hearth/eventlog/v1/*.proto))
 
-lint: setup ## ruff, mypy --strict, buf lint and breaking, generated code in step with protos/
+lint: setup ## ruff, mypy --strict, buf lint and breaking, generated code and docs in step
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy libs services tools tests
 	cd protos && ../$(BIN)/buf lint
 	cd protos && ../$(BIN)/buf breaking --against published.binpb $(addprefix --path ,$(CONTRACTS))
 	$(BIN)/python tools/genprotos.py --check
+	$(BIN)/python tools/gendocs.py --check
 
 publish-protos: setup ## Record protos/ as published: later breaking changes to events fail lint
 	cd protos && ../$(BIN)/buf build -o published.binpb

@@ -1,4 +1,4 @@
-"""The contact policy: ARCHITECTURE.md's table, as data, fed by identity's published events."""
+"""The contact policy: the default table, as data, fed by identity's published events."""
 
 from __future__ import annotations
 

@@ -100,6 +100,11 @@ def aggregate_name(name: str) -> Callable[[E], E]:
     return register
 
 
+def aggregates() -> dict[str, type]:
+    """Every aggregate registered so far, by its stable name (for tools that list events)."""
+    return dict(_aggregates)
+
+
 def register_aliases(table: Mapping[str, type[Message]]) -> None:
     """Old topics (`module:Class` paths, renamed messages' full names) -> today's schema."""
     for old, schema in table.items():
@@ -330,6 +335,7 @@ __all__ = [
     "ProtobufMapper",
     "PublishedEvent",
     "aggregate_name",
+    "aggregates",
     "decode_published",
     "published",
     "register_aliases",

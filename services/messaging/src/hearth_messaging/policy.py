@@ -1,6 +1,6 @@
 """The contact policy: who may start talking to whom. Pure; the table is operator data.
 
-The default table is ARCHITECTURE.md's. An operator replaces it with a JSON file
+The default table is `DEFAULT_POLICY` below. An operator replaces it with a JSON file
 (`HEARTH_MESSAGING_CONTACT_POLICY`): each cell of "from category" x "to category" lists the
 rules of which one must hold, and every decision carries a stable reason code a client can
 show and an auditor can count.
@@ -70,6 +70,9 @@ REASONS = {
     "no_parental_consent": "a guardian has not consented to messaging for an under-13",
     "self": "you cannot start a conversation with yourself",
 }
+
+# The reasons a refusal of contact carries (`ErrorInfo` reason, PERMISSION_DENIED).
+REFUSAL_REASONS = frozenset(code.upper() for code in REASONS if code not in RULES)
 
 
 class PolicyError(ValueError):

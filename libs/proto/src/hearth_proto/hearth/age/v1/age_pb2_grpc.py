@@ -89,6 +89,7 @@ class AgeServiceServicer:
 
     def GetIssuerKeys(self, request, context):
         """The issuer public keys of the current epoch, one per band and method class.
+        Roles: any session. Errors: none.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -96,6 +97,7 @@ class AgeServiceServicer:
 
     def StartVerification(self, request, context):
         """Opens a verification session for a method. Idempotent on request_id (AIP-155).
+        Roles: any session. Errors: INVALID_ARGUMENT.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -103,6 +105,8 @@ class AgeServiceServicer:
 
     def SubmitDocument(self, request, context):
         """Document check: a signed identity document. Its birth date is used in memory only.
+        Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, EVIDENCE_REJECTED), NOT_FOUND
+        (SESSION_NOT_FOUND), FAILED_PRECONDITION (ALREADY_DECIDED, WRONG_METHOD, METHOD_NOT_OFFERED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -110,6 +114,8 @@ class AgeServiceServicer:
 
     def SubmitFaceImage(self, request, context):
         """Facial age estimation: an image; a band needs an estimate of its lower bound + buffer.
+        Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, EVIDENCE_REJECTED), NOT_FOUND
+        (SESSION_NOT_FOUND), FAILED_PRECONDITION (ALREADY_DECIDED, WRONG_METHOD, METHOD_NOT_OFFERED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -117,6 +123,8 @@ class AgeServiceServicer:
 
     def Vouch(self, request, context):
         """Vouching: a vetted practitioner, or a linked guardian, vouches for an account's band.
+        Roles: guardian, practitioner. Errors: INVALID_ARGUMENT, NOT_FOUND (SESSION_NOT_FOUND),
+        FAILED_PRECONDITION (ALREADY_DECIDED, WRONG_METHOD), PERMISSION_DENIED (NOT_VOUCHABLE).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -124,6 +132,9 @@ class AgeServiceServicer:
 
     def IssueTokens(self, request, context):
         """Blind-signs a batch of token requests for a decided session, under its band's key.
+        Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_REQUEST),
+        RESOURCE_EXHAUSTED (BATCH_TOO_LARGE), NOT_FOUND (SESSION_NOT_FOUND), FAILED_PRECONDITION
+        (NOT_DECIDED, ALREADY_ISSUED, EPOCH_EXPIRED), PERMISSION_DENIED (WRONG_BAND).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -131,6 +142,7 @@ class AgeServiceServicer:
 
     def GetRedemptionChallenge(self, request, context):
         """A fresh challenge for the holder proof of a redemption, bound to the caller's account.
+        Roles: any session. Errors: none.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -138,6 +150,9 @@ class AgeServiceServicer:
 
     def RedeemToken(self, request, context):
         """Redeems one token: records AgeBandAttested for the caller's account.
+        Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_REQUEST, FORGED_TOKEN,
+        CHALLENGE_REJECTED), UNAUTHENTICATED (NOT_THE_HOLDER), FAILED_PRECONDITION (EPOCH_EXPIRED),
+        PERMISSION_DENIED (WRONG_BAND), ALREADY_EXISTS (TOKEN_SPENT).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -38,21 +38,44 @@ class AgeServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AgeServiceAsyncStub: ...
     GetIssuerKeys: _grpc.UnaryUnaryMultiCallable[_age_pb2.GetIssuerKeysRequest, _age_pb2.GetIssuerKeysResponse]
-    """The issuer public keys of the current epoch, one per band and method class."""
+    """The issuer public keys of the current epoch, one per band and method class.
+    Roles: any session. Errors: none.
+    """
     StartVerification: _grpc.UnaryUnaryMultiCallable[_age_pb2.StartVerificationRequest, _age_pb2.StartVerificationResponse]
-    """Opens a verification session for a method. Idempotent on request_id (AIP-155)."""
+    """Opens a verification session for a method. Idempotent on request_id (AIP-155).
+    Roles: any session. Errors: INVALID_ARGUMENT.
+    """
     SubmitDocument: _grpc.UnaryUnaryMultiCallable[_age_pb2.SubmitDocumentRequest, _age_pb2.SubmitDocumentResponse]
-    """Document check: a signed identity document. Its birth date is used in memory only."""
+    """Document check: a signed identity document. Its birth date is used in memory only.
+    Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, EVIDENCE_REJECTED), NOT_FOUND
+    (SESSION_NOT_FOUND), FAILED_PRECONDITION (ALREADY_DECIDED, WRONG_METHOD, METHOD_NOT_OFFERED).
+    """
     SubmitFaceImage: _grpc.UnaryUnaryMultiCallable[_age_pb2.SubmitFaceImageRequest, _age_pb2.SubmitFaceImageResponse]
-    """Facial age estimation: an image; a band needs an estimate of its lower bound + buffer."""
+    """Facial age estimation: an image; a band needs an estimate of its lower bound + buffer.
+    Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, EVIDENCE_REJECTED), NOT_FOUND
+    (SESSION_NOT_FOUND), FAILED_PRECONDITION (ALREADY_DECIDED, WRONG_METHOD, METHOD_NOT_OFFERED).
+    """
     Vouch: _grpc.UnaryUnaryMultiCallable[_age_pb2.VouchRequest, _age_pb2.VouchResponse]
-    """Vouching: a vetted practitioner, or a linked guardian, vouches for an account's band."""
+    """Vouching: a vetted practitioner, or a linked guardian, vouches for an account's band.
+    Roles: guardian, practitioner. Errors: INVALID_ARGUMENT, NOT_FOUND (SESSION_NOT_FOUND),
+    FAILED_PRECONDITION (ALREADY_DECIDED, WRONG_METHOD), PERMISSION_DENIED (NOT_VOUCHABLE).
+    """
     IssueTokens: _grpc.UnaryUnaryMultiCallable[_age_pb2.IssueTokensRequest, _age_pb2.IssueTokensResponse]
-    """Blind-signs a batch of token requests for a decided session, under its band's key."""
+    """Blind-signs a batch of token requests for a decided session, under its band's key.
+    Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_REQUEST),
+    RESOURCE_EXHAUSTED (BATCH_TOO_LARGE), NOT_FOUND (SESSION_NOT_FOUND), FAILED_PRECONDITION
+    (NOT_DECIDED, ALREADY_ISSUED, EPOCH_EXPIRED), PERMISSION_DENIED (WRONG_BAND).
+    """
     GetRedemptionChallenge: _grpc.UnaryUnaryMultiCallable[_age_pb2.GetRedemptionChallengeRequest, _age_pb2.GetRedemptionChallengeResponse]
-    """A fresh challenge for the holder proof of a redemption, bound to the caller's account."""
+    """A fresh challenge for the holder proof of a redemption, bound to the caller's account.
+    Roles: any session. Errors: none.
+    """
     RedeemToken: _grpc.UnaryUnaryMultiCallable[_age_pb2.RedeemTokenRequest, _age_pb2.RedeemTokenResponse]
-    """Redeems one token: records AgeBandAttested for the caller's account."""
+    """Redeems one token: records AgeBandAttested for the caller's account.
+    Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_REQUEST, FORGED_TOKEN,
+    CHALLENGE_REJECTED), UNAUTHENTICATED (NOT_THE_HOLDER), FAILED_PRECONDITION (EPOCH_EXPIRED),
+    PERMISSION_DENIED (WRONG_BAND), ALREADY_EXISTS (TOKEN_SPENT).
+    """
 
 @_typing.type_check_only
 class AgeServiceAsyncStub(AgeServiceStub):
@@ -64,21 +87,44 @@ class AgeServiceAsyncStub(AgeServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetIssuerKeys: _aio.UnaryUnaryMultiCallable[_age_pb2.GetIssuerKeysRequest, _age_pb2.GetIssuerKeysResponse]  # type: ignore[assignment]
-    """The issuer public keys of the current epoch, one per band and method class."""
+    """The issuer public keys of the current epoch, one per band and method class.
+    Roles: any session. Errors: none.
+    """
     StartVerification: _aio.UnaryUnaryMultiCallable[_age_pb2.StartVerificationRequest, _age_pb2.StartVerificationResponse]  # type: ignore[assignment]
-    """Opens a verification session for a method. Idempotent on request_id (AIP-155)."""
+    """Opens a verification session for a method. Idempotent on request_id (AIP-155).
+    Roles: any session. Errors: INVALID_ARGUMENT.
+    """
     SubmitDocument: _aio.UnaryUnaryMultiCallable[_age_pb2.SubmitDocumentRequest, _age_pb2.SubmitDocumentResponse]  # type: ignore[assignment]
-    """Document check: a signed identity document. Its birth date is used in memory only."""
+    """Document check: a signed identity document. Its birth date is used in memory only.
+    Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, EVIDENCE_REJECTED), NOT_FOUND
+    (SESSION_NOT_FOUND), FAILED_PRECONDITION (ALREADY_DECIDED, WRONG_METHOD, METHOD_NOT_OFFERED).
+    """
     SubmitFaceImage: _aio.UnaryUnaryMultiCallable[_age_pb2.SubmitFaceImageRequest, _age_pb2.SubmitFaceImageResponse]  # type: ignore[assignment]
-    """Facial age estimation: an image; a band needs an estimate of its lower bound + buffer."""
+    """Facial age estimation: an image; a band needs an estimate of its lower bound + buffer.
+    Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, EVIDENCE_REJECTED), NOT_FOUND
+    (SESSION_NOT_FOUND), FAILED_PRECONDITION (ALREADY_DECIDED, WRONG_METHOD, METHOD_NOT_OFFERED).
+    """
     Vouch: _aio.UnaryUnaryMultiCallable[_age_pb2.VouchRequest, _age_pb2.VouchResponse]  # type: ignore[assignment]
-    """Vouching: a vetted practitioner, or a linked guardian, vouches for an account's band."""
+    """Vouching: a vetted practitioner, or a linked guardian, vouches for an account's band.
+    Roles: guardian, practitioner. Errors: INVALID_ARGUMENT, NOT_FOUND (SESSION_NOT_FOUND),
+    FAILED_PRECONDITION (ALREADY_DECIDED, WRONG_METHOD), PERMISSION_DENIED (NOT_VOUCHABLE).
+    """
     IssueTokens: _aio.UnaryUnaryMultiCallable[_age_pb2.IssueTokensRequest, _age_pb2.IssueTokensResponse]  # type: ignore[assignment]
-    """Blind-signs a batch of token requests for a decided session, under its band's key."""
+    """Blind-signs a batch of token requests for a decided session, under its band's key.
+    Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_REQUEST),
+    RESOURCE_EXHAUSTED (BATCH_TOO_LARGE), NOT_FOUND (SESSION_NOT_FOUND), FAILED_PRECONDITION
+    (NOT_DECIDED, ALREADY_ISSUED, EPOCH_EXPIRED), PERMISSION_DENIED (WRONG_BAND).
+    """
     GetRedemptionChallenge: _aio.UnaryUnaryMultiCallable[_age_pb2.GetRedemptionChallengeRequest, _age_pb2.GetRedemptionChallengeResponse]  # type: ignore[assignment]
-    """A fresh challenge for the holder proof of a redemption, bound to the caller's account."""
+    """A fresh challenge for the holder proof of a redemption, bound to the caller's account.
+    Roles: any session. Errors: none.
+    """
     RedeemToken: _aio.UnaryUnaryMultiCallable[_age_pb2.RedeemTokenRequest, _age_pb2.RedeemTokenResponse]  # type: ignore[assignment]
-    """Redeems one token: records AgeBandAttested for the caller's account."""
+    """Redeems one token: records AgeBandAttested for the caller's account.
+    Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_REQUEST, FORGED_TOKEN,
+    CHALLENGE_REJECTED), UNAUTHENTICATED (NOT_THE_HOLDER), FAILED_PRECONDITION (EPOCH_EXPIRED),
+    PERMISSION_DENIED (WRONG_BAND), ALREADY_EXISTS (TOKEN_SPENT).
+    """
 
 class AgeServiceServicer(metaclass=_abc_1.ABCMeta):
     """Privacy-preserving age assurance. A verification session decides an age band by one method
@@ -93,7 +139,9 @@ class AgeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _age_pb2.GetIssuerKeysRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_age_pb2.GetIssuerKeysResponse, _abc.Awaitable[_age_pb2.GetIssuerKeysResponse]]:
-        """The issuer public keys of the current epoch, one per band and method class."""
+        """The issuer public keys of the current epoch, one per band and method class.
+        Roles: any session. Errors: none.
+        """
 
     @_abc_1.abstractmethod
     def StartVerification(
@@ -101,7 +149,9 @@ class AgeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _age_pb2.StartVerificationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_age_pb2.StartVerificationResponse, _abc.Awaitable[_age_pb2.StartVerificationResponse]]:
-        """Opens a verification session for a method. Idempotent on request_id (AIP-155)."""
+        """Opens a verification session for a method. Idempotent on request_id (AIP-155).
+        Roles: any session. Errors: INVALID_ARGUMENT.
+        """
 
     @_abc_1.abstractmethod
     def SubmitDocument(
@@ -109,7 +159,10 @@ class AgeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _age_pb2.SubmitDocumentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_age_pb2.SubmitDocumentResponse, _abc.Awaitable[_age_pb2.SubmitDocumentResponse]]:
-        """Document check: a signed identity document. Its birth date is used in memory only."""
+        """Document check: a signed identity document. Its birth date is used in memory only.
+        Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, EVIDENCE_REJECTED), NOT_FOUND
+        (SESSION_NOT_FOUND), FAILED_PRECONDITION (ALREADY_DECIDED, WRONG_METHOD, METHOD_NOT_OFFERED).
+        """
 
     @_abc_1.abstractmethod
     def SubmitFaceImage(
@@ -117,7 +170,10 @@ class AgeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _age_pb2.SubmitFaceImageRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_age_pb2.SubmitFaceImageResponse, _abc.Awaitable[_age_pb2.SubmitFaceImageResponse]]:
-        """Facial age estimation: an image; a band needs an estimate of its lower bound + buffer."""
+        """Facial age estimation: an image; a band needs an estimate of its lower bound + buffer.
+        Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, EVIDENCE_REJECTED), NOT_FOUND
+        (SESSION_NOT_FOUND), FAILED_PRECONDITION (ALREADY_DECIDED, WRONG_METHOD, METHOD_NOT_OFFERED).
+        """
 
     @_abc_1.abstractmethod
     def Vouch(
@@ -125,7 +181,10 @@ class AgeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _age_pb2.VouchRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_age_pb2.VouchResponse, _abc.Awaitable[_age_pb2.VouchResponse]]:
-        """Vouching: a vetted practitioner, or a linked guardian, vouches for an account's band."""
+        """Vouching: a vetted practitioner, or a linked guardian, vouches for an account's band.
+        Roles: guardian, practitioner. Errors: INVALID_ARGUMENT, NOT_FOUND (SESSION_NOT_FOUND),
+        FAILED_PRECONDITION (ALREADY_DECIDED, WRONG_METHOD), PERMISSION_DENIED (NOT_VOUCHABLE).
+        """
 
     @_abc_1.abstractmethod
     def IssueTokens(
@@ -133,7 +192,11 @@ class AgeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _age_pb2.IssueTokensRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_age_pb2.IssueTokensResponse, _abc.Awaitable[_age_pb2.IssueTokensResponse]]:
-        """Blind-signs a batch of token requests for a decided session, under its band's key."""
+        """Blind-signs a batch of token requests for a decided session, under its band's key.
+        Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_REQUEST),
+        RESOURCE_EXHAUSTED (BATCH_TOO_LARGE), NOT_FOUND (SESSION_NOT_FOUND), FAILED_PRECONDITION
+        (NOT_DECIDED, ALREADY_ISSUED, EPOCH_EXPIRED), PERMISSION_DENIED (WRONG_BAND).
+        """
 
     @_abc_1.abstractmethod
     def GetRedemptionChallenge(
@@ -141,7 +204,9 @@ class AgeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _age_pb2.GetRedemptionChallengeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_age_pb2.GetRedemptionChallengeResponse, _abc.Awaitable[_age_pb2.GetRedemptionChallengeResponse]]:
-        """A fresh challenge for the holder proof of a redemption, bound to the caller's account."""
+        """A fresh challenge for the holder proof of a redemption, bound to the caller's account.
+        Roles: any session. Errors: none.
+        """
 
     @_abc_1.abstractmethod
     def RedeemToken(
@@ -149,6 +214,10 @@ class AgeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _age_pb2.RedeemTokenRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_age_pb2.RedeemTokenResponse, _abc.Awaitable[_age_pb2.RedeemTokenResponse]]:
-        """Redeems one token: records AgeBandAttested for the caller's account."""
+        """Redeems one token: records AgeBandAttested for the caller's account.
+        Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_REQUEST, FORGED_TOKEN,
+        CHALLENGE_REJECTED), UNAUTHENTICATED (NOT_THE_HOLDER), FAILED_PRECONDITION (EPOCH_EXPIRED),
+        PERMISSION_DENIED (WRONG_BAND), ALREADY_EXISTS (TOKEN_SPENT).
+        """
 
 def add_AgeServiceServicer_to_server(servicer: AgeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -95,6 +95,7 @@ class AuditServiceServicer:
 
     def GetLogState(self, request, context):
         """How many events the audit log has taken in from each followed stream.
+        Roles: auditor, safeguarding_lead. Errors: none.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -102,6 +103,7 @@ class AuditServiceServicer:
 
     def GetCheckpoint(self, request, context):
         """The latest signed checkpoint (C2SP tlog-checkpoint) and the log's verifier key.
+        Roles: auditor, data_protection_officer, safeguarding_lead. Errors: none.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -109,6 +111,8 @@ class AuditServiceServicer:
 
     def GetInclusionProof(self, request, context):
         """Proof that leaf `index` is in the tree of `tree_size` leaves.
+        Roles: auditor, data_protection_officer, safeguarding_lead. Errors: NOT_FOUND,
+        FAILED_PRECONDITION (NOT_READY).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -116,6 +120,8 @@ class AuditServiceServicer:
 
     def GetConsistencyProof(self, request, context):
         """Proof that the tree of `new_size` leaves extends the tree of `old_size` leaves.
+        Roles: auditor, data_protection_officer, safeguarding_lead. Errors: NOT_FOUND,
+        FAILED_PRECONDITION (NOT_READY).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -123,6 +129,8 @@ class AuditServiceServicer:
 
     def WitnessCheckpoint(self, request, context):
         """A witness submits the last checkpoint it saw and gets the latest with a consistency proof.
+        Roles: auditor, data_protection_officer, safeguarding_lead. Errors: INVALID_ARGUMENT,
+        FAILED_PRECONDITION (NOT_READY, CHECKPOINT_DISAGREES).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -130,6 +138,7 @@ class AuditServiceServicer:
 
     def GetTrail(self, request, context):
         """A subject's trail by pseudonym: metadata only. The read is itself recorded.
+        Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -137,6 +146,7 @@ class AuditServiceServicer:
 
     def GetTransparencyFigures(self, request, context):
         """Counts of witnessed events by kind per period. The read is itself recorded.
+        Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -144,6 +154,8 @@ class AuditServiceServicer:
 
     def RequestDisclosure(self, request, context):
         """Ask to disclose a trail's events; needs approval by two distinct roles.
+        Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS
+        (REQUEST_ID_REUSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -151,6 +163,8 @@ class AuditServiceServicer:
 
     def ApproveDisclosure(self, request, context):
         """A safeguarding lead or data protection officer approves a disclosure request.
+        Roles: data_protection_officer, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND,
+        PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -158,6 +172,8 @@ class AuditServiceServicer:
 
     def ExportBundle(self, request, context):
         """The evidence bundle of an approved disclosure: events, inclusion proofs, checkpoint, key.
+        Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
+        FAILED_PRECONDITION (NOT_READY, LOG_INCONSISTENT).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

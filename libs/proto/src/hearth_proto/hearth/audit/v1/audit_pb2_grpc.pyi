@@ -36,25 +36,51 @@ class AuditServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AuditServiceAsyncStub: ...
     GetLogState: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetLogStateRequest, _audit_pb2.GetLogStateResponse]
-    """How many events the audit log has taken in from each followed stream."""
+    """How many events the audit log has taken in from each followed stream.
+    Roles: auditor, safeguarding_lead. Errors: none.
+    """
     GetCheckpoint: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetCheckpointRequest, _audit_pb2.GetCheckpointResponse]
-    """The latest signed checkpoint (C2SP tlog-checkpoint) and the log's verifier key."""
+    """The latest signed checkpoint (C2SP tlog-checkpoint) and the log's verifier key.
+    Roles: auditor, data_protection_officer, safeguarding_lead. Errors: none.
+    """
     GetInclusionProof: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetInclusionProofRequest, _audit_pb2.GetInclusionProofResponse]
-    """Proof that leaf `index` is in the tree of `tree_size` leaves."""
+    """Proof that leaf `index` is in the tree of `tree_size` leaves.
+    Roles: auditor, data_protection_officer, safeguarding_lead. Errors: NOT_FOUND,
+    FAILED_PRECONDITION (NOT_READY).
+    """
     GetConsistencyProof: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetConsistencyProofRequest, _audit_pb2.GetConsistencyProofResponse]
-    """Proof that the tree of `new_size` leaves extends the tree of `old_size` leaves."""
+    """Proof that the tree of `new_size` leaves extends the tree of `old_size` leaves.
+    Roles: auditor, data_protection_officer, safeguarding_lead. Errors: NOT_FOUND,
+    FAILED_PRECONDITION (NOT_READY).
+    """
     WitnessCheckpoint: _grpc.UnaryUnaryMultiCallable[_audit_pb2.WitnessCheckpointRequest, _audit_pb2.WitnessCheckpointResponse]
-    """A witness submits the last checkpoint it saw and gets the latest with a consistency proof."""
+    """A witness submits the last checkpoint it saw and gets the latest with a consistency proof.
+    Roles: auditor, data_protection_officer, safeguarding_lead. Errors: INVALID_ARGUMENT,
+    FAILED_PRECONDITION (NOT_READY, CHECKPOINT_DISAGREES).
+    """
     GetTrail: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetTrailRequest, _audit_pb2.GetTrailResponse]
-    """A subject's trail by pseudonym: metadata only. The read is itself recorded."""
+    """A subject's trail by pseudonym: metadata only. The read is itself recorded.
+    Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND.
+    """
     GetTransparencyFigures: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetTransparencyFiguresRequest, _audit_pb2.GetTransparencyFiguresResponse]
-    """Counts of witnessed events by kind per period. The read is itself recorded."""
+    """Counts of witnessed events by kind per period. The read is itself recorded.
+    Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT.
+    """
     RequestDisclosure: _grpc.UnaryUnaryMultiCallable[_audit_pb2.RequestDisclosureRequest, _audit_pb2.RequestDisclosureResponse]
-    """Ask to disclose a trail's events; needs approval by two distinct roles."""
+    """Ask to disclose a trail's events; needs approval by two distinct roles.
+    Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS
+    (REQUEST_ID_REUSED).
+    """
     ApproveDisclosure: _grpc.UnaryUnaryMultiCallable[_audit_pb2.ApproveDisclosureRequest, _audit_pb2.ApproveDisclosureResponse]
-    """A safeguarding lead or data protection officer approves a disclosure request."""
+    """A safeguarding lead or data protection officer approves a disclosure request.
+    Roles: data_protection_officer, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND,
+    PERMISSION_DENIED.
+    """
     ExportBundle: _grpc.UnaryUnaryMultiCallable[_audit_pb2.ExportBundleRequest, _audit_pb2.ExportBundleResponse]
-    """The evidence bundle of an approved disclosure: events, inclusion proofs, checkpoint, key."""
+    """The evidence bundle of an approved disclosure: events, inclusion proofs, checkpoint, key.
+    Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
+    FAILED_PRECONDITION (NOT_READY, LOG_INCONSISTENT).
+    """
 
 @_typing.type_check_only
 class AuditServiceAsyncStub(AuditServiceStub):
@@ -64,25 +90,51 @@ class AuditServiceAsyncStub(AuditServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetLogState: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetLogStateRequest, _audit_pb2.GetLogStateResponse]  # type: ignore[assignment]
-    """How many events the audit log has taken in from each followed stream."""
+    """How many events the audit log has taken in from each followed stream.
+    Roles: auditor, safeguarding_lead. Errors: none.
+    """
     GetCheckpoint: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetCheckpointRequest, _audit_pb2.GetCheckpointResponse]  # type: ignore[assignment]
-    """The latest signed checkpoint (C2SP tlog-checkpoint) and the log's verifier key."""
+    """The latest signed checkpoint (C2SP tlog-checkpoint) and the log's verifier key.
+    Roles: auditor, data_protection_officer, safeguarding_lead. Errors: none.
+    """
     GetInclusionProof: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetInclusionProofRequest, _audit_pb2.GetInclusionProofResponse]  # type: ignore[assignment]
-    """Proof that leaf `index` is in the tree of `tree_size` leaves."""
+    """Proof that leaf `index` is in the tree of `tree_size` leaves.
+    Roles: auditor, data_protection_officer, safeguarding_lead. Errors: NOT_FOUND,
+    FAILED_PRECONDITION (NOT_READY).
+    """
     GetConsistencyProof: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetConsistencyProofRequest, _audit_pb2.GetConsistencyProofResponse]  # type: ignore[assignment]
-    """Proof that the tree of `new_size` leaves extends the tree of `old_size` leaves."""
+    """Proof that the tree of `new_size` leaves extends the tree of `old_size` leaves.
+    Roles: auditor, data_protection_officer, safeguarding_lead. Errors: NOT_FOUND,
+    FAILED_PRECONDITION (NOT_READY).
+    """
     WitnessCheckpoint: _aio.UnaryUnaryMultiCallable[_audit_pb2.WitnessCheckpointRequest, _audit_pb2.WitnessCheckpointResponse]  # type: ignore[assignment]
-    """A witness submits the last checkpoint it saw and gets the latest with a consistency proof."""
+    """A witness submits the last checkpoint it saw and gets the latest with a consistency proof.
+    Roles: auditor, data_protection_officer, safeguarding_lead. Errors: INVALID_ARGUMENT,
+    FAILED_PRECONDITION (NOT_READY, CHECKPOINT_DISAGREES).
+    """
     GetTrail: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetTrailRequest, _audit_pb2.GetTrailResponse]  # type: ignore[assignment]
-    """A subject's trail by pseudonym: metadata only. The read is itself recorded."""
+    """A subject's trail by pseudonym: metadata only. The read is itself recorded.
+    Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND.
+    """
     GetTransparencyFigures: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetTransparencyFiguresRequest, _audit_pb2.GetTransparencyFiguresResponse]  # type: ignore[assignment]
-    """Counts of witnessed events by kind per period. The read is itself recorded."""
+    """Counts of witnessed events by kind per period. The read is itself recorded.
+    Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT.
+    """
     RequestDisclosure: _aio.UnaryUnaryMultiCallable[_audit_pb2.RequestDisclosureRequest, _audit_pb2.RequestDisclosureResponse]  # type: ignore[assignment]
-    """Ask to disclose a trail's events; needs approval by two distinct roles."""
+    """Ask to disclose a trail's events; needs approval by two distinct roles.
+    Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS
+    (REQUEST_ID_REUSED).
+    """
     ApproveDisclosure: _aio.UnaryUnaryMultiCallable[_audit_pb2.ApproveDisclosureRequest, _audit_pb2.ApproveDisclosureResponse]  # type: ignore[assignment]
-    """A safeguarding lead or data protection officer approves a disclosure request."""
+    """A safeguarding lead or data protection officer approves a disclosure request.
+    Roles: data_protection_officer, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND,
+    PERMISSION_DENIED.
+    """
     ExportBundle: _aio.UnaryUnaryMultiCallable[_audit_pb2.ExportBundleRequest, _audit_pb2.ExportBundleResponse]  # type: ignore[assignment]
-    """The evidence bundle of an approved disclosure: events, inclusion proofs, checkpoint, key."""
+    """The evidence bundle of an approved disclosure: events, inclusion proofs, checkpoint, key.
+    Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
+    FAILED_PRECONDITION (NOT_READY, LOG_INCONSISTENT).
+    """
 
 class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
     """The audit service: follows every service's stream into an RFC 6962 Merkle log with signed
@@ -95,7 +147,9 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_pb2.GetLogStateRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_pb2.GetLogStateResponse, _abc.Awaitable[_audit_pb2.GetLogStateResponse]]:
-        """How many events the audit log has taken in from each followed stream."""
+        """How many events the audit log has taken in from each followed stream.
+        Roles: auditor, safeguarding_lead. Errors: none.
+        """
 
     @_abc_1.abstractmethod
     def GetCheckpoint(
@@ -103,7 +157,9 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_pb2.GetCheckpointRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_pb2.GetCheckpointResponse, _abc.Awaitable[_audit_pb2.GetCheckpointResponse]]:
-        """The latest signed checkpoint (C2SP tlog-checkpoint) and the log's verifier key."""
+        """The latest signed checkpoint (C2SP tlog-checkpoint) and the log's verifier key.
+        Roles: auditor, data_protection_officer, safeguarding_lead. Errors: none.
+        """
 
     @_abc_1.abstractmethod
     def GetInclusionProof(
@@ -111,7 +167,10 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_pb2.GetInclusionProofRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_pb2.GetInclusionProofResponse, _abc.Awaitable[_audit_pb2.GetInclusionProofResponse]]:
-        """Proof that leaf `index` is in the tree of `tree_size` leaves."""
+        """Proof that leaf `index` is in the tree of `tree_size` leaves.
+        Roles: auditor, data_protection_officer, safeguarding_lead. Errors: NOT_FOUND,
+        FAILED_PRECONDITION (NOT_READY).
+        """
 
     @_abc_1.abstractmethod
     def GetConsistencyProof(
@@ -119,7 +178,10 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_pb2.GetConsistencyProofRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_pb2.GetConsistencyProofResponse, _abc.Awaitable[_audit_pb2.GetConsistencyProofResponse]]:
-        """Proof that the tree of `new_size` leaves extends the tree of `old_size` leaves."""
+        """Proof that the tree of `new_size` leaves extends the tree of `old_size` leaves.
+        Roles: auditor, data_protection_officer, safeguarding_lead. Errors: NOT_FOUND,
+        FAILED_PRECONDITION (NOT_READY).
+        """
 
     @_abc_1.abstractmethod
     def WitnessCheckpoint(
@@ -127,7 +189,10 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_pb2.WitnessCheckpointRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_pb2.WitnessCheckpointResponse, _abc.Awaitable[_audit_pb2.WitnessCheckpointResponse]]:
-        """A witness submits the last checkpoint it saw and gets the latest with a consistency proof."""
+        """A witness submits the last checkpoint it saw and gets the latest with a consistency proof.
+        Roles: auditor, data_protection_officer, safeguarding_lead. Errors: INVALID_ARGUMENT,
+        FAILED_PRECONDITION (NOT_READY, CHECKPOINT_DISAGREES).
+        """
 
     @_abc_1.abstractmethod
     def GetTrail(
@@ -135,7 +200,9 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_pb2.GetTrailRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_pb2.GetTrailResponse, _abc.Awaitable[_audit_pb2.GetTrailResponse]]:
-        """A subject's trail by pseudonym: metadata only. The read is itself recorded."""
+        """A subject's trail by pseudonym: metadata only. The read is itself recorded.
+        Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND.
+        """
 
     @_abc_1.abstractmethod
     def GetTransparencyFigures(
@@ -143,7 +210,9 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_pb2.GetTransparencyFiguresRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_pb2.GetTransparencyFiguresResponse, _abc.Awaitable[_audit_pb2.GetTransparencyFiguresResponse]]:
-        """Counts of witnessed events by kind per period. The read is itself recorded."""
+        """Counts of witnessed events by kind per period. The read is itself recorded.
+        Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT.
+        """
 
     @_abc_1.abstractmethod
     def RequestDisclosure(
@@ -151,7 +220,10 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_pb2.RequestDisclosureRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_pb2.RequestDisclosureResponse, _abc.Awaitable[_audit_pb2.RequestDisclosureResponse]]:
-        """Ask to disclose a trail's events; needs approval by two distinct roles."""
+        """Ask to disclose a trail's events; needs approval by two distinct roles.
+        Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS
+        (REQUEST_ID_REUSED).
+        """
 
     @_abc_1.abstractmethod
     def ApproveDisclosure(
@@ -159,7 +231,10 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_pb2.ApproveDisclosureRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_pb2.ApproveDisclosureResponse, _abc.Awaitable[_audit_pb2.ApproveDisclosureResponse]]:
-        """A safeguarding lead or data protection officer approves a disclosure request."""
+        """A safeguarding lead or data protection officer approves a disclosure request.
+        Roles: data_protection_officer, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND,
+        PERMISSION_DENIED.
+        """
 
     @_abc_1.abstractmethod
     def ExportBundle(
@@ -167,6 +242,9 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_pb2.ExportBundleRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_pb2.ExportBundleResponse, _abc.Awaitable[_audit_pb2.ExportBundleResponse]]:
-        """The evidence bundle of an approved disclosure: events, inclusion proofs, checkpoint, key."""
+        """The evidence bundle of an approved disclosure: events, inclusion proofs, checkpoint, key.
+        Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
+        FAILED_PRECONDITION (NOT_READY, LOG_INCONSISTENT).
+        """
 
 def add_AuditServiceServicer_to_server(servicer: AuditServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

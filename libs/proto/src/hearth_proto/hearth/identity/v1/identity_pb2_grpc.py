@@ -145,6 +145,8 @@ class IdentityServiceServicer:
 
     def RegisterAccount(self, request, context):
         """Registers an account for a device key. Idempotent on request_id (AIP-155).
+        Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION
+        (INVITATION_USED, INVITATION_EXPIRED), ALREADY_EXISTS (REQUEST_ID_REUSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -155,6 +157,8 @@ class IdentityServiceServicer:
         officer, org admin): an org admin into their organisation, or the platform operator (whoever
         holds the session signing key, through `hearth admin`), who may also name a new
         organisation for its first org admin. Staff register with the code.
+        Roles: operator, org_admin. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, NOT_FOUND (NOT_FOUND,
+        ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -162,6 +166,7 @@ class IdentityServiceServicer:
 
     def GetAccount(self, request, context):
         """Reads the caller's own account.
+        Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -169,6 +174,9 @@ class IdentityServiceServicer:
 
     def AddDevice(self, request, context):
         """Adds another device (Ed25519 key, with proof of possession) to the caller's account.
+        Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, BAD_DEVICE_PROOF), NOT_FOUND
+        (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (ACCOUNT_ERASED), RESOURCE_EXHAUSTED
+        (TOO_MANY_DEVICES).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -176,6 +184,8 @@ class IdentityServiceServicer:
 
     def RemoveDevice(self, request, context):
         """Removes one of the caller's devices (a lost phone); its key no longer logs in.
+        Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND, DEVICE_NOT_FOUND),
+        FAILED_PRECONDITION (ACCOUNT_ERASED, LAST_DEVICE).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -183,6 +193,7 @@ class IdentityServiceServicer:
 
     def BeginLogin(self, request, context):
         """Starts a login: a single-use, short-lived challenge for one device of one account.
+        Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -190,6 +201,7 @@ class IdentityServiceServicer:
 
     def CompleteLogin(self, request, context):
         """Completes a login with the device's signature over the challenge; answers a session token.
+        Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -197,6 +209,7 @@ class IdentityServiceServicer:
 
     def RenewSession(self, request, context):
         """A fresh session token for the caller, with its current roles, band and organisations.
+        Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND), UNAUTHENTICATED (LOGIN_REFUSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -204,6 +217,8 @@ class IdentityServiceServicer:
 
     def CreateOrganisation(self, request, context):
         """Creates an organisation whose first admin is the caller (an org admin).
+        Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION
+        (ACCOUNT_ERASED), PERMISSION_DENIED, ALREADY_EXISTS (REQUEST_ID_REUSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -211,6 +226,8 @@ class IdentityServiceServicer:
 
     def AddOrganisationMember(self, request, context):
         """An org admin adds an account to their organisation.
+        Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+        FAILED_PRECONDITION (ACCOUNT_ERASED), PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -218,6 +235,8 @@ class IdentityServiceServicer:
 
     def VetPractitioner(self, request, context):
         """An org admin records that they vetted a practitioner of their organisation.
+        Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+        FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED), PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -225,6 +244,8 @@ class IdentityServiceServicer:
 
     def ConsentToGuardianLink(self, request, context):
         """A guardian or a child consents to a guardian link with the other; in force when both have.
+        Roles: child, guardian, young_person. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+        PERMISSION_DENIED, FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -232,6 +253,8 @@ class IdentityServiceServicer:
 
     def ConfirmGuardianLink(self, request, context):
         """An org admin confirms a guardian link for a child of their organisation.
+        Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION
+        (FAILED_PRECONDITION, ACCOUNT_ERASED), PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -239,6 +262,8 @@ class IdentityServiceServicer:
 
     def RecordGuardianConsent(self, request, context):
         """A linked guardian gives or withdraws parental consent for an under-13 child.
+        Roles: guardian. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+        FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED, LINK_NOT_IN_FORCE).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -246,6 +271,8 @@ class IdentityServiceServicer:
 
     def ApproveContact(self, request, context):
         """A linked guardian approves a contact for an under-13 child.
+        Roles: guardian. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+        FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED, LINK_NOT_IN_FORCE).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -253,6 +280,7 @@ class IdentityServiceServicer:
 
     def GetHouseRules(self, request, context):
         """The house rules in force and their version.
+        Roles: any session. Errors: none.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -260,6 +288,8 @@ class IdentityServiceServicer:
 
     def AcceptHouseRules(self, request, context):
         """The caller accepts the house rules of the version in force.
+        Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+        FAILED_PRECONDITION (ACCOUNT_ERASED, HOUSE_RULES_VERSION).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -267,6 +297,8 @@ class IdentityServiceServicer:
 
     def RecordConsent(self, request, context):
         """The caller's own consent to a named purpose, given or withdrawn.
+        Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+        FAILED_PRECONDITION (ACCOUNT_ERASED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -274,6 +306,7 @@ class IdentityServiceServicer:
 
     def ExportMyData(self, request, context):
         """Everything identity holds about the caller, readable (subject access).
+        Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -281,6 +314,7 @@ class IdentityServiceServicer:
 
     def EraseAccount(self, request, context):
         """Erases the caller's personal data by destroying their subject key.
+        Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

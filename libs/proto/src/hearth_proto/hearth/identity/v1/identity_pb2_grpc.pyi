@@ -36,49 +36,102 @@ class IdentityServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> IdentityServiceAsyncStub: ...
     RegisterAccount: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RegisterAccountRequest, _identity_pb2.RegisterAccountResponse]
-    """Registers an account for a device key. Idempotent on request_id (AIP-155)."""
+    """Registers an account for a device key. Idempotent on request_id (AIP-155).
+    Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION
+    (INVITATION_USED, INVITATION_EXPIRED), ALREADY_EXISTS (REQUEST_ID_REUSED).
+    """
     InviteStaff: _grpc.UnaryUnaryMultiCallable[_identity_pb2.InviteStaffRequest, _identity_pb2.InviteStaffResponse]
     """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, data protection
     officer, org admin): an org admin into their organisation, or the platform operator (whoever
     holds the session signing key, through `hearth admin`), who may also name a new
     organisation for its first org admin. Staff register with the code.
+    Roles: operator, org_admin. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, NOT_FOUND (NOT_FOUND,
+    ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED).
     """
     GetAccount: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetAccountRequest, _identity_pb2.GetAccountResponse]
-    """Reads the caller's own account."""
+    """Reads the caller's own account.
+    Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+    """
     AddDevice: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AddDeviceRequest, _identity_pb2.AddDeviceResponse]
-    """Adds another device (Ed25519 key, with proof of possession) to the caller's account."""
+    """Adds another device (Ed25519 key, with proof of possession) to the caller's account.
+    Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, BAD_DEVICE_PROOF), NOT_FOUND
+    (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (ACCOUNT_ERASED), RESOURCE_EXHAUSTED
+    (TOO_MANY_DEVICES).
+    """
     RemoveDevice: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RemoveDeviceRequest, _identity_pb2.RemoveDeviceResponse]
-    """Removes one of the caller's devices (a lost phone); its key no longer logs in."""
+    """Removes one of the caller's devices (a lost phone); its key no longer logs in.
+    Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND, DEVICE_NOT_FOUND),
+    FAILED_PRECONDITION (ACCOUNT_ERASED, LAST_DEVICE).
+    """
     BeginLogin: _grpc.UnaryUnaryMultiCallable[_identity_pb2.BeginLoginRequest, _identity_pb2.BeginLoginResponse]
-    """Starts a login: a single-use, short-lived challenge for one device of one account."""
+    """Starts a login: a single-use, short-lived challenge for one device of one account.
+    Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED).
+    """
     CompleteLogin: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CompleteLoginRequest, _identity_pb2.CompleteLoginResponse]
-    """Completes a login with the device's signature over the challenge; answers a session token."""
+    """Completes a login with the device's signature over the challenge; answers a session token.
+    Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED).
+    """
     RenewSession: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RenewSessionRequest, _identity_pb2.RenewSessionResponse]
-    """A fresh session token for the caller, with its current roles, band and organisations."""
+    """A fresh session token for the caller, with its current roles, band and organisations.
+    Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND), UNAUTHENTICATED (LOGIN_REFUSED).
+    """
     CreateOrganisation: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateOrganisationRequest, _identity_pb2.CreateOrganisationResponse]
-    """Creates an organisation whose first admin is the caller (an org admin)."""
+    """Creates an organisation whose first admin is the caller (an org admin).
+    Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION
+    (ACCOUNT_ERASED), PERMISSION_DENIED, ALREADY_EXISTS (REQUEST_ID_REUSED).
+    """
     AddOrganisationMember: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AddOrganisationMemberRequest, _identity_pb2.AddOrganisationMemberResponse]
-    """An org admin adds an account to their organisation."""
+    """An org admin adds an account to their organisation.
+    Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+    FAILED_PRECONDITION (ACCOUNT_ERASED), PERMISSION_DENIED.
+    """
     VetPractitioner: _grpc.UnaryUnaryMultiCallable[_identity_pb2.VetPractitionerRequest, _identity_pb2.VetPractitionerResponse]
-    """An org admin records that they vetted a practitioner of their organisation."""
+    """An org admin records that they vetted a practitioner of their organisation.
+    Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+    FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED), PERMISSION_DENIED.
+    """
     ConsentToGuardianLink: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ConsentToGuardianLinkRequest, _identity_pb2.ConsentToGuardianLinkResponse]
-    """A guardian or a child consents to a guardian link with the other; in force when both have."""
+    """A guardian or a child consents to a guardian link with the other; in force when both have.
+    Roles: child, guardian, young_person. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+    PERMISSION_DENIED, FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED).
+    """
     ConfirmGuardianLink: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ConfirmGuardianLinkRequest, _identity_pb2.ConfirmGuardianLinkResponse]
-    """An org admin confirms a guardian link for a child of their organisation."""
+    """An org admin confirms a guardian link for a child of their organisation.
+    Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION
+    (FAILED_PRECONDITION, ACCOUNT_ERASED), PERMISSION_DENIED.
+    """
     RecordGuardianConsent: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RecordGuardianConsentRequest, _identity_pb2.RecordGuardianConsentResponse]
-    """A linked guardian gives or withdraws parental consent for an under-13 child."""
+    """A linked guardian gives or withdraws parental consent for an under-13 child.
+    Roles: guardian. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+    FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED, LINK_NOT_IN_FORCE).
+    """
     ApproveContact: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ApproveContactRequest, _identity_pb2.ApproveContactResponse]
-    """A linked guardian approves a contact for an under-13 child."""
+    """A linked guardian approves a contact for an under-13 child.
+    Roles: guardian. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+    FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED, LINK_NOT_IN_FORCE).
+    """
     GetHouseRules: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetHouseRulesRequest, _identity_pb2.GetHouseRulesResponse]
-    """The house rules in force and their version."""
+    """The house rules in force and their version.
+    Roles: any session. Errors: none.
+    """
     AcceptHouseRules: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AcceptHouseRulesRequest, _identity_pb2.AcceptHouseRulesResponse]
-    """The caller accepts the house rules of the version in force."""
+    """The caller accepts the house rules of the version in force.
+    Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+    FAILED_PRECONDITION (ACCOUNT_ERASED, HOUSE_RULES_VERSION).
+    """
     RecordConsent: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RecordConsentRequest, _identity_pb2.RecordConsentResponse]
-    """The caller's own consent to a named purpose, given or withdrawn."""
+    """The caller's own consent to a named purpose, given or withdrawn.
+    Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+    FAILED_PRECONDITION (ACCOUNT_ERASED).
+    """
     ExportMyData: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ExportMyDataRequest, _identity_pb2.ExportMyDataResponse]
-    """Everything identity holds about the caller, readable (subject access)."""
+    """Everything identity holds about the caller, readable (subject access).
+    Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+    """
     EraseAccount: _grpc.UnaryUnaryMultiCallable[_identity_pb2.EraseAccountRequest, _identity_pb2.EraseAccountResponse]
-    """Erases the caller's personal data by destroying their subject key."""
+    """Erases the caller's personal data by destroying their subject key.
+    Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+    """
 
 @_typing.type_check_only
 class IdentityServiceAsyncStub(IdentityServiceStub):
@@ -88,49 +141,102 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     RegisterAccount: _aio.UnaryUnaryMultiCallable[_identity_pb2.RegisterAccountRequest, _identity_pb2.RegisterAccountResponse]  # type: ignore[assignment]
-    """Registers an account for a device key. Idempotent on request_id (AIP-155)."""
+    """Registers an account for a device key. Idempotent on request_id (AIP-155).
+    Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION
+    (INVITATION_USED, INVITATION_EXPIRED), ALREADY_EXISTS (REQUEST_ID_REUSED).
+    """
     InviteStaff: _aio.UnaryUnaryMultiCallable[_identity_pb2.InviteStaffRequest, _identity_pb2.InviteStaffResponse]  # type: ignore[assignment]
     """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, data protection
     officer, org admin): an org admin into their organisation, or the platform operator (whoever
     holds the session signing key, through `hearth admin`), who may also name a new
     organisation for its first org admin. Staff register with the code.
+    Roles: operator, org_admin. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, NOT_FOUND (NOT_FOUND,
+    ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED).
     """
     GetAccount: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetAccountRequest, _identity_pb2.GetAccountResponse]  # type: ignore[assignment]
-    """Reads the caller's own account."""
+    """Reads the caller's own account.
+    Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+    """
     AddDevice: _aio.UnaryUnaryMultiCallable[_identity_pb2.AddDeviceRequest, _identity_pb2.AddDeviceResponse]  # type: ignore[assignment]
-    """Adds another device (Ed25519 key, with proof of possession) to the caller's account."""
+    """Adds another device (Ed25519 key, with proof of possession) to the caller's account.
+    Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, BAD_DEVICE_PROOF), NOT_FOUND
+    (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (ACCOUNT_ERASED), RESOURCE_EXHAUSTED
+    (TOO_MANY_DEVICES).
+    """
     RemoveDevice: _aio.UnaryUnaryMultiCallable[_identity_pb2.RemoveDeviceRequest, _identity_pb2.RemoveDeviceResponse]  # type: ignore[assignment]
-    """Removes one of the caller's devices (a lost phone); its key no longer logs in."""
+    """Removes one of the caller's devices (a lost phone); its key no longer logs in.
+    Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND, DEVICE_NOT_FOUND),
+    FAILED_PRECONDITION (ACCOUNT_ERASED, LAST_DEVICE).
+    """
     BeginLogin: _aio.UnaryUnaryMultiCallable[_identity_pb2.BeginLoginRequest, _identity_pb2.BeginLoginResponse]  # type: ignore[assignment]
-    """Starts a login: a single-use, short-lived challenge for one device of one account."""
+    """Starts a login: a single-use, short-lived challenge for one device of one account.
+    Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED).
+    """
     CompleteLogin: _aio.UnaryUnaryMultiCallable[_identity_pb2.CompleteLoginRequest, _identity_pb2.CompleteLoginResponse]  # type: ignore[assignment]
-    """Completes a login with the device's signature over the challenge; answers a session token."""
+    """Completes a login with the device's signature over the challenge; answers a session token.
+    Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED).
+    """
     RenewSession: _aio.UnaryUnaryMultiCallable[_identity_pb2.RenewSessionRequest, _identity_pb2.RenewSessionResponse]  # type: ignore[assignment]
-    """A fresh session token for the caller, with its current roles, band and organisations."""
+    """A fresh session token for the caller, with its current roles, band and organisations.
+    Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND), UNAUTHENTICATED (LOGIN_REFUSED).
+    """
     CreateOrganisation: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateOrganisationRequest, _identity_pb2.CreateOrganisationResponse]  # type: ignore[assignment]
-    """Creates an organisation whose first admin is the caller (an org admin)."""
+    """Creates an organisation whose first admin is the caller (an org admin).
+    Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION
+    (ACCOUNT_ERASED), PERMISSION_DENIED, ALREADY_EXISTS (REQUEST_ID_REUSED).
+    """
     AddOrganisationMember: _aio.UnaryUnaryMultiCallable[_identity_pb2.AddOrganisationMemberRequest, _identity_pb2.AddOrganisationMemberResponse]  # type: ignore[assignment]
-    """An org admin adds an account to their organisation."""
+    """An org admin adds an account to their organisation.
+    Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+    FAILED_PRECONDITION (ACCOUNT_ERASED), PERMISSION_DENIED.
+    """
     VetPractitioner: _aio.UnaryUnaryMultiCallable[_identity_pb2.VetPractitionerRequest, _identity_pb2.VetPractitionerResponse]  # type: ignore[assignment]
-    """An org admin records that they vetted a practitioner of their organisation."""
+    """An org admin records that they vetted a practitioner of their organisation.
+    Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+    FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED), PERMISSION_DENIED.
+    """
     ConsentToGuardianLink: _aio.UnaryUnaryMultiCallable[_identity_pb2.ConsentToGuardianLinkRequest, _identity_pb2.ConsentToGuardianLinkResponse]  # type: ignore[assignment]
-    """A guardian or a child consents to a guardian link with the other; in force when both have."""
+    """A guardian or a child consents to a guardian link with the other; in force when both have.
+    Roles: child, guardian, young_person. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+    PERMISSION_DENIED, FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED).
+    """
     ConfirmGuardianLink: _aio.UnaryUnaryMultiCallable[_identity_pb2.ConfirmGuardianLinkRequest, _identity_pb2.ConfirmGuardianLinkResponse]  # type: ignore[assignment]
-    """An org admin confirms a guardian link for a child of their organisation."""
+    """An org admin confirms a guardian link for a child of their organisation.
+    Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION
+    (FAILED_PRECONDITION, ACCOUNT_ERASED), PERMISSION_DENIED.
+    """
     RecordGuardianConsent: _aio.UnaryUnaryMultiCallable[_identity_pb2.RecordGuardianConsentRequest, _identity_pb2.RecordGuardianConsentResponse]  # type: ignore[assignment]
-    """A linked guardian gives or withdraws parental consent for an under-13 child."""
+    """A linked guardian gives or withdraws parental consent for an under-13 child.
+    Roles: guardian. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+    FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED, LINK_NOT_IN_FORCE).
+    """
     ApproveContact: _aio.UnaryUnaryMultiCallable[_identity_pb2.ApproveContactRequest, _identity_pb2.ApproveContactResponse]  # type: ignore[assignment]
-    """A linked guardian approves a contact for an under-13 child."""
+    """A linked guardian approves a contact for an under-13 child.
+    Roles: guardian. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+    FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED, LINK_NOT_IN_FORCE).
+    """
     GetHouseRules: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetHouseRulesRequest, _identity_pb2.GetHouseRulesResponse]  # type: ignore[assignment]
-    """The house rules in force and their version."""
+    """The house rules in force and their version.
+    Roles: any session. Errors: none.
+    """
     AcceptHouseRules: _aio.UnaryUnaryMultiCallable[_identity_pb2.AcceptHouseRulesRequest, _identity_pb2.AcceptHouseRulesResponse]  # type: ignore[assignment]
-    """The caller accepts the house rules of the version in force."""
+    """The caller accepts the house rules of the version in force.
+    Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+    FAILED_PRECONDITION (ACCOUNT_ERASED, HOUSE_RULES_VERSION).
+    """
     RecordConsent: _aio.UnaryUnaryMultiCallable[_identity_pb2.RecordConsentRequest, _identity_pb2.RecordConsentResponse]  # type: ignore[assignment]
-    """The caller's own consent to a named purpose, given or withdrawn."""
+    """The caller's own consent to a named purpose, given or withdrawn.
+    Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+    FAILED_PRECONDITION (ACCOUNT_ERASED).
+    """
     ExportMyData: _aio.UnaryUnaryMultiCallable[_identity_pb2.ExportMyDataRequest, _identity_pb2.ExportMyDataResponse]  # type: ignore[assignment]
-    """Everything identity holds about the caller, readable (subject access)."""
+    """Everything identity holds about the caller, readable (subject access).
+    Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+    """
     EraseAccount: _aio.UnaryUnaryMultiCallable[_identity_pb2.EraseAccountRequest, _identity_pb2.EraseAccountResponse]  # type: ignore[assignment]
-    """Erases the caller's personal data by destroying their subject key."""
+    """Erases the caller's personal data by destroying their subject key.
+    Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+    """
 
 class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
     """Accounts, organisations, devices, sessions, guardian links, house rules, consent, subject
@@ -143,7 +249,10 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.RegisterAccountRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.RegisterAccountResponse, _abc.Awaitable[_identity_pb2.RegisterAccountResponse]]:
-        """Registers an account for a device key. Idempotent on request_id (AIP-155)."""
+        """Registers an account for a device key. Idempotent on request_id (AIP-155).
+        Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION
+        (INVITATION_USED, INVITATION_EXPIRED), ALREADY_EXISTS (REQUEST_ID_REUSED).
+        """
 
     @_abc_1.abstractmethod
     def InviteStaff(
@@ -155,6 +264,8 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         officer, org admin): an org admin into their organisation, or the platform operator (whoever
         holds the session signing key, through `hearth admin`), who may also name a new
         organisation for its first org admin. Staff register with the code.
+        Roles: operator, org_admin. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, NOT_FOUND (NOT_FOUND,
+        ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED).
         """
 
     @_abc_1.abstractmethod
@@ -163,7 +274,9 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.GetAccountRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.GetAccountResponse, _abc.Awaitable[_identity_pb2.GetAccountResponse]]:
-        """Reads the caller's own account."""
+        """Reads the caller's own account.
+        Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+        """
 
     @_abc_1.abstractmethod
     def AddDevice(
@@ -171,7 +284,11 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.AddDeviceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.AddDeviceResponse, _abc.Awaitable[_identity_pb2.AddDeviceResponse]]:
-        """Adds another device (Ed25519 key, with proof of possession) to the caller's account."""
+        """Adds another device (Ed25519 key, with proof of possession) to the caller's account.
+        Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, BAD_DEVICE_PROOF), NOT_FOUND
+        (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (ACCOUNT_ERASED), RESOURCE_EXHAUSTED
+        (TOO_MANY_DEVICES).
+        """
 
     @_abc_1.abstractmethod
     def RemoveDevice(
@@ -179,7 +296,10 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.RemoveDeviceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.RemoveDeviceResponse, _abc.Awaitable[_identity_pb2.RemoveDeviceResponse]]:
-        """Removes one of the caller's devices (a lost phone); its key no longer logs in."""
+        """Removes one of the caller's devices (a lost phone); its key no longer logs in.
+        Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND, DEVICE_NOT_FOUND),
+        FAILED_PRECONDITION (ACCOUNT_ERASED, LAST_DEVICE).
+        """
 
     @_abc_1.abstractmethod
     def BeginLogin(
@@ -187,7 +307,9 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.BeginLoginRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.BeginLoginResponse, _abc.Awaitable[_identity_pb2.BeginLoginResponse]]:
-        """Starts a login: a single-use, short-lived challenge for one device of one account."""
+        """Starts a login: a single-use, short-lived challenge for one device of one account.
+        Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED).
+        """
 
     @_abc_1.abstractmethod
     def CompleteLogin(
@@ -195,7 +317,9 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.CompleteLoginRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.CompleteLoginResponse, _abc.Awaitable[_identity_pb2.CompleteLoginResponse]]:
-        """Completes a login with the device's signature over the challenge; answers a session token."""
+        """Completes a login with the device's signature over the challenge; answers a session token.
+        Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED).
+        """
 
     @_abc_1.abstractmethod
     def RenewSession(
@@ -203,7 +327,9 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.RenewSessionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.RenewSessionResponse, _abc.Awaitable[_identity_pb2.RenewSessionResponse]]:
-        """A fresh session token for the caller, with its current roles, band and organisations."""
+        """A fresh session token for the caller, with its current roles, band and organisations.
+        Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND), UNAUTHENTICATED (LOGIN_REFUSED).
+        """
 
     @_abc_1.abstractmethod
     def CreateOrganisation(
@@ -211,7 +337,10 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.CreateOrganisationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.CreateOrganisationResponse, _abc.Awaitable[_identity_pb2.CreateOrganisationResponse]]:
-        """Creates an organisation whose first admin is the caller (an org admin)."""
+        """Creates an organisation whose first admin is the caller (an org admin).
+        Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION
+        (ACCOUNT_ERASED), PERMISSION_DENIED, ALREADY_EXISTS (REQUEST_ID_REUSED).
+        """
 
     @_abc_1.abstractmethod
     def AddOrganisationMember(
@@ -219,7 +348,10 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.AddOrganisationMemberRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.AddOrganisationMemberResponse, _abc.Awaitable[_identity_pb2.AddOrganisationMemberResponse]]:
-        """An org admin adds an account to their organisation."""
+        """An org admin adds an account to their organisation.
+        Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+        FAILED_PRECONDITION (ACCOUNT_ERASED), PERMISSION_DENIED.
+        """
 
     @_abc_1.abstractmethod
     def VetPractitioner(
@@ -227,7 +359,10 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.VetPractitionerRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.VetPractitionerResponse, _abc.Awaitable[_identity_pb2.VetPractitionerResponse]]:
-        """An org admin records that they vetted a practitioner of their organisation."""
+        """An org admin records that they vetted a practitioner of their organisation.
+        Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+        FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED), PERMISSION_DENIED.
+        """
 
     @_abc_1.abstractmethod
     def ConsentToGuardianLink(
@@ -235,7 +370,10 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.ConsentToGuardianLinkRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.ConsentToGuardianLinkResponse, _abc.Awaitable[_identity_pb2.ConsentToGuardianLinkResponse]]:
-        """A guardian or a child consents to a guardian link with the other; in force when both have."""
+        """A guardian or a child consents to a guardian link with the other; in force when both have.
+        Roles: child, guardian, young_person. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+        PERMISSION_DENIED, FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED).
+        """
 
     @_abc_1.abstractmethod
     def ConfirmGuardianLink(
@@ -243,7 +381,10 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.ConfirmGuardianLinkRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.ConfirmGuardianLinkResponse, _abc.Awaitable[_identity_pb2.ConfirmGuardianLinkResponse]]:
-        """An org admin confirms a guardian link for a child of their organisation."""
+        """An org admin confirms a guardian link for a child of their organisation.
+        Roles: org_admin. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION
+        (FAILED_PRECONDITION, ACCOUNT_ERASED), PERMISSION_DENIED.
+        """
 
     @_abc_1.abstractmethod
     def RecordGuardianConsent(
@@ -251,7 +392,10 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.RecordGuardianConsentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.RecordGuardianConsentResponse, _abc.Awaitable[_identity_pb2.RecordGuardianConsentResponse]]:
-        """A linked guardian gives or withdraws parental consent for an under-13 child."""
+        """A linked guardian gives or withdraws parental consent for an under-13 child.
+        Roles: guardian. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+        FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED, LINK_NOT_IN_FORCE).
+        """
 
     @_abc_1.abstractmethod
     def ApproveContact(
@@ -259,7 +403,10 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.ApproveContactRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.ApproveContactResponse, _abc.Awaitable[_identity_pb2.ApproveContactResponse]]:
-        """A linked guardian approves a contact for an under-13 child."""
+        """A linked guardian approves a contact for an under-13 child.
+        Roles: guardian. Errors: INVALID_ARGUMENT, NOT_FOUND (NOT_FOUND, ACCOUNT_NOT_FOUND),
+        FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED, LINK_NOT_IN_FORCE).
+        """
 
     @_abc_1.abstractmethod
     def GetHouseRules(
@@ -267,7 +414,9 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.GetHouseRulesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.GetHouseRulesResponse, _abc.Awaitable[_identity_pb2.GetHouseRulesResponse]]:
-        """The house rules in force and their version."""
+        """The house rules in force and their version.
+        Roles: any session. Errors: none.
+        """
 
     @_abc_1.abstractmethod
     def AcceptHouseRules(
@@ -275,7 +424,10 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.AcceptHouseRulesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.AcceptHouseRulesResponse, _abc.Awaitable[_identity_pb2.AcceptHouseRulesResponse]]:
-        """The caller accepts the house rules of the version in force."""
+        """The caller accepts the house rules of the version in force.
+        Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+        FAILED_PRECONDITION (ACCOUNT_ERASED, HOUSE_RULES_VERSION).
+        """
 
     @_abc_1.abstractmethod
     def RecordConsent(
@@ -283,7 +435,10 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.RecordConsentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.RecordConsentResponse, _abc.Awaitable[_identity_pb2.RecordConsentResponse]]:
-        """The caller's own consent to a named purpose, given or withdrawn."""
+        """The caller's own consent to a named purpose, given or withdrawn.
+        Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+        FAILED_PRECONDITION (ACCOUNT_ERASED).
+        """
 
     @_abc_1.abstractmethod
     def ExportMyData(
@@ -291,7 +446,9 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.ExportMyDataRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.ExportMyDataResponse, _abc.Awaitable[_identity_pb2.ExportMyDataResponse]]:
-        """Everything identity holds about the caller, readable (subject access)."""
+        """Everything identity holds about the caller, readable (subject access).
+        Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+        """
 
     @_abc_1.abstractmethod
     def EraseAccount(
@@ -299,6 +456,8 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.EraseAccountRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.EraseAccountResponse, _abc.Awaitable[_identity_pb2.EraseAccountResponse]]:
-        """Erases the caller's personal data by destroying their subject key."""
+        """Erases the caller's personal data by destroying their subject key.
+        Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+        """
 
 def add_IdentityServiceServicer_to_server(servicer: IdentityServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

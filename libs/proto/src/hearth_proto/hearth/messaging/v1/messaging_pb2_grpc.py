@@ -125,6 +125,8 @@ class MessagingServiceServicer:
     def PublishPrekeys(self, request, context):
         """Publish (or refresh) the calling account's device: identity key, signed prekey and more
         one-time prekeys.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -132,6 +134,8 @@ class MessagingServiceServicer:
 
     def CountPrekeys(self, request, context):
         """How many one-time prekeys a device of the caller has left (refill when low).
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -139,6 +143,8 @@ class MessagingServiceServicer:
 
     def FetchPrekeyBundle(self, request, context):
         """A device's bundle; consumes one one-time prekey exactly once.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -146,6 +152,8 @@ class MessagingServiceServicer:
 
     def ListDevices(self, request, context):
         """The devices of an account (to fan a message out to each of them).
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -153,6 +161,9 @@ class MessagingServiceServicer:
 
     def CreateConversation(self, request, context):
         """Start a direct or group conversation; the contact policy decides.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), PERMISSION_DENIED
+        (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -160,6 +171,10 @@ class MessagingServiceServicer:
 
     def AddMember(self, request, context):
         """Add a member to a group; the contact policy decides.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (FAILED_PRECONDITION,
+        HOUSE_RULES_NOT_ACCEPTED), RESOURCE_EXHAUSTED, PERMISSION_DENIED (PERMISSION_DENIED, SELF,
+        ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -167,6 +182,8 @@ class MessagingServiceServicer:
 
     def LeaveConversation(self, request, context):
         """Leave a conversation.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -174,6 +191,8 @@ class MessagingServiceServicer:
 
     def GetConversation(self, request, context):
         """A conversation the caller is a member of.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -181,6 +200,9 @@ class MessagingServiceServicer:
 
     def SendEnvelope(self, request, context):
         """Relay one message: a ciphertext per recipient device and a franking commitment.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION
+        (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -188,6 +210,8 @@ class MessagingServiceServicer:
 
     def ReceiveEnvelopes(self, request, context):
         """Stream a device's mailbox: everything not yet acknowledged, then new envelopes.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -195,6 +219,8 @@ class MessagingServiceServicer:
 
     def AcknowledgeEnvelopes(self, request, context):
         """Acknowledge every envelope of a device's mailbox up to a sequence; they are deleted.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -202,26 +228,36 @@ class MessagingServiceServicer:
 
     def BlockAccount(self, request, context):
         """Block an account: no new contact, and its messages to the caller are refused.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UnblockAccount(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Unblock an account blocked before.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def MuteConversation(self, request, context):
         """Mute a conversation: envelopes still arrive, marked muted (no notification).
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UnmuteConversation(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Unmute a conversation.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

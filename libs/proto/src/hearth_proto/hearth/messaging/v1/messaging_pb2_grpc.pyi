@@ -40,33 +40,83 @@ class MessagingServiceStub:
     PublishPrekeys: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.PublishPrekeysRequest, _messaging_pb2.PublishPrekeysResponse]
     """Publish (or refresh) the calling account's device: identity key, signed prekey and more
     one-time prekeys.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION.
     """
     CountPrekeys: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.CountPrekeysRequest, _messaging_pb2.CountPrekeysResponse]
-    """How many one-time prekeys a device of the caller has left (refill when low)."""
+    """How many one-time prekeys a device of the caller has left (refill when low).
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+    """
     FetchPrekeyBundle: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.FetchPrekeyBundleRequest, _messaging_pb2.FetchPrekeyBundleResponse]
-    """A device's bundle; consumes one one-time prekey exactly once."""
+    """A device's bundle; consumes one one-time prekey exactly once.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND.
+    """
     ListDevices: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.ListDevicesRequest, _messaging_pb2.ListDevicesResponse]
-    """The devices of an account (to fan a message out to each of them)."""
+    """The devices of an account (to fan a message out to each of them).
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT.
+    """
     CreateConversation: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.CreateConversationRequest, _messaging_pb2.CreateConversationResponse]
-    """Start a direct or group conversation; the contact policy decides."""
+    """Start a direct or group conversation; the contact policy decides.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), PERMISSION_DENIED
+    (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
+    """
     AddMember: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.AddMemberRequest, _messaging_pb2.AddMemberResponse]
-    """Add a member to a group; the contact policy decides."""
+    """Add a member to a group; the contact policy decides.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (FAILED_PRECONDITION,
+    HOUSE_RULES_NOT_ACCEPTED), RESOURCE_EXHAUSTED, PERMISSION_DENIED (PERMISSION_DENIED, SELF,
+    ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
+    """
     LeaveConversation: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.LeaveConversationRequest, _messaging_pb2.LeaveConversationResponse]
-    """Leave a conversation."""
+    """Leave a conversation.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+    """
     GetConversation: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.GetConversationRequest, _messaging_pb2.GetConversationResponse]
-    """A conversation the caller is a member of."""
+    """A conversation the caller is a member of.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+    """
     SendEnvelope: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.SendEnvelopeRequest, _messaging_pb2.SendEnvelopeResponse]
-    """Relay one message: a ciphertext per recipient device and a franking commitment."""
+    """Relay one message: a ciphertext per recipient device and a franking commitment.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION
+    (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
+    """
     ReceiveEnvelopes: _grpc.UnaryStreamMultiCallable[_messaging_pb2.ReceiveEnvelopesRequest, _messaging_pb2.ReceiveEnvelopesResponse]
-    """Stream a device's mailbox: everything not yet acknowledged, then new envelopes."""
+    """Stream a device's mailbox: everything not yet acknowledged, then new envelopes.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+    """
     AcknowledgeEnvelopes: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.AcknowledgeEnvelopesRequest, _messaging_pb2.AcknowledgeEnvelopesResponse]
-    """Acknowledge every envelope of a device's mailbox up to a sequence; they are deleted."""
+    """Acknowledge every envelope of a device's mailbox up to a sequence; they are deleted.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+    """
     BlockAccount: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.BlockAccountRequest, _messaging_pb2.BlockAccountResponse]
-    """Block an account: no new contact, and its messages to the caller are refused."""
+    """Block an account: no new contact, and its messages to the caller are refused.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT.
+    """
     UnblockAccount: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.UnblockAccountRequest, _messaging_pb2.UnblockAccountResponse]
+    """Unblock an account blocked before.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT.
+    """
     MuteConversation: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.MuteConversationRequest, _messaging_pb2.MuteConversationResponse]
-    """Mute a conversation: envelopes still arrive, marked muted (no notification)."""
+    """Mute a conversation: envelopes still arrive, marked muted (no notification).
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+    """
     UnmuteConversation: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.UnmuteConversationRequest, _messaging_pb2.UnmuteConversationResponse]
+    """Unmute a conversation.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+    """
 
 @_typing.type_check_only
 class MessagingServiceAsyncStub(MessagingServiceStub):
@@ -80,33 +130,83 @@ class MessagingServiceAsyncStub(MessagingServiceStub):
     PublishPrekeys: _aio.UnaryUnaryMultiCallable[_messaging_pb2.PublishPrekeysRequest, _messaging_pb2.PublishPrekeysResponse]  # type: ignore[assignment]
     """Publish (or refresh) the calling account's device: identity key, signed prekey and more
     one-time prekeys.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION.
     """
     CountPrekeys: _aio.UnaryUnaryMultiCallable[_messaging_pb2.CountPrekeysRequest, _messaging_pb2.CountPrekeysResponse]  # type: ignore[assignment]
-    """How many one-time prekeys a device of the caller has left (refill when low)."""
+    """How many one-time prekeys a device of the caller has left (refill when low).
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+    """
     FetchPrekeyBundle: _aio.UnaryUnaryMultiCallable[_messaging_pb2.FetchPrekeyBundleRequest, _messaging_pb2.FetchPrekeyBundleResponse]  # type: ignore[assignment]
-    """A device's bundle; consumes one one-time prekey exactly once."""
+    """A device's bundle; consumes one one-time prekey exactly once.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND.
+    """
     ListDevices: _aio.UnaryUnaryMultiCallable[_messaging_pb2.ListDevicesRequest, _messaging_pb2.ListDevicesResponse]  # type: ignore[assignment]
-    """The devices of an account (to fan a message out to each of them)."""
+    """The devices of an account (to fan a message out to each of them).
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT.
+    """
     CreateConversation: _aio.UnaryUnaryMultiCallable[_messaging_pb2.CreateConversationRequest, _messaging_pb2.CreateConversationResponse]  # type: ignore[assignment]
-    """Start a direct or group conversation; the contact policy decides."""
+    """Start a direct or group conversation; the contact policy decides.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), PERMISSION_DENIED
+    (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
+    """
     AddMember: _aio.UnaryUnaryMultiCallable[_messaging_pb2.AddMemberRequest, _messaging_pb2.AddMemberResponse]  # type: ignore[assignment]
-    """Add a member to a group; the contact policy decides."""
+    """Add a member to a group; the contact policy decides.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (FAILED_PRECONDITION,
+    HOUSE_RULES_NOT_ACCEPTED), RESOURCE_EXHAUSTED, PERMISSION_DENIED (PERMISSION_DENIED, SELF,
+    ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
+    """
     LeaveConversation: _aio.UnaryUnaryMultiCallable[_messaging_pb2.LeaveConversationRequest, _messaging_pb2.LeaveConversationResponse]  # type: ignore[assignment]
-    """Leave a conversation."""
+    """Leave a conversation.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+    """
     GetConversation: _aio.UnaryUnaryMultiCallable[_messaging_pb2.GetConversationRequest, _messaging_pb2.GetConversationResponse]  # type: ignore[assignment]
-    """A conversation the caller is a member of."""
+    """A conversation the caller is a member of.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+    """
     SendEnvelope: _aio.UnaryUnaryMultiCallable[_messaging_pb2.SendEnvelopeRequest, _messaging_pb2.SendEnvelopeResponse]  # type: ignore[assignment]
-    """Relay one message: a ciphertext per recipient device and a franking commitment."""
+    """Relay one message: a ciphertext per recipient device and a franking commitment.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION
+    (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
+    """
     ReceiveEnvelopes: _aio.UnaryStreamMultiCallable[_messaging_pb2.ReceiveEnvelopesRequest, _messaging_pb2.ReceiveEnvelopesResponse]  # type: ignore[assignment]
-    """Stream a device's mailbox: everything not yet acknowledged, then new envelopes."""
+    """Stream a device's mailbox: everything not yet acknowledged, then new envelopes.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+    """
     AcknowledgeEnvelopes: _aio.UnaryUnaryMultiCallable[_messaging_pb2.AcknowledgeEnvelopesRequest, _messaging_pb2.AcknowledgeEnvelopesResponse]  # type: ignore[assignment]
-    """Acknowledge every envelope of a device's mailbox up to a sequence; they are deleted."""
+    """Acknowledge every envelope of a device's mailbox up to a sequence; they are deleted.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+    """
     BlockAccount: _aio.UnaryUnaryMultiCallable[_messaging_pb2.BlockAccountRequest, _messaging_pb2.BlockAccountResponse]  # type: ignore[assignment]
-    """Block an account: no new contact, and its messages to the caller are refused."""
+    """Block an account: no new contact, and its messages to the caller are refused.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT.
+    """
     UnblockAccount: _aio.UnaryUnaryMultiCallable[_messaging_pb2.UnblockAccountRequest, _messaging_pb2.UnblockAccountResponse]  # type: ignore[assignment]
+    """Unblock an account blocked before.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT.
+    """
     MuteConversation: _aio.UnaryUnaryMultiCallable[_messaging_pb2.MuteConversationRequest, _messaging_pb2.MuteConversationResponse]  # type: ignore[assignment]
-    """Mute a conversation: envelopes still arrive, marked muted (no notification)."""
+    """Mute a conversation: envelopes still arrive, marked muted (no notification).
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+    """
     UnmuteConversation: _aio.UnaryUnaryMultiCallable[_messaging_pb2.UnmuteConversationRequest, _messaging_pb2.UnmuteConversationResponse]  # type: ignore[assignment]
+    """Unmute a conversation.
+    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+    """
 
 class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
     """The messaging service: a prekey directory per device, conversations whose membership the
@@ -123,6 +223,8 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_messaging_pb2.PublishPrekeysResponse, _abc.Awaitable[_messaging_pb2.PublishPrekeysResponse]]:
         """Publish (or refresh) the calling account's device: identity key, signed prekey and more
         one-time prekeys.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION.
         """
 
     @_abc_1.abstractmethod
@@ -131,7 +233,10 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _messaging_pb2.CountPrekeysRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.CountPrekeysResponse, _abc.Awaitable[_messaging_pb2.CountPrekeysResponse]]:
-        """How many one-time prekeys a device of the caller has left (refill when low)."""
+        """How many one-time prekeys a device of the caller has left (refill when low).
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+        """
 
     @_abc_1.abstractmethod
     def FetchPrekeyBundle(
@@ -139,7 +244,10 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _messaging_pb2.FetchPrekeyBundleRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.FetchPrekeyBundleResponse, _abc.Awaitable[_messaging_pb2.FetchPrekeyBundleResponse]]:
-        """A device's bundle; consumes one one-time prekey exactly once."""
+        """A device's bundle; consumes one one-time prekey exactly once.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND.
+        """
 
     @_abc_1.abstractmethod
     def ListDevices(
@@ -147,7 +255,10 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _messaging_pb2.ListDevicesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.ListDevicesResponse, _abc.Awaitable[_messaging_pb2.ListDevicesResponse]]:
-        """The devices of an account (to fan a message out to each of them)."""
+        """The devices of an account (to fan a message out to each of them).
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT.
+        """
 
     @_abc_1.abstractmethod
     def CreateConversation(
@@ -155,7 +266,11 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _messaging_pb2.CreateConversationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.CreateConversationResponse, _abc.Awaitable[_messaging_pb2.CreateConversationResponse]]:
-        """Start a direct or group conversation; the contact policy decides."""
+        """Start a direct or group conversation; the contact policy decides.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), PERMISSION_DENIED
+        (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
+        """
 
     @_abc_1.abstractmethod
     def AddMember(
@@ -163,7 +278,12 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _messaging_pb2.AddMemberRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.AddMemberResponse, _abc.Awaitable[_messaging_pb2.AddMemberResponse]]:
-        """Add a member to a group; the contact policy decides."""
+        """Add a member to a group; the contact policy decides.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (FAILED_PRECONDITION,
+        HOUSE_RULES_NOT_ACCEPTED), RESOURCE_EXHAUSTED, PERMISSION_DENIED (PERMISSION_DENIED, SELF,
+        ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED).
+        """
 
     @_abc_1.abstractmethod
     def LeaveConversation(
@@ -171,7 +291,10 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _messaging_pb2.LeaveConversationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.LeaveConversationResponse, _abc.Awaitable[_messaging_pb2.LeaveConversationResponse]]:
-        """Leave a conversation."""
+        """Leave a conversation.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+        """
 
     @_abc_1.abstractmethod
     def GetConversation(
@@ -179,7 +302,10 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _messaging_pb2.GetConversationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.GetConversationResponse, _abc.Awaitable[_messaging_pb2.GetConversationResponse]]:
-        """A conversation the caller is a member of."""
+        """A conversation the caller is a member of.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+        """
 
     @_abc_1.abstractmethod
     def SendEnvelope(
@@ -187,7 +313,11 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _messaging_pb2.SendEnvelopeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.SendEnvelopeResponse, _abc.Awaitable[_messaging_pb2.SendEnvelopeResponse]]:
-        """Relay one message: a ciphertext per recipient device and a franking commitment."""
+        """Relay one message: a ciphertext per recipient device and a franking commitment.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION
+        (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
+        """
 
     @_abc_1.abstractmethod
     def ReceiveEnvelopes(
@@ -195,7 +325,10 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _messaging_pb2.ReceiveEnvelopesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_messaging_pb2.ReceiveEnvelopesResponse], _abc.AsyncIterator[_messaging_pb2.ReceiveEnvelopesResponse]]:
-        """Stream a device's mailbox: everything not yet acknowledged, then new envelopes."""
+        """Stream a device's mailbox: everything not yet acknowledged, then new envelopes.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+        """
 
     @_abc_1.abstractmethod
     def AcknowledgeEnvelopes(
@@ -203,7 +336,10 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _messaging_pb2.AcknowledgeEnvelopesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.AcknowledgeEnvelopesResponse, _abc.Awaitable[_messaging_pb2.AcknowledgeEnvelopesResponse]]:
-        """Acknowledge every envelope of a device's mailbox up to a sequence; they are deleted."""
+        """Acknowledge every envelope of a device's mailbox up to a sequence; they are deleted.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+        """
 
     @_abc_1.abstractmethod
     def BlockAccount(
@@ -211,14 +347,21 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _messaging_pb2.BlockAccountRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.BlockAccountResponse, _abc.Awaitable[_messaging_pb2.BlockAccountResponse]]:
-        """Block an account: no new contact, and its messages to the caller are refused."""
+        """Block an account: no new contact, and its messages to the caller are refused.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT.
+        """
 
     @_abc_1.abstractmethod
     def UnblockAccount(
         self,
         request: _messaging_pb2.UnblockAccountRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_messaging_pb2.UnblockAccountResponse, _abc.Awaitable[_messaging_pb2.UnblockAccountResponse]]: ...
+    ) -> _typing.Union[_messaging_pb2.UnblockAccountResponse, _abc.Awaitable[_messaging_pb2.UnblockAccountResponse]]:
+        """Unblock an account blocked before.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT.
+        """
 
     @_abc_1.abstractmethod
     def MuteConversation(
@@ -226,13 +369,20 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _messaging_pb2.MuteConversationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.MuteConversationResponse, _abc.Awaitable[_messaging_pb2.MuteConversationResponse]]:
-        """Mute a conversation: envelopes still arrive, marked muted (no notification)."""
+        """Mute a conversation: envelopes still arrive, marked muted (no notification).
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+        """
 
     @_abc_1.abstractmethod
     def UnmuteConversation(
         self,
         request: _messaging_pb2.UnmuteConversationRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_messaging_pb2.UnmuteConversationResponse, _abc.Awaitable[_messaging_pb2.UnmuteConversationResponse]]: ...
+    ) -> _typing.Union[_messaging_pb2.UnmuteConversationResponse, _abc.Awaitable[_messaging_pb2.UnmuteConversationResponse]]:
+        """Unmute a conversation.
+        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+        """
 
 def add_MessagingServiceServicer_to_server(servicer: MessagingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
