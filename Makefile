@@ -32,8 +32,10 @@ up: setup ## Run every service in one process on an embedded NATS server until i
 protos: setup ## Regenerate libs/proto from protos/
 	$(BIN)/python tools/genprotos.py
 
-docs: setup ## Rewrite the generated parts of docs/ and services/*/README.md from the code
+docs: setup ## Rewrite docs/'s generated parts (catalogue, RPC tables, sdk.md's code); API reference into build/docs
 	$(BIN)/python tools/gendocs.py
+	$(BIN)/python tools/include_examples.py
+	$(BIN)/python tools/apidocs.py build/docs
 
 # Published contracts: event schemas that other services and auditors decode.
 CONTRACTS = $(patsubst protos/%,%,$(wildcard protos/hearth/*/v1/events.proto protos/hearth/*/v1/types.proto protos/hearth/eventlog/v1/*.proto))
@@ -41,11 +43,12 @@ CONTRACTS = $(patsubst protos/%,%,$(wildcard protos/hearth/*/v1/events.proto pro
 lint: setup ## ruff, mypy --strict, buf lint and breaking, generated code and docs in step
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy libs services tools tests
+	$(BIN)/mypy libs services tools tests examples
 	cd protos && ../$(BIN)/buf lint
 	cd protos && ../$(BIN)/buf breaking --against published.binpb $(addprefix --path ,$(CONTRACTS))
 	$(BIN)/python tools/genprotos.py --check
 	$(BIN)/python tools/gendocs.py --check
+	$(BIN)/python tools/include_examples.py --check
 
 publish-protos: setup ## Record protos/ as published: later breaking changes to events fail lint
 	cd protos && ../$(BIN)/buf build -o published.binpb
@@ -75,4 +78,4 @@ corpus: setup ## Regenerate the scanner's labelled corpus (fixed seed) and retra
 		libs/scanner/src/hearth_scanner/data/text-model.npz
 
 clean: ## Remove the virtual environments and caches
-	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache var
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache var build

@@ -19,9 +19,9 @@ from hearth_age.keys import Epochs, key_file
 from hearth_crypto import age_token, blind_rsa
 from hearth_crypto.age_band import AgeBand
 from hearth_proto.hearth.age.v1 import age_pb2, events_pb2, types_pb2
-from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from hearth_sdk.age import AgeClient, issuer_public
+from hearth_sdk.errors import error_info
 from tests.age.conftest import EPOCH_SECONDS
 from tests.age.support import age_client, authority, events_of, raw_kv, raw_stream
 from tests.support.status import refused

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from hearth_demo.demo import DemoContext
+from hearth_demo.demo_audit import chapter
 from hearth_runtime.platform import Platform
-from hearth_sdk.demo import DemoContext
-from hearth_sdk.demo_audit import chapter
 
 
 def test_the_chapter_ends_with_verification_and_a_failed_tampered_copy(

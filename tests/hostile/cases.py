@@ -30,9 +30,9 @@ from grpc_health.v1 import health
 from grpc_reflection.v1alpha import reflection
 
 import hearth_proto
-from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from hearth_runtime.sessions import SessionSigner
+from hearth_sdk.errors import error_info
 from tests.hostile.tokens import Metadata, bearer, roles_sessions, sessions
 
 # What a hostile call may be answered with. Never INTERNAL or UNKNOWN; never UNAVAILABLE,

@@ -18,10 +18,10 @@ from hearth_proto.hearth.age.v1 import age_pb2, age_pb2_grpc
 from hearth_proto.hearth.audit.v1 import audit_pb2, audit_pb2_grpc
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_proto.hearth.messaging.v1 import messaging_pb2, messaging_pb2_grpc
-from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from hearth_runtime.revocation import Revocations
 from hearth_sdk.channel import bearer
+from hearth_sdk.errors import error_info
 from tests.conftest import unique_name
 from tests.runtime.support import register
 

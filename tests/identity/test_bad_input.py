@@ -9,8 +9,8 @@ import pytest
 from google.protobuf.message import Message
 
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
-from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
+from hearth_sdk.errors import error_info
 from tests.identity.support import Devices, topics_of
 from tests.support.status import code_of
 

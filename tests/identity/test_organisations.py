@@ -8,9 +8,9 @@ import grpc
 import pytest
 
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
-from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from hearth_runtime.sessions import SessionVerifier
+from hearth_sdk.errors import error_info
 from hearth_sdk.identity import IdentityClient
 from tests.conftest import unique_name
 from tests.identity.support import Devices, topics_of

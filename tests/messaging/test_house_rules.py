@@ -14,8 +14,8 @@ import pytest
 from hearth_messaging.service import house_rules_version
 from hearth_runtime.config import ConfigError
 from hearth_runtime.embedded_nats import EmbeddedNats
-from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
+from hearth_sdk.errors import error_info
 from tests.conftest import unique_name
 from tests.messaging.conftest import messaging_environ
 from tests.messaging.support import People

@@ -15,7 +15,7 @@ from hearth_eventlog import NatsFactory
 from hearth_eventlog.published import decode_published
 from hearth_messaging.policy import DEFAULT_POLICY, AccountFacts, ContactPolicy, PolicyError
 from hearth_proto.hearth.messaging.v1 import events_pb2
-from hearth_runtime.errors import error_info
+from hearth_sdk.errors import error_info
 from hearth_sdk.messaging import GROUP
 from tests.messaging.support import People
 

@@ -16,10 +16,10 @@ from hearth_proto.hearth.age.v1 import types_pb2
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.admin import operator_metadata
 from hearth_runtime.embedded_nats import EmbeddedNats
-from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from hearth_sdk.age import AgeClient, TestIssuingAuthority, TokenWallet
 from hearth_sdk.channel import connect
+from hearth_sdk.errors import error_info
 from hearth_sdk.identity import IdentityClient
 from hearth_sdk.messaging import MessagingDevice
 from tests.conftest import unique_name

@@ -29,10 +29,10 @@ from hearth_runtime.errors import (
     NotFound,
     Refused,
     Unavailable,
-    Violation,
-    error_info,
 )
 from hearth_runtime.serving import MethodAdapter
+from hearth_sdk import errors as client
+from hearth_sdk.errors import FieldViolation, error_info
 
 SECRET = "the-secret-detail-0123456789"
 
@@ -176,7 +176,7 @@ def test_each_kind_answers_its_status_with_its_reason(channel: grpc.Channel, key
 def test_invalid_input_names_its_fields_in_a_bad_request(channel: grpc.Channel) -> None:
     info = error_info(call_unary(channel, b"invalid"))
     assert info is not None
-    assert info.violations == (Violation("device_id", "must be a device id (a UUID)"),)
+    assert info.violations == (FieldViolation("device_id", "must be a device id (a UUID)"),)
 
 
 def test_a_streaming_handler_is_answered_the_same_after_what_it_sent(
@@ -291,3 +291,29 @@ def test_a_write_conflict_is_retried_and_one_that_never_ends_answers_contended()
     assert len(tries) == WRITE_ATTEMPTS
     assert caught.value.code == grpc.StatusCode.ABORTED
     assert caught.value.reason == "WRITE_CONFLICT"
+
+
+def test_the_client_retries_only_what_a_retry_may_cure(channel: grpc.Channel) -> None:
+    cured = {b"unavailable", b"operational", b"jetstream", b"bucket", b"contended", b"integrity"}
+    cured.add(b"conflict")  # NOT_READY: a fact not heard of yet
+    for key in CASES:
+        assert client.retryable(call_unary(channel, key)) == (key in cured), key
+    calls: list[bytes] = []
+
+    def answering(*keys: bytes) -> Callable[[], bytes]:
+        def call() -> bytes:
+            key = keys[min(len(calls), len(keys) - 1)]
+            calls.append(key)
+            result: bytes = channel.unary_unary("/t/Unary")(key, timeout=10)
+            return result
+
+        return call
+
+    with pytest.raises(grpc.RpcError) as caught:
+        client.retrying(answering(b"unavailable", b"unavailable", b"not-found"), delay=0.01)
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND  # raised at once, not retried
+    assert calls == [b"unavailable", b"unavailable", b"not-found"]
+    calls.clear()
+    with pytest.raises(grpc.RpcError) as caught:
+        client.retrying(answering(b"contended"), attempts=3, delay=0.01)
+    assert caught.value.code() == grpc.StatusCode.ABORTED and len(calls) == 3  # then gives up

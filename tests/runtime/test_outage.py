@@ -24,9 +24,9 @@ from hearth_proto.hearth.audit.v1 import audit_pb2
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_proto.hearth.messaging.v1 import messaging_pb2
 from hearth_runtime.embedded_nats import EmbeddedNats
-from hearth_runtime.errors import error_info
 from hearth_runtime.platform import Platform
 from hearth_sdk.channel import bearer, connect
+from hearth_sdk.errors import error_info
 from tests.conftest import ROLES, stream_environ, unique_name
 
 SERVICES: dict[str, ServiceDescriptor] = {

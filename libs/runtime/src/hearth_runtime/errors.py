@@ -10,7 +10,7 @@ reached (`OperationalError`, of which `JetStreamError` is one, or nats-py's conn
 from a bucket call) answers UNAVAILABLE, and a write
 conflict no retry resolved (`IntegrityError`) answers ABORTED. Anything else is logged and
 answers INTERNAL without its details. A client reads the reason of any
-refused call one way: `error_info(rpc_error)`.
+refused call one way: `hearth_sdk.errors.error_info(rpc_error)`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from hearth_eventlog.link import UNREACHABLE
 
 log = logging.getLogger(__name__)
 DOMAIN_SUFFIX = ".hearth"
-DETAILS_KEY = "grpc-status-details-bin"
 QUOTE_CHARS = 16
 
 
@@ -267,37 +266,3 @@ def rewrapped(
         return grpc.stream_unary_rpc_method_handler(unary(handler.stream_unary), **kw)
     assert handler.stream_stream
     return grpc.stream_stream_rpc_method_handler(streaming(handler.stream_stream), **kw)
-
-
-# The client's side.
-
-
-@dataclass(frozen=True)
-class ErrorReason:
-    """What a refused call says about why: its `ErrorInfo` and `BadRequest` details."""
-
-    reason: str
-    domain: str
-    metadata: Mapping[str, str]
-    violations: tuple[Violation, ...] = ()
-
-
-def error_info(error: grpc.RpcError) -> ErrorReason | None:
-    """The reason a server of ours gave for refusing a call; None when it gave none."""
-    trailing = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
-    raw = next((v for k, v in trailing or () if k == DETAILS_KEY), None)
-    if not isinstance(raw, bytes):
-        return None
-    status = status_pb2.Status.FromString(raw)
-    found: ErrorReason | None = None
-    violations: list[Violation] = []
-    for detail in status.details:
-        info = error_details_pb2.ErrorInfo()
-        bad = error_details_pb2.BadRequest()
-        if detail.Unpack(info):
-            found = ErrorReason(info.reason, info.domain, dict(info.metadata))
-        elif detail.Unpack(bad):
-            violations += [Violation(v.field, v.description) for v in bad.field_violations]
-    if found is None:
-        return None
-    return ErrorReason(found.reason, found.domain, found.metadata, tuple(violations))

@@ -24,7 +24,7 @@ from hearth_crypto import age_token, blind_rsa
 from hearth_crypto.age_band import AgeBand
 from hearth_proto.hearth.age.v1 import age_pb2, age_pb2_grpc, types_pb2
 
-from .channel import bearer
+from .channel import SessionToken, bearer
 from .local_state import write_private_json
 
 DEFAULT_BATCH = 30
@@ -117,15 +117,20 @@ class AgeClient:
     def __init__(
         self,
         channel: grpc.Channel,
-        session_token: str,
+        session_token: SessionToken,
         wallet: TokenWallet,
         *,
         account_id: str = "",
     ) -> None:
         self.stub = age_pb2_grpc.AgeServiceStub(channel)
-        self.metadata = bearer(session_token)
+        self.session_token = session_token
         self.wallet = wallet
         self.account_id = account_id
+
+    @property
+    def metadata(self) -> tuple[tuple[str, str]]:
+        """Call metadata with a current session token."""
+        return bearer(self.session_token)
 
     def issuer_keys(self) -> list[age_pb2.IssuerKey]:
         response = self.stub.GetIssuerKeys(age_pb2.GetIssuerKeysRequest(), metadata=self.metadata)

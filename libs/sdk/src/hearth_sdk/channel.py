@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import grpc
 from opentelemetry.instrumentation.grpc import client_interceptor
 from opentelemetry.instrumentation.grpc.grpcext import intercept_channel
@@ -16,6 +18,12 @@ def connect(address: str) -> grpc.Channel:
     return channel
 
 
-def bearer(token: str) -> tuple[tuple[str, str]]:
-    """Call metadata carrying a session token."""
-    return (("authorization", f"Bearer {token}"),)
+# A session token, or what gives a current one (e.g. `IdentityClient.session`, which renews
+# the token near its expiry): clients that live longer than a session take the latter.
+SessionToken = str | Callable[[], str]
+
+
+def bearer(token: SessionToken) -> tuple[tuple[str, str]]:
+    """Call metadata carrying a session token (asked for afresh when `token` is callable)."""
+    value = token() if callable(token) else token
+    return (("authorization", f"Bearer {value}"),)

@@ -30,6 +30,9 @@ class Session:
 
 
 class DeviceState:
+    """A device's keys, prekeys, ratchet sessions and handled message ids, kept in a local
+    owner-only JSON file (the `MessagingDevice` layer that saves and restores)."""
+
     account_id: str
     device_id: str
     identity: IdentityKeyPair

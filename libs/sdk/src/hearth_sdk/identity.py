@@ -144,6 +144,22 @@ class IdentityClient:
     def metadata(self) -> tuple[tuple[str, str]]:
         return bearer(self.session())
 
+    def house_rules(self) -> identity_pb2.GetHouseRulesResponse:
+        """The house rules in force: their version and text, to show before accepting."""
+        response: identity_pb2.GetHouseRulesResponse = self.stub.GetHouseRules(
+            identity_pb2.GetHouseRulesRequest(), metadata=self.metadata()
+        )
+        return response
+
+    def accept_house_rules(self, version: int | None = None) -> int:
+        """Accept the house rules (the version shown, or the one in force); messaging lets an
+        account talk only once it has heard of the acceptance. Returns the version."""
+        version = self.house_rules().version if version is None else version
+        self.stub.AcceptHouseRules(
+            identity_pb2.AcceptHouseRulesRequest(version=version), metadata=self.metadata()
+        )
+        return version
+
     def prove_new_device(self, new_device: SigningKey) -> bytes:
         """The proof a new device gives that it holds its key (for `add_device`)."""
         return new_device.sign(add_device_text(self.state.account_id)).signature

@@ -26,11 +26,17 @@ class _Inbox:
 
 
 class Inbox(SessionCrypto):
+    """The device's mailbox: the delivery stream, decryption of what arrives, and
+    acknowledgement (the `MessagingDevice` layer that receives)."""
+
     address: str | None
     stub: messaging_pb2_grpc.MessagingServiceStub
-    metadata: tuple[tuple[str, str], ...]
     rejected: list[tuple[pb.Envelope, Exception]]
     _inbox: _Inbox | None
+
+    @property
+    def metadata(self) -> tuple[tuple[str, str]]:
+        raise NotImplementedError  # the device gives a current session token
 
     def connect(self) -> None:
         """Open the mailbox stream: the backlog not yet acknowledged, then live envelopes."""

@@ -42,7 +42,7 @@ from hearth_crypto.x3dh import (
 from hearth_proto.hearth.messaging.v1 import messaging_pb2 as pb
 from hearth_proto.hearth.messaging.v1 import messaging_pb2_grpc
 
-from .channel import bearer
+from .channel import SessionToken, bearer
 from .device_state import Session
 from .inbox import Inbox
 from .sessions import PREKEY_MESSAGE, RATCHET_MESSAGE
@@ -58,7 +58,7 @@ class MessagingDevice(Inbox):
     def __init__(
         self,
         channel: grpc.Channel,
-        token: str,
+        token: SessionToken,
         account_id: str,
         *,
         device_id: str | None = None,
@@ -68,11 +68,12 @@ class MessagingDevice(Inbox):
     ) -> None:
         """`address`, when given, lets the mailbox stream run on a channel of its own that
         `disconnect` closes (a traced channel's stream cannot be cancelled by itself).
+        `token` is a session token or a callable giving a current one (`IdentityClient.session`).
         `state_path`, when given, keeps the device's state there; an existing file is this
         device, restored (its device id wins; a different account is refused)."""
         self.address = address
         self.stub = messaging_pb2_grpc.MessagingServiceStub(channel)
-        self.metadata = bearer(token)
+        self.token = token
         self.account_id = account_id
         self.device_id = device_id or str(uuid.uuid4())
         self.identity = IdentityKeyPair.generate()
@@ -90,6 +91,11 @@ class MessagingDevice(Inbox):
         if self.state_path is not None and self.state_path.exists():
             self._restore(json.loads(self.state_path.read_text()), device_id)
         self.save()
+
+    @property
+    def metadata(self) -> tuple[tuple[str, str]]:
+        """Call metadata with a current session token."""
+        return bearer(self.token)
 
     # --- keys --------------------------------------------------------------------------
 

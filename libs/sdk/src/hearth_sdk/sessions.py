@@ -48,6 +48,9 @@ class ReceivedMessage:
 
 
 class SessionCrypto(DeviceState):
+    """X3DH and Double Ratchet sessions with other devices: sealing for them and opening
+    what they sent (the `MessagingDevice` layer that encrypts)."""
+
     max_skip: int | None
 
     def session_from_bundle(self, bundle: pb.FetchPrekeyBundleResponse) -> Session:

@@ -26,12 +26,12 @@ from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_scanner.images import fingerprint
 from hearth_scanner.packs import build_pack
 from hearth_scanner.taxonomy import Participant
+from hearth_sdk.channel import connect
+from hearth_sdk.identity import IdentityClient
+from hearth_sdk.messaging import MessagingDevice
+from hearth_sdk.safety import SafetyGuard
 
-from .channel import connect
 from .demo import DemoContext
-from .identity import IdentityClient
-from .messaging import MessagingDevice
-from .safety import SafetyGuard
 
 
 class WireTap:

@@ -33,12 +33,11 @@ from hearth_proto.hearth.identity.v1 import events_pb2, identity_pb2, identity_p
 from hearth_runtime import admin
 from hearth_runtime.platform import Platform
 from hearth_runtime.telemetry import setup_telemetry
-
-from .channel import bearer, connect
-from .identity import IdentityClient, login_text
+from hearth_sdk.channel import bearer, connect
+from hearth_sdk.identity import IdentityClient, login_text
 
 SPANS = InMemorySpanExporter()
-# Chapters that later features add: a module `hearth_sdk.demo_<area>` with `chapter(ctx)`,
+# Chapters that later features add: a module `hearth_demo.demo_<area>` with `chapter(ctx)`,
 # run in this order after the foundation chapter when present.
 CHAPTERS = ("identity", "age", "messaging", "audit", "scanner")
 _step = 0
@@ -259,7 +258,7 @@ def run(data_dir: Path) -> None:
 
         context = DemoContext(platform, SPANS)
         for area in CHAPTERS:
-            module = f"hearth_sdk.demo_{area}"
+            module = f"hearth_demo.demo_{area}"
             if importlib.util.find_spec(module) is not None:
                 importlib.import_module(module).chapter(context)
     finally:

@@ -14,10 +14,10 @@ from nacl.signing import SigningKey
 from hearth_proto.hearth.audit.v1 import audit_pb2, audit_pb2_grpc
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.admin import invite, invite_org_admin
+from hearth_sdk.channel import connect
+from hearth_sdk.identity import IdentityClient
 
-from .channel import connect
 from .demo import DemoContext
-from .identity import IdentityClient
 
 ROLE_LEAD = identity_pb2.ROLE_SAFEGUARDING_LEAD
 ROLE_DPO = identity_pb2.ROLE_DATA_PROTECTION_OFFICER

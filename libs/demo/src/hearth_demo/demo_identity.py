@@ -14,12 +14,12 @@ from hearth_eventlog.published import decode_published
 from hearth_eventlog.records import decode_record
 from hearth_proto.hearth.identity.v1 import events_pb2, identity_pb2
 from hearth_runtime.admin import invite_org_admin
-from hearth_runtime.errors import error_info
 from hearth_runtime.sessions import SessionVerifier
+from hearth_sdk.channel import connect
+from hearth_sdk.errors import error_info
+from hearth_sdk.identity import IdentityClient
 
-from .channel import connect
 from .demo import DemoContext, stream_messages
-from .identity import IdentityClient
 
 
 def chapter(ctx: DemoContext) -> None:

@@ -23,13 +23,13 @@ from hearth_proto.hearth.age.v1 import types_pb2
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_proto.hearth.messaging.v1 import events_pb2 as messaging_events
 from hearth_runtime.admin import invite_org_admin
-from hearth_runtime.errors import error_info
+from hearth_sdk.age import AgeClient, TestIssuingAuthority, TokenWallet
+from hearth_sdk.channel import connect
+from hearth_sdk.errors import error_info
+from hearth_sdk.identity import IdentityClient
+from hearth_sdk.messaging import MessagingDevice
 
-from .age import AgeClient, TestIssuingAuthority, TokenWallet
-from .channel import connect
 from .demo import DemoContext, stream_messages
-from .identity import IdentityClient
-from .messaging import MessagingDevice
 
 
 def chapter(ctx: DemoContext) -> None:

@@ -11,11 +11,11 @@ from hearth_eventlog.published import decode_published
 from hearth_eventlog.records import decode_record
 from hearth_proto.hearth.age.v1 import events_pb2, types_pb2
 from hearth_proto.hearth.identity.v1 import identity_pb2
+from hearth_sdk.age import AgeClient, TestIssuingAuthority, TokenWallet
+from hearth_sdk.channel import connect
+from hearth_sdk.identity import IdentityClient
 
-from .age import AgeClient, TestIssuingAuthority, TokenWallet
-from .channel import connect
 from .demo import DemoContext, stream_messages
-from .identity import IdentityClient
 
 
 def chapter(ctx: DemoContext) -> None:
