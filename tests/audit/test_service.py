@@ -62,14 +62,18 @@ def witnessed(
     wait_for(lambda: state(audit, platform).events_by_stream.get("identity", 0) >= before + count)
     # Other accounts' events may have been counted too: wait for these accounts' own.
     reader = as_role(platform, "auditor")
+
+    def has_trail(account: str) -> bool:
+        try:
+            request = audit_pb2.GetTrailRequest(subject_id=account)
+            return bool(audit.GetTrail(request, metadata=reader).entries)
+        except grpc.RpcError as e:
+            if e.code() != grpc.StatusCode.NOT_FOUND:  # not witnessed yet
+                raise
+            return False
+
     for account in accounts:
-        wait_for(
-            lambda account=account: bool(  # type: ignore[misc]
-                audit.GetTrail(
-                    audit_pb2.GetTrailRequest(subject_id=account), metadata=reader
-                ).entries
-            )
-        )
+        wait_for(lambda account=account: has_trail(account))  # type: ignore[misc]
     return accounts
 
 

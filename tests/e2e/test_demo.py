@@ -33,7 +33,7 @@ def test_demo_runs_to_the_end_and_tells_the_story() -> None:
     # Identity's chapter: a guardian link in force, a vetting, nothing personal in the clear.
     assert "child consents:    linked=True" in out
     assert "names or contact details in the clear anywhere in the stream: none" in out
-    assert "key held: False, personal data now: unreadable" in out
+    assert "their unexpired session is refused at once: UNAUTHENTICATED (SESSION_REVOKED)" in out
     # Messaging's chapter, on identity's real events: house rules first, then the policy decides.
     assert "before accepting the house rules: FAILED_PRECONDITION" in out
     assert "contact policy: allowed (vetted_practitioner_same_org)" in out

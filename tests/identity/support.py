@@ -7,12 +7,14 @@ import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import Environment
 
 from hearth_eventlog import NatsFactory, StreamSettings
 from hearth_eventlog.records import decode_record
+from hearth_identity.application import Identity
 from hearth_proto.hearth.age.v1 import events_pb2 as age_events
 from hearth_proto.hearth.age.v1 import types_pb2
 from hearth_proto.hearth.identity.v1 import identity_pb2
@@ -64,6 +66,14 @@ def operator_session(platform: Platform) -> tuple[tuple[str, str]]:
 def invite(platform: Platform, role: str) -> str:
     """The operator's invitation of platform-wide staff (`hearth admin invite-staff ROLE`)."""
     return admin.invite(connect(platform.endpoint("identity")), platform.signer, ROLES[role]).code
+
+
+def export_of(platform: Platform, account_id: str) -> dict[str, Any]:
+    """Identity's own export of an account, read in the service (an erased account's sessions
+    can no longer ask for it)."""
+    app = platform.hosts["identity"].parts.applications[0]
+    assert isinstance(app, Identity)
+    return app.export(uuid.UUID(account_id))
 
 
 def identity_stream(platform: Platform) -> str:

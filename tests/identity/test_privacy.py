@@ -4,13 +4,17 @@ returns everything held. Checked against what actually lands in JetStream."""
 from __future__ import annotations
 
 import base64
+import json
+from collections.abc import Callable
 
 import grpc
+import pytest
 from nacl.secret import SecretBox
 
 from hearth_proto.hearth.identity.v1 import identity_pb2, identity_pb2_grpc
 from hearth_runtime.platform import Platform
-from tests.identity.support import WRAPPING, Devices, stored, topics_of
+from hearth_sdk.errors import error_info
+from tests.identity.support import WRAPPING, Devices, export_of, stored, topics_of
 from tests.support.status import code_of
 
 NAME = "Priya Kowalczyk-Unique"
@@ -72,15 +76,21 @@ def test_erasure_destroys_the_key_and_records_that_it_did(
     assert "hearth.identity.v1.AccountErased" in topics_of(platform)
     keys = [(s, p) for s, p in stored(platform) if s.endswith(client.account_id)]
     assert keys and all(payload == b"" for _s, payload in keys), "only a purge marker remains"
-    # The session still verifies until it expires, and shows nothing personal.
-    account = identity.GetAccount(
-        identity_pb2.GetAccountRequest(), metadata=(("authorization", f"Bearer {token}"),)
-    )
-    assert account.erased and account.display_name == ""
-    # Erasing again is harmless; renewing or logging in is refused.
-    identity.EraseAccount(
-        identity_pb2.EraseAccountRequest(), metadata=(("authorization", f"Bearer {token}"),)
-    )
+    # The unexpired session is no longer honoured (reason SESSION_REVOKED), not even to erase
+    # again; renewing or logging in is refused.
+    session = (("authorization", f"Bearer {token}"),)
+    calls: list[Callable[[], object]] = [
+        lambda: identity.GetAccount(identity_pb2.GetAccountRequest(), metadata=session),
+        lambda: identity.EraseAccount(identity_pb2.EraseAccountRequest(), metadata=session),
+    ]
+    for call in calls:
+        with pytest.raises(grpc.RpcError) as caught:
+            call()
+        info = error_info(caught.value)
+        assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert info is not None and info.reason == "SESSION_REVOKED"
+    account = export_of(platform, client.account_id)["account"]
+    assert account["erased"] is True and account["personal_data"] == {}
     code, _ = code_of(client.renew)
     assert code == grpc.StatusCode.UNAUTHENTICATED
     code, _ = code_of(client.login)
@@ -88,11 +98,11 @@ def test_erasure_destroys_the_key_and_records_that_it_did(
 
 
 def test_the_export_after_erasure_has_no_personal_data(
-    identity: identity_pb2_grpc.IdentityServiceStub, devices: Devices
+    platform: Platform, identity: identity_pb2_grpc.IdentityServiceStub, devices: Devices
 ) -> None:
     client = devices.account("guardian", display_name=NAME)
     metadata = client.metadata()
     identity.EraseAccount(identity_pb2.EraseAccountRequest(), metadata=metadata)
-    response = identity.ExportMyData(identity_pb2.ExportMyDataRequest(), metadata=metadata)
-    assert NAME not in response.document
-    assert "(key destroyed)" in response.document
+    document = json.dumps(export_of(platform, client.account_id))
+    assert NAME not in document
+    assert "(key destroyed)" in document

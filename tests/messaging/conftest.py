@@ -21,7 +21,6 @@ def messaging_environ(prefix: str) -> dict[str, str]:
         "HEARTH_MESSAGING_SEND_RATE": "5",
         "HEARTH_MESSAGING_SEND_BURST": "40",
         "HEARTH_MESSAGING_MAX_CIPHERTEXT_BYTES": "4096",
-        "HEARTH_MESSAGING_GRPC_WORKERS": "64",
     }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -28,6 +30,7 @@ from hearth_runtime.errors import (
     Refused,
     Unavailable,
 )
+from hearth_runtime.serving import MethodAdapter
 from hearth_sdk import errors as client
 from hearth_sdk.errors import FieldViolation, error_info
 
@@ -118,19 +121,32 @@ CASES: dict[bytes, tuple[BaseException | None, grpc.StatusCode, str]] = {
 
 @pytest.fixture(scope="module")
 def channel() -> Iterator[grpc.Channel]:
+    """The interceptors as every service has them: errors outside the adapter that runs the
+    synchronous handlers in a pool."""
     handlers: dict[bytes, Callable[[grpc.ServicerContext], None]] = {
         k: raiser(e) if e is not None else aborting for k, (e, _, _) in CASES.items()
     }
-    server = grpc.server(
-        ThreadPoolExecutor(4),
-        handlers=[Raising(handlers)],
-        interceptors=[ErrorInterceptor("test")],
-    )
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    pool = ThreadPoolExecutor(4)
+
+    async def build() -> tuple[grpc.aio.Server, int]:
+        adapter = MethodAdapter(pool, lambda _: True, max_streams=10, max_open_streams=10)
+        server = grpc.aio.server(
+            handlers=[Raising(handlers)], interceptors=[ErrorInterceptor("test"), adapter]
+        )
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        return server, port
+
+    server, port = asyncio.run_coroutine_threadsafe(build(), loop).result(10)
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         yield channel
-    server.stop(0)
+    asyncio.run_coroutine_threadsafe(server.stop(0), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    pool.shutdown()
 
 
 def call_unary(channel: grpc.Channel, key: bytes) -> grpc.RpcError:
@@ -239,6 +255,11 @@ def test_text_bytes_enums_and_counts_are_bounded() -> None:
     assert violation_of(lambda: fields.positive(0, "version"))[0] == "version"
     pattern = re.compile(r"[a-z]+")
     assert violation_of(lambda: fields.matching("A", "purpose", pattern, "lower case"))[0]
+    assert fields.bounded_int(2**63 - 1, "up_to_sequence", at_most=2**63 - 1) == 2**63 - 1
+    assert violation_of(lambda: fields.bounded_int(2**64 - 1, "up_to_sequence", at_most=9)) == (
+        "up_to_sequence",
+        "must be 0..9",
+    )
     assert fields.count([1, 2], "keys", at_most=2) == 2
     assert violation_of(lambda: fields.count([], "ciphertexts", at_least=1, at_most=2)) == (
         "ciphertexts",

@@ -7,6 +7,8 @@ import asyncio
 import base64
 import json
 
+import grpc
+
 from hearth_eventlog import StreamSettings
 from hearth_eventlog.published import decode_published
 from hearth_eventlog.records import decode_record
@@ -14,6 +16,7 @@ from hearth_proto.hearth.identity.v1 import events_pb2, identity_pb2
 from hearth_runtime.admin import invite_org_admin
 from hearth_runtime.sessions import SessionVerifier
 from hearth_sdk.channel import connect
+from hearth_sdk.errors import error_info
 from hearth_sdk.identity import IdentityClient
 
 from .demo import DemoContext, stream_messages
@@ -156,15 +159,19 @@ def chapter(ctx: DemoContext) -> None:
         f"the guardian's own subject access export opens theirs: "
         f"{document['account']['personal_data']} ({len(document['events'])} events about them)"
     )
-    # The session in hand stays valid until it expires; it shows what remains after erasure.
+    # The session in hand has not expired, but no service honours it once the account is
+    # erased: identity at once, the others as their followers hear of it.
     erased_session = practitioner.metadata()
     stub.EraseAccount(identity_pb2.EraseAccountRequest(), metadata=erased_session)
-    remains = stub.ExportMyData(identity_pb2.ExportMyDataRequest(), metadata=erased_session)
-    after = json.loads(remains.document)
+    try:
+        stub.ExportMyData(identity_pb2.ExportMyDataRequest(), metadata=erased_session)
+        refused = "not refused"
+    except grpc.RpcError as e:
+        info = error_info(e)
+        refused = f"{e.code().name} ({info.reason if info else 'no reason'})"
     ctx.show(
-        f"the practitioner asks to be erased: AccountErased recorded, key held: "
-        f"{after['account']['subject_key_held']}, personal data now: "
-        f"{after['account']['personal_data'] or 'unreadable'}"
+        f"the practitioner asks to be erased: AccountErased recorded, their key destroyed; "
+        f"their unexpired session is refused at once: {refused}"
     )
     ctx.show(
         "identity learned: roles, device public keys, organisation membership, who vetted whom "

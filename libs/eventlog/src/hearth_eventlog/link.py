@@ -266,6 +266,13 @@ class JetStreamLink:
         while self._submitted:
             self._submitted.popleft()()
 
+    async def run_async(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await a coroutine on the link's loop from another event loop, holding no thread."""
+        if self._closed:
+            coro.close()
+            raise ProgrammingError("the event log connection is closed")
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
+
     def call_soon(self, fn: Callable[[], Awaitable[None]]) -> None:
         asyncio.run_coroutine_threadsafe(fn(), self._loop)  # type: ignore[arg-type]
 

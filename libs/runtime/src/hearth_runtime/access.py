@@ -1,21 +1,28 @@
 """Who may call what: each RPC declares its access, enforced in one interceptor.
 
 A method with no declared access is refused (fail closed); health and reflection are open.
-Refusals are the runtime's errors (reasons SESSION_MISSING, SESSION_INVALID, ROLE_REQUIRED,
-NO_ACCESS_RULE), answered by the `ErrorInterceptor` that runs outside this one.
-The verified `Session` is available to the servicer through `current_session()`.
+A duplicated `authorization` header is refused (which one counts would be a guess).
+A verified token of an account whose sessions are revoked (erased: see `revocation`) is
+refused too. Refusals are the runtime's errors (reasons SESSION_MISSING, SESSION_AMBIGUOUS,
+SESSION_INVALID, SESSION_REVOKED, ROLE_REQUIRED, NO_ACCESS_RULE), answered by the
+`ErrorInterceptor` that runs outside this one. The verified `Session` is available to the
+servicer through `current_session()`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
+import grpc.aio
 
 from .errors import NotAuthenticated, Refused, rewrapped
+from .revocation import Revocations
 from .sessions import Session, SessionError, SessionVerifier
 
 OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
@@ -49,37 +56,69 @@ def current_session() -> Session:
     return session
 
 
-class AccessInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
+class AccessInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Authenticates the bearer session token and checks the method's declared roles."""
 
-    def __init__(self, verifier: SessionVerifier, rules: Mapping[str, Access]) -> None:
+    def __init__(
+        self,
+        verifier: SessionVerifier,
+        rules: Mapping[str, Access],
+        revocations: Revocations | None = None,
+    ) -> None:
         self.verifier = verifier
         self.rules = dict(rules)
+        self.revocations = revocations
 
-    def intercept_service(
+    async def revoked(self, session: Session) -> str | None:
+        """Why the session's account is no longer honoured, if it is not (the store is asked
+        off the event loop, and only now and then per account)."""
+        if self.revocations is None:
+            return None
+        known, reason = self.revocations.cached(session.account_id)
+        if known:
+            return reason
+        return await asyncio.to_thread(self.revocations.reason, session.account_id)
+
+    def is_open(self, method: str) -> bool:
+        """Whether a method is served without a session (health, reflection, public RPCs)."""
+        rule = self.rules.get(method)
+        return method.startswith(OPEN_PREFIXES) or (rule is not None and rule.public)
+
+    async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
-        handler = continuation(handler_call_details)
+        handler = await continuation(handler_call_details)
         method: str = handler_call_details.method
-        if handler is None or method.startswith(OPEN_PREFIXES):
+        if handler is None or self.is_open(method):
             return handler
         rule = self.rules.get(method)
-        if rule is not None and rule.public:
-            return handler
-        metadata = dict(handler_call_details.invocation_metadata or ())
+        headers = [
+            str(value)
+            for key, value in handler_call_details.invocation_metadata or ()
+            if key == "authorization"
+        ]
 
-        def admit(context: grpc.ServicerContext) -> Session:
+        async def admit(context: grpc.aio.ServicerContext) -> Session:
             if rule is None:
                 raise Refused(f"no access rule is declared for {method}", reason="NO_ACCESS_RULE")
-            authorization = str(metadata.get("authorization", ""))
+            if len(headers) > 1:  # which one counts would be a guess: refuse the ambiguity
+                raise NotAuthenticated(
+                    "more than one authorization header", reason="SESSION_AMBIGUOUS"
+                )
+            authorization = headers[0] if headers else ""
             if not authorization.startswith("Bearer "):
                 raise NotAuthenticated("missing bearer session token", reason="SESSION_MISSING")
             try:
                 session = self.verifier.verify(authorization.removeprefix("Bearer ").strip())
             except SessionError as e:
                 raise NotAuthenticated(str(e), reason="SESSION_INVALID") from None
+            if (why := await self.revoked(session)) is not None:
+                raise NotAuthenticated(
+                    f"this account's sessions are no longer honoured ({why})",
+                    reason="SESSION_REVOKED",
+                )
             if not rule.allows(session):
                 allowed = ", ".join(sorted(rule.roles or ()))
                 raise Refused(
@@ -89,31 +128,28 @@ class AccessInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
                 )
             return session
 
-        return _guarded(handler, admit)
+        def unary(behaviour: Callable[..., Awaitable[Any]]) -> Any:
+            async def run(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                token = _session.set(await admit(context))
+                try:
+                    return await behaviour(request, context)
+                finally:
+                    _session.reset(token)
 
+            return run
 
-def _guarded(
-    handler: grpc.RpcMethodHandler, admit: Callable[[grpc.ServicerContext], Session]
-) -> grpc.RpcMethodHandler:
-    def unary(behaviour: Callable[[Any, grpc.ServicerContext], Any]) -> Any:
-        def run(request: Any, context: grpc.ServicerContext) -> Any:
-            token = _session.set(admit(context))
-            try:
-                return behaviour(request, context)
-            finally:
-                _session.reset(token)
+        def streaming(behaviour: Callable[..., AsyncIterator[Any]]) -> Any:
+            async def run(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+                token = _session.set(await admit(context))
+                try:
+                    async for response in behaviour(request, context):
+                        yield response
+                finally:
+                    # A cancelled stream may be closed from another context; the call's own
+                    # task, whose context this is, ends with it anyway.
+                    with contextlib.suppress(ValueError):
+                        _session.reset(token)
 
-        return run
+            return run
 
-    def streaming(behaviour: Callable[[Any, grpc.ServicerContext], Iterator[Any]]) -> Any:
-        def run(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-            session = admit(context)
-            token = _session.set(session)
-            try:
-                yield from behaviour(request, context)
-            finally:
-                _session.reset(token)
-
-        return run
-
-    return rewrapped(handler, unary, streaming)
+        return rewrapped(handler, unary, streaming)

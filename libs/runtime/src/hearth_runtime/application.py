@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import ClassVar, TypeVar
@@ -14,6 +15,7 @@ from hearth_eventlog import PERSISTENCE, NatsProcessRecorder, TracedNotification
 
 from .dead_letters import DeadLetter, DeadLetters, describe
 from .errors import Contended
+from .revocation import Revocation, Revocations, revoking
 from .telemetry import continue_trace
 
 EVERY_EVENT = None  # `FollowingApplication.topics` of a follower that takes in every event
@@ -55,7 +57,14 @@ class FollowingApplication(HearthApplication):
 
     # The upstream event types (protobuf full names) `policy` acts on: the follower subscribes
     # to these only. `EVERY_EVENT` for one that takes in every event (audit witnesses all).
+    # A follower of identity includes `revocation.REVOKING_TOPICS`: the loop records each
+    # account's revocation itself, before the policy sees the event.
     topics: ClassVar[frozenset[str] | None]
+
+    @functools.cached_property
+    def revocations(self) -> Revocations:
+        """The accounts whose sessions this service no longer honours (see `revocation`)."""
+        return Revocations(self)
 
     def construct_recorder(self) -> ApplicationRecorder:
         return self.factory.process_recorder()
@@ -75,7 +84,14 @@ class FollowingApplication(HearthApplication):
         processing: ProcessingEvent[UUID] = ProcessingEvent(
             tracking=Tracking(application_name=upstream, notification_id=notifications[-1].id)
         )
+        revoked: list[Revocation] = []
         for notification in notifications:
+            revokes = revoking(notification.topic, notification.state)
+            if revokes is not None:
+                revocation = self.revocations.new(*revokes)
+                if revocation is not None and all(r.id != revocation.id for r in revoked):
+                    revoked.append(revocation)
+                    processing.collect_events(revocation)
             with continue_trace(
                 f"follow {upstream} {notification.topic}",
                 notification.trace_context,
@@ -88,6 +104,8 @@ class FollowingApplication(HearthApplication):
         if not processing.events:
             return False
         recordings = self._record(processing)
+        for revocation in revoked:
+            self.revocations.saved(revocation)
         self._take_snapshots(processing)
         self._notify(recordings)
         return True

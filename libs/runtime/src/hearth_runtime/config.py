@@ -31,6 +31,8 @@ class RuntimeConfig:
     grpc_port: int
     grace_period: float
     max_workers: int
+    max_streams: int
+    max_open_streams: int
     max_message_bytes: int
     session_public_keys: str | None
     session_signing_key: str | None
@@ -51,6 +53,10 @@ class RuntimeConfig:
             grpc_port=env.whole("HEARTH_GRPC_PORT", default_port, maximum=65535),
             grace_period=env.number("HEARTH_GRACE_PERIOD", 10.0),
             max_workers=env.whole("HEARTH_GRPC_WORKERS", 16, minimum=1, maximum=512),
+            # Streams hold no thread; each costs memory, so one instance holds a bounded number,
+            # and fewer of those needing no session (health Watch, reflection).
+            max_streams=env.whole("HEARTH_GRPC_MAX_STREAMS", 20000, minimum=1),
+            max_open_streams=env.whole("HEARTH_GRPC_MAX_OPEN_STREAMS", 256, minimum=1),
             max_message_bytes=env.whole("HEARTH_GRPC_MAX_MESSAGE_BYTES", 1024 * 1024, minimum=1024),
             session_public_keys=env.raw("HEARTH_SESSION_PUBLIC_KEYS"),
             session_signing_key=env.raw("HEARTH_SESSION_SIGNING_KEY"),

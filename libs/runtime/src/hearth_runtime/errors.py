@@ -16,11 +16,12 @@ refused call one way: `hearth_sdk.errors.error_info(rpc_error)`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NoReturn
 
 import grpc
+import grpc.aio
 from eventsourcing.persistence import IntegrityError, OperationalError
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
@@ -152,7 +153,7 @@ def quote(value: object) -> str:
 
 
 def rich_status(error: HearthError, domain: str) -> grpc.Status:
-    """The `google.rpc.Status` of a domain error, as a status `abort_with_status` sends."""
+    """The `google.rpc.Status` of a domain error: code, message and the details as trailers."""
     info = any_pb2.Any()
     info.Pack(
         error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=error.metadata)
@@ -176,86 +177,85 @@ def rich_status(error: HearthError, domain: str) -> grpc.Status:
     return result
 
 
-class ErrorInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
-    """Answers the family, store outages and surprises of every handler, unary or streaming."""
+class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Answers the family, store outages and surprises of every handler, unary or streaming.
+
+    It runs outside access (whose refusals are the family too) and outside `MethodAdapter`,
+    whose behaviours are all async: a sync servicer's exception comes out of the awaited
+    behaviour unchanged. A status the handler chose itself (`context.abort`) passes through.
+    """
 
     def __init__(self, service: str) -> None:
         self.domain = f"{service}{DOMAIN_SUFFIX}"
 
-    def intercept_service(
+    async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
-        handler = continuation(handler_call_details)
+        handler = await continuation(handler_call_details)
         if handler is None:
             return None
-        return _wrapped(handler, self._answer, handler_call_details.method)
+        method: str = handler_call_details.method
+        answer = self._answer
 
-    def _answer(self, error: Exception, context: grpc.ServicerContext, method: str) -> NoReturn:
+        def unary(behaviour: Callable[..., Awaitable[Any]]) -> Any:
+            async def run(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                try:
+                    return await behaviour(request, context)
+                except grpc.aio.AbortError:
+                    raise
+                except Exception as e:
+                    await answer(e, context, method)
+
+            return run
+
+        def streaming(behaviour: Callable[..., AsyncIterator[Any]]) -> Any:
+            async def run(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+                try:
+                    async for response in behaviour(request, context):
+                        yield response
+                except grpc.aio.AbortError:
+                    raise
+                except Exception as e:
+                    await answer(e, context, method)
+
+            return run
+
+        return rewrapped(handler, unary, streaming)
+
+    async def _answer(
+        self, error: Exception, context: grpc.aio.ServicerContext, method: str
+    ) -> NoReturn:
         if isinstance(error, HearthError):
-            context.abort_with_status(rich_status(error, self.domain))
+            known = error
         elif isinstance(error, IntegrityError):  # a write conflict nobody retried
             log.info("%s: write conflict: %s", method, error)
-            context.abort_with_status(
-                rich_status(Contended("another writer changed the same record; retry"), self.domain)
-            )
+            known = Contended("another writer changed the same record; retry")
         elif isinstance(error, (OperationalError, *UNREACHABLE)):
             log.warning("%s: store unavailable: %s", method, error)
-            context.abort_with_status(
-                rich_status(Unavailable("the event store is unavailable; retry"), self.domain)
-            )
+            known = Unavailable("the event store is unavailable; retry")
         else:
             log.error("%s failed", method, exc_info=error)
-            context.abort_with_status(rich_status(_Internal("internal error"), self.domain))
+            known = _Internal("internal error")
+        status = rich_status(known, self.domain)
+        await context.abort(status.code, status.details, status.trailing_metadata)
         raise AssertionError("abort raises")
 
 
-def _aborted(context: grpc.ServicerContext) -> bool:
-    """The handler (or an inner interceptor) already chose a status with `context.abort`."""
-    code = context.code()
-    return code is not None and code != grpc.StatusCode.OK
-
-
-def _wrapped(
-    handler: grpc.RpcMethodHandler,
-    answer: Callable[[Exception, grpc.ServicerContext, str], NoReturn],
-    method: str,
-) -> grpc.RpcMethodHandler:
-    def unary(behaviour: Callable[[Any, grpc.ServicerContext], Any]) -> Any:
-        def run(request: Any, context: grpc.ServicerContext) -> Any:
-            try:
-                return behaviour(request, context)
-            except Exception as e:
-                if _aborted(context):
-                    raise
-                answer(e, context, method)
-
-        return run
-
-    def streaming(behaviour: Callable[[Any, grpc.ServicerContext], Iterator[Any]]) -> Any:
-        def run(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-            try:
-                yield from behaviour(request, context)
-            except Exception as e:
-                if _aborted(context):
-                    raise
-                answer(e, context, method)
-
-        return run
-
-    return rewrapped(handler, unary, streaming)
-
-
-Wrap = Callable[[Callable[[Any, grpc.ServicerContext], Any]], Any]
+Wrap = Callable[[Callable[..., Any]], Any]
 
 
 def rewrapped(
-    handler: grpc.RpcMethodHandler, unary: Wrap, streaming: Wrap
+    handler: grpc.RpcMethodHandler,
+    unary: Wrap,
+    streaming: Wrap,
+    request_deserializer: Callable[[bytes], Any] | None = None,
 ) -> grpc.RpcMethodHandler:
-    """`handler` with its behaviour wrapped: `unary` for one answer, `streaming` for a stream."""
+    """`handler` with its behaviour wrapped: `unary` for one answer, `streaming` for a stream
+    (each takes the behaviour and returns its replacement); optionally another deserializer."""
     kw = {
-        "request_deserializer": handler.request_deserializer,
+        "request_deserializer": request_deserializer or handler.request_deserializer,
         "response_serializer": handler.response_serializer,
     }
     if handler.unary_unary:

@@ -77,6 +77,13 @@ def positive(value: int, field: str) -> int:
     return value
 
 
+def bounded_int(value: int, field: str, *, at_most: int, at_least: int = 0) -> int:
+    """A number within documented bounds, checked before it reaches a store."""
+    if not at_least <= value <= at_most:
+        raise Invalid.field(field, f"must be {at_least}..{at_most}")
+    return value
+
+
 def count(values: Sized, field: str, *, at_most: int, at_least: int = 0) -> int:
     """A repeated field's length within bounds."""
     n = len(values)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -102,16 +103,15 @@ class SessionVerifier:
         if len(token) > MAX_TOKEN_BYTES:
             raise SessionError("session token is too long")
         parts = token.split(".")
-        if len(parts) != 3 or parts[0] != VERSION:
+        if len(parts) != 3 or parts[0] != VERSION or not all(map(_B64URL.fullmatch, parts[1:])):
             raise SessionError("malformed session token")
         try:
-            claims = json.loads(_unb64(parts[1]))
+            claims = _claims(_unb64(parts[1]))
             signature = _unb64(parts[2])
         except (ValueError, binascii.Error):
             raise SessionError("malformed session token") from None
-        if not isinstance(claims, dict):
-            raise SessionError("malformed session token")
-        key = self.keys.get(str(claims.get("kid")))
+        kid = claims.get("kid")
+        key = self.keys.get(kid) if isinstance(kid, str) else None
         if key is None:
             raise SessionError("session token signed by an unknown key")
         try:
@@ -119,14 +119,14 @@ class SessionVerifier:
         except (BadSignatureError, ValueError):
             raise SessionError("session token signature is invalid") from None
         try:
-            expires_at, issued_at = int(claims["exp"]), int(claims["iat"])
+            expires_at, issued_at = _whole(claims, "exp"), _whole(claims, "iat")
             session = Session(
-                account_id=str(claims["sub"]),
-                roles=frozenset(str(r) for r in claims["roles"]),
+                account_id=_text(claims, "sub"),
+                roles=_texts(claims, "roles"),
                 expires_at=expires_at,
-                age_band=str(claims.get("band", "")),
-                organisations=frozenset(str(o) for o in claims.get("orgs", [])),
-                key_id=str(claims["kid"]),
+                age_band=_text(claims, "band", required=False),
+                organisations=_texts(claims, "orgs", required=False),
+                key_id=_text(claims, "kid"),
             )
         except (KeyError, TypeError, ValueError):
             raise SessionError("malformed session token claims") from None
@@ -136,6 +136,73 @@ class SessionVerifier:
         if issued_at > now + CLOCK_SKEW:
             raise SessionError("session token is issued in the future")
         return session
+
+
+# Claims are parsed before the signature is checked (they name the key), so whatever a forger
+# puts there must be cheap and harmless to read: bounded size, nesting, counts and lengths,
+# whole numbers in range, no floats, no duplicate names.
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
+MAX_DEPTH = 2  # the claims object and the lists in it
+MAX_ITEMS = 64  # roles, organisations
+MAX_TEXT = 128  # characters in any one claim text
+MAX_SECONDS = 2**40  # far beyond any real expiry, far inside every integer type
+Claims = dict[str, object]
+
+
+def _claims(data: bytes) -> Claims:
+    text = data.decode("utf-8")  # UnicodeDecodeError is a ValueError
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                raise ValueError("claims nested too deep")
+        elif char in "]}":
+            depth -= 1
+    claims = json.loads(
+        text, object_pairs_hook=_unique, parse_float=_no_float, parse_constant=_no_float
+    )
+    if not isinstance(claims, dict):
+        raise ValueError("claims are not an object")
+    return claims
+
+
+def _unique(pairs: list[tuple[str, object]]) -> Claims:
+    claims = dict(pairs)
+    if len(claims) != len(pairs):
+        raise ValueError("a claim is named twice")
+    return claims
+
+
+def _no_float(text: str) -> object:
+    raise ValueError("claims hold whole numbers only")
+
+
+def _whole(claims: Claims, name: str) -> int:
+    value = claims[name]
+    if type(value) is not int or not 0 <= value <= MAX_SECONDS:
+        raise ValueError(f"{name} is not a time in range")
+    return value
+
+
+def _text(claims: Claims, name: str, *, required: bool = True) -> str:
+    value = claims[name] if required else claims.get(name, "")
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        raise ValueError(f"{name} is not a short text")
+    return value
+
+
+def _texts(claims: Claims, name: str, *, required: bool = True) -> frozenset[str]:
+    values = claims[name] if required else claims.get(name, [])
+    if not isinstance(values, list) or len(values) > MAX_ITEMS:
+        raise ValueError(f"{name} is not a short list")
+    return frozenset(_text({name: v}, name) for v in values)
 
 
 def parse_public_keys(spec: str) -> dict[str, VerifyKey]:

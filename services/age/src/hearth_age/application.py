@@ -22,6 +22,7 @@ from hearth_eventlog import NatsFactory, TracedNotification
 from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.identity.v1 import events_pb2 as identity_events
 from hearth_runtime.application import retrying
+from hearth_runtime.revocation import REVOKING_TOPICS
 
 from .domain import (
     AlreadyDecided,
@@ -70,7 +71,8 @@ class AgeAssurance(Redemption):
     """Age assurance; it follows identity's stream to know who may vouch for whom."""
 
     name = "age"
-    topics: ClassVar[frozenset[str] | None] = frozenset({VETTED, LINKED})  # from identity
+    # From identity: who may vouch, and whose sessions to stop honouring.
+    topics: ClassVar[frozenset[str] | None] = frozenset({VETTED, LINKED}) | REVOKING_TOPICS
 
     def __init__(
         self,

@@ -85,6 +85,7 @@ def build(config: RuntimeConfig) -> ServiceParts:
         service_names=[SERVICE],
         rules=RULES,
         applications=[app],
+        revocations=app.revocations,
         # Identity's PractitionerVetted and GuardianLinked say who may vouch for whom.
         followers=[
             StreamFollower(

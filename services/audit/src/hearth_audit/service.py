@@ -71,5 +71,6 @@ def build(config: RuntimeConfig) -> ServiceParts:
         service_names=[SERVICE],
         rules=RULES,
         applications=[app],
+        revocations=app.revocations,
         followers=followers,
     )

@@ -20,7 +20,7 @@ from .application import Audit
 from .domain import NotReady
 
 MAX_TEXT = 1000
-MAX_KNOWN_SIZES = 1000
+MAX_KNOWN_SIZES = 64  # documented in audit.proto
 PERIODS = (audit_pb2.PERIOD_UNSPECIFIED, audit_pb2.PERIOD_DAY, audit_pb2.PERIOD_MONTH)
 
 

@@ -86,7 +86,12 @@ class Privacy(AgeFollower):
         def command() -> None:
             account = self.get_account(account_id)
             account.erase(str(requested_by))
-            self.save(account)
+            # Identity stops honouring the account's sessions with the same save; the other
+            # services do when their followers hear of the erasure.
+            revocation = self.revocations.new(str(account_id), "erased")
+            self.save(account, *([revocation] if revocation else []))
+            if revocation:
+                self.revocations.saved(revocation)
 
         retrying(command)
         self.subject_keys.destroy(str(account_id))

@@ -22,6 +22,7 @@ from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.identity.v1 import events_pb2 as identity_events
 from hearth_proto.hearth.safety.v1 import events_pb2 as safety_events
 from hearth_runtime.application import FollowingApplication
+from hearth_runtime.revocation import REVOKING_TOPICS
 
 from .domain import ContactFacts, Conversation
 
@@ -60,7 +61,9 @@ def _label(enum_name: str, prefix: str) -> str:
 
 
 class IdentityFollower(FollowingApplication):
-    topics: ClassVar[frozenset[str] | None] = IDENTITY_FACTS | SAFETY_ACTIONS
+    # From identity: the policy's facts, and whose sessions to stop honouring; from safety:
+    # the safeguarding team's actions.
+    topics: ClassVar[frozenset[str] | None] = IDENTITY_FACTS | REVOKING_TOPICS | SAFETY_ACTIONS
     _cache_lock: threading.RLock
     _facts: dict[str, ContactFacts | None]
     _pending_facts: dict[str, ContactFacts]

@@ -80,8 +80,17 @@ class Mailboxes:
         )
 
     def read(self, device_id: str, from_sequence: int, limit: int = 256) -> list[StoredMessage]:
+        return self.link.run(self._read(device_id, from_sequence, limit))
+
+    async def read_async(
+        self, device_id: str, from_sequence: int, limit: int = 256
+    ) -> list[StoredMessage]:
+        """`read` for an async caller: waits on the link's loop without holding a thread."""
+        return await self.link.run_async(self._read(device_id, from_sequence, limit))
+
+    async def _read(self, device_id: str, from_sequence: int, limit: int) -> list[StoredMessage]:
         request = {"seq": max(from_sequence, 1), "next_by_subj": self.subject(device_id)}
-        return self.link.run(self.link.read_batch(self.stream, request, limit))
+        return await self.link.read_batch(self.stream, request, limit)
 
     def acknowledge(self, device_id: str, up_to_sequence: int) -> None:
         """Purge the device's mailbox up to and including `up_to_sequence`."""
@@ -92,21 +101,27 @@ class Mailboxes:
             )
         )
 
-    def watch(self, device_id: str, wake: Callable[[], None]) -> Callable[[], None]:
-        """Call `wake` whenever something lands in the device's mailbox; returns the unwatch."""
+    async def watch(self, device_id: str, wake: Callable[[], None]) -> Callable[[], None]:
+        """Call `wake` (on the link's loop thread) whenever something lands in the device's
+        mailbox; returns the unwatch, which never blocks (many streams may end at once)."""
 
         async def on_message(_: Any) -> None:
             wake()
 
-        subscription = self.link.run(self.link.nc.subscribe(self.subject(device_id), cb=on_message))
+        subscribe = self.link.nc.subscribe(self.subject(device_id), cb=on_message)
+        subscription = await self.link.run_async(subscribe)
         done = threading.Event()
+
+        async def unsubscribe() -> None:
+            # When the connection is closing there is nothing left to unwatch.
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
 
         def unwatch() -> None:
             if not done.is_set():
                 done.set()
-                # When the connection is closing there is nothing left to unwatch.
                 with contextlib.suppress(Exception):
-                    self.link.run(subscription.unsubscribe(), timeout=5)
+                    self.link.call_soon(unsubscribe)
 
         return unwatch
 

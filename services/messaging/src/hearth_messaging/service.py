@@ -123,6 +123,7 @@ def build(config: RuntimeConfig) -> ServiceParts:
         service_names=[SERVICE],
         rules=RULES,
         applications=[app],
+        revocations=app.revocations,
         followers=followers,
         on_stop=[mailboxes.close],
     )

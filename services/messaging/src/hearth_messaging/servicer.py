@@ -6,10 +6,13 @@ contact carries the policy's reason, e.g. NOT_ALLOWED, as its `ErrorInfo` reason
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator
 
 import grpc
+import grpc.aio
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from hearth_crypto.age_band import AgeBand
@@ -21,14 +24,18 @@ from hearth_runtime.access import current_session
 from hearth_runtime.errors import Invalid
 
 from .application import Messaging
-from .domain import Conversation
+from .domain import MAX_GROUP_MEMBERS, Conversation
 from .policy import AccountFacts
 from .relay import DeviceCiphertext, EnvelopeToSend, RelayedEnvelope
 
 KINDS = {pb.CONVERSATION_KIND_DIRECT: "direct", pb.CONVERSATION_KIND_GROUP: "group"}
-MAX_ONE_TIME_PREKEYS = 1000
-MAX_MEMBERS_ASKED = 100
+# Documented in messaging.proto: bounds checked before any work.
+MAX_ONE_TIME_PREKEYS = 100
+MAX_OTHER_MEMBERS = MAX_GROUP_MEMBERS - 1  # the caller is the last member
+MAX_SEQUENCE = 2**63 - 1  # mailbox sequences are JetStream's, which stores them as i64
 MAX_COPIES_ASKED = 10_000  # the group limit is the application's; this bounds the request
+RECHECK = 60.0  # seconds an idle delivery stream waits before re-reading its mailbox anyway
+WAKE_RETRIES, WAKE_RETRY = 5, 0.1  # re-reads (and seconds between) after a wake finds nothing
 
 
 def uuid_text(value: str, field: str, kind: str) -> str:
@@ -145,7 +152,7 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
             )
         ]
         request_id = fields.request_id(request.request_id)
-        fields.count(request.member_account_ids, "member_account_ids", at_most=MAX_MEMBERS_ASKED)
+        fields.count(request.member_account_ids, "member_account_ids", at_most=MAX_OTHER_MEMBERS)
         members = [
             uuid_text(m, "member_account_ids", "account") for m in request.member_account_ids
         ]
@@ -217,28 +224,48 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
             recipient_device_ids=relayed.stamp.recipient_devices,
         )
 
-    def ReceiveEnvelopes(
-        self, request: pb.ReceiveEnvelopesRequest, context: grpc.ServicerContext
-    ) -> Iterator[pb.ReceiveEnvelopesResponse]:
-        """Everything the device has not acknowledged, in order, then new envelopes live."""
+    async def ReceiveEnvelopes(
+        self, request: pb.ReceiveEnvelopesRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.ReceiveEnvelopesResponse]:
+        """Everything the device has not acknowledged, in order, then new envelopes live.
+
+        Async, so an open delivery stream waits without holding a thread; a cancelled stream
+        stops waiting at once (the task is cancelled).
+        """
         device = uuid_text(request.device_id, "device_id", "device")
-        self.app.check_own_device(current_session().account_id, device)
+        account = current_session().account_id
+        await asyncio.to_thread(self.app.check_own_device, account, device)
         mailboxes = self.app.mailboxes
-        wake = threading.Event()
-        context.add_callback(wake.set)  # a cancelled stream stops waiting at once
-        unwatch = mailboxes.watch(device, wake.set)
-        cursor = 1
+        loop = asyncio.get_running_loop()
+        wake = asyncio.Event()
+
+        def wake_up() -> None:  # called on the mailbox link's thread
+            loop.call_soon_threadsafe(wake.set)
+
+        unwatch = await mailboxes.watch(device, wake_up)
+        cursor, retries = 1, 0
         try:
-            while context.is_active():
+            while True:
                 wake.clear()
-                batch = mailboxes.read(device, cursor)
+                batch = await mailboxes.read_async(device, cursor)
                 for stored in batch:
                     envelope = pb.Envelope.FromString(stored.payload)
                     envelope.sequence = stored.seq
                     yield pb.ReceiveEnvelopesResponse(envelope=envelope)
                     cursor = stored.seq + 1
-                if not batch:
-                    wake.wait(5.0)
+                if batch:
+                    retries = 0
+                elif retries:
+                    # A wake-up can come before JetStream has stored what woke it: look again
+                    # shortly, a few times, before waiting long.
+                    retries -= 1
+                    await asyncio.sleep(WAKE_RETRY)
+                else:
+                    # The watch wakes us; the timeout is only a safety net for a lost wake-up,
+                    # spread out so that thousands of idle streams do not read in step.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), RECHECK * random.uniform(0.5, 1.5))
+                    retries = WAKE_RETRIES if wake.is_set() else 0
         finally:
             unwatch()
 
@@ -246,8 +273,9 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         self, request: pb.AcknowledgeEnvelopesRequest, context: grpc.ServicerContext
     ) -> pb.AcknowledgeEnvelopesResponse:
         device = uuid_text(request.device_id, "device_id", "device")
+        up_to = fields.bounded_int(request.up_to_sequence, "up_to_sequence", at_most=MAX_SEQUENCE)
         self.app.check_own_device(current_session().account_id, device)
-        self.app.mailboxes.acknowledge(device, request.up_to_sequence)
+        self.app.mailboxes.acknowledge(device, up_to)
         return pb.AcknowledgeEnvelopesResponse()
 
     def BlockAccount(

@@ -34,6 +34,7 @@ from hearth_proto.hearth.identity.v1 import identity_pb2
 from hearth_proto.hearth.messaging.v1 import events_pb2 as messaging_events
 from hearth_runtime.application import FollowingApplication, retrying
 from hearth_runtime.errors import Conflict, NotFound, Refused
+from hearth_runtime.revocation import REVOKING_TOPICS
 from hearth_runtime.sessions import Session
 from hearth_runtime.subject_keys import SubjectKeys
 
@@ -85,7 +86,8 @@ class Filed:
 
 class Safety(FollowingApplication):
     name = "safety"
-    topics: ClassVar[frozenset[str] | None] = FOLLOWED
+    # What it acts on, and whose sessions to stop honouring (an erased account).
+    topics: ClassVar[frozenset[str] | None] = FOLLOWED | REVOKING_TOPICS
 
     def __init__(
         self,

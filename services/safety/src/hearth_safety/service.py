@@ -101,6 +101,7 @@ def build(config: RuntimeConfig) -> ServiceParts:
         service_names=[SERVICE],
         rules=RULES,
         applications=[app],
+        revocations=app.revocations,
         followers=followers,
         on_stop=[stopping.set],
     )

@@ -348,7 +348,9 @@ class IssueTokensRequest(_message.Message):
     key_id: _builtins.bytes
     """The issuer key the messages were blinded under: it must be the session's band and method."""
     @_builtins.property
-    def blinded_messages(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]: ...
+    def blinded_messages(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """1 to HEARTH_AGE_MAX_BATCH (30 by default) per verification (INVALID_ARGUMENT beyond)."""
+
     def __init__(
         self,
         *,

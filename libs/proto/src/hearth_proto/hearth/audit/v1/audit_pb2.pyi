@@ -575,7 +575,9 @@ class ExportBundleRequest(_message.Message):
     disclosure_id: _builtins.str
     @_builtins.property
     def known_sizes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
-        """Sizes of checkpoints the requester saw before: the bundle proves consistency with them."""
+        """Sizes of checkpoints the requester saw before: the bundle proves consistency with them.
+        At most 64 (INVALID_ARGUMENT beyond).
+        """
 
     def __init__(
         self,

@@ -78,7 +78,9 @@ class PublishPrekeysRequest(_message.Message):
     @_builtins.property
     def signed_prekey(self) -> Global___Prekey: ...
     @_builtins.property
-    def one_time_prekeys(self) -> _containers.RepeatedCompositeFieldContainer[Global___Prekey]: ...
+    def one_time_prekeys(self) -> _containers.RepeatedCompositeFieldContainer[Global___Prekey]:
+        """At most 100 in one call (INVALID_ARGUMENT beyond)."""
+
     def __init__(
         self,
         *,
@@ -290,7 +292,9 @@ class CreateConversationRequest(_message.Message):
     kind: Global___ConversationKind.ValueType
     @_builtins.property
     def member_account_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """The other members (the caller is always a member)."""
+        """The other members (the caller is always a member): at most 49, as a group has at most 50
+        members (INVALID_ARGUMENT beyond).
+        """
 
     def __init__(
         self,
@@ -520,7 +524,9 @@ class SendEnvelopeRequest(_message.Message):
     key inside the ciphertext.
     """
     @_builtins.property
-    def ciphertexts(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeviceCiphertext]: ...
+    def ciphertexts(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeviceCiphertext]:
+        """One per recipient device, each device once: 1 to 10,000 (INVALID_ARGUMENT beyond)."""
+
     def __init__(
         self,
         *,
@@ -687,6 +693,7 @@ class AcknowledgeEnvelopesRequest(_message.Message):
     request_id: _builtins.str
     device_id: _builtins.str
     up_to_sequence: _builtins.int
+    """At most 2^63 - 1 (INVALID_ARGUMENT beyond), as mailbox sequences are."""
     def __init__(
         self,
         *,

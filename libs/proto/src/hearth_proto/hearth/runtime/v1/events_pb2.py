@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ehearth/runtime/v1/events.proto\x12\x11hearth.runtime.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"l\n\x11\x44\x65\x61\x64LettersOpened\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08upstream\x18\x03 \x01(\tJ\x04\x08\x02\x10\x03R\x10originator_topic\"z\n\x12\x44\x65\x61\x64LetterRecorded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fnotification_id\x18\x02 \x01(\x04\x12\r\n\x05topic\x18\x03 \x01(\t\x12\r\n\x05\x65rror\x18\x04 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ehearth/runtime/v1/events.proto\x12\x11hearth.runtime.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"l\n\x11\x44\x65\x61\x64LettersOpened\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08upstream\x18\x03 \x01(\tJ\x04\x08\x02\x10\x03R\x10originator_topic\"z\n\x12\x44\x65\x61\x64LetterRecorded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fnotification_id\x18\x02 \x01(\x04\x12\r\n\x05topic\x18\x03 \x01(\t\x12\r\n\x05\x65rror\x18\x04 \x01(\t\"|\n\x0fSessionsRevoked\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\tJ\x04\x08\x02\x10\x03R\x10originator_topicb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,4 +36,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEADLETTERSOPENED']._serialized_end=194
   _globals['_DEADLETTERRECORDED']._serialized_start=196
   _globals['_DEADLETTERRECORDED']._serialized_end=318
+  _globals['_SESSIONSREVOKED']._serialized_start=320
+  _globals['_SESSIONSREVOKED']._serialized_end=444
 # @@protoc_insertion_point(module_scope)
