@@ -544,3 +544,144 @@ def test_a_case_past_its_deadline_with_no_action_escalates_to_the_lead_on_its_ow
         assert app.escalate_overdue() == []  # once
     finally:
         app.close()
+
+
+def test_the_next_moderator_reads_the_last_shifts_handovers_most_recent_first(
+    people: People, team: Team
+) -> None:
+    def shift_with_handover(moderator: str, risks: str, keywords: list[str]) -> str:
+        shift = team.call(
+            moderator, "StartShift", pb.StartShiftRequest(request_id=rid(), organisation_id=ORG)
+        )
+        team.call(
+            moderator,
+            "EndShift",
+            pb.EndShiftRequest(
+                request_id=rid(),
+                shift_id=shift.shift_id,
+                message_times=["21:40", "21:52"],
+                keywords=keywords,
+                risks=risks,
+                pattern="cumulative",
+            ),
+        )
+        return str(shift.shift_id)
+
+    first = shift_with_handover(team.moderator, "asked to move apps", ["snapchat"])
+    second = shift_with_handover(team.other_moderator, "asked for photos", ["pics", "secret"])
+    read = team.call(
+        team.moderator, "GetHandover", pb.GetHandoverRequest(organisation_id=ORG, limit=2)
+    )
+    assert [h.shift_id for h in read.handovers] == [second, first]
+    latest = read.handovers[0]
+    assert latest.moderator_account_id == team.other_moderator
+    assert (latest.risks, list(latest.keywords), latest.pattern) == (
+        "asked for photos",
+        ["pics", "secret"],
+        "cumulative",
+    )
+    assert list(latest.message_times) == ["21:40", "21:52"]
+    assert latest.ended_at.ToDatetime() >= latest.started_at.ToDatetime()
+    one = team.call(team.lead, "GetHandover", pb.GetHandoverRequest(organisation_id=ORG, limit=1))
+    assert [h.shift_id for h in one.handovers] == [second]
+
+    # Staff of another organisation read none of it; a participant cannot call it at all.
+    outsider = people.token(team.moderator, "moderator", "18_plus", ("org-elsewhere",))
+    code, reason, _ = refusal(
+        lambda: team.stub.GetHandover(
+            pb.GetHandoverRequest(organisation_id=ORG), metadata=bearer(outsider)
+        )
+    )
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_IN_ORGANISATION")
+    code, _, _ = refusal(
+        lambda: team.call(team.child, "GetHandover", pb.GetHandoverRequest(organisation_id=ORG))
+    )
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    code, _, _ = refusal(
+        lambda: team.call(
+            team.lead, "GetHandover", pb.GetHandoverRequest(organisation_id=ORG, limit=500)
+        )
+    )
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_organisation_settings_read_back_with_the_guardian_policy_and_signposting(
+    people: People, team: Team
+) -> None:
+    def settings(account: str = team.moderator) -> pb.GetOrganisationSettingsResponse:
+        answer: pb.GetOrganisationSettingsResponse = team.call(
+            account,
+            "GetOrganisationSettings",
+            pb.GetOrganisationSettingsRequest(organisation_id=ORG),
+        )
+        return answer
+
+    before = settings()
+    assert before.deadline_minutes == {"immediate": 15, "high": 60, "medium": 1440, "low": 4320}
+    assert dict(before.guardian_notice_policy.bands) == {
+        "under_13": True,
+        "13_15": False,
+        "16_17": False,
+    }
+    assert list(before.guardian_notice_policy.categories) == ["grooming", "bullying"]
+    assert before.signposting_text == ""
+
+    text = "Our youth workers read reports 08:00-20:00. The Mix: 0808 808 4994."
+    team.call(
+        team.admin,
+        "UpdateOrganisationSettings",
+        pb.UpdateOrganisationSettingsRequest(
+            request_id=rid(),
+            organisation_id=ORG,
+            deadline_minutes={"high": 45},
+            guardian_notice_policy=pb.GuardianNoticePolicy(
+                bands={"under_13": True, "13_15": True}, categories=["grooming"]
+            ),
+            signposting_text=text,
+        ),
+    )
+    after = settings(team.admin)
+    assert after.deadline_minutes["high"] == 45 and after.deadline_minutes["low"] == 4320
+    assert dict(after.guardian_notice_policy.bands) == {
+        "under_13": True,
+        "13_15": True,
+        "16_17": False,
+    }
+    assert list(after.guardian_notice_policy.categories) == ["grooming"]
+    assert after.signposting_text == text
+    assert after.lead_account_id == team.lead  # named by the first test of this module
+    assert after.time_zone and after.schedule  # the hours as they stand
+    status = team.call(team.child, "GetSupportStatus", pb.GetSupportStatusRequest())
+    assert status.organisation_signposting == text
+    assert {s.phone for s in status.signposts} >= {"0800 1111", "999"}  # always, besides
+
+    # Self-harm never notifies a guardian; the refusal names why and nothing changes.
+    code, reason, _ = refusal(
+        lambda: team.call(
+            team.admin,
+            "UpdateOrganisationSettings",
+            pb.UpdateOrganisationSettingsRequest(
+                request_id=rid(),
+                organisation_id=ORG,
+                guardian_notice_policy=pb.GuardianNoticePolicy(categories=["self_harm"]),
+            ),
+        )
+    )
+    assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_SETTINGS")
+    assert list(settings().guardian_notice_policy.categories) == ["grooming"]
+
+    outsider = people.token(team.admin, "org_admin", "18_plus", ("org-elsewhere",))
+    code, reason, _ = refusal(
+        lambda: team.stub.GetOrganisationSettings(
+            pb.GetOrganisationSettingsRequest(organisation_id=ORG), metadata=bearer(outsider)
+        )
+    )
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_IN_ORGANISATION")
+    code, _, _ = refusal(
+        lambda: team.call(
+            team.child,
+            "GetOrganisationSettings",
+            pb.GetOrganisationSettingsRequest(organisation_id=ORG),
+        )
+    )
+    assert code == grpc.StatusCode.PERMISSION_DENIED

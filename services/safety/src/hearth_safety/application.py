@@ -39,7 +39,7 @@ from hearth_runtime.sessions import Session
 from hearth_runtime.subject_keys import SubjectKeys
 
 from .assignment import Candidate, choose_moderator
-from .board import ActiveAction, Board, Entry
+from .board import ActiveAction, Board, Entry, HandoverRecord
 from .case import SafeguardingCase
 from .domain import (
     WHO_SEES_A_CONCERN,
@@ -557,6 +557,11 @@ class Safety(FollowingApplication):
 
         retrying(command)
 
+    def handovers(self, session: Session, organisation_id: str, limit: int) -> list[HandoverRecord]:
+        """The latest ended shifts' handovers of the organisation, most recent first."""
+        self._member(session, organisation_id)
+        return self.current_board().latest_handovers(organisation_id, limit)
+
     # --- organisation settings and support status --------------------------------------
 
     def name_lead(self, session: Session, organisation_id: str, lead: str, cover: str) -> None:
@@ -582,7 +587,11 @@ class Safety(FollowingApplication):
         time_zone: str,
         schedule: Mapping[str, Sequence[Sequence[str]]],
         deadlines: Mapping[Severity, int],
+        notices: tuple[Mapping[str, bool], Sequence[str]] | None = None,
+        signposting: str | None = None,
     ) -> None:
+        """Only what is given changes: hours with a time zone, deadlines named, the
+        guardian-notice policy (bands, categories) and the signposting text when given."""
         self._member(session, organisation_id)
 
         def command() -> None:
@@ -591,13 +600,24 @@ class Safety(FollowingApplication):
                 settings.set_hours(time_zone, schedule)
             if deadlines:
                 settings.set_deadlines(deadlines)
+            if notices is not None:
+                settings.set_guardian_notices(*notices)
+            if signposting is not None:
+                settings.set_signposting(signposting)
             self.save(settings)
 
         retrying(command)
 
-    def support_status(self, organisation_id: str) -> SupportStatus:
+    def organisation_settings(self, session: Session, organisation_id: str) -> OrganisationSettings:
+        """As they stand (the defaults until an admin changes them); staff of it only."""
+        self._member(session, organisation_id)
+        return self._settings(organisation_id)
+
+    def support_status(self, organisation_id: str) -> tuple[SupportStatus, str]:
+        """The status by the organisation's hours, and its own signposting text."""
         settings = self._settings(organisation_id)
-        return support_status(settings.hours, self.now(), settings.deadlines[Severity.HIGH])
+        status = support_status(settings.hours, self.now(), settings.deadlines[Severity.HIGH])
+        return status, settings.signposting_text
 
     # --- following identity and messaging ----------------------------------------------
 

@@ -41,6 +41,7 @@ CASE_WORK = (
     "RecordShiftConcern",
     "ReportConcernToLead",
     "EndShift",
+    "GetHandover",
 )
 RULES: dict[str, Access] = {
     f"/{SERVICE}/ReportMessage": REPORTERS,
@@ -51,6 +52,7 @@ RULES: dict[str, Access] = {
     f"/{SERVICE}/NameSafeguardingLead": roles("org_admin"),
     f"/{SERVICE}/UpdateOrganisationSettings": roles("org_admin", "safeguarding_lead"),
     f"/{SERVICE}/GetAccountRestrictions": roles("moderator", "safeguarding_lead", "org_admin"),
+    f"/{SERVICE}/GetOrganisationSettings": roles("moderator", "safeguarding_lead", "org_admin"),
 }
 
 

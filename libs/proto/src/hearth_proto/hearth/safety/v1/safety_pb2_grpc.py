@@ -140,6 +140,16 @@ class SafetyServiceStub:
                 request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetAccountRestrictionsRequest.SerializeToString,
                 response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetAccountRestrictionsResponse.FromString,
                 _registered_method=True)
+        self.GetHandover = channel.unary_unary(
+                '/hearth.safety.v1.SafetyService/GetHandover',
+                request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetHandoverRequest.SerializeToString,
+                response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetHandoverResponse.FromString,
+                _registered_method=True)
+        self.GetOrganisationSettings = channel.unary_unary(
+                '/hearth.safety.v1.SafetyService/GetOrganisationSettings',
+                request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsRequest.SerializeToString,
+                response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsResponse.FromString,
+                _registered_method=True)
 
 
 class SafetyServiceServicer:
@@ -325,7 +335,8 @@ class SafetyServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateOrganisationSettings(self, request, context):
-        """Moderation hours (time zone, weekly periods) and deadlines by severity.
+        """Moderation hours (time zone, weekly periods), deadlines by severity, the guardian-notice
+        policy and the organisation's signposting text.
         Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
         INVALID_SETTINGS), PERMISSION_DENIED (NOT_IN_ORGANISATION).
         """
@@ -336,6 +347,26 @@ class SafetyServiceServicer:
     def GetAccountRestrictions(self, request, context):
         """An account's actions in force (identity shows them to staff).
         Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetHandover(self, request, context):
+        """The handovers of the organisation's latest ended shifts, most recent first (at most 20):
+        what the moderator coming on shift reads first.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOrganisationSettings(self, request, context):
+        """The organisation's settings as they stand: moderation hours and time zone, deadlines by
+        severity, the safeguarding lead and cover, the guardian-notice policy, the signposting text.
+        Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -443,6 +474,16 @@ def add_SafetyServiceServicer_to_server(servicer, server):
                     servicer.GetAccountRestrictions,
                     request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetAccountRestrictionsRequest.FromString,
                     response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetAccountRestrictionsResponse.SerializeToString,
+            ),
+            'GetHandover': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetHandover,
+                    request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetHandoverRequest.FromString,
+                    response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetHandoverResponse.SerializeToString,
+            ),
+            'GetOrganisationSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOrganisationSettings,
+                    request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsRequest.FromString,
+                    response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -991,6 +1032,60 @@ class SafetyService:
             '/hearth.safety.v1.SafetyService/GetAccountRestrictions',
             hearth_dot_safety_dot_v1_dot_safety__pb2.GetAccountRestrictionsRequest.SerializeToString,
             hearth_dot_safety_dot_v1_dot_safety__pb2.GetAccountRestrictionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetHandover(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.safety.v1.SafetyService/GetHandover',
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetHandoverRequest.SerializeToString,
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetHandoverResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOrganisationSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.safety.v1.SafetyService/GetOrganisationSettings',
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsRequest.SerializeToString,
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -141,13 +141,26 @@ class SafetyServiceStub:
     PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     UpdateOrganisationSettings: _grpc.UnaryUnaryMultiCallable[_safety_pb2.UpdateOrganisationSettingsRequest, _safety_pb2.UpdateOrganisationSettingsResponse]
-    """Moderation hours (time zone, weekly periods) and deadlines by severity.
+    """Moderation hours (time zone, weekly periods), deadlines by severity, the guardian-notice
+    policy and the organisation's signposting text.
     Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
     INVALID_SETTINGS), PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     GetAccountRestrictions: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetAccountRestrictionsRequest, _safety_pb2.GetAccountRestrictionsResponse]
     """An account's actions in force (identity shows them to staff).
     Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
+    """
+    GetHandover: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetHandoverRequest, _safety_pb2.GetHandoverResponse]
+    """The handovers of the organisation's latest ended shifts, most recent first (at most 20):
+    what the moderator coming on shift reads first.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION).
+    """
+    GetOrganisationSettings: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetOrganisationSettingsRequest, _safety_pb2.GetOrganisationSettingsResponse]
+    """The organisation's settings as they stand: moderation hours and time zone, deadlines by
+    severity, the safeguarding lead and cover, the guardian-notice policy, the signposting text.
+    Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION).
     """
 
 @_typing.type_check_only
@@ -263,13 +276,26 @@ class SafetyServiceAsyncStub(SafetyServiceStub):
     PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     UpdateOrganisationSettings: _aio.UnaryUnaryMultiCallable[_safety_pb2.UpdateOrganisationSettingsRequest, _safety_pb2.UpdateOrganisationSettingsResponse]  # type: ignore[assignment]
-    """Moderation hours (time zone, weekly periods) and deadlines by severity.
+    """Moderation hours (time zone, weekly periods), deadlines by severity, the guardian-notice
+    policy and the organisation's signposting text.
     Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
     INVALID_SETTINGS), PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     GetAccountRestrictions: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetAccountRestrictionsRequest, _safety_pb2.GetAccountRestrictionsResponse]  # type: ignore[assignment]
     """An account's actions in force (identity shows them to staff).
     Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
+    """
+    GetHandover: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetHandoverRequest, _safety_pb2.GetHandoverResponse]  # type: ignore[assignment]
+    """The handovers of the organisation's latest ended shifts, most recent first (at most 20):
+    what the moderator coming on shift reads first.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION).
+    """
+    GetOrganisationSettings: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetOrganisationSettingsRequest, _safety_pb2.GetOrganisationSettingsResponse]  # type: ignore[assignment]
+    """The organisation's settings as they stand: moderation hours and time zone, deadlines by
+    severity, the safeguarding lead and cover, the guardian-notice policy, the signposting text.
+    Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION).
     """
 
 class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -496,7 +522,8 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _safety_pb2.UpdateOrganisationSettingsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.UpdateOrganisationSettingsResponse, _abc.Awaitable[_safety_pb2.UpdateOrganisationSettingsResponse]]:
-        """Moderation hours (time zone, weekly periods) and deadlines by severity.
+        """Moderation hours (time zone, weekly periods), deadlines by severity, the guardian-notice
+        policy and the organisation's signposting text.
         Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
         INVALID_SETTINGS), PERMISSION_DENIED (NOT_IN_ORGANISATION).
         """
@@ -509,6 +536,30 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_safety_pb2.GetAccountRestrictionsResponse, _abc.Awaitable[_safety_pb2.GetAccountRestrictionsResponse]]:
         """An account's actions in force (identity shows them to staff).
         Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
+        """
+
+    @_abc_1.abstractmethod
+    def GetHandover(
+        self,
+        request: _safety_pb2.GetHandoverRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.GetHandoverResponse, _abc.Awaitable[_safety_pb2.GetHandoverResponse]]:
+        """The handovers of the organisation's latest ended shifts, most recent first (at most 20):
+        what the moderator coming on shift reads first.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION).
+        """
+
+    @_abc_1.abstractmethod
+    def GetOrganisationSettings(
+        self,
+        request: _safety_pb2.GetOrganisationSettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.GetOrganisationSettingsResponse, _abc.Awaitable[_safety_pb2.GetOrganisationSettingsResponse]]:
+        """The organisation's settings as they stand: moderation hours and time zone, deadlines by
+        severity, the safeguarding lead and cover, the guardian-notice policy, the signposting text.
+        Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION).
         """
 
 def add_SafetyServiceServicer_to_server(servicer: SafetyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
