@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from hearth_runtime.config import ConfigError, Env, RuntimeConfig
 
+# Identity's development WebAuthn origin is http://localhost:8470: `hearth up` serves there.
+DEVELOPMENT_PORT = 8470
 # Roles that may sign in to the console at all; everyone else is refused at the door.
 STAFF_ROLES = frozenset({"moderator", "safeguarding_lead", "org_admin", "auditor"})
 CASE_WORKERS = frozenset({"moderator", "safeguarding_lead"})
@@ -21,6 +23,9 @@ class ConsoleSettings:
 
     http_host: str
     http_port: int
+    # Whether HEARTH_CONSOLE_HTTP_PORT was set: if not, a taken development port falls back
+    # to a free one (pages serve; passkeys then need identity told the origin).
+    port_configured: bool
     # The browser-facing origin (scheme://host[:port]): WebAuthn's expected origin and the
     # Origin every form post must come from. Empty: http://localhost:<bound port>.
     origin: str
@@ -34,8 +39,6 @@ class ConsoleSettings:
     @classmethod
     def from_config(cls, config: RuntimeConfig) -> ConsoleSettings:
         env = Env(config.environ, "console")
-        # Under `hearth up` every gRPC port is free-chosen (0); the web port follows suit.
-        default_port = 0 if config.grpc_port == 0 else 8080
         origin = env.text("HEARTH_ORIGIN", "").rstrip("/")
         if origin:
             parts = urlsplit(origin)
@@ -43,7 +46,8 @@ class ConsoleSettings:
                 raise ConfigError("HEARTH_CONSOLE_ORIGIN must be scheme://host[:port]")
         return cls(
             http_host=env.text("HEARTH_HTTP_HOST", config.grpc_host),
-            http_port=env.whole("HEARTH_HTTP_PORT", default_port, maximum=65535),
+            http_port=env.whole("HEARTH_HTTP_PORT", DEVELOPMENT_PORT, maximum=65535),
+            port_configured=env.raw("HEARTH_HTTP_PORT") is not None,
             origin=origin,
             idle_seconds=env.seconds("HEARTH_IDLE_SECONDS", 15 * 60.0),
             max_form_bytes=env.whole("HEARTH_MAX_FORM_BYTES", 16 * 1024, minimum=1024),

@@ -58,10 +58,13 @@ class WebServer:
         self.sock.close()
 
 
-def listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int, fallback: bool) -> socket.socket:
     try:
         sock = socket.create_server((host, port), reuse_port=False)
     except OSError as e:
+        if fallback:
+            log.warning("console: port %d is taken; serving on a free port instead", port)
+            return listen(host, 0, False)
         raise ConfigError(
             f"console: cannot listen on {host}:{port} ({e}); set HEARTH_CONSOLE_HTTP_PORT"
         ) from e
@@ -72,7 +75,7 @@ def listen(host: str, port: int) -> socket.socket:
 def build(config: RuntimeConfig) -> ServiceParts:
     settings = ConsoleSettings.from_config(config)
     verifier = session_verifier(config)
-    sock = listen(settings.http_host, settings.http_port)
+    sock = listen(settings.http_host, settings.http_port, not settings.port_configured)
     port = sock.getsockname()[1]
     origin = settings.origin or f"http://localhost:{port}"
     upstream = Upstream(settings.addresses, settings.data_dir)
