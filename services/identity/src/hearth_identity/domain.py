@@ -21,7 +21,7 @@ from eventsourcing.domain import Aggregate, event
 from hearth_crypto.age_band import AgeBand
 from hearth_eventlog.published import aggregate_name, published
 from hearth_proto.hearth.identity.v1 import events_pb2
-from hearth_runtime.errors import Conflict, NotFound, Refused
+from hearth_runtime.errors import Conflict, Exhausted, NotFound, Refused
 
 
 class Role(enum.IntEnum):
@@ -43,6 +43,12 @@ class Role(enum.IntEnum):
 
 
 CHILD_ROLES = frozenset({Role.CHILD, Role.YOUNG_PERSON})
+# Device keys and passkeys together.
+MAX_DEVICES = 16
+
+
+class TooManyDevices(Exhausted):
+    reason = "TOO_MANY_DEVICES"
 
 
 # With no band attested, an account is treated as the youngest it could be.
@@ -69,7 +75,10 @@ class Account(Aggregate):
     @event(Registered)
     def __init__(self, role: Role, device_public_key: bytes, request_id: str) -> None:
         self.role = role
-        self.device_keys = [device_public_key]
+        # No device key when the first device is a passkey (an enrolment from the console).
+        self.device_keys = [device_public_key] if device_public_key else []
+        # Passkeys, device id -> credential id; each one's key and counter is its own aggregate.
+        self.passkeys: dict[str, bytes] = {}
         self.request_id = request_id
         self.sealed_personal_data = b""
         self.band = AgeBand.UNSPECIFIED
@@ -90,6 +99,15 @@ class Account(Aggregate):
         if self.band_expires_at is not None and now < self.band_expires_at:
             return self.band
         return AgeBand.UNSPECIFIED
+
+    @property
+    def devices(self) -> int:
+        """Device keys and passkeys: each is a device of the account."""
+        return len(self.device_keys) + len(self.passkeys)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
 
     def ensure_active(self) -> None:
         if self.erased:
@@ -122,7 +140,7 @@ class Account(Aggregate):
         self.ensure_active()
         if device_public_key not in self.device_keys:
             raise NotFound("no such device on this account", reason="DEVICE_NOT_FOUND")
-        if len(self.device_keys) == 1:
+        if self.devices == 1:
             raise Conflict(
                 "the last device cannot be removed; erase the account instead",
                 reason="LAST_DEVICE",
@@ -135,6 +153,25 @@ class Account(Aggregate):
 
         def apply(self, aggregate: Aggregate) -> None:
             _account(aggregate).device_keys.remove(self.device_public_key)
+
+    def add_passkey(self, device_id: str, credential_id: bytes) -> None:
+        self.ensure_active()
+        if device_id not in self.passkeys:
+            self.trigger_event(
+                self.PasskeyAdded,
+                account_id=str(self.id),
+                device_id=device_id,
+                credential_id=credential_id,
+            )
+
+    @published(events_pb2.PasskeyAdded)
+    class PasskeyAdded(Aggregate.Event):
+        account_id: str
+        device_id: str
+        credential_id: bytes
+
+        def apply(self, aggregate: Aggregate) -> None:
+            _account(aggregate).passkeys[self.device_id] = self.credential_id
 
     @published(events_pb2.AccountAgeBandSet)
     class AgeBandSet(Aggregate.Event):
@@ -433,11 +470,15 @@ class Invitation(Aggregate):
             return
         if role != self.role:
             raise Refused(f"the invitation is for the role {self.role.label}")
+        self.ensure_open(now)
+        self.trigger_event(self.Accepted, account_id=account_id)
+
+    def ensure_open(self, now: datetime) -> None:
+        """Refuse an invitation that was used or has expired."""
         if self.accepted_by:
             raise Conflict("the invitation has already been used", reason="INVITATION_USED")
         if now >= self.expires_at:
             raise Conflict("the invitation has expired", reason="INVITATION_EXPIRED")
-        self.trigger_event(self.Accepted, account_id=account_id)
 
     @published(events_pb2.InvitationAccepted)
     class Accepted(Aggregate.Event):
