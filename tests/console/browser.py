@@ -3,7 +3,9 @@ Chromium's virtual WebAuthn authenticator for passkeys and axe-core for accessib
 
 from __future__ import annotations
 
+import base64
 import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +13,6 @@ from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, sync_playwright
-
 
 # Without the background-networking flags Chromium keeps dialling out of this closed network.
 FLAGS = [
@@ -70,6 +71,11 @@ class Person:
         found = self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.authenticator})
         credentials: list[dict[str, Any]] = found["credentials"]
         return credentials
+
+    def account_id(self) -> str:
+        """The account the passkey signs in as: identity makes the user handle its id."""
+        (credential,) = self.credentials()
+        return str(uuid.UUID(bytes=base64.b64decode(credential["userHandle"])))
 
     def shot(self, name: str) -> Path:
         path = self.shots / f"{name}.png"

@@ -269,6 +269,7 @@ async def case_command(console: Console, request: Request) -> Response:
                 case_id=case_id,
                 kind="refer",
                 referral=referral,
+                account_ids=[form.get("account", "")],
                 reason=reason_of(form),
             ),
         )
