@@ -259,3 +259,77 @@ def test_every_response_carries_a_strict_content_security_policy(story: Story) -
     assert "frame-ancestors 'none'" in policy
     cookie = next(c for c in story.lee.context.cookies() if c["name"] == "hearth_console")
     assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+
+
+# Hostile posts and reads, with real sessions: each refused with its status and reason, and
+# nothing recorded.
+
+
+def csrf_of(person: Person) -> str:
+    person.page.goto("/shift")
+    token = person.page.locator('meta[name="csrf-token"]').get_attribute("content")
+    assert token
+    return token
+
+
+def test_hostile_forms_are_refused_with_their_reasons(story: Story, platform: Platform) -> None:
+    safety = platform.hosts["safety"].parts.applications[0]
+    recorded = safety.recorder.max_notification_id()
+    request, token = story.max.context.request, csrf_of(story.max)
+    unknown = "00000000-0000-4000-8000-000000000000"
+
+    oversized = request.post(
+        f"/case/{story.case_id}/escalate",
+        form={"csrf": token, "reason": "x" * 100_000},
+        max_redirects=0,
+    )
+    assert oversized.status == 413 and "FORM_TOO_LARGE" in oversized.text()
+    for path in ("/settings", "/transparency", "/transparency.csv"):  # a moderator's role
+        answer = request.get(path, max_redirects=0)
+        assert answer.status == 403 and "WRONG_ROLE" in answer.text(), path
+    wrong_role = request.post(
+        "/settings/lead", form={"csrf": token, "lead": unknown}, max_redirects=0
+    )
+    assert wrong_role.status == 403 and "WRONG_ROLE" in wrong_role.text()
+    missing = request.get(f"/case/{unknown}", max_redirects=0)
+    assert missing.status == 404 and "CASE_NOT_FOUND" in missing.text()
+    malformed = request.get("/case/not-a-case", max_redirects=0)
+    assert malformed.status == 400 and "MALFORMED_CASE_ID" in malformed.text()
+    escalate_missing = request.post(
+        f"/case/{unknown}/escalate", form={"csrf": token, "reason": "r"}, max_redirects=0
+    )
+    assert escalate_missing.status == 404
+    # Another moderator's case: safety refuses, and no content reaches the page.
+    other = request.get(f"/case/{story.case_id}", max_redirects=0)
+    assert other.status == 403 and "NOT_ASSIGNED" in other.text()
+    assert GROOMING[-1] not in other.text()
+    cross = request.post(
+        f"/case/{story.case_id}/escalate",
+        form={"csrf": token, "reason": "r"},
+        headers={"Origin": "http://evil.example"},
+        max_redirects=0,
+    )
+    assert cross.status == 403 and "CROSS_ORIGIN" in cross.text()
+    unconfirmed = request.post(
+        f"/case/{story.case_id}/close", form={"csrf": token, "reason": "r"}, max_redirects=0
+    )
+    assert unconfirmed.status == 400 and "NOT_CONFIRMED" in unconfirmed.text()
+    anonymous = story.ava.context.request
+    assert anonymous.get("/queue", max_redirects=0).status == 303
+    assert anonymous.post("/shift/start", form={"csrf": token}, max_redirects=0).status == 403
+    ava_token = csrf_of_anonymous(story.ava)
+    garbled = anonymous.post(
+        "/signin/complete",
+        data=b"{not json",
+        headers={"X-CSRF-Token": ava_token, "Content-Type": "application/json"},
+        max_redirects=0,
+    )
+    assert garbled.status == 400
+    assert safety.recorder.max_notification_id() == recorded  # nothing was recorded
+
+
+def csrf_of_anonymous(person: Person) -> str:
+    person.page.goto("/signin")
+    token = person.page.locator('meta[name="csrf-token"]').get_attribute("content")
+    assert token
+    return token

@@ -55,6 +55,15 @@ def rid() -> str:
     return str(uuid.uuid4())
 
 
+def case_id_of(request: Request) -> str:
+    """The path's case id, refused here unless it is one (a UUID)."""
+    given = str(request.path_params["case_id"])
+    try:
+        return str(uuid.UUID(given))
+    except ValueError:
+        raise Refused(400, "MALFORMED_CASE_ID", "That is not a case id.") from None
+
+
 def when(stamp: Any) -> datetime:
     return datetime.fromtimestamp(stamp.seconds + stamp.nanos / 1e9, UTC)
 
@@ -208,7 +217,7 @@ def case_timeline(case: Any, reports: list[dict[str, object]]) -> list[dict[str,
 
 async def case_page(console: Console, request: Request) -> Response:
     session = staff_session(request, CASE_WORKERS)
-    case_id = request.path_params["case_id"]
+    case_id = case_id_of(request)
     view = await run_in_threadpool(case_view, console, session, case_id)
     return console.render(request, "case.html", {**view, "done": request.query_params.get("done")})
 
@@ -230,7 +239,7 @@ def confirmed(form: dict[str, str]) -> None:
 async def case_command(console: Console, request: Request) -> Response:
     """Escalate, act, refer, record an outcome or close: one form each, each with a reason."""
     session = staff_session(request, CASE_WORKERS)
-    case_id, command = request.path_params["case_id"], request.path_params["command"]
+    case_id, command = case_id_of(request), request.path_params["command"]
     form = await posted(console, request)
     safety = console.upstream.safety()
     method: Callable[..., Any]
