@@ -49,6 +49,11 @@ REFERRALS = {
 }
 OUTCOMES = ("no_concern", "concern_addressed", "substantiated", "referred", "unfounded")
 MAX_REASON = 2000
+# The queue page asks safety for the first FETCHED open cases, filters them, and shows the
+# first SHOWN: a moderator works from the top, and a page of thousands helps no one.
+FETCHED, SHOWN = 500, 100
+# What was reported is gone once the reporter's or subject's account is erased.
+GONE = ("CONTENT_ERASED", "REPORT_NOT_FOUND")
 
 
 def rid() -> str:
@@ -93,7 +98,7 @@ def queue_rows(
 ) -> list[dict[str, object]]:
     response = call(
         console.upstream.safety().ListQueue,
-        pb.ListQueueRequest(organisation_id=chosen.organisation, limit=500),
+        pb.ListQueueRequest(organisation_id=chosen.organisation, limit=FETCHED),
         session.token,
     )
     assert session.staff is not None
@@ -124,7 +129,8 @@ def queue_rows(
 async def queue_page(console: Console, request: Request) -> Response:
     session = staff_session(request, CASE_WORKERS)
     chosen = QueueFilter.of(request, session)
-    rows = await run_in_threadpool(queue_rows, console, session, chosen)
+    matching = await run_in_threadpool(queue_rows, console, session, chosen)
+    rows = matching[:SHOWN]
     assert session.staff is not None
     template = "queue_rows.html" if request.url.path.endswith("/rows") else "queue.html"
     return console.render(
@@ -132,6 +138,7 @@ async def queue_page(console: Console, request: Request) -> Response:
         template,
         {
             "rows": rows,
+            "matching": len(matching),
             "chosen": chosen,
             "organisations": sorted(session.staff.organisations),
             "severities": SEVERITIES,
@@ -151,13 +158,19 @@ def case_view(console: Console, session: DeskSession, case_id: str) -> dict[str,
     may_read = case.assigned_to == me or lead
     if may_read:
         for report_id in case.report_ids:
-            content = call(
-                safety.ReadReportedContent,
-                pb.ReadReportedContentRequest(
-                    request_id=rid(), case_id=case_id, report_id=report_id
-                ),
-                session.token,
-            )
+            try:
+                content = call(
+                    safety.ReadReportedContent,
+                    pb.ReadReportedContentRequest(
+                        request_id=rid(), case_id=case_id, report_id=report_id
+                    ),
+                    session.token,
+                )
+            except Refused as refused:
+                if refused.reason not in GONE:
+                    raise
+                reports.append({"report_id": report_id, "note": "", "messages": [], "gone": True})
+                continue
             messages = [
                 {
                     "message_id": m.message_id,
