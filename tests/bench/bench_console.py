@@ -5,9 +5,9 @@ Real parts end to end: the safety service (its board filled with the cases' Case
 events in memory, as bench_safety does; the case with 200 actions saved through the
 application), the console's HTTP server, its gRPC calls to safety with a moderator's token,
 and the page rendered; each figure is the time from the request to the last byte over
-loopback. The queue page asks for the first 500 cases and shows 100 (the console pages no further); the
-case page reads the case, tries its report (gone: the figure then holds the timeline and the
-chart of 200 events), and renders it.
+loopback. The queue page asks for the first 500 cases and shows 100 (it pages no further);
+the case page reads the case, tries its report (gone: the figure then holds the timeline and
+the chart of 200 events), and renders it.
 """
 
 from __future__ import annotations
