@@ -4,6 +4,7 @@ leaves identity's stream and buckets as they were."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -440,7 +441,17 @@ def test_an_invitation_enrols_once(
 
 @pytest.mark.parametrize(
     "credential_json",
-    ["", "{", "[]", '{"id": 1}', '{"id": "x", "rawId": "y", "response": {}}', "\u0000" * 9],
+    [
+        "",
+        "{",
+        "[]",
+        '{"id": 1}',
+        '{"id": "x", "rawId": "y", "response": {}}',
+        "\u0000" * 9,
+        "[" * 30_000,  # deeper than the JSON parser goes
+        '{"id": "AA", "rawId": "AA", "type": "public-key", "response": '
+        '{"clientDataJSON": 5, "authenticatorData": "AA", "signature": "AA"}}',
+    ],
 )
 def test_a_malformed_credential_is_invalid_and_spends_nothing(
     platform: Platform,
@@ -475,3 +486,24 @@ def test_a_passkey_is_a_device_in_the_subject_access_export(
     account = exported["account"]
     assert isinstance(account, dict)
     assert account["passkeys"] == [enrolled.device_id]
+
+
+def test_a_well_formed_answer_by_an_unknown_passkey_is_refused(
+    passkeys: PasskeyClient, unchanged: Unchanged
+) -> None:
+    stranger = SoftAuthenticator(origin=ORIGIN)
+    never_registered = {
+        "rp": {"id": "localhost", "name": "Hearth"},
+        "user": {"id": "AAAA", "name": "nobody"},
+        "challenge": "AAAA",
+        "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
+    }
+    stranger.create(json.dumps(never_registered))
+    ceremony = passkeys.begin_login()
+    answer = stranger.get(ceremony.options_json)
+    with unchanged():
+        code, reason, details = refusal(
+            lambda: passkeys.complete_login(ceremony.challenge_id, answer)
+        )
+    assert (code, reason) == (UNAUTHENTICATED, "LOGIN_REFUSED")
+    assert "unknown passkey" in details
