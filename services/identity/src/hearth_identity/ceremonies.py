@@ -52,14 +52,9 @@ class Options:
 
 
 @dataclass(frozen=True)
-class Enrolled:
-    account_id: UUID
-    device_id: str
-    session: IssuedSession
+class SignedIn:
+    """A staff member signed in by a passkey: enrolled with it, or logged in with it."""
 
-
-@dataclass(frozen=True)
-class LoggedIn:
     account_id: UUID
     device_id: str
     session: IssuedSession
@@ -171,7 +166,7 @@ class Ceremonies:
         )
         return self._options(sealed, options, str(account_id))
 
-    def complete_enrolment(self, challenge_id: str, credential_json: str) -> Enrolled:
+    def complete_enrolment(self, challenge_id: str, credential_json: str) -> SignedIn:
         sealed = self.challenges.open(challenge_id, ENROLMENT, ChallengeRefused)
         try:
             invitation_id = UUID(sealed.record["i"])
@@ -185,7 +180,7 @@ class Ceremonies:
         self._ensure_new(new.credential_id)
         self.challenges.spend(sealed, ChallengeRefused)
 
-        def command() -> Enrolled:
+        def command() -> SignedIn:
             invitation = self._invitation(invitation_id)
             self._open_invitation(invitation)
             self._ensure_new(new.credential_id)
@@ -196,7 +191,7 @@ class Ceremonies:
                 invitation.role, b"", request_id, personal, invitation, passkey
             )
             session = self.app.issue_session(self.app.get_account(account_id))
-            return Enrolled(account_id, str(passkey.id), session)
+            return SignedIn(account_id, str(passkey.id), session)
 
         return retrying(command)
 
@@ -218,7 +213,7 @@ class Ceremonies:
         sealed = self.challenges.seal(LOGIN, {"a": str(account_id or "")})
         return self._options(sealed, self.relying_party.request_options(sealed.nonce, allow))
 
-    def complete_login(self, challenge_id: str, credential_json: str) -> LoggedIn:
+    def complete_login(self, challenge_id: str, credential_json: str) -> SignedIn:
         sealed = self.challenges.open(challenge_id, LOGIN, LoginRefused)
         credential = authentication_credential(credential_json)
         device_id = device_id_for(credential.raw_id)
@@ -234,15 +229,17 @@ class Ceremonies:
         sign_count = self.relying_party.verify_assertion(credential, sealed.nonce, passkey)
         self.challenges.spend(sealed, LoginRefused)
 
+        loaded = [passkey]  # the first attempt saves what was verified; a retry reads again
+
         def command() -> None:
-            current = self._passkey(device_id)
+            current = loaded.pop() if loaded else self._passkey(device_id)
             assert current is not None  # passkeys are never deleted
             current.count_signature(sign_count)
             if current.pending_events:
                 self.app.save(current)
 
         retrying(command)
-        return LoggedIn(account.id, str(device_id), self.app.issue_session(account))
+        return SignedIn(account.id, str(device_id), self.app.issue_session(account))
 
     def _login_account(self, passkey: Passkey) -> Account:
         try:

@@ -6,7 +6,8 @@ creation are explicit classes with their own `apply`, so an aggregate rebuilt fr
 (protobuf) events is the one that was saved.
 
 Over 400 lines because each aggregate's explicit event classes live beside it, and the
-three aggregates share the role and band vocabulary.
+aggregates share the role and band vocabulary. (The passkey aggregate lives with its WebAuthn
+checks, in `passkeys`.)
 """
 
 from __future__ import annotations

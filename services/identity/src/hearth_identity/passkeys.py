@@ -49,7 +49,15 @@ from hearth_runtime.errors import AlreadyDone, Invalid, NotAuthenticated, Refuse
 from .domain import REQUEST_NAMESPACE
 
 # What a hostile credential can make the parser raise besides the library's own errors.
-MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, IndexError, AttributeError)
+MALFORMED = (
+    WebAuthnException,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    RecursionError,  # JSON nested deeper than the parser goes
+)
 
 
 class NotStaff(Refused):
