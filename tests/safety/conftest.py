@@ -4,6 +4,8 @@ session's nats-server, streams of their own; identity's events written by `Peopl
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -14,8 +16,7 @@ from tests.messaging.conftest import messaging_environ
 from tests.messaging.support import People
 
 
-@pytest.fixture(scope="package")
-def environ() -> dict[str, str]:
+def safety_environ() -> dict[str, str]:
     prefix = unique_name("s")
     return {
         **messaging_environ(prefix),
@@ -25,22 +26,43 @@ def environ() -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="package")
-def platform(
-    nats_server: EmbeddedNats, tmp_path_factory: pytest.TempPathFactory, environ: dict[str, str]
-) -> Iterator[Platform]:
+@contextmanager
+def safety_platform(
+    nats_server: EmbeddedNats, data_dir: Path, environ: dict[str, str]
+) -> Iterator[tuple[Platform, People]]:
+    """Messaging, safety and audit, and `People` writing identity's events."""
     platform = Platform(
-        tmp_path_factory.mktemp("safety"),
+        data_dir,
         services=["messaging", "safety", "audit"],
         environ=environ,
         nats_url=nats_server.url,
     ).start()
-    yield platform
-    platform.stop()
+    people = People(platform, environ)
+    try:
+        yield platform, people
+    finally:
+        people.close()
+        platform.stop()
 
 
 @pytest.fixture(scope="package")
-def people(platform: Platform, environ: dict[str, str]) -> Iterator[People]:
-    people = People(platform, environ)
-    yield people
-    people.close()
+def environ() -> dict[str, str]:
+    return safety_environ()
+
+
+@pytest.fixture(scope="package")
+def running(
+    nats_server: EmbeddedNats, tmp_path_factory: pytest.TempPathFactory, environ: dict[str, str]
+) -> Iterator[tuple[Platform, People]]:
+    with safety_platform(nats_server, tmp_path_factory.mktemp("safety"), environ) as both:
+        yield both
+
+
+@pytest.fixture(scope="package")
+def platform(running: tuple[Platform, People]) -> Platform:
+    return running[0]
+
+
+@pytest.fixture(scope="package")
+def people(running: tuple[Platform, People]) -> People:
+    return running[1]

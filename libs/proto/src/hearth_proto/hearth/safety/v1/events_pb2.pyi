@@ -179,10 +179,16 @@ class CaseOpened(_message.Message):
     SEVERITY_FIELD_NUMBER: _builtins.int
     DEADLINE_FIELD_NUMBER: _builtins.int
     OPENED_AT_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    TRIAGE_REASONS_FIELD_NUMBER: _builtins.int
     organisation_id: _builtins.str
     subject_account_id: _builtins.str
     report_id: _builtins.str
     severity: _builtins.str
+    category: _builtins.str
+    """The report's category and why triage gave it its severity, so the case's own trail shows
+    the report received and triaged.
+    """
     @_builtins.property
     def timestamp(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -193,6 +199,8 @@ class CaseOpened(_message.Message):
     def deadline(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def opened_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def triage_reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -204,10 +212,12 @@ class CaseOpened(_message.Message):
         severity: _builtins.str = ...,
         deadline: _timestamp_pb2.Timestamp | None = ...,
         opened_at: _timestamp_pb2.Timestamp | None = ...,
+        category: _builtins.str = ...,
+        triage_reasons: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "opened_at", b"opened_at", "timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "involved", b"involved", "opened_at", b"opened_at", "organisation_id", b"organisation_id", "report_id", b"report_id", "severity", b"severity", "subject_account_id", b"subject_account_id", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "deadline", b"deadline", "involved", b"involved", "opened_at", b"opened_at", "organisation_id", b"organisation_id", "report_id", b"report_id", "severity", b"severity", "subject_account_id", b"subject_account_id", "timestamp", b"timestamp", "triage_reasons", b"triage_reasons"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -224,14 +234,20 @@ class CaseReportJoined(_message.Message):
     INVOLVED_FIELD_NUMBER: _builtins.int
     SEVERITY_FIELD_NUMBER: _builtins.int
     DEADLINE_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    TRIAGE_REASONS_FIELD_NUMBER: _builtins.int
     report_id: _builtins.str
     severity: _builtins.str
+    category: _builtins.str
+    """The joining report's category and its triage (the case's severity only rises)."""
     @_builtins.property
     def timestamp(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def involved(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def deadline(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def triage_reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -240,10 +256,12 @@ class CaseReportJoined(_message.Message):
         involved: _abc.Iterable[_builtins.str] | None = ...,
         severity: _builtins.str = ...,
         deadline: _timestamp_pb2.Timestamp | None = ...,
+        category: _builtins.str = ...,
+        triage_reasons: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "involved", b"involved", "report_id", b"report_id", "severity", b"severity", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "deadline", b"deadline", "involved", b"involved", "report_id", b"report_id", "severity", b"severity", "timestamp", b"timestamp", "triage_reasons", b"triage_reasons"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
