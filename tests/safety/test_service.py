@@ -5,19 +5,15 @@ that messaging enforces, and each bad input refused with its reason and nothing 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import grpc
 import pytest
 
 from hearth_proto.hearth.audit.v1 import audit_pb2, audit_pb2_grpc
 from hearth_proto.hearth.safety.v1 import safety_pb2 as pb
-from hearth_proto.hearth.safety.v1 import safety_pb2_grpc
-from hearth_runtime.embedded_nats import EmbeddedNats
-from hearth_runtime.platform import Platform
 from hearth_runtime.sessions import Session
 from hearth_safety.application import Safety
 from hearth_safety.domain import Category
@@ -26,102 +22,16 @@ from hearth_sdk.channel import bearer, connect
 from hearth_sdk.errors import error_info
 from hearth_sdk.messaging import MessagingDevice
 from hearth_sdk.safety_report import ReportEvidence, gather_report, report_request, send_report
-from tests.conftest import stream_environ, unique_name
-from tests.messaging.conftest import messaging_environ
 from tests.messaging.support import People
+from tests.safety.team import TEEN, Team, refusal, rid, safety_app, safety_stream
 from tests.support.polling import wait_for
-from tests.support.streams import read_stream
 
 ORG = "org-" + uuid.uuid4().hex[:8]
-TEEN = ("young_person", "13_15")
-
-
-@pytest.fixture(scope="module")
-def environ() -> dict[str, str]:
-    prefix = unique_name("s")
-    return {
-        **messaging_environ(prefix),
-        **stream_environ(prefix, "safety", "audit"),
-        "HEARTH_AUDIT_FOLLOW": "messaging,safety",
-        "HEARTH_SAFETY_SWEEP_SECONDS": "0.5",
-    }
-
-
-@pytest.fixture(scope="module")
-def platform(
-    nats_server: EmbeddedNats, tmp_path_factory: pytest.TempPathFactory, environ: dict[str, str]
-) -> Iterator[Platform]:
-    platform = Platform(
-        tmp_path_factory.mktemp("safety"),
-        services=["messaging", "safety", "audit"],
-        environ=environ,
-        nats_url=nats_server.url,
-    ).start()
-    yield platform
-    platform.stop()
-
-
-@pytest.fixture(scope="module")
-def people(platform: Platform, environ: dict[str, str]) -> Iterator[People]:
-    people = People(platform, environ)
-    yield people
-    people.close()
-
-
-class Team:
-    """The accounts of one organisation and a safety stub for each."""
-
-    def __init__(self, people: People) -> None:
-        self.people = people
-        self.channel = connect(people.platform.endpoint("safety"))
-        self.stub = safety_pb2_grpc.SafetyServiceStub(self.channel)
-        self.child = people.account(*TEEN, orgs=(ORG,))
-        self.adult = people.account("practitioner", "18_plus", orgs=(ORG,), vetted=True)
-        self.moderator = people.account("moderator", "18_plus", orgs=(ORG,))
-        self.other_moderator = people.account("moderator", "18_plus", orgs=(ORG,))
-        self.lead = people.account("safeguarding_lead", "18_plus", orgs=(ORG,))
-        self.admin = people.account("org_admin", "18_plus", orgs=(ORG,))
-        people.settle()
-
-    def token(self, account: str) -> str:
-        role = {
-            self.child: "young_person",
-            self.adult: "practitioner",
-            self.lead: "safeguarding_lead",
-            self.admin: "org_admin",
-        }.get(account, "moderator")
-        band = "13_15" if account == self.child else "18_plus"
-        return self.people.token(account, role, band, (ORG,))
-
-    def call(self, account: str, method: str, request: object) -> Any:
-        return getattr(self.stub, method)(request, metadata=bearer(self.token(account)))
-
-
-def rid() -> str:
-    return str(uuid.uuid4())
-
-
-def refusal(call: Callable[[], object]) -> tuple[grpc.StatusCode, str, dict[str, str]]:
-    with pytest.raises(grpc.RpcError) as failure:
-        call()
-    info = error_info(failure.value)
-    assert info is not None, failure.value
-    return failure.value.code(), info.reason, dict(info.metadata)
-
-
-def safety_app(people: People) -> Safety:
-    app = people.platform.hosts["safety"].parts.applications[0]
-    assert isinstance(app, Safety)
-    return app
-
-
-def safety_stream(people: People, environ: dict[str, str]) -> int:
-    return len(read_stream(people.platform.nats_url, environ["HEARTH_SAFETY_STREAM"]))
 
 
 @pytest.fixture(scope="module")
 def team(people: People) -> Team:
-    return Team(people)
+    return Team(people, ORG)
 
 
 @pytest.fixture(scope="module")

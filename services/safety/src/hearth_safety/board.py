@@ -90,6 +90,7 @@ class Board:
     handovers: dict[str, deque[HandoverRecord]] = field(default_factory=dict)
     last_assigned: dict[str, datetime] = field(default_factory=dict)
     actions: dict[str, ActiveAction] = field(default_factory=dict)
+    pack_keys: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # id -> (alg, key)
     position: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -149,6 +150,8 @@ class Board:
             self.shift_started[originator] = _at(m.started_at)
         elif isinstance(m, ev.ShiftEnded):
             self._hand_over(originator, m)
+        elif isinstance(m, ev.PackKeyPublished):
+            self.pack_keys[m.key_id] = (m.algorithm, m.public_key)
         elif entry is None:
             return
         elif isinstance(m, ev.CaseReportJoined | ev.CaseReopened):

@@ -207,9 +207,18 @@ class Reporting(Rota):
                 severity=verdict.severity,
                 deadline=deadline,
                 at=now,
+                category=category.value,
+                triage_reasons=verdict.reasons,
             )
         else:
-            case.join(str(report.id), involved, verdict.severity, deadline)
+            case.join(
+                str(report.id),
+                involved,
+                verdict.severity,
+                deadline,
+                category.value,
+                verdict.reasons,
+            )
         subject_file.note_report(
             str(report.id), str(case.id), category.value, verdict.severity.value, reporter, now
         )

@@ -35,6 +35,7 @@ from .domain import (
     Referral,
     Severity,
 )
+from .packs import DEFAULT_VALID_DAYS, MAX_MANIFEST_BYTES, MAX_VALID_DAYS, PackTooLarge
 from .shift import Handover
 
 E = TypeVar("E", bound=StrEnum)
@@ -489,4 +490,48 @@ class SafetyServicer(safety_pb2_grpc.SafetyServiceServicer):
         account = ident(request.account_id, "account_id")
         return pb.GetAccountRestrictionsResponse(
             actions=[action_proto(a) for a in self.app.restrictions(account)]
+        )
+
+    def PublishPack(
+        self, request: pb.PublishPackRequest, context: grpc.ServicerContext
+    ) -> pb.PublishPackResponse:
+        fields.request_id(request.request_id)
+        organisation = ident(request.organisation_id, "organisation_id")
+        if len(request.manifest) > MAX_MANIFEST_BYTES:
+            raise PackTooLarge(f"a pack's content is at most {MAX_MANIFEST_BYTES // 1024} KiB")
+        fields.bounded_bytes(
+            request.manifest, "manifest", max_bytes=MAX_MANIFEST_BYTES, required=True
+        )
+        valid_days = request.valid_days or DEFAULT_VALID_DAYS
+        fields.bounded_int(valid_days, "valid_days", at_most=MAX_VALID_DAYS, at_least=1)
+        published = self.app.publish_pack(
+            current_session(), organisation, request.request_id, request.manifest, valid_days
+        )
+        return pb.PublishPackResponse(
+            version=published.version,
+            digest=published.digest,
+            key_id=published.key_id,
+            expires_at=timestamp(published.expires_at),
+        )
+
+    def GetPack(
+        self, request: pb.GetPackRequest, context: grpc.ServicerContext
+    ) -> pb.GetPackResponse:
+        session = current_session()
+        organisation = ident(request.organisation_id, "organisation_id", required=False)
+        organisation = organisation or min(session.organisations, default="")
+        fields.bounded_int(request.version, "version", at_most=2**53)
+        found = self.app.pack(session, organisation, request.version)
+        return pb.GetPackResponse(
+            pack=found.pack, version=found.version, digest=found.digest, key_id=found.key_id
+        )
+
+    def GetPackKeys(
+        self, request: pb.GetPackKeysRequest, context: grpc.ServicerContext
+    ) -> pb.GetPackKeysResponse:
+        return pb.GetPackKeysResponse(
+            keys=[
+                pb.PackKey(key_id=key_id, algorithm=algorithm, public_key=public_key)
+                for key_id, (algorithm, public_key) in sorted(self.app.pack_keys().items())
+            ]
         )

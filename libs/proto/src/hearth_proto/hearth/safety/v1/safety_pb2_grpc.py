@@ -150,6 +150,21 @@ class SafetyServiceStub:
                 request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsRequest.SerializeToString,
                 response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsResponse.FromString,
                 _registered_method=True)
+        self.PublishPack = channel.unary_unary(
+                '/hearth.safety.v1.SafetyService/PublishPack',
+                request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.PublishPackRequest.SerializeToString,
+                response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.PublishPackResponse.FromString,
+                _registered_method=True)
+        self.GetPack = channel.unary_unary(
+                '/hearth.safety.v1.SafetyService/GetPack',
+                request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackRequest.SerializeToString,
+                response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackResponse.FromString,
+                _registered_method=True)
+        self.GetPackKeys = channel.unary_unary(
+                '/hearth.safety.v1.SafetyService/GetPackKeys',
+                request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackKeysRequest.SerializeToString,
+                response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackKeysResponse.FromString,
+                _registered_method=True)
 
 
 class SafetyServiceServicer:
@@ -372,6 +387,35 @@ class SafetyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PublishPack(self, request, context):
+        """Sign a new version of the organisation's scanner pack (rules, model, hash lists) with the
+        service's pack key and record it; a retry with the same request_id answers the same version.
+        Roles: org_admin. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_PACK),
+        PERMISSION_DENIED (NOT_IN_ORGANISATION), RESOURCE_EXHAUSTED (PACK_TOO_LARGE).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPack(self, request, context):
+        """The organisation's latest pack (or a named version), signed, as a device installs it.
+        Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+        safeguarding_lead, young_person. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION), NOT_FOUND (NO_PACK, PACK_VERSION_NOT_FOUND).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPackKeys(self, request, context):
+        """Every pack signing key the service has used, from its stream (a rotated key stays).
+        Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+        safeguarding_lead, young_person. Errors: INVALID_ARGUMENT.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SafetyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -484,6 +528,21 @@ def add_SafetyServiceServicer_to_server(servicer, server):
                     servicer.GetOrganisationSettings,
                     request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsRequest.FromString,
                     response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsResponse.SerializeToString,
+            ),
+            'PublishPack': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishPack,
+                    request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.PublishPackRequest.FromString,
+                    response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.PublishPackResponse.SerializeToString,
+            ),
+            'GetPack': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPack,
+                    request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackRequest.FromString,
+                    response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackResponse.SerializeToString,
+            ),
+            'GetPackKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPackKeys,
+                    request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackKeysRequest.FromString,
+                    response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackKeysResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1086,6 +1145,87 @@ class SafetyService:
             '/hearth.safety.v1.SafetyService/GetOrganisationSettings',
             hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsRequest.SerializeToString,
             hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishPack(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.safety.v1.SafetyService/PublishPack',
+            hearth_dot_safety_dot_v1_dot_safety__pb2.PublishPackRequest.SerializeToString,
+            hearth_dot_safety_dot_v1_dot_safety__pb2.PublishPackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPack(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.safety.v1.SafetyService/GetPack',
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackRequest.SerializeToString,
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPackKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.safety.v1.SafetyService/GetPackKeys',
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackKeysRequest.SerializeToString,
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackKeysResponse.FromString,
             options,
             channel_credentials,
             insecure,

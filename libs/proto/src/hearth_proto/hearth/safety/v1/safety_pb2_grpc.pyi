@@ -162,6 +162,23 @@ class SafetyServiceStub:
     Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
     (NOT_IN_ORGANISATION).
     """
+    PublishPack: _grpc.UnaryUnaryMultiCallable[_safety_pb2.PublishPackRequest, _safety_pb2.PublishPackResponse]
+    """Sign a new version of the organisation's scanner pack (rules, model, hash lists) with the
+    service's pack key and record it; a retry with the same request_id answers the same version.
+    Roles: org_admin. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_PACK),
+    PERMISSION_DENIED (NOT_IN_ORGANISATION), RESOURCE_EXHAUSTED (PACK_TOO_LARGE).
+    """
+    GetPack: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetPackRequest, _safety_pb2.GetPackResponse]
+    """The organisation's latest pack (or a named version), signed, as a device installs it.
+    Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+    safeguarding_lead, young_person. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION), NOT_FOUND (NO_PACK, PACK_VERSION_NOT_FOUND).
+    """
+    GetPackKeys: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetPackKeysRequest, _safety_pb2.GetPackKeysResponse]
+    """Every pack signing key the service has used, from its stream (a rotated key stays).
+    Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+    safeguarding_lead, young_person. Errors: INVALID_ARGUMENT.
+    """
 
 @_typing.type_check_only
 class SafetyServiceAsyncStub(SafetyServiceStub):
@@ -296,6 +313,23 @@ class SafetyServiceAsyncStub(SafetyServiceStub):
     severity, the safeguarding lead and cover, the guardian-notice policy, the signposting text.
     Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
     (NOT_IN_ORGANISATION).
+    """
+    PublishPack: _aio.UnaryUnaryMultiCallable[_safety_pb2.PublishPackRequest, _safety_pb2.PublishPackResponse]  # type: ignore[assignment]
+    """Sign a new version of the organisation's scanner pack (rules, model, hash lists) with the
+    service's pack key and record it; a retry with the same request_id answers the same version.
+    Roles: org_admin. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_PACK),
+    PERMISSION_DENIED (NOT_IN_ORGANISATION), RESOURCE_EXHAUSTED (PACK_TOO_LARGE).
+    """
+    GetPack: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetPackRequest, _safety_pb2.GetPackResponse]  # type: ignore[assignment]
+    """The organisation's latest pack (or a named version), signed, as a device installs it.
+    Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+    safeguarding_lead, young_person. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION), NOT_FOUND (NO_PACK, PACK_VERSION_NOT_FOUND).
+    """
+    GetPackKeys: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetPackKeysRequest, _safety_pb2.GetPackKeysResponse]  # type: ignore[assignment]
+    """Every pack signing key the service has used, from its stream (a rotated key stays).
+    Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+    safeguarding_lead, young_person. Errors: INVALID_ARGUMENT.
     """
 
 class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -560,6 +594,41 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         severity, the safeguarding lead and cover, the guardian-notice policy, the signposting text.
         Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
         (NOT_IN_ORGANISATION).
+        """
+
+    @_abc_1.abstractmethod
+    def PublishPack(
+        self,
+        request: _safety_pb2.PublishPackRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.PublishPackResponse, _abc.Awaitable[_safety_pb2.PublishPackResponse]]:
+        """Sign a new version of the organisation's scanner pack (rules, model, hash lists) with the
+        service's pack key and record it; a retry with the same request_id answers the same version.
+        Roles: org_admin. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_PACK),
+        PERMISSION_DENIED (NOT_IN_ORGANISATION), RESOURCE_EXHAUSTED (PACK_TOO_LARGE).
+        """
+
+    @_abc_1.abstractmethod
+    def GetPack(
+        self,
+        request: _safety_pb2.GetPackRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.GetPackResponse, _abc.Awaitable[_safety_pb2.GetPackResponse]]:
+        """The organisation's latest pack (or a named version), signed, as a device installs it.
+        Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+        safeguarding_lead, young_person. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION), NOT_FOUND (NO_PACK, PACK_VERSION_NOT_FOUND).
+        """
+
+    @_abc_1.abstractmethod
+    def GetPackKeys(
+        self,
+        request: _safety_pb2.GetPackKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.GetPackKeysResponse, _abc.Awaitable[_safety_pb2.GetPackKeysResponse]]:
+        """Every pack signing key the service has used, from its stream (a rotated key stays).
+        Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+        safeguarding_lead, young_person. Errors: INVALID_ARGUMENT.
         """
 
 def add_SafetyServiceServicer_to_server(servicer: SafetyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
