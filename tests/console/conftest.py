@@ -37,6 +37,8 @@ def console_environ() -> dict[str, str]:
         },
         "HEARTH_CONSOLE_HTTP_PORT": str(port),
         "HEARTH_CONSOLE_POLL_SECONDS": "2",
+        # Tokens shorter than the story: the console renews them as staff work (RenewSession).
+        "HEARTH_IDENTITY_SESSION_LIFETIME": "120",
         # Identity checks each passkey ceremony against the console's origin.
         "HEARTH_IDENTITY_WEBAUTHN_ORIGINS": origin,
     }

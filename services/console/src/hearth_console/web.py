@@ -16,19 +16,24 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hearth_proto.hearth.identity.v1.identity_pb2 import RenewSessionRequest
+from hearth_runtime.sessions import SessionError
+
 from .config import (
     CASE_WORKERS,
     SETTINGS_EDITORS,
+    STAFF_ROLES,
     TRANSPARENCY_READERS,
     ConsoleSettings,
 )
 from .desk import COOKIE, Desk, DeskSession
-from .upstream import Refused, Upstream
+from .upstream import Refused, Upstream, call
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -131,6 +136,30 @@ def signed_out(console: Console, request: Request, why: str) -> Response:
     return response
 
 
+RENEW_BEFORE = 300  # seconds before the token expires: a shift outlasts identity's tokens
+
+
+def renew_if_due(console: Console, session: DeskSession) -> None:
+    """A fresh token from identity (RenewSession, with the current one) near expiry, so a
+    session in use lasts the shift; the roles are checked again. A refusal ends the session
+    (an erased or removed account)."""
+    staff = session.staff
+    if staff is None or staff.expires_at - console.desk.clock() > RENEW_BEFORE:
+        return
+    try:
+        renewed = call(
+            console.upstream.identity().RenewSession, RenewSessionRequest(), session.token
+        )
+        fresh = console.verify_token(renewed.session_token)
+    except (Refused, SessionError):
+        console.desk.end(session.sid)
+        raise Refused(401, "SESSION_ENDED", "Your session has ended: sign in again.") from None
+    if not fresh.roles.intersection(STAFF_ROLES):
+        console.desk.end(session.sid)
+        raise Refused(403, "NOT_STAFF", "The console is for safeguarding staff only.")
+    session.token, session.staff = renewed.session_token, fresh
+
+
 def session_of(console: Console, request: Request) -> DeskSession | None:
     return console.desk.find(request.cookies.get(COOKIE))
 
@@ -198,6 +227,8 @@ def guarded(console: Console, handler: Handler) -> Handler:
     async def serve(request: Request) -> Response:
         request.state.session = session_of(console, request)
         try:
+            if request.state.session is not None:
+                await run_in_threadpool(renew_if_due, console, request.state.session)
             if request.method == "POST":
                 await check_post(console, request)
             response = await handler(request)
