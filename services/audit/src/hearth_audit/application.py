@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -89,8 +89,10 @@ class Audit(FollowingApplication):
         pseudonym_key: bytes = b"\x00" * 32,
         policy: CheckpointPolicy | None = None,
         upstream_env: Mapping[str, str] | None = None,
+        disclosure_days: int = 30,
     ) -> None:
         super().__init__(env)
+        self.disclosure_days = disclosure_days
         self.signer = signer if signer is not None else NoteSigner.generate("hearth.local/audit")
         self.pseudonym_key = pseudonym_key
         self.checkpoint_policy = policy or CheckpointPolicy()
@@ -319,16 +321,38 @@ class Audit(FollowingApplication):
     # Disclosure.
 
     def request_disclosure(
-        self, session: Session, request_id: str, name: str, reason: str
+        self,
+        session: Session,
+        request_id: str,
+        name: str,
+        reason: str,
+        *,
+        recipient: str = "",
+        legal_basis: str = "",
     ) -> Disclosure:
+        """A recorded request to disclose a trail, due in `disclosure_days` (30 by default, as
+        for a subject access request). A record keeper names its young person's record book
+        by subject id; everyone else by pseudonym."""
         with self._lock:
+            if name not in self.audit_log.trails and "record_keeper" in session.roles:
+                found = [p for p, (_, s) in self.audit_log.subjects.items() if s == name]
+                name = found[0] if found else name
             if name not in self.audit_log.trails:
                 raise NotFound("no trail for that pseudonym")
             disclosure_id = Disclosure.create_id(session.account_id, request_id)
             try:
                 existing: Disclosure = self.repository.get(disclosure_id)
             except AggregateNotFoundError:
-                disclosure = Disclosure(session.account_id, request_id, name, reason)
+                due_at = datetime.now(UTC) + timedelta(days=self.disclosure_days)
+                disclosure = Disclosure(
+                    session.account_id,
+                    request_id,
+                    name,
+                    reason,
+                    recipient=recipient,
+                    legal_basis=legal_basis,
+                    due_at=due_at,
+                )
                 self.record_access(
                     session, "RequestDisclosure", pseudonym=name, disclosure=disclosure
                 )
