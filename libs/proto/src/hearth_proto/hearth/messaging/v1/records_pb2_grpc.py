@@ -72,8 +72,7 @@ class RecordsServiceServicer:
     def KeepRecord(self, request, context):
         """Keep one relayed message as a case record of a young person. Idempotent on message_id.
         Roles: record_keeper. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED
-        (PERMISSION_DENIED, NOT_THE_KEEPER), FAILED_PRECONDITION (RECORDS_DESTROYED),
-        RESOURCE_EXHAUSTED.
+        (PERMISSION_DENIED, NOT_THE_KEEPER), FAILED_PRECONDITION (RECORDS_DESTROYED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -41,8 +41,7 @@ class RecordsServiceStub:
     KeepRecord: _grpc.UnaryUnaryMultiCallable[_records_pb2.KeepRecordRequest, _records_pb2.KeepRecordResponse]
     """Keep one relayed message as a case record of a young person. Idempotent on message_id.
     Roles: record_keeper. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED
-    (PERMISSION_DENIED, NOT_THE_KEEPER), FAILED_PRECONDITION (RECORDS_DESTROYED),
-    RESOURCE_EXHAUSTED.
+    (PERMISSION_DENIED, NOT_THE_KEEPER), FAILED_PRECONDITION (RECORDS_DESTROYED).
     """
     ListRecords: _grpc.UnaryUnaryMultiCallable[_records_pb2.ListRecordsRequest, _records_pb2.ListRecordsResponse]
     """The sealed records of one young person of the keeper's organisation, oldest first.
@@ -72,8 +71,7 @@ class RecordsServiceAsyncStub(RecordsServiceStub):
     KeepRecord: _aio.UnaryUnaryMultiCallable[_records_pb2.KeepRecordRequest, _records_pb2.KeepRecordResponse]  # type: ignore[assignment]
     """Keep one relayed message as a case record of a young person. Idempotent on message_id.
     Roles: record_keeper. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED
-    (PERMISSION_DENIED, NOT_THE_KEEPER), FAILED_PRECONDITION (RECORDS_DESTROYED),
-    RESOURCE_EXHAUSTED.
+    (PERMISSION_DENIED, NOT_THE_KEEPER), FAILED_PRECONDITION (RECORDS_DESTROYED).
     """
     ListRecords: _aio.UnaryUnaryMultiCallable[_records_pb2.ListRecordsRequest, _records_pb2.ListRecordsResponse]  # type: ignore[assignment]
     """The sealed records of one young person of the keeper's organisation, oldest first.
@@ -106,8 +104,7 @@ class RecordsServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_records_pb2.KeepRecordResponse, _abc.Awaitable[_records_pb2.KeepRecordResponse]]:
         """Keep one relayed message as a case record of a young person. Idempotent on message_id.
         Roles: record_keeper. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED
-        (PERMISSION_DENIED, NOT_THE_KEEPER), FAILED_PRECONDITION (RECORDS_DESTROYED),
-        RESOURCE_EXHAUSTED.
+        (PERMISSION_DENIED, NOT_THE_KEEPER), FAILED_PRECONDITION (RECORDS_DESTROYED).
         """
 
     @_abc_1.abstractmethod
