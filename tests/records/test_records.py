@@ -29,7 +29,7 @@ from hearth_runtime.platform import Platform
 from hearth_sdk.channel import connect
 from hearth_sdk.errors import error_info
 from hearth_sdk.identity import IdentityClient
-from hearth_sdk.keeper import RecordKeeper
+from hearth_sdk.keeper import RecordKeeper, RecordsRequest
 from hearth_sdk.messaging import MessagingDevice
 from tests.conftest import stream_environ, unique_name
 from tests.support.streams import read_stream
@@ -267,7 +267,7 @@ def test_the_keeper_keeps_each_message_and_the_log_holds_only_digests_and_cipher
     story: Story, platform: Platform
 ) -> None:
     assert len(story.kept) == 2
-    records = story.org.keeper.subject_access(story.org.people["young"].account_id)
+    records = story.org.keeper.read_records(story.org.people["young"].account_id)
     assert [r.body for r in records][1] == SECRET
     keys = json.loads((story.org.directory / "keeper" / "record-keys.json").read_text())["keys"]
     everything = b"".join(data for messages in raw(platform).values() for _, _, data in messages)
@@ -281,17 +281,45 @@ def test_the_keeper_keeps_each_message_and_the_log_holds_only_digests_and_cipher
     assert all(any(d in data for _, _, data in messaging) for d in digests)
 
 
-def test_subject_access_and_a_practitioners_own_case_are_reads_recorded_as_events(
+def test_subject_access_and_a_practitioners_own_case_are_answered_end_to_end_and_recorded(
     story: Story, platform: Platform
 ) -> None:
-    keeper = story.org.keeper
-    young_id = story.org.people["young"].account_id
-    assert len(keeper.case_read(story.org.people["worker"].account_id, young_id)) == 2
-    # Another practitioner of the organisation was not in the conversation: nothing.
-    assert keeper.case_read(story.org.people["other_worker"].account_id, young_id) == []
+    org = story.org
+    young_id = org.people["young"].account_id
+    channel = connect(platform.endpoint("messaging"))
+
+    def ask(name: str) -> RecordsRequest:
+        request = RecordsRequest(channel, org.people[name].login())
+        request.ask(org.organisation_id, young_id)
+        return request
+
+    mine, case = ask("young"), ask("worker")
+    assert (mine.purpose, case.purpose) == ("subject_access", "case")
+    assert mine.due_at is not None and 29 <= (mine.due_at - datetime.now(UTC)).days <= 30
+    assert mine.answer() is None  # not answered yet
+    # Another practitioner of the organisation was in no conversation with this young person;
+    # another young person cannot ask for this one's records.
+    for name in ("other_worker", "young2"):
+        code, reason = refused(lambda name=name: ask(name))  # type: ignore[misc]
+        assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_YOUR_CASE")
+    assert sorted(org.keeper.answer_requests()) == sorted(
+        [mine.access_request_id, case.access_request_id]
+    )
+    records = mine.answer()
+    assert records is not None and [r.body for r in records][1] == SECRET
+    assert case.answer() == records  # the worker was in the one conversation
+    # Nobody else fetches an answer.
+    stranger = RecordsRequest(channel, org.people["young2"].login())
+    stranger.organisation_id, stranger.access_request_id = (
+        org.organisation_id,
+        mine.access_request_id,
+    )
+    assert refused(stranger.answer)[0] == grpc.StatusCode.PERMISSION_DENIED
     stream = platform.environ["HEARTH_MESSAGING_STREAM"]
     reads = [d for _, _, d in read_stream_data(platform, stream) if b"CaseRecordsRead" in d]
-    assert len(reads) >= 2  # the subject access above and the worker's case read
+    assert len(reads) >= 2  # the subject access and the worker's case read
+    everything = b"".join(d for messages in raw(platform).values() for _, _, d in messages)
+    assert SECRET not in everything
 
 
 def read_stream_data(platform: Platform, stream: str) -> list[tuple[int, str, bytes]]:
@@ -375,7 +403,7 @@ def test_retention_destroys_the_records_as_an_event_and_they_are_unreadable(
     assert keeper.apply_retention(datetime(2030, 1, 1, tzinfo=UTC)) == []
     assert keeper.apply_retention(datetime(2036, 6, 1, tzinfo=UTC)) == [young_id]
     with pytest.raises(RecordKeyDestroyed):
-        keeper.subject_access(young_id)
+        keeper.read_records(young_id)
     stream = platform.environ["HEARTH_MESSAGING_STREAM"]
     assert any(b"CaseRecordsDestroyed" in d for _, _, d in read_stream_data(platform, stream))
     bucket = f"KV_{stream}_RECORDS"

@@ -9,9 +9,12 @@ franking, seals it under a per-young-person key that never leaves `state_dir`, a
 messaging only the sealed bytes and the record's digest (`KeepRecord`), which the log keeps
 and audit witnesses. Destroying a young person's key (retention, erasure) makes their
 records unreadable for good; `DestroyRecords` records it as an event. Every read is an
-event (`RecordRead`), and a disclosure is audit's: requested by the keeper, approved by the
-safeguarding lead and the data protection officer, exported as a bundle the keeper turns
-into a `hearth-records-package/v1` that `hearth-audit verify` checks offline.
+event. A young person's subject access request and a practitioner's request for their own
+case are made through messaging (`RecordsRequest`), which checks who may ask; the keeper
+answers them sealed to the requester (`answer_requests`). A disclosure is audit's: requested
+by the keeper, approved by the safeguarding lead and the data protection officer, exported
+as a bundle the keeper turns into a `hearth-records-package/v1` that `hearth-audit verify`
+checks offline.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from nacl.public import PrivateKey, PublicKey, SealedBox
 
 from hearth_crypto.case_record import (
     RECORD_KEY_BYTES,
@@ -186,6 +190,13 @@ class RecordKeeper:
             opened.append((sealed, record))
         return listed, opened
 
+    def read_records(self, young_person: str) -> list[CaseRecord]:
+        """The organisation's own read of a young person's records (its case file work); the
+        read is an event like every other."""
+        _, opened = self._open_all(young_person)
+        self._read(young_person, "case", self.account_id, (s.record_id for s, _ in opened))
+        return [record for _, record in opened]
+
     def _read(self, young_person: str, purpose: str, reader: str, ids: Iterable[str]) -> None:
         self.records.RecordRead(
             records_pb2.RecordReadRequest(
@@ -197,20 +208,34 @@ class RecordKeeper:
             metadata=self.metadata,
         )
 
-    def subject_access(self, young_person: str) -> list[CaseRecord]:
-        """A young person's own records (their subject access request); the read is an event."""
-        _, opened = self._open_all(young_person)
-        self._read(young_person, "subject_access", young_person, (s.record_id for s, _ in opened))
-        return [record for _, record in opened]
-
-    def case_read(self, practitioner: str, young_person: str) -> list[CaseRecord]:
-        """The records of a practitioner's own case: conversations they were a member of.
-        Nothing (and no read recorded) for a practitioner who was not."""
-        _, opened = self._open_all(young_person)
-        own = [(s, r) for s, r in opened if practitioner in s.member_account_ids]
-        if own:
-            self._read(young_person, "case", practitioner, (s.record_id for s, _ in own))
-        return [record for _, record in own]
+    def answer_requests(self) -> list[str]:
+        """Answer every open request (a young person's subject access, a practitioner's case
+        read): the records, sealed to the requester's reply key. Messaging checked who may
+        ask; the keeper gives a practitioner only conversations they were a member of. The
+        ids of the requests answered."""
+        answered = []
+        asked = self.records.ListRecordRequests(
+            records_pb2.ListRecordRequestsRequest(), metadata=self.metadata
+        )
+        for request in asked.requests:
+            _, opened = self._open_all(request.young_person_account_id)
+            if request.purpose == "case":
+                opened = [
+                    (s, r)
+                    for s, r in opened
+                    if request.requester_account_id in s.member_account_ids
+                ]
+            document = json.dumps([r.to_json() for _, r in opened]).encode()
+            self.records.AnswerRecordRequest(
+                records_pb2.AnswerRecordRequestRequest(
+                    access_request_id=request.access_request_id,
+                    sealed_answer=bytes(SealedBox(PublicKey(request.reply_key)).encrypt(document)),
+                    record_ids=[s.record_id for s, _ in opened],
+                ),
+                metadata=self.metadata,
+            )
+            answered.append(request.access_request_id)
+        return answered
 
     # --- disclosure --------------------------------------------------------------------------
 
@@ -325,3 +350,50 @@ class RecordKeeper:
 
     def close(self) -> None:
         self.device.disconnect()
+
+
+class RecordsRequest:
+    """A young person's request for their own records (subject access), or a practitioner's
+    for their case's, answered by the organisation's keeper end to end: the answer is sealed
+    to a key made here, which never leaves this object."""
+
+    def __init__(self, channel: grpc.Channel, token: SessionToken) -> None:
+        self.stub = records_pb2_grpc.RecordsServiceStub(channel)
+        self.token = token
+        self._key = PrivateKey.generate()
+        self.organisation_id = ""
+        self.access_request_id = ""
+        self.due_at: datetime | None = None
+        self.purpose = ""
+
+    def ask(self, organisation_id: str, young_person: str) -> str:
+        answer = self.stub.RequestRecords(
+            records_pb2.RequestRecordsRequest(
+                request_id=str(uuid.uuid4()),
+                organisation_id=organisation_id,
+                young_person_account_id=young_person,
+                reply_key=bytes(self._key.public_key),
+            ),
+            metadata=bearer(self.token),
+        )
+        self.organisation_id = organisation_id
+        self.access_request_id = answer.access_request_id
+        self.purpose = answer.purpose
+        self.due_at = answer.due_at.ToDatetime(tzinfo=UTC)
+        return self.access_request_id
+
+    def answer(self) -> list[CaseRecord] | None:
+        """The records, once the keeper answered (None until then)."""
+        try:
+            sealed = self.stub.GetRecordAnswer(
+                records_pb2.GetRecordAnswerRequest(
+                    organisation_id=self.organisation_id,
+                    access_request_id=self.access_request_id,
+                ),
+                metadata=bearer(self.token),
+            ).sealed_answer
+        except grpc.RpcError as e:
+            if e.code() == grpc.StatusCode.FAILED_PRECONDITION:
+                return None
+            raise
+        return [CaseRecord.from_json(d) for d in json.loads(SealedBox(self._key).decrypt(sealed))]

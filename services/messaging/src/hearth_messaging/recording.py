@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from eventsourcing.domain import Aggregate, event
 
@@ -41,6 +42,59 @@ class RecordKeeping(Aggregate):
     def __init__(self, organisation_id: str, keeper_account_id: str) -> None:
         self.organisation_id = organisation_id
         self.keeper_account_id = keeper_account_id
+        self.requests: dict[str, AccessRequest] = {}  # open ones, oldest first
+        self.answered: dict[str, AccessRequest] = {}
+
+    @published(events_pb2.RecordsRequested)
+    class Requested(Aggregate.Event):
+        access_request_id: str
+        young_person_account_id: str
+        requester_account_id: str
+        purpose: str
+        reply_key: bytes
+        due_at: datetime
+
+    @event(Requested)
+    def request(
+        self,
+        access_request_id: str,
+        young_person_account_id: str,
+        requester_account_id: str,
+        purpose: str,
+        reply_key: bytes,
+        due_at: datetime,
+    ) -> None:
+        self.requests[access_request_id] = AccessRequest(
+            access_request_id,
+            young_person_account_id,
+            requester_account_id,
+            purpose,
+            reply_key,
+            due_at,
+        )
+
+    @published(events_pb2.RecordsRequestAnswered)
+    class Answered(Aggregate.Event):
+        access_request_id: str
+        records: int
+
+    @event(Answered)
+    def answer(self, access_request_id: str, records: int) -> None:
+        request = self.requests.pop(access_request_id, None)
+        if request is not None:
+            self.answered[access_request_id] = request
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    """A young person's subject access request, or a practitioner's for their case."""
+
+    access_request_id: str
+    young_person_account_id: str
+    requester_account_id: str
+    purpose: str
+    reply_key: bytes
+    due_at: datetime
 
 
 @dataclass(frozen=True)

@@ -9,25 +9,32 @@ while its digest stays in the log (and in audit) as proof that it existed and wh
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import nats.js.errors
 from nats.js.kv import KeyValue
 
 from hearth_eventlog.link import JetStreamLink
-from hearth_runtime.errors import Conflict, Invalid, NotFound, Refused
+from hearth_runtime.errors import AlreadyDone, Conflict, Invalid, NotFound, Refused
 
-from .domain import RelayedMessage
+from .domain import RelayedMessage, derived_id
+from .policy import AccountFacts
 from .recording import (
     DESTROY_REASONS,
     KEEPER_ROLE,
     READ_PURPOSES,
     YOUNG_ROLES,
+    AccessRequest,
     CaseRecordBook,
     KeptRecord,
+    RecordKeeping,
 )
 from .relay import Relay
+
+ANSWER_DAYS = 30  # a subject access request is answered within a month
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class StoredRecord:
 class Records(Relay):
     record_store: KeyValue
     record_link: JetStreamLink
+    clock: Callable[[], float]
 
     def keeper_organisation(self, keeper: str) -> str:
         """The organisation whose record keeper this account is (PERMISSION_DENIED if none)."""
@@ -128,9 +136,14 @@ class Records(Relay):
         if not book.destroyed:
             book.destroy(reason=reason, records=len(book.records))
             self.save(book)
-        for kept in book.records.values():
+        answers = [
+            f"answer.{r.access_request_id}"
+            for r in self._keeping(book.organisation_id).answered.values()
+            if r.young_person_account_id == young_person
+        ]
+        for key in [*(kept.record_id for kept in book.records.values()), *answers]:
             with contextlib.suppress(nats.js.errors.KeyNotFoundError):
-                self.record_link.run(self.record_store.purge(kept.record_id))
+                self.record_link.run(self.record_store.purge(key))
         return len(book.records)
 
     def record_read(
@@ -144,3 +157,103 @@ class Records(Relay):
             raise NotFound("a record named is not in this young person's book")
         book.read(purpose=purpose, reader=reader, record_ids=record_ids)
         self.save(book)
+
+    # --- requests for records (subject access, a practitioner's case) ---------------------
+
+    def request_records(
+        self,
+        caller: AccountFacts,
+        request_id: str,
+        organisation: str,
+        young_person: str,
+        reply_key: bytes,
+    ) -> AccessRequest:
+        """A young person's request for their own records, or a practitioner's for the records
+        of conversations they were in; the keeper answers it, sealed to `reply_key`."""
+        keeping = self._keeping(organisation)
+        book = self._get(CaseRecordBook, CaseRecordBook.create_id(organisation, young_person))
+        if book is None:
+            raise NotFound("no records are kept for that young person at that organisation")
+        if caller.account_id == young_person:
+            purpose = "subject_access"
+        elif "practitioner" in caller.roles and any(
+            caller.account_id in kept.member_account_ids for kept in book.records.values()
+        ):
+            purpose = "case"
+        else:
+            raise Refused(
+                "you may ask for your own records, or for the records of conversations you "
+                "were a member of",
+                reason="NOT_YOUR_CASE",
+            )
+        access_id = str(derived_id("records-request", caller.account_id, request_id))
+        existing = keeping.requests.get(access_id) or keeping.answered.get(access_id)
+        if existing is not None:
+            if (existing.young_person_account_id, existing.reply_key) != (young_person, reply_key):
+                raise AlreadyDone(
+                    "that request_id was used for another request", reason="REQUEST_ID_REUSED"
+                )
+            return existing
+        keeping.request(
+            access_request_id=access_id,
+            young_person_account_id=young_person,
+            requester_account_id=caller.account_id,
+            purpose=purpose,
+            reply_key=reply_key,
+            due_at=datetime.fromtimestamp(self.clock(), UTC) + timedelta(days=ANSWER_DAYS),
+        )
+        self.save(keeping)
+        return keeping.requests[access_id]
+
+    def _keeping(self, organisation: str) -> RecordKeeping:
+        # Read afresh: requests change it, and only the follower caches it.
+        keeping = self._get(RecordKeeping, RecordKeeping.create_id(organisation))
+        if keeping is None:
+            raise NotFound("that organisation has no record keeper")
+        return keeping
+
+    def open_requests(self, keeper: str) -> list[AccessRequest]:
+        return list(self._keeping(self.keeper_organisation(keeper)).requests.values())
+
+    def answer_request(
+        self, keeper: str, access_id: str, sealed_answer: bytes, record_ids: list[str]
+    ) -> None:
+        organisation = self.keeper_organisation(keeper)
+        keeping = self._keeping(organisation)
+        if access_id in keeping.answered:
+            return  # a retried answer
+        request = keeping.requests.get(access_id)
+        if request is None:
+            raise NotFound("no open request with that id")
+        book = self._get(
+            CaseRecordBook, CaseRecordBook.create_id(organisation, request.young_person_account_id)
+        )
+        assert book is not None  # a request is only recorded for a book that exists
+        allowed = {
+            kept.record_id
+            for kept in book.records.values()
+            if request.purpose == "subject_access"
+            or request.requester_account_id in kept.member_account_ids
+        }
+        if not set(record_ids) <= allowed:
+            raise Refused("a record named is not one this requester may read")
+        self.record_link.run(self.record_store.put(f"answer.{access_id}", sealed_answer))
+        book.read(
+            purpose=request.purpose, reader=request.requester_account_id, record_ids=record_ids
+        )
+        keeping.answer(access_request_id=access_id, records=len(record_ids))
+        self.save(book, keeping)
+
+    def record_answer(self, caller: str, organisation: str, access_id: str) -> bytes:
+        keeping = self._keeping(organisation)
+        request = keeping.answered.get(access_id) or keeping.requests.get(access_id)
+        if request is None:
+            raise NotFound("no request with that id")
+        if request.requester_account_id != caller:
+            raise Refused("only the requester may fetch the answer")
+        if access_id not in keeping.answered:
+            raise Conflict(
+                "the keeper has not answered yet; ask again later", reason="NOT_ANSWERED"
+            )
+        entry = self.record_link.run(self.record_store.get(f"answer.{access_id}"))
+        return bytes(entry.value or b"")

@@ -60,7 +60,11 @@ RULES = {
     )
     for method in messaging_pb2.DESCRIPTOR.services_by_name["MessagingService"].methods
 } | {
-    f"/{RECORDS_SERVICE}/{method.name}": roles("record_keeper")
+    f"/{RECORDS_SERVICE}/{method.name}": (
+        roles("child", "young_person", "practitioner")
+        if method.name in ("RequestRecords", "GetRecordAnswer")
+        else roles("record_keeper")
+    )
     for method in records_pb2.DESCRIPTOR.services_by_name["RecordsService"].methods
 }
 

@@ -781,3 +781,75 @@ class CaseRecordsRead(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CaseRecordsRead: _TypeAlias = CaseRecordsRead  # noqa: Y015
+
+@_typing.final
+class RecordsRequested(_message.Message):
+    """A young person asked for their own records, or a practitioner for their case's, from the
+    organisation's keeper; the answer is sealed to reply_key (a public key of the requester's).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ACCESS_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    YOUNG_PERSON_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    REQUESTER_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    REPLY_KEY_FIELD_NUMBER: _builtins.int
+    DUE_AT_FIELD_NUMBER: _builtins.int
+    access_request_id: _builtins.str
+    young_person_account_id: _builtins.str
+    requester_account_id: _builtins.str
+    purpose: _builtins.str
+    """"subject_access" or "case"."""
+    reply_key: _builtins.bytes
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def due_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        access_request_id: _builtins.str = ...,
+        young_person_account_id: _builtins.str = ...,
+        requester_account_id: _builtins.str = ...,
+        purpose: _builtins.str = ...,
+        reply_key: _builtins.bytes = ...,
+        due_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_request_id", b"access_request_id", "due_at", b"due_at", "purpose", b"purpose", "reply_key", b"reply_key", "requester_account_id", b"requester_account_id", "timestamp", b"timestamp", "young_person_account_id", b"young_person_account_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordsRequested: _TypeAlias = RecordsRequested  # noqa: Y015
+
+@_typing.final
+class RecordsRequestAnswered(_message.Message):
+    """The keeper answered a request (the read itself is the book's CaseRecordsRead)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ACCESS_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    RECORDS_FIELD_NUMBER: _builtins.int
+    access_request_id: _builtins.str
+    records: _builtins.int
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        access_request_id: _builtins.str = ...,
+        records: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_request_id", b"access_request_id", "records", b"records", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordsRequestAnswered: _TypeAlias = RecordsRequestAnswered  # noqa: Y015

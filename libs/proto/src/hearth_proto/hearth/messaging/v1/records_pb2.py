@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!hearth/messaging/v1/records.proto\x12\x13hearth.messaging.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x98\x01\n\x11KeepRecordRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x1f\n\x17young_person_account_id\x18\x03 \x01(\t\x12\x0e\n\x06\x64igest\x18\x04 \x01(\x0c\x12\x0e\n\x06sealed\x18\x05 \x01(\x0c\x12\x15\n\rrelayed_at_ms\x18\x06 \x01(\x03\"8\n\x12KeepRecordResponse\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0f\n\x07\x62ook_id\x18\x02 \x01(\t\"5\n\x12ListRecordsRequest\x12\x1f\n\x17young_person_account_id\x18\x01 \x01(\t\"\xa1\x01\n\x0cSealedRecord\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x12\n\nmessage_id\x18\x03 \x01(\t\x12\x0e\n\x06\x64igest\x18\x04 \x01(\x0c\x12\x0e\n\x06sealed\x18\x05 \x01(\x0c\x12\x15\n\rrelayed_at_ms\x18\x06 \x01(\x03\x12\x1a\n\x12member_account_ids\x18\x07 \x03(\t\"\x9b\x02\n\x13ListRecordsResponse\x12\x0f\n\x07\x62ook_id\x18\x01 \x01(\t\x12\x32\n\x07records\x18\x02 \x03(\x0b\x32!.hearth.messaging.v1.SealedRecord\x12\x11\n\tdestroyed\x18\x03 \x01(\x08\x12-\n\topened_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12K\n\nrelay_keys\x18\x05 \x03(\x0b\x32\x37.hearth.messaging.v1.ListRecordsResponse.RelayKeysEntry\x1a\x30\n\x0eRelayKeysEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x0c:\x02\x38\x01\"H\n\x15\x44\x65stroyRecordsRequest\x12\x1f\n\x17young_person_account_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\")\n\x16\x44\x65stroyRecordsResponse\x12\x0f\n\x07records\x18\x01 \x01(\x05\"i\n\x11RecordReadRequest\x12\x1f\n\x17young_person_account_id\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12\x0e\n\x06reader\x18\x03 \x01(\t\x12\x12\n\nrecord_ids\x18\x04 \x03(\t\"\x14\n\x12RecordReadResponse2\x9b\x03\n\x0eRecordsService\x12]\n\nKeepRecord\x12&.hearth.messaging.v1.KeepRecordRequest\x1a\'.hearth.messaging.v1.KeepRecordResponse\x12`\n\x0bListRecords\x12\'.hearth.messaging.v1.ListRecordsRequest\x1a(.hearth.messaging.v1.ListRecordsResponse\x12i\n\x0e\x44\x65stroyRecords\x12*.hearth.messaging.v1.DestroyRecordsRequest\x1a+.hearth.messaging.v1.DestroyRecordsResponse\x12]\n\nRecordRead\x12&.hearth.messaging.v1.RecordReadRequest\x1a\'.hearth.messaging.v1.RecordReadResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!hearth/messaging/v1/records.proto\x12\x13hearth.messaging.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"x\n\x15RequestRecordsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x17\n\x0forganisation_id\x18\x02 \x01(\t\x12\x1f\n\x17young_person_account_id\x18\x03 \x01(\t\x12\x11\n\treply_key\x18\x04 \x01(\x0c\"p\n\x16RequestRecordsResponse\x12\x19\n\x11\x61\x63\x63\x65ss_request_id\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12*\n\x06\x64ue_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1b\n\x19ListRecordRequestsRequest\"\xbf\x01\n\x13RecordAccessRequest\x12\x19\n\x11\x61\x63\x63\x65ss_request_id\x18\x01 \x01(\t\x12\x1f\n\x17young_person_account_id\x18\x02 \x01(\t\x12\x1c\n\x14requester_account_id\x18\x03 \x01(\t\x12\x0f\n\x07purpose\x18\x04 \x01(\t\x12\x11\n\treply_key\x18\x05 \x01(\x0c\x12*\n\x06\x64ue_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"X\n\x1aListRecordRequestsResponse\x12:\n\x08requests\x18\x01 \x03(\x0b\x32(.hearth.messaging.v1.RecordAccessRequest\"b\n\x1a\x41nswerRecordRequestRequest\x12\x19\n\x11\x61\x63\x63\x65ss_request_id\x18\x01 \x01(\t\x12\x15\n\rsealed_answer\x18\x02 \x01(\x0c\x12\x12\n\nrecord_ids\x18\x03 \x03(\t\"\x1d\n\x1b\x41nswerRecordRequestResponse\"L\n\x16GetRecordAnswerRequest\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x19\n\x11\x61\x63\x63\x65ss_request_id\x18\x02 \x01(\t\"0\n\x17GetRecordAnswerResponse\x12\x15\n\rsealed_answer\x18\x01 \x01(\x0c\"\x98\x01\n\x11KeepRecordRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x1f\n\x17young_person_account_id\x18\x03 \x01(\t\x12\x0e\n\x06\x64igest\x18\x04 \x01(\x0c\x12\x0e\n\x06sealed\x18\x05 \x01(\x0c\x12\x15\n\rrelayed_at_ms\x18\x06 \x01(\x03\"8\n\x12KeepRecordResponse\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0f\n\x07\x62ook_id\x18\x02 \x01(\t\"5\n\x12ListRecordsRequest\x12\x1f\n\x17young_person_account_id\x18\x01 \x01(\t\"\xa1\x01\n\x0cSealedRecord\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x12\n\nmessage_id\x18\x03 \x01(\t\x12\x0e\n\x06\x64igest\x18\x04 \x01(\x0c\x12\x0e\n\x06sealed\x18\x05 \x01(\x0c\x12\x15\n\rrelayed_at_ms\x18\x06 \x01(\x03\x12\x1a\n\x12member_account_ids\x18\x07 \x03(\t\"\x9b\x02\n\x13ListRecordsResponse\x12\x0f\n\x07\x62ook_id\x18\x01 \x01(\t\x12\x32\n\x07records\x18\x02 \x03(\x0b\x32!.hearth.messaging.v1.SealedRecord\x12\x11\n\tdestroyed\x18\x03 \x01(\x08\x12-\n\topened_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12K\n\nrelay_keys\x18\x05 \x03(\x0b\x32\x37.hearth.messaging.v1.ListRecordsResponse.RelayKeysEntry\x1a\x30\n\x0eRelayKeysEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x0c:\x02\x38\x01\"H\n\x15\x44\x65stroyRecordsRequest\x12\x1f\n\x17young_person_account_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\")\n\x16\x44\x65stroyRecordsResponse\x12\x0f\n\x07records\x18\x01 \x01(\x05\"i\n\x11RecordReadRequest\x12\x1f\n\x17young_person_account_id\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12\x0e\n\x06reader\x18\x03 \x01(\t\x12\x12\n\nrecord_ids\x18\x04 \x03(\t\"\x14\n\x12RecordReadResponse2\xe5\x06\n\x0eRecordsService\x12]\n\nKeepRecord\x12&.hearth.messaging.v1.KeepRecordRequest\x1a\'.hearth.messaging.v1.KeepRecordResponse\x12`\n\x0bListRecords\x12\'.hearth.messaging.v1.ListRecordsRequest\x1a(.hearth.messaging.v1.ListRecordsResponse\x12i\n\x0e\x44\x65stroyRecords\x12*.hearth.messaging.v1.DestroyRecordsRequest\x1a+.hearth.messaging.v1.DestroyRecordsResponse\x12]\n\nRecordRead\x12&.hearth.messaging.v1.RecordReadRequest\x1a\'.hearth.messaging.v1.RecordReadResponse\x12i\n\x0eRequestRecords\x12*.hearth.messaging.v1.RequestRecordsRequest\x1a+.hearth.messaging.v1.RequestRecordsResponse\x12u\n\x12ListRecordRequests\x12..hearth.messaging.v1.ListRecordRequestsRequest\x1a/.hearth.messaging.v1.ListRecordRequestsResponse\x12x\n\x13\x41nswerRecordRequest\x12/.hearth.messaging.v1.AnswerRecordRequestRequest\x1a\x30.hearth.messaging.v1.AnswerRecordRequestResponse\x12l\n\x0fGetRecordAnswer\x12+.hearth.messaging.v1.GetRecordAnswerRequest\x1a,.hearth.messaging.v1.GetRecordAnswerResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,26 +34,44 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_LISTRECORDSRESPONSE_RELAYKEYSENTRY']._loaded_options = None
   _globals['_LISTRECORDSRESPONSE_RELAYKEYSENTRY']._serialized_options = b'8\001'
-  _globals['_KEEPRECORDREQUEST']._serialized_start=92
-  _globals['_KEEPRECORDREQUEST']._serialized_end=244
-  _globals['_KEEPRECORDRESPONSE']._serialized_start=246
-  _globals['_KEEPRECORDRESPONSE']._serialized_end=302
-  _globals['_LISTRECORDSREQUEST']._serialized_start=304
-  _globals['_LISTRECORDSREQUEST']._serialized_end=357
-  _globals['_SEALEDRECORD']._serialized_start=360
-  _globals['_SEALEDRECORD']._serialized_end=521
-  _globals['_LISTRECORDSRESPONSE']._serialized_start=524
-  _globals['_LISTRECORDSRESPONSE']._serialized_end=807
-  _globals['_LISTRECORDSRESPONSE_RELAYKEYSENTRY']._serialized_start=759
-  _globals['_LISTRECORDSRESPONSE_RELAYKEYSENTRY']._serialized_end=807
-  _globals['_DESTROYRECORDSREQUEST']._serialized_start=809
-  _globals['_DESTROYRECORDSREQUEST']._serialized_end=881
-  _globals['_DESTROYRECORDSRESPONSE']._serialized_start=883
-  _globals['_DESTROYRECORDSRESPONSE']._serialized_end=924
-  _globals['_RECORDREADREQUEST']._serialized_start=926
-  _globals['_RECORDREADREQUEST']._serialized_end=1031
-  _globals['_RECORDREADRESPONSE']._serialized_start=1033
-  _globals['_RECORDREADRESPONSE']._serialized_end=1053
-  _globals['_RECORDSSERVICE']._serialized_start=1056
-  _globals['_RECORDSSERVICE']._serialized_end=1467
+  _globals['_REQUESTRECORDSREQUEST']._serialized_start=91
+  _globals['_REQUESTRECORDSREQUEST']._serialized_end=211
+  _globals['_REQUESTRECORDSRESPONSE']._serialized_start=213
+  _globals['_REQUESTRECORDSRESPONSE']._serialized_end=325
+  _globals['_LISTRECORDREQUESTSREQUEST']._serialized_start=327
+  _globals['_LISTRECORDREQUESTSREQUEST']._serialized_end=354
+  _globals['_RECORDACCESSREQUEST']._serialized_start=357
+  _globals['_RECORDACCESSREQUEST']._serialized_end=548
+  _globals['_LISTRECORDREQUESTSRESPONSE']._serialized_start=550
+  _globals['_LISTRECORDREQUESTSRESPONSE']._serialized_end=638
+  _globals['_ANSWERRECORDREQUESTREQUEST']._serialized_start=640
+  _globals['_ANSWERRECORDREQUESTREQUEST']._serialized_end=738
+  _globals['_ANSWERRECORDREQUESTRESPONSE']._serialized_start=740
+  _globals['_ANSWERRECORDREQUESTRESPONSE']._serialized_end=769
+  _globals['_GETRECORDANSWERREQUEST']._serialized_start=771
+  _globals['_GETRECORDANSWERREQUEST']._serialized_end=847
+  _globals['_GETRECORDANSWERRESPONSE']._serialized_start=849
+  _globals['_GETRECORDANSWERRESPONSE']._serialized_end=897
+  _globals['_KEEPRECORDREQUEST']._serialized_start=900
+  _globals['_KEEPRECORDREQUEST']._serialized_end=1052
+  _globals['_KEEPRECORDRESPONSE']._serialized_start=1054
+  _globals['_KEEPRECORDRESPONSE']._serialized_end=1110
+  _globals['_LISTRECORDSREQUEST']._serialized_start=1112
+  _globals['_LISTRECORDSREQUEST']._serialized_end=1165
+  _globals['_SEALEDRECORD']._serialized_start=1168
+  _globals['_SEALEDRECORD']._serialized_end=1329
+  _globals['_LISTRECORDSRESPONSE']._serialized_start=1332
+  _globals['_LISTRECORDSRESPONSE']._serialized_end=1615
+  _globals['_LISTRECORDSRESPONSE_RELAYKEYSENTRY']._serialized_start=1567
+  _globals['_LISTRECORDSRESPONSE_RELAYKEYSENTRY']._serialized_end=1615
+  _globals['_DESTROYRECORDSREQUEST']._serialized_start=1617
+  _globals['_DESTROYRECORDSREQUEST']._serialized_end=1689
+  _globals['_DESTROYRECORDSRESPONSE']._serialized_start=1691
+  _globals['_DESTROYRECORDSRESPONSE']._serialized_end=1732
+  _globals['_RECORDREADREQUEST']._serialized_start=1734
+  _globals['_RECORDREADREQUEST']._serialized_end=1839
+  _globals['_RECORDREADRESPONSE']._serialized_start=1841
+  _globals['_RECORDREADRESPONSE']._serialized_end=1861
+  _globals['_RECORDSSERVICE']._serialized_start=1864
+  _globals['_RECORDSSERVICE']._serialized_end=2733
 # @@protoc_insertion_point(module_scope)

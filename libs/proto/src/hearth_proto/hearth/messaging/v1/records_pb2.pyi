@@ -20,6 +20,217 @@ else:
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
+class RequestRecordsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    YOUNG_PERSON_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    REPLY_KEY_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    organisation_id: _builtins.str
+    young_person_account_id: _builtins.str
+    reply_key: _builtins.bytes
+    """An X25519 public key of the requester's own: the answer is sealed to it."""
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        organisation_id: _builtins.str = ...,
+        young_person_account_id: _builtins.str = ...,
+        reply_key: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organisation_id", b"organisation_id", "reply_key", b"reply_key", "request_id", b"request_id", "young_person_account_id", b"young_person_account_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestRecordsRequest: _TypeAlias = RequestRecordsRequest  # noqa: Y015
+
+@_typing.final
+class RequestRecordsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCESS_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    DUE_AT_FIELD_NUMBER: _builtins.int
+    access_request_id: _builtins.str
+    purpose: _builtins.str
+    """"subject_access" or "case"."""
+    @_builtins.property
+    def due_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        access_request_id: _builtins.str = ...,
+        purpose: _builtins.str = ...,
+        due_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_request_id", b"access_request_id", "due_at", b"due_at", "purpose", b"purpose"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestRecordsResponse: _TypeAlias = RequestRecordsResponse  # noqa: Y015
+
+@_typing.final
+class ListRecordRequestsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRecordRequestsRequest: _TypeAlias = ListRecordRequestsRequest  # noqa: Y015
+
+@_typing.final
+class RecordAccessRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCESS_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    YOUNG_PERSON_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    REQUESTER_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    REPLY_KEY_FIELD_NUMBER: _builtins.int
+    DUE_AT_FIELD_NUMBER: _builtins.int
+    access_request_id: _builtins.str
+    young_person_account_id: _builtins.str
+    requester_account_id: _builtins.str
+    purpose: _builtins.str
+    reply_key: _builtins.bytes
+    @_builtins.property
+    def due_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        access_request_id: _builtins.str = ...,
+        young_person_account_id: _builtins.str = ...,
+        requester_account_id: _builtins.str = ...,
+        purpose: _builtins.str = ...,
+        reply_key: _builtins.bytes = ...,
+        due_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_request_id", b"access_request_id", "due_at", b"due_at", "purpose", b"purpose", "reply_key", b"reply_key", "requester_account_id", b"requester_account_id", "young_person_account_id", b"young_person_account_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordAccessRequest: _TypeAlias = RecordAccessRequest  # noqa: Y015
+
+@_typing.final
+class ListRecordRequestsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUESTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def requests(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecordAccessRequest]: ...
+    def __init__(
+        self,
+        *,
+        requests: _abc.Iterable[Global___RecordAccessRequest] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["requests", b"requests"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRecordRequestsResponse: _TypeAlias = ListRecordRequestsResponse  # noqa: Y015
+
+@_typing.final
+class AnswerRecordRequestRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCESS_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    SEALED_ANSWER_FIELD_NUMBER: _builtins.int
+    RECORD_IDS_FIELD_NUMBER: _builtins.int
+    access_request_id: _builtins.str
+    sealed_answer: _builtins.bytes
+    """The records (JSON list of hearth_crypto.case_record documents) in a sealed box to the
+    request's reply key (at most 1 MiB less framing).
+    """
+    @_builtins.property
+    def record_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        access_request_id: _builtins.str = ...,
+        sealed_answer: _builtins.bytes = ...,
+        record_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_request_id", b"access_request_id", "record_ids", b"record_ids", "sealed_answer", b"sealed_answer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerRecordRequestRequest: _TypeAlias = AnswerRecordRequestRequest  # noqa: Y015
+
+@_typing.final
+class AnswerRecordRequestResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerRecordRequestResponse: _TypeAlias = AnswerRecordRequestResponse  # noqa: Y015
+
+@_typing.final
+class GetRecordAnswerRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    ACCESS_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    organisation_id: _builtins.str
+    access_request_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        organisation_id: _builtins.str = ...,
+        access_request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_request_id", b"access_request_id", "organisation_id", b"organisation_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRecordAnswerRequest: _TypeAlias = GetRecordAnswerRequest  # noqa: Y015
+
+@_typing.final
+class GetRecordAnswerResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SEALED_ANSWER_FIELD_NUMBER: _builtins.int
+    sealed_answer: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        sealed_answer: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["sealed_answer", b"sealed_answer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRecordAnswerResponse: _TypeAlias = GetRecordAnswerResponse  # noqa: Y015
+
+@_typing.final
 class KeepRecordRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -59,6 +59,26 @@ class RecordsServiceStub:
                 request_serializer=hearth_dot_messaging_dot_v1_dot_records__pb2.RecordReadRequest.SerializeToString,
                 response_deserializer=hearth_dot_messaging_dot_v1_dot_records__pb2.RecordReadResponse.FromString,
                 _registered_method=True)
+        self.RequestRecords = channel.unary_unary(
+                '/hearth.messaging.v1.RecordsService/RequestRecords',
+                request_serializer=hearth_dot_messaging_dot_v1_dot_records__pb2.RequestRecordsRequest.SerializeToString,
+                response_deserializer=hearth_dot_messaging_dot_v1_dot_records__pb2.RequestRecordsResponse.FromString,
+                _registered_method=True)
+        self.ListRecordRequests = channel.unary_unary(
+                '/hearth.messaging.v1.RecordsService/ListRecordRequests',
+                request_serializer=hearth_dot_messaging_dot_v1_dot_records__pb2.ListRecordRequestsRequest.SerializeToString,
+                response_deserializer=hearth_dot_messaging_dot_v1_dot_records__pb2.ListRecordRequestsResponse.FromString,
+                _registered_method=True)
+        self.AnswerRecordRequest = channel.unary_unary(
+                '/hearth.messaging.v1.RecordsService/AnswerRecordRequest',
+                request_serializer=hearth_dot_messaging_dot_v1_dot_records__pb2.AnswerRecordRequestRequest.SerializeToString,
+                response_deserializer=hearth_dot_messaging_dot_v1_dot_records__pb2.AnswerRecordRequestResponse.FromString,
+                _registered_method=True)
+        self.GetRecordAnswer = channel.unary_unary(
+                '/hearth.messaging.v1.RecordsService/GetRecordAnswer',
+                request_serializer=hearth_dot_messaging_dot_v1_dot_records__pb2.GetRecordAnswerRequest.SerializeToString,
+                response_deserializer=hearth_dot_messaging_dot_v1_dot_records__pb2.GetRecordAnswerResponse.FromString,
+                _registered_method=True)
 
 
 class RecordsServiceServicer:
@@ -104,6 +124,44 @@ class RecordsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestRecords(self, request, context):
+        """A young person asks for their own records (subject access), or a practitioner for the
+        records of their own case (conversations they were a member of). Answered by the keeper,
+        sealed to reply_key; due in 30 days.
+        Roles: child, practitioner, young_person. Errors: INVALID_ARGUMENT, NOT_FOUND,
+        PERMISSION_DENIED (PERMISSION_DENIED, NOT_YOUR_CASE), ALREADY_EXISTS (REQUEST_ID_REUSED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRecordRequests(self, request, context):
+        """The keeper's open requests, oldest first.
+        Roles: record_keeper. Errors: PERMISSION_DENIED (NOT_THE_KEEPER).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnswerRecordRequest(self, request, context):
+        """The keeper answers a request with the records sealed to its reply key; the read is an
+        event of the young person's record book.
+        Roles: record_keeper. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED
+        (PERMISSION_DENIED, NOT_THE_KEEPER).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRecordAnswer(self, request, context):
+        """The requester fetches the sealed answer.
+        Roles: child, practitioner, young_person. Errors: INVALID_ARGUMENT, NOT_FOUND,
+        PERMISSION_DENIED, FAILED_PRECONDITION (NOT_ANSWERED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RecordsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -126,6 +184,26 @@ def add_RecordsServiceServicer_to_server(servicer, server):
                     servicer.RecordRead,
                     request_deserializer=hearth_dot_messaging_dot_v1_dot_records__pb2.RecordReadRequest.FromString,
                     response_serializer=hearth_dot_messaging_dot_v1_dot_records__pb2.RecordReadResponse.SerializeToString,
+            ),
+            'RequestRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestRecords,
+                    request_deserializer=hearth_dot_messaging_dot_v1_dot_records__pb2.RequestRecordsRequest.FromString,
+                    response_serializer=hearth_dot_messaging_dot_v1_dot_records__pb2.RequestRecordsResponse.SerializeToString,
+            ),
+            'ListRecordRequests': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRecordRequests,
+                    request_deserializer=hearth_dot_messaging_dot_v1_dot_records__pb2.ListRecordRequestsRequest.FromString,
+                    response_serializer=hearth_dot_messaging_dot_v1_dot_records__pb2.ListRecordRequestsResponse.SerializeToString,
+            ),
+            'AnswerRecordRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerRecordRequest,
+                    request_deserializer=hearth_dot_messaging_dot_v1_dot_records__pb2.AnswerRecordRequestRequest.FromString,
+                    response_serializer=hearth_dot_messaging_dot_v1_dot_records__pb2.AnswerRecordRequestResponse.SerializeToString,
+            ),
+            'GetRecordAnswer': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRecordAnswer,
+                    request_deserializer=hearth_dot_messaging_dot_v1_dot_records__pb2.GetRecordAnswerRequest.FromString,
+                    response_serializer=hearth_dot_messaging_dot_v1_dot_records__pb2.GetRecordAnswerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -241,6 +319,114 @@ class RecordsService:
             '/hearth.messaging.v1.RecordsService/RecordRead',
             hearth_dot_messaging_dot_v1_dot_records__pb2.RecordReadRequest.SerializeToString,
             hearth_dot_messaging_dot_v1_dot_records__pb2.RecordReadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.messaging.v1.RecordsService/RequestRecords',
+            hearth_dot_messaging_dot_v1_dot_records__pb2.RequestRecordsRequest.SerializeToString,
+            hearth_dot_messaging_dot_v1_dot_records__pb2.RequestRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRecordRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.messaging.v1.RecordsService/ListRecordRequests',
+            hearth_dot_messaging_dot_v1_dot_records__pb2.ListRecordRequestsRequest.SerializeToString,
+            hearth_dot_messaging_dot_v1_dot_records__pb2.ListRecordRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerRecordRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.messaging.v1.RecordsService/AnswerRecordRequest',
+            hearth_dot_messaging_dot_v1_dot_records__pb2.AnswerRecordRequestRequest.SerializeToString,
+            hearth_dot_messaging_dot_v1_dot_records__pb2.AnswerRecordRequestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRecordAnswer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.messaging.v1.RecordsService/GetRecordAnswer',
+            hearth_dot_messaging_dot_v1_dot_records__pb2.GetRecordAnswerRequest.SerializeToString,
+            hearth_dot_messaging_dot_v1_dot_records__pb2.GetRecordAnswerResponse.FromString,
             options,
             channel_credentials,
             insecure,

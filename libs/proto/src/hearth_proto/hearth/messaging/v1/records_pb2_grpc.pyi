@@ -57,6 +57,28 @@ class RecordsServiceStub:
     a disclosure): every read is an event.
     Roles: record_keeper. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
     """
+    RequestRecords: _grpc.UnaryUnaryMultiCallable[_records_pb2.RequestRecordsRequest, _records_pb2.RequestRecordsResponse]
+    """A young person asks for their own records (subject access), or a practitioner for the
+    records of their own case (conversations they were a member of). Answered by the keeper,
+    sealed to reply_key; due in 30 days.
+    Roles: child, practitioner, young_person. Errors: INVALID_ARGUMENT, NOT_FOUND,
+    PERMISSION_DENIED (PERMISSION_DENIED, NOT_YOUR_CASE), ALREADY_EXISTS (REQUEST_ID_REUSED).
+    """
+    ListRecordRequests: _grpc.UnaryUnaryMultiCallable[_records_pb2.ListRecordRequestsRequest, _records_pb2.ListRecordRequestsResponse]
+    """The keeper's open requests, oldest first.
+    Roles: record_keeper. Errors: PERMISSION_DENIED (NOT_THE_KEEPER).
+    """
+    AnswerRecordRequest: _grpc.UnaryUnaryMultiCallable[_records_pb2.AnswerRecordRequestRequest, _records_pb2.AnswerRecordRequestResponse]
+    """The keeper answers a request with the records sealed to its reply key; the read is an
+    event of the young person's record book.
+    Roles: record_keeper. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED
+    (PERMISSION_DENIED, NOT_THE_KEEPER).
+    """
+    GetRecordAnswer: _grpc.UnaryUnaryMultiCallable[_records_pb2.GetRecordAnswerRequest, _records_pb2.GetRecordAnswerResponse]
+    """The requester fetches the sealed answer.
+    Roles: child, practitioner, young_person. Errors: INVALID_ARGUMENT, NOT_FOUND,
+    PERMISSION_DENIED, FAILED_PRECONDITION (NOT_ANSWERED).
+    """
 
 @_typing.type_check_only
 class RecordsServiceAsyncStub(RecordsServiceStub):
@@ -86,6 +108,28 @@ class RecordsServiceAsyncStub(RecordsServiceStub):
     """Record that records were given to someone (subject access, a practitioner's case read,
     a disclosure): every read is an event.
     Roles: record_keeper. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+    """
+    RequestRecords: _aio.UnaryUnaryMultiCallable[_records_pb2.RequestRecordsRequest, _records_pb2.RequestRecordsResponse]  # type: ignore[assignment]
+    """A young person asks for their own records (subject access), or a practitioner for the
+    records of their own case (conversations they were a member of). Answered by the keeper,
+    sealed to reply_key; due in 30 days.
+    Roles: child, practitioner, young_person. Errors: INVALID_ARGUMENT, NOT_FOUND,
+    PERMISSION_DENIED (PERMISSION_DENIED, NOT_YOUR_CASE), ALREADY_EXISTS (REQUEST_ID_REUSED).
+    """
+    ListRecordRequests: _aio.UnaryUnaryMultiCallable[_records_pb2.ListRecordRequestsRequest, _records_pb2.ListRecordRequestsResponse]  # type: ignore[assignment]
+    """The keeper's open requests, oldest first.
+    Roles: record_keeper. Errors: PERMISSION_DENIED (NOT_THE_KEEPER).
+    """
+    AnswerRecordRequest: _aio.UnaryUnaryMultiCallable[_records_pb2.AnswerRecordRequestRequest, _records_pb2.AnswerRecordRequestResponse]  # type: ignore[assignment]
+    """The keeper answers a request with the records sealed to its reply key; the read is an
+    event of the young person's record book.
+    Roles: record_keeper. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED
+    (PERMISSION_DENIED, NOT_THE_KEEPER).
+    """
+    GetRecordAnswer: _aio.UnaryUnaryMultiCallable[_records_pb2.GetRecordAnswerRequest, _records_pb2.GetRecordAnswerResponse]  # type: ignore[assignment]
+    """The requester fetches the sealed answer.
+    Roles: child, practitioner, young_person. Errors: INVALID_ARGUMENT, NOT_FOUND,
+    PERMISSION_DENIED, FAILED_PRECONDITION (NOT_ANSWERED).
     """
 
 class RecordsServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -137,6 +181,52 @@ class RecordsServiceServicer(metaclass=_abc_1.ABCMeta):
         """Record that records were given to someone (subject access, a practitioner's case read,
         a disclosure): every read is an event.
         Roles: record_keeper. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def RequestRecords(
+        self,
+        request: _records_pb2.RequestRecordsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_records_pb2.RequestRecordsResponse, _abc.Awaitable[_records_pb2.RequestRecordsResponse]]:
+        """A young person asks for their own records (subject access), or a practitioner for the
+        records of their own case (conversations they were a member of). Answered by the keeper,
+        sealed to reply_key; due in 30 days.
+        Roles: child, practitioner, young_person. Errors: INVALID_ARGUMENT, NOT_FOUND,
+        PERMISSION_DENIED (PERMISSION_DENIED, NOT_YOUR_CASE), ALREADY_EXISTS (REQUEST_ID_REUSED).
+        """
+
+    @_abc_1.abstractmethod
+    def ListRecordRequests(
+        self,
+        request: _records_pb2.ListRecordRequestsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_records_pb2.ListRecordRequestsResponse, _abc.Awaitable[_records_pb2.ListRecordRequestsResponse]]:
+        """The keeper's open requests, oldest first.
+        Roles: record_keeper. Errors: PERMISSION_DENIED (NOT_THE_KEEPER).
+        """
+
+    @_abc_1.abstractmethod
+    def AnswerRecordRequest(
+        self,
+        request: _records_pb2.AnswerRecordRequestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_records_pb2.AnswerRecordRequestResponse, _abc.Awaitable[_records_pb2.AnswerRecordRequestResponse]]:
+        """The keeper answers a request with the records sealed to its reply key; the read is an
+        event of the young person's record book.
+        Roles: record_keeper. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED
+        (PERMISSION_DENIED, NOT_THE_KEEPER).
+        """
+
+    @_abc_1.abstractmethod
+    def GetRecordAnswer(
+        self,
+        request: _records_pb2.GetRecordAnswerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_records_pb2.GetRecordAnswerResponse, _abc.Awaitable[_records_pb2.GetRecordAnswerResponse]]:
+        """The requester fetches the sealed answer.
+        Roles: child, practitioner, young_person. Errors: INVALID_ARGUMENT, NOT_FOUND,
+        PERMISSION_DENIED, FAILED_PRECONDITION (NOT_ANSWERED).
         """
 
 def add_RecordsServiceServicer_to_server(servicer: RecordsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
