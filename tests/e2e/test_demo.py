@@ -67,6 +67,7 @@ def test_demo_runs_to_the_end_and_tells_the_story() -> None:
     assert "PERMISSION_DENIED RECORD_KEEPER_REQUIRED: add keeper" in out
     assert "Jo sees: This conversation is recorded by your organisation" in out
     assert "records kept: 2" in out
+    assert "Jo receives 2 record(s)" in out
     assert "none added, altered or left out of the scope" in out
     assert "tampered: FAILED: altered: record 1" in out
     assert out.rstrip().endswith("Demo complete.")

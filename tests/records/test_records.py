@@ -195,7 +195,8 @@ def raw(platform: Platform) -> dict[str, list[tuple[int, str, bytes]]]:
         for app in ("identity", "messaging", "audit")
     ]
     stream = platform.environ["HEARTH_MESSAGING_STREAM"]
-    streams += [f"KV_{stream}_RECORDS"]
+    streams += [f"KV_{stream}_RECORDS", platform.environ["HEARTH_MESSAGING_MAILBOX_STREAM"]]
+    streams += [f"KV_{platform.environ['HEARTH_IDENTITY_STREAM']}_SUBJECT_KEYS"]
     return {
         s: [(m.sequence, m.subject, m.data) for m in read_stream(platform.nats_url, s)]
         for s in streams

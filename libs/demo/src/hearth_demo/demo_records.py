@@ -23,7 +23,7 @@ from hearth_runtime.admin import invite_org_admin
 from hearth_sdk.channel import connect
 from hearth_sdk.errors import error_info
 from hearth_sdk.identity import IdentityClient
-from hearth_sdk.keeper import RecordKeeper
+from hearth_sdk.keeper import RecordKeeper, RecordsRequest
 from hearth_sdk.messaging import MessagingDevice
 
 from .demo import DemoContext
@@ -148,6 +148,17 @@ def chapter(ctx: DemoContext) -> None:
     settle(ctx, ("messaging", "audit"))
 
     ctx.say(
+        "Jo asks for her own records (subject access)",
+        "Messaging checks Jo may ask (her own book) and records the request, due in 30 days; "
+        "the keeper answers it sealed to a key Jo's app made for it. The read is an event.",
+    )
+    mine = RecordsRequest(connect(platform.endpoint("messaging")), jo.login())
+    mine.ask(org, jo.account_id)
+    keeper.answer_requests()
+    answered = mine.answer() or []
+    ctx.show(f"Jo receives {len(answered)} record(s): {answered[-1].body.decode()!r}")
+
+    ctx.say(
         "Later, a coroner asks",
         "The keeper records the request in audit: who asks, the legal basis, the reason. It is "
         "due in 30 days, as a subject access request is; the lead and the data protection "
@@ -211,7 +222,7 @@ WHO_READS = (
     "operator: ciphertext of the records and their digests, never a message or a record key",
     "organisation (its keeper): every message of its recorded conversations, under its keys",
     "practitioner: the records of conversations they were in, through the keeper",
-    "young person: their own records, by subject access through the keeper",
+    "young person: their own records, by a subject access request the keeper answers",
     "lead and DPO: approve a disclosure; neither alone can release anything",
     "coroner: only the records in the approved scope, with proof nothing is missing",
 )
