@@ -390,9 +390,28 @@ def test_disclosure_needs_both_roles_by_different_accounts_and_the_package_verif
     fails(remove, "left out")
     fails(add, "added")
 
-    # Outside its scope: the bundle is of this book only; another young person's records
-    # cannot be put in it.
-    assert all(r["young_person_account_id"] == young_id for r in document["records"])
+    # Outside its scope: a package limited to the second message leaves the first out, and
+    # putting it back in is an addition the verifier refuses.
+    second = document["records"][1]["relayed_at_ms"]
+    narrow = keeper.disclosure_package(disclosure, young_id, from_ms=second)
+    assert [r["relayed_at_ms"] for r in narrow["records"]] == [second]
+    path.write_text(json.dumps(narrow))
+    assert hearth_audit(["verify", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["records_out_of_scope"] == 1
+    narrow["records"].insert(0, document["records"][0])
+    path.write_text(json.dumps(narrow))
+    assert hearth_audit(["verify", str(path), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["failed"] == "added"
+    # A keeper cannot ask audit for anything but a record book (here, an account's trail).
+    code = refused(
+        lambda: keeper.audit.RequestDisclosure(
+            audit_pb2.RequestDisclosureRequest(
+                request_id="not-a-book", pseudonym=young_id, reason="curiosity"
+            ),
+            metadata=keeper.metadata,
+        )
+    )[0]
+    assert code == grpc.StatusCode.PERMISSION_DENIED
 
 
 def test_retention_destroys_the_records_as_an_event_and_they_are_unreadable(

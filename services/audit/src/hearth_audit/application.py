@@ -29,6 +29,7 @@ from hearth_crypto.merkle import leaf_hash
 from hearth_eventlog import NatsFactory, TracedNotification
 from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.audit.v1 import events_pb2
+from hearth_proto.hearth.messaging.v1 import events_pb2 as messaging_events
 from hearth_proto.hearth.safety.v1 import events_pb2 as safety_events
 from hearth_runtime.application import EVERY_EVENT, FollowingApplication
 from hearth_runtime.errors import NotFound, Refused
@@ -65,6 +66,10 @@ class CheckpointPolicy:
 
     every: int = 1000
     interval: float = 5.0
+
+
+# The first event of a record book's trail: what a record keeper may ask to disclose.
+RECORD_BOOK = messaging_events.CaseRecordBookOpened.DESCRIPTOR.full_name
 
 
 def today() -> str:
@@ -334,11 +339,14 @@ class Audit(FollowingApplication):
         for a subject access request). A record keeper names its young person's record book
         by subject id; everyone else by pseudonym."""
         with self._lock:
-            if name not in self.audit_log.trails and "record_keeper" in session.roles:
+            keeper = "record_keeper" in session.roles
+            if name not in self.audit_log.trails and keeper:
                 found = [p for p, (_, s) in self.audit_log.subjects.items() if s == name]
                 name = found[0] if found else name
             if name not in self.audit_log.trails:
                 raise NotFound("no trail for that pseudonym")
+            if keeper and self.audit_log.trails[name][0].kind != RECORD_BOOK:
+                raise Refused("a record keeper asks only for a young person's case records")
             disclosure_id = Disclosure.create_id(session.account_id, request_id)
             try:
                 existing: Disclosure = self.repository.get(disclosure_id)

@@ -158,8 +158,8 @@ class AuditServiceServicer:
     def RequestDisclosure(self, request, context):
         """Ask to disclose a trail's events; needs approval by two distinct roles. A record keeper
         asks for a young person's case records (a coroner's, a family's or the police's request).
-        Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS
-        (REQUEST_ID_REUSED).
+        Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND,
+        ALREADY_EXISTS (REQUEST_ID_REUSED), PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -72,8 +72,8 @@ class AuditServiceStub:
     RequestDisclosure: _grpc.UnaryUnaryMultiCallable[_audit_pb2.RequestDisclosureRequest, _audit_pb2.RequestDisclosureResponse]
     """Ask to disclose a trail's events; needs approval by two distinct roles. A record keeper
     asks for a young person's case records (a coroner's, a family's or the police's request).
-    Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS
-    (REQUEST_ID_REUSED).
+    Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND,
+    ALREADY_EXISTS (REQUEST_ID_REUSED), PERMISSION_DENIED.
     """
     ApproveDisclosure: _grpc.UnaryUnaryMultiCallable[_audit_pb2.ApproveDisclosureRequest, _audit_pb2.ApproveDisclosureResponse]
     """A safeguarding lead or data protection officer approves a disclosure request.
@@ -130,8 +130,8 @@ class AuditServiceAsyncStub(AuditServiceStub):
     RequestDisclosure: _aio.UnaryUnaryMultiCallable[_audit_pb2.RequestDisclosureRequest, _audit_pb2.RequestDisclosureResponse]  # type: ignore[assignment]
     """Ask to disclose a trail's events; needs approval by two distinct roles. A record keeper
     asks for a young person's case records (a coroner's, a family's or the police's request).
-    Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS
-    (REQUEST_ID_REUSED).
+    Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND,
+    ALREADY_EXISTS (REQUEST_ID_REUSED), PERMISSION_DENIED.
     """
     ApproveDisclosure: _aio.UnaryUnaryMultiCallable[_audit_pb2.ApproveDisclosureRequest, _audit_pb2.ApproveDisclosureResponse]  # type: ignore[assignment]
     """A safeguarding lead or data protection officer approves a disclosure request.
@@ -233,8 +233,8 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_audit_pb2.RequestDisclosureResponse, _abc.Awaitable[_audit_pb2.RequestDisclosureResponse]]:
         """Ask to disclose a trail's events; needs approval by two distinct roles. A record keeper
         asks for a young person's case records (a coroner's, a family's or the police's request).
-        Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS
-        (REQUEST_ID_REUSED).
+        Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND,
+        ALREADY_EXISTS (REQUEST_ID_REUSED), PERMISSION_DENIED.
         """
 
     @_abc_1.abstractmethod
