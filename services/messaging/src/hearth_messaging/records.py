@@ -123,11 +123,14 @@ class Records(Relay):
         book = self._book(keeper, young_person)
         if book.destroyed:
             return book, []
-        stored = []
-        for kept in book.records.values():
-            entry = self.record_link.run(self.record_store.get(kept.record_id))
-            stored.append(StoredRecord(kept, bytes(entry.value or b"")))
-        return book, stored
+        return book, [StoredRecord(k, self._sealed(k.record_id)) for k in book.records.values()]
+
+    def _sealed(self, key: str) -> bytes:
+        try:
+            entry = self.record_link.run(self.record_store.get(key))
+        except nats.js.errors.KeyNotFoundError:  # deleted and purged keys included
+            raise NotFound("its sealed copy is gone (destroyed)") from None
+        return bytes(entry.value or b"")
 
     def destroy_records(self, keeper: str, young_person: str, reason: str) -> int:
         if reason not in DESTROY_REASONS:
@@ -255,5 +258,4 @@ class Records(Relay):
             raise Conflict(
                 "the keeper has not answered yet; ask again later", reason="NOT_ANSWERED"
             )
-        entry = self.record_link.run(self.record_store.get(f"answer.{access_id}"))
-        return bytes(entry.value or b"")
+        return self._sealed(f"answer.{access_id}")
