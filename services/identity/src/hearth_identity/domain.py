@@ -37,6 +37,7 @@ class Role(enum.IntEnum):
     AUDITOR = 7
     ORG_ADMIN = 8
     DATA_PROTECTION_OFFICER = 9
+    RECORD_KEEPER = 10
 
     @property
     def label(self) -> str:
@@ -424,6 +425,8 @@ STAFF_ROLES = frozenset(
         Role.AUDITOR,
         Role.ORG_ADMIN,
         Role.DATA_PROTECTION_OFFICER,
+        # Invited like staff: an org admin registers their organisation's keeper.
+        Role.RECORD_KEEPER,
     }
 )
 
