@@ -107,10 +107,6 @@ class Account(Aggregate):
         """Device keys and passkeys: each is a device of the account."""
         return len(self.device_keys) + len(self.passkeys)
 
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
-
     def ensure_active(self) -> None:
         if self.erased:
             raise Conflict(f"account {self.id} is erased", reason="ACCOUNT_ERASED")
@@ -429,6 +425,9 @@ STAFF_ROLES = frozenset(
         Role.RECORD_KEEPER,
     }
 )
+# The staff who are people and sign in to the console with passkeys: not the record keeper, a
+# client its organisation runs with device keys of its own.
+PASSKEY_ROLES = STAFF_ROLES - {Role.RECORD_KEEPER}
 
 
 @aggregate_name("identity.Invitation")

@@ -264,9 +264,10 @@ class IdentityServiceServicer:
 
     def BeginPasskeyEnrolment(self, request, context):
         """Starts an invited staff member's registration with a passkey as their account's first
-        device (no device key needed: the console's way in). The invitation is checked, not used.
-        Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION
-        (INVITATION_USED, INVITATION_EXPIRED).
+        device (no device key needed: the console's way in). The invitation is checked, not used;
+        one for a record keeper (a client, not a person) is refused NOT_STAFF.
+        Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED (PERMISSION_DENIED, NOT_STAFF),
+        FAILED_PRECONDITION (INVITATION_USED, INVITATION_EXPIRED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -90,9 +90,10 @@ class IdentityServiceStub:
     """
     BeginPasskeyEnrolment: _grpc.UnaryUnaryMultiCallable[_identity_pb2.BeginPasskeyEnrolmentRequest, _identity_pb2.BeginPasskeyEnrolmentResponse]
     """Starts an invited staff member's registration with a passkey as their account's first
-    device (no device key needed: the console's way in). The invitation is checked, not used.
-    Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION
-    (INVITATION_USED, INVITATION_EXPIRED).
+    device (no device key needed: the console's way in). The invitation is checked, not used;
+    one for a record keeper (a client, not a person) is refused NOT_STAFF.
+    Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED (PERMISSION_DENIED, NOT_STAFF),
+    FAILED_PRECONDITION (INVITATION_USED, INVITATION_EXPIRED).
     """
     CompletePasskeyEnrolment: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CompletePasskeyEnrolmentRequest, _identity_pb2.CompletePasskeyEnrolmentResponse]
     """Completes it: the invitation is used, the account registered with the passkey, and the new
@@ -237,9 +238,10 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     """
     BeginPasskeyEnrolment: _aio.UnaryUnaryMultiCallable[_identity_pb2.BeginPasskeyEnrolmentRequest, _identity_pb2.BeginPasskeyEnrolmentResponse]  # type: ignore[assignment]
     """Starts an invited staff member's registration with a passkey as their account's first
-    device (no device key needed: the console's way in). The invitation is checked, not used.
-    Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION
-    (INVITATION_USED, INVITATION_EXPIRED).
+    device (no device key needed: the console's way in). The invitation is checked, not used;
+    one for a record keeper (a client, not a person) is refused NOT_STAFF.
+    Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED (PERMISSION_DENIED, NOT_STAFF),
+    FAILED_PRECONDITION (INVITATION_USED, INVITATION_EXPIRED).
     """
     CompletePasskeyEnrolment: _aio.UnaryUnaryMultiCallable[_identity_pb2.CompletePasskeyEnrolmentRequest, _identity_pb2.CompletePasskeyEnrolmentResponse]  # type: ignore[assignment]
     """Completes it: the invitation is used, the account registered with the passkey, and the new
@@ -441,9 +443,10 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.BeginPasskeyEnrolmentResponse, _abc.Awaitable[_identity_pb2.BeginPasskeyEnrolmentResponse]]:
         """Starts an invited staff member's registration with a passkey as their account's first
-        device (no device key needed: the console's way in). The invitation is checked, not used.
-        Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION
-        (INVITATION_USED, INVITATION_EXPIRED).
+        device (no device key needed: the console's way in). The invitation is checked, not used;
+        one for a record keeper (a client, not a person) is refused NOT_STAFF.
+        Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED (PERMISSION_DENIED, NOT_STAFF),
+        FAILED_PRECONDITION (INVITATION_USED, INVITATION_EXPIRED).
         """
 
     @_abc_1.abstractmethod
