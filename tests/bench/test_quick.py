@@ -36,6 +36,7 @@ def test_every_bench_area_runs_in_quick_mode_and_prints_its_figures() -> None:
         "follow.tracking.per1000",
         "follow.tracking.per1000.every-event",
         "identity.login",
+        "identity.passkey.login",
         "messaging.e2e.2clients",
         "records.keep",
         "records.check",

@@ -16,7 +16,7 @@ from pathlib import Path
 import grpc
 from nacl.signing import SigningKey
 
-from hearth_identity.application import MAX_DEVICES
+from hearth_identity.domain import MAX_DEVICES
 from hearth_proto.hearth.identity.v1 import identity_pb2
 from hearth_runtime.platform import Platform
 from tests.conftest import unique_name

@@ -25,6 +25,7 @@ from hearth_age import domain as age
 from hearth_audit import domain as audit
 from hearth_crypto.age_band import AgeBand
 from hearth_identity import domain as identity
+from hearth_identity import passkeys
 from hearth_messaging import domain as messaging
 from hearth_messaging import recording
 from hearth_proto.hearth.audit.v1 import events_pb2 as audit_events
@@ -62,7 +63,21 @@ def identity_aggregates() -> list[Aggregate]:
         expires_at=T0 + timedelta(days=7),
     )
     invitation.accept("moderator-1", identity.Role.MODERATOR, T0)
-    return [account, erased, organisation, link, invitation]
+    # A staff member whose first device is a passkey, signed in twice since.
+    staff = identity.Account(identity.Role.MODERATOR, b"", "replay-passkey-account")
+    passkey = passkeys.Passkey(
+        account_id=str(staff.id),
+        credential_id=b"c" * 32,
+        credential_public_key=b"cose key",
+        sign_count=0,
+        rp_id="localhost",
+        aaguid=bytes(16),
+        multi_device=True,
+    )
+    staff.add_passkey(str(passkey.id), passkey.credential_id)
+    passkey.count_signature(1)
+    passkey.count_signature(2)
+    return [account, erased, organisation, link, invitation, staff, passkey]
 
 
 def age_aggregates() -> list[Aggregate]:

@@ -26,6 +26,7 @@ from tests.support.streams import load, write_stream
 # states.json itself (same values: ADULT and AGE_18_PLUS are both 4).
 ADDED_SINCE: dict[tuple[str, str], dict[str, Any]] = {
     ("identity", "Invitation"): {'"organisation_name"': ""},
+    ("identity", "Account"): {'"passkeys"': {}},
     ("audit", "AuditLog"): {'"durations"': {}},
     ("audit", "Disclosure"): {'"due_at"': None, '"legal_basis"': "", '"recipient"': ""},
 }

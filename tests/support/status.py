@@ -7,6 +7,8 @@ from collections.abc import Callable
 import grpc
 import pytest
 
+from hearth_sdk.errors import error_info
+
 
 def code_of(call: Callable[[], object]) -> tuple[grpc.StatusCode, str]:
     """(status, details) of the call; OK if it succeeded."""
@@ -31,3 +33,12 @@ def refused(code: grpc.StatusCode, call: object, *args: object, **kwargs: object
     error = caught.value
     assert error.code() == code, f"{error.code()}: {error.details()}"
     return str(error.details())
+
+
+def refusal(call: Callable[[], object]) -> tuple[grpc.StatusCode, str, str]:
+    """(status, reason, message) of a call that must be refused with a Hearth reason."""
+    with pytest.raises(grpc.RpcError) as caught:
+        call()
+    info = error_info(caught.value)
+    assert info is not None, f"{caught.value.code()} without a reason: {caught.value.details()}"
+    return caught.value.code(), info.reason, str(caught.value.details())

@@ -1,8 +1,11 @@
-"""The client side of identity: a device key, registration, login and session renewal.
+"""The client side of identity: a device key, registration, login and session renewal; and
+staff passkeys (WebAuthn), relayed between identity and a browser.
 
 Client state (the device's Ed25519 seed, the account id, the current session token) is kept in
 a local JSON file, written atomically and readable by its owner only, so an app that restarts
-logs in again with the same device.
+logs in again with the same device. A passkey lives in the staff member's authenticator, not
+here: `PasskeyClient` is what a web backend (the console) uses to pass identity's options to
+the browser and the browser's answer back, and it keeps nothing.
 """
 
 from __future__ import annotations
@@ -188,3 +191,90 @@ class IdentityClient:
         )
         document: dict[str, object] = json.loads(response.document)
         return document
+
+
+@dataclass(frozen=True)
+class PasskeyCeremony:
+    """A begun passkey ceremony: the options for the browser, and the id to complete it by."""
+
+    challenge_id: str
+    # PublicKeyCredentialCreationOptionsJSON or ...RequestOptionsJSON, for
+    # PublicKeyCredential.parseCreationOptionsFromJSON / parseRequestOptionsFromJSON.
+    options_json: str
+    expires_at: int
+    # An enrolment's new account (the passkey's user handle); empty otherwise.
+    account_id: str = ""
+
+
+@dataclass(frozen=True)
+class PasskeySession:
+    """A staff member signed in with a passkey: the usual session token."""
+
+    account_id: str
+    device_id: str
+    session_token: str
+    expires_at: int
+
+
+class PasskeyClient:
+    """Identity's passkey ceremonies, for a backend between identity and a browser.
+
+    Each `begin_*` answers the options to hand to `navigator.credentials`; each `complete_*`
+    takes the credential's `toJSON()` as the browser sent it. Identity checks origin, RP id,
+    challenge (single use, short-lived), user verification, signature and counter; only
+    staff roles hold passkeys."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self.stub = identity_pb2_grpc.IdentityServiceStub(channel)
+
+    def begin_enrolment(self, invitation_code: str, display_name: str = "") -> PasskeyCeremony:
+        """An invited staff member's first device is a passkey (no device key needed)."""
+        r = self.stub.BeginPasskeyEnrolment(
+            identity_pb2.BeginPasskeyEnrolmentRequest(
+                invitation_code=invitation_code, display_name=display_name
+            )
+        )
+        return PasskeyCeremony(r.challenge_id, r.options_json, r.expires_at.seconds, r.account_id)
+
+    def complete_enrolment(self, challenge_id: str, credential_json: str) -> PasskeySession:
+        """The invitation used, the account registered and signed in."""
+        r = self.stub.CompletePasskeyEnrolment(
+            identity_pb2.CompletePasskeyEnrolmentRequest(
+                challenge_id=challenge_id, credential_json=credential_json
+            )
+        )
+        return PasskeySession(r.account_id, r.device_id, r.session_token, r.expires_at.seconds)
+
+    def begin_registration(self, session_token: str) -> PasskeyCeremony:
+        """A signed-in staff member adds a passkey to their account."""
+        r = self.stub.BeginPasskeyRegistration(
+            identity_pb2.BeginPasskeyRegistrationRequest(), metadata=bearer(session_token)
+        )
+        return PasskeyCeremony(r.challenge_id, r.options_json, r.expires_at.seconds)
+
+    def complete_registration(
+        self, session_token: str, challenge_id: str, credential_json: str
+    ) -> str:
+        """The new passkey's device id."""
+        r = self.stub.CompletePasskeyRegistration(
+            identity_pb2.CompletePasskeyRegistrationRequest(
+                challenge_id=challenge_id, credential_json=credential_json
+            ),
+            metadata=bearer(session_token),
+        )
+        return str(r.device_id)
+
+    def begin_login(self, account_id: str = "") -> PasskeyCeremony:
+        """A login by one account's passkeys, or (no account) by any discoverable passkey."""
+        r = self.stub.BeginPasskeyLogin(
+            identity_pb2.BeginPasskeyLoginRequest(account_id=account_id)
+        )
+        return PasskeyCeremony(r.challenge_id, r.options_json, r.expires_at.seconds)
+
+    def complete_login(self, challenge_id: str, credential_json: str) -> PasskeySession:
+        r = self.stub.CompletePasskeyLogin(
+            identity_pb2.CompletePasskeyLoginRequest(
+                challenge_id=challenge_id, credential_json=credential_json
+            )
+        )
+        return PasskeySession(r.account_id, r.device_id, r.session_token, r.expires_at.seconds)

@@ -28,34 +28,33 @@ from hearth_crypto.age_band import AgeBand
 from hearth_eventlog import NatsFactory
 from hearth_runtime.admin import OPERATOR
 from hearth_runtime.application import retrying
-from hearth_runtime.errors import AlreadyDone, Conflict, Exhausted, Invalid, NotFound, Refused
+from hearth_runtime.errors import AlreadyDone, Conflict, Invalid, NotFound, Refused
 from hearth_runtime.sessions import SessionSigner
 from hearth_runtime.subject_keys import SubjectKeys
 
+from .ceremonies import Ceremonies
 from .domain import (
     CHILD_ROLES,
+    MAX_DEVICES,
     STAFF_ROLES,
     Account,
     GuardianLink,
     Invitation,
     Organisation,
     Role,
+    TooManyDevices,
 )
 from .login import Challenge, LoginChallenges, LoginRefused
+from .passkeys import DEVELOPMENT_RP, Passkey, RelyingParty
 from .privacy import AccountNotFound, HouseRules, Privacy
 
 A = TypeVar("A", bound=Aggregate)
-MAX_DEVICES = 16
 
 
 class RequestConflict(AlreadyDone):
     """A request id was reused for a different request."""
 
     reason = "REQUEST_ID_REUSED"
-
-
-class TooManyDevices(Exhausted):
-    reason = "TOO_MANY_DEVICES"
 
 
 class BadProof(Invalid):
@@ -91,6 +90,7 @@ class Identity(Privacy):
         invitation_lifetime: int = 7 * 86400,
         challenge_lifetime: float = 60.0,
         subject_key_wrapping: bytes | None = None,
+        relying_party: RelyingParty | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(env)
@@ -116,6 +116,7 @@ class Identity(Privacy):
             settings,
             wrapping_key=subject_key_wrapping,
         )
+        self.passkeys = Ceremonies(self, relying_party or DEVELOPMENT_RP, self.challenges)
 
     def _get(self, cls: type[A], aggregate_id: UUID, missing: str) -> A:
         try:
@@ -144,10 +145,11 @@ class Identity(Privacy):
             try:
                 existing: Account = self.repository.get(account_id)
             except AggregateNotFoundError:
-                return self._register(
-                    role, device_public_key, request_id, personal_data, invitation_code
+                invitation = self.invitation(invitation_code) if invitation_code else None
+                return self.create_account(
+                    role, device_public_key, request_id, personal_data, invitation
                 )
-            if existing.role != role or existing.device_keys[0] != device_public_key:
+            if existing.role != role or existing.device_keys[:1] != [device_public_key]:
                 raise RequestConflict(
                     f"request_id {request_id!r} was used for another registration"
                 )
@@ -155,23 +157,31 @@ class Identity(Privacy):
 
         return retrying(command)
 
-    def _register(
+    def invitation(self, code: str) -> Invitation:
+        """The invitation of a code; an unknown code is refused like a forged one."""
+        try:
+            return self._get(Invitation, Invitation.id_for(code), "")
+        except NotFound:
+            raise Refused("the invitation code is not valid") from None
+
+    def create_account(
         self,
         role: Role,
         device_public_key: bytes,
         request_id: str,
         personal_data: Mapping[str, str] | None,
-        invitation_code: str,
+        invitation: Invitation | None,
+        passkey: Passkey | None = None,
     ) -> UUID:
+        """Register an account with its first device: a device key, or else `passkey`."""
         account = Account(role, device_public_key, request_id)
         changed: list[Aggregate] = [account]
+        if passkey is not None:
+            account.add_passkey(str(passkey.id), passkey.credential_id)
+            changed.append(passkey)
         if role in STAFF_ROLES:
-            if not invitation_code:
+            if invitation is None:
                 raise Refused(f"the role {role.label} needs an invitation from an org admin")
-            try:
-                invitation: Invitation = self.repository.get(Invitation.id_for(invitation_code))
-            except AggregateNotFoundError:
-                raise Refused("the invitation code is not valid") from None
             invitation.accept(str(account.id), role, self.now())
             if invitation.organisation_name:
                 # The operator's invitation of a new organisation's first admin.
@@ -246,11 +256,11 @@ class Identity(Privacy):
         def command() -> int:
             account = self.get_account(account_id)
             if device_public_key not in account.device_keys:
-                if len(account.device_keys) >= MAX_DEVICES:
+                if account.devices >= MAX_DEVICES:
                     raise TooManyDevices(f"an account has at most {MAX_DEVICES} devices")
                 account.add_device(device_public_key)
                 self.save(account)
-            return len(account.device_keys)
+            return account.devices
 
         return retrying(command)
 
@@ -259,7 +269,7 @@ class Identity(Privacy):
             account = self.get_account(account_id)
             account.remove_device(device_public_key)
             self.save(account)
-            return len(account.device_keys)
+            return account.devices
 
         return retrying(command)
 

@@ -6,7 +6,8 @@ creation are explicit classes with their own `apply`, so an aggregate rebuilt fr
 (protobuf) events is the one that was saved.
 
 Over 400 lines because each aggregate's explicit event classes live beside it, and the
-three aggregates share the role and band vocabulary.
+aggregates share the role and band vocabulary. (The passkey aggregate lives with its WebAuthn
+checks, in `passkeys`.)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from eventsourcing.domain import Aggregate, event
 from hearth_crypto.age_band import AgeBand
 from hearth_eventlog.published import aggregate_name, published
 from hearth_proto.hearth.identity.v1 import events_pb2
-from hearth_runtime.errors import Conflict, NotFound, Refused
+from hearth_runtime.errors import Conflict, Exhausted, NotFound, Refused
 
 
 class Role(enum.IntEnum):
@@ -44,6 +45,12 @@ class Role(enum.IntEnum):
 
 
 CHILD_ROLES = frozenset({Role.CHILD, Role.YOUNG_PERSON})
+# Device keys and passkeys together.
+MAX_DEVICES = 16
+
+
+class TooManyDevices(Exhausted):
+    reason = "TOO_MANY_DEVICES"
 
 
 # With no band attested, an account is treated as the youngest it could be.
@@ -70,7 +77,10 @@ class Account(Aggregate):
     @event(Registered)
     def __init__(self, role: Role, device_public_key: bytes, request_id: str) -> None:
         self.role = role
-        self.device_keys = [device_public_key]
+        # No device key when the first device is a passkey (an enrolment from the console).
+        self.device_keys = [device_public_key] if device_public_key else []
+        # Passkeys, device id -> credential id; each one's key and counter is its own aggregate.
+        self.passkeys: dict[str, bytes] = {}
         self.request_id = request_id
         self.sealed_personal_data = b""
         self.band = AgeBand.UNSPECIFIED
@@ -91,6 +101,11 @@ class Account(Aggregate):
         if self.band_expires_at is not None and now < self.band_expires_at:
             return self.band
         return AgeBand.UNSPECIFIED
+
+    @property
+    def devices(self) -> int:
+        """Device keys and passkeys: each is a device of the account."""
+        return len(self.device_keys) + len(self.passkeys)
 
     def ensure_active(self) -> None:
         if self.erased:
@@ -123,7 +138,7 @@ class Account(Aggregate):
         self.ensure_active()
         if device_public_key not in self.device_keys:
             raise NotFound("no such device on this account", reason="DEVICE_NOT_FOUND")
-        if len(self.device_keys) == 1:
+        if self.devices == 1:
             raise Conflict(
                 "the last device cannot be removed; erase the account instead",
                 reason="LAST_DEVICE",
@@ -136,6 +151,25 @@ class Account(Aggregate):
 
         def apply(self, aggregate: Aggregate) -> None:
             _account(aggregate).device_keys.remove(self.device_public_key)
+
+    def add_passkey(self, device_id: str, credential_id: bytes) -> None:
+        self.ensure_active()
+        if device_id not in self.passkeys:
+            self.trigger_event(
+                self.PasskeyAdded,
+                account_id=str(self.id),
+                device_id=device_id,
+                credential_id=credential_id,
+            )
+
+    @published(events_pb2.PasskeyAdded)
+    class PasskeyAdded(Aggregate.Event):
+        account_id: str
+        device_id: str
+        credential_id: bytes
+
+        def apply(self, aggregate: Aggregate) -> None:
+            _account(aggregate).passkeys[self.device_id] = self.credential_id
 
     @published(events_pb2.AccountAgeBandSet)
     class AgeBandSet(Aggregate.Event):
@@ -391,6 +425,9 @@ STAFF_ROLES = frozenset(
         Role.RECORD_KEEPER,
     }
 )
+# The staff who are people and sign in to the console with passkeys: not the record keeper, a
+# client its organisation runs with device keys of its own.
+PASSKEY_ROLES = STAFF_ROLES - {Role.RECORD_KEEPER}
 
 
 @aggregate_name("identity.Invitation")
@@ -436,11 +473,15 @@ class Invitation(Aggregate):
             return
         if role != self.role:
             raise Refused(f"the invitation is for the role {self.role.label}")
+        self.ensure_open(now)
+        self.trigger_event(self.Accepted, account_id=account_id)
+
+    def ensure_open(self, now: datetime) -> None:
+        """Refuse an invitation that was used or has expired."""
         if self.accepted_by:
             raise Conflict("the invitation has already been used", reason="INVITATION_USED")
         if now >= self.expires_at:
             raise Conflict("the invitation has expired", reason="INVITATION_EXPIRED")
-        self.trigger_event(self.Accepted, account_id=account_id)
 
     @published(events_pb2.InvitationAccepted)
     class Accepted(Aggregate.Event):

@@ -1,4 +1,4 @@
-"""Login by device key: a single-use, short-lived challenge that the device signs.
+"""Single-use, short-lived challenges; login by device key, whose device signs one.
 
 The challenge id is itself the challenge's record (account, device, expiry, nonce) under a MAC
 keyed from the session signing key, so any identity replica can complete a login another
@@ -27,7 +27,9 @@ from nats.js.kv import KeyValue
 
 from hearth_eventlog import StreamSettings
 from hearth_eventlog.link import JetStreamLink
-from hearth_runtime.errors import NotAuthenticated
+from hearth_runtime.errors import HearthError, NotAuthenticated
+
+LOGIN = "login"
 
 
 class LoginRefused(NotAuthenticated):
@@ -50,16 +52,22 @@ def _unb64(text: str) -> bytes:
 
 
 @dataclass(frozen=True)
-class Challenge:
+class Sealed:
+    """A challenge's record as its id carries it: what it is for, its nonce and expiry."""
+
     challenge_id: str
-    challenge: bytes
-    account_id: str
-    device_public_key: bytes
+    kind: str
+    record: dict[str, str]
+    nonce: bytes
     expires_at: float
 
 
-class LoginChallenges:
-    """Issues MAC-sealed challenges and spends each one once, in bucket `bucket`."""
+class SealedChallenges:
+    """Issues MAC-sealed challenge records and spends each one once, in bucket `bucket`.
+
+    Each record names its `kind` (a device-key login, a passkey registration...), so a
+    challenge issued for one ceremony is refused by every other.
+    """
 
     def __init__(
         self,
@@ -81,50 +89,38 @@ class LoginChallenges:
     def _mac(self, body: str) -> str:
         return _b64(hmac.new(self.mac_key, body.encode(), hashlib.sha256).digest()[:16])
 
-    def begin(self, account_id: str, device_public_key: bytes) -> Challenge:
+    def seal(self, kind: str, record: dict[str, str]) -> Sealed:
         nonce = secrets.token_bytes(32)
         expires_at = int(self.clock() + self.lifetime)
-        record = {"a": account_id, "d": device_public_key.hex(), "e": expires_at}
-        body = _b64(json.dumps({**record, "n": _b64(nonce)}, separators=(",", ":")).encode())
-        return Challenge(
-            challenge_id=f"{body}.{self._mac(body)}",
-            challenge=nonce,
-            account_id=account_id,
-            device_public_key=device_public_key,
-            expires_at=expires_at,
-        )
+        whole = {"k": kind, "r": record, "e": expires_at, "n": _b64(nonce)}
+        body = _b64(json.dumps(whole, separators=(",", ":")).encode())
+        return Sealed(f"{body}.{self._mac(body)}", kind, record, nonce, expires_at)
 
-    def _read(self, challenge_id: str) -> Challenge:
+    def open(self, challenge_id: str, kind: str, refused: Callable[[str], HearthError]) -> Sealed:
+        """The record of an unexpired challenge of `kind` that this service sealed (not yet
+        spent: that is `spend`'s, once the answer checks)."""
         body, _, mac = challenge_id.partition(".")
         if not hmac.compare_digest(mac.encode(), self._mac(body).encode()):
-            raise LoginRefused("unknown login challenge")
+            raise refused(f"unknown {kind} challenge")
         try:
-            record = json.loads(_unb64(body))
-            return Challenge(
-                challenge_id=challenge_id,
-                challenge=_unb64(record["n"]),
-                account_id=str(record["a"]),
-                device_public_key=bytes.fromhex(record["d"]),
-                expires_at=float(record["e"]),
+            whole = json.loads(_unb64(body))
+            sealed = Sealed(
+                challenge_id,
+                str(whole["k"]),
+                {str(k): str(v) for k, v in dict(whole["r"]).items()},
+                _unb64(whole["n"]),
+                float(whole["e"]),
             )
         except (ValueError, KeyError, TypeError, binascii.Error):
-            raise LoginRefused("unknown login challenge") from None
+            raise refused(f"unknown {kind} challenge") from None
+        if sealed.kind != kind:
+            raise refused(f"unknown {kind} challenge (it is for a {sealed.kind})")
+        if self.clock() > sealed.expires_at:
+            raise refused(f"the {kind} challenge has expired")
+        return sealed
 
-    def complete(self, challenge_id: str, signature: bytes) -> Challenge:
-        """The challenge, once its device's signature checks and it was never used before."""
-        challenge = self._read(challenge_id)
-        if self.clock() > challenge.expires_at:
-            raise LoginRefused("login challenge has expired")
-        text = login_text(challenge.challenge_id, challenge.challenge, challenge.account_id)
-        try:
-            VerifyKey(challenge.device_public_key).verify(text, signature)
-        except (BadSignatureError, ValueError):
-            raise LoginRefused("login signature is not by this account's device") from None
-        self._spend(challenge.challenge)
-        return challenge
-
-    def _spend(self, nonce: bytes) -> None:
-        key = hashlib.sha256(nonce).hexdigest()
+    def spend(self, sealed: Sealed, refused: Callable[[str], HearthError]) -> None:
+        key = hashlib.sha256(sealed.nonce).hexdigest()
 
         async def create() -> bool:
             try:
@@ -134,4 +130,42 @@ class LoginChallenges:
             return True
 
         if not self.link.run(create()):
-            raise LoginRefused("login challenge was already used")
+            raise refused(f"the {sealed.kind} challenge was already used")
+
+
+@dataclass(frozen=True)
+class Challenge:
+    challenge_id: str
+    challenge: bytes
+    account_id: str
+    device_public_key: bytes
+    expires_at: float
+
+
+class LoginChallenges(SealedChallenges):
+    """Device-key logins: the device signs `login_text` over a sealed challenge."""
+
+    def begin(self, account_id: str, device_public_key: bytes) -> Challenge:
+        sealed = self.seal(LOGIN, {"a": account_id, "d": device_public_key.hex()})
+        return self._challenge(sealed)
+
+    def _challenge(self, sealed: Sealed) -> Challenge:
+        try:
+            key = bytes.fromhex(sealed.record["d"])
+            return Challenge(
+                sealed.challenge_id, sealed.nonce, sealed.record["a"], key, sealed.expires_at
+            )
+        except (KeyError, ValueError):
+            raise LoginRefused("unknown login challenge") from None
+
+    def complete(self, challenge_id: str, signature: bytes) -> Challenge:
+        """The challenge, once its device's signature checks and it was never used before."""
+        sealed = self.open(challenge_id, LOGIN, LoginRefused)
+        challenge = self._challenge(sealed)
+        text = login_text(challenge.challenge_id, challenge.challenge, challenge.account_id)
+        try:
+            VerifyKey(challenge.device_public_key).verify(text, signature)
+        except (BadSignatureError, ValueError):
+            raise LoginRefused("login signature is not by this account's device") from None
+        self.spend(sealed, LoginRefused)
+        return challenge

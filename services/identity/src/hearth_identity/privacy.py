@@ -128,6 +128,7 @@ class Privacy(AgeFollower):
                 "account_id": subject,
                 "role": account.role.label,
                 "devices": [key.hex() for key in account.device_keys],
+                "passkeys": list(account.passkeys),
                 "attested_band": account.attested_band(now).label,
                 "effective_band": account.effective_band(now).label,
                 "band_expires_at": (

@@ -14,6 +14,7 @@ from hearth_runtime.server import ServiceParts
 from hearth_runtime.sessions import parse_signing_key
 
 from .application import Identity
+from .passkeys import DEVELOPMENT_RP, RelyingParty
 from .privacy import HouseRules
 from .servicer import IdentityServicer
 
@@ -25,6 +26,13 @@ RULES: dict[str, Access] = {
         "RegisterAccount": PUBLIC,
         "BeginLogin": PUBLIC,
         "CompleteLogin": PUBLIC,
+        "BeginPasskeyEnrolment": PUBLIC,
+        "CompletePasskeyEnrolment": PUBLIC,
+        "BeginPasskeyLogin": PUBLIC,
+        "CompletePasskeyLogin": PUBLIC,
+        # Staff only, checked by the servicer so that the refusal says NOT_STAFF.
+        "BeginPasskeyRegistration": ANY_SESSION,
+        "CompletePasskeyRegistration": ANY_SESSION,
         "GetAccount": ANY_SESSION,
         "AddDevice": ANY_SESSION,
         "RemoveDevice": ANY_SESSION,
@@ -65,6 +73,16 @@ def wrapping_key(env: Env) -> bytes | None:
     return key
 
 
+def relying_party(env: Env) -> RelyingParty:
+    """The WebAuthn RP id and the origins passkey ceremonies may happen on (the console's)."""
+    origins = env.text("HEARTH_WEBAUTHN_ORIGINS", ",".join(DEVELOPMENT_RP.origins))
+    return RelyingParty(
+        rp_id=env.text("HEARTH_WEBAUTHN_RP_ID", DEVELOPMENT_RP.rp_id),
+        origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+        name=env.text("HEARTH_WEBAUTHN_RP_NAME", DEVELOPMENT_RP.name),
+    )
+
+
 def build(config: RuntimeConfig) -> ServiceParts:
     env = Env(config.environ, "identity")
     if not config.session_signing_key:
@@ -80,6 +98,7 @@ def build(config: RuntimeConfig) -> ServiceParts:
         challenge_lifetime=env.number("HEARTH_LOGIN_CHALLENGE_LIFETIME", 60.0, minimum=1.0),
         invitation_lifetime=env.whole("HEARTH_INVITATION_LIFETIME", 7 * 86400, minimum=60),
         subject_key_wrapping=wrapping_key(env),
+        relying_party=relying_party(env),
     )
     followers = []
     if env.flag("HEARTH_FOLLOW_AGE", True):

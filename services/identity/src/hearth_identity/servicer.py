@@ -24,6 +24,10 @@ from .domain import STAFF_ROLES, Role
 
 MAX_TEXT = 200
 MAX_CHALLENGE_ID = 512
+# A passkey ceremony's challenge carries more (an enrolment's display name, up to MAX_TEXT).
+MAX_PASSKEY_CHALLENGE_ID = 2048
+# An attestation with its certificate chain is a few kilobytes; "none" far less.
+MAX_CREDENTIAL_JSON = 32 * 1024
 PURPOSE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 ROLES = {r.value for r in Role}
 STAFF = {r.value for r in STAFF_ROLES}
@@ -35,6 +39,16 @@ def device_key(value: bytes) -> bytes:
 
 def signature(value: bytes, field: str) -> bytes:
     return fields.exact_bytes(value, field, 64, "signature")
+
+
+def passkey_challenge_id(value: str) -> str:
+    if not 0 < len(value) <= MAX_PASSKEY_CHALLENGE_ID:
+        raise Invalid.field("challenge_id", "is required (as the ceremony's Begin gave it)")
+    return value
+
+
+def credential_json(value: str) -> str:
+    return fields.text(value, "credential_json", max_chars=MAX_CREDENTIAL_JSON, required=True)
 
 
 def caller() -> UUID:
@@ -107,7 +121,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.GetAccountResponse(
             account_id=str(account.id),
             role=identity_pb2.Role.ValueType(account.role),
-            devices=len(account.device_keys),
+            devices=account.devices,
             attested_band=types_pb2.AgeBand.ValueType(account.attested_band(now)),
             effective_band=types_pb2.AgeBand.ValueType(account.effective_band(now)),
             organisations=account.organisations,
@@ -153,6 +167,84 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         issued = self.app.complete_login(request.challenge_id, signed)
         return identity_pb2.CompleteLoginResponse(
             session_token=issued.token, expires_at=timestamp(issued.expires_at)
+        )
+
+    def BeginPasskeyRegistration(
+        self, request: identity_pb2.BeginPasskeyRegistrationRequest, context: grpc.ServicerContext
+    ) -> identity_pb2.BeginPasskeyRegistrationResponse:
+        begun = self.app.passkeys.begin_registration(caller())
+        return identity_pb2.BeginPasskeyRegistrationResponse(
+            challenge_id=begun.challenge_id,
+            options_json=begun.options_json,
+            expires_at=timestamp(begun.expires_at),
+        )
+
+    def CompletePasskeyRegistration(
+        self,
+        request: identity_pb2.CompletePasskeyRegistrationRequest,
+        context: grpc.ServicerContext,
+    ) -> identity_pb2.CompletePasskeyRegistrationResponse:
+        challenge_id = passkey_challenge_id(request.challenge_id)
+        credential = credential_json(request.credential_json)
+        device_id, devices = self.app.passkeys.complete_registration(
+            caller(), challenge_id, credential
+        )
+        return identity_pb2.CompletePasskeyRegistrationResponse(
+            device_id=device_id, devices=devices
+        )
+
+    def BeginPasskeyEnrolment(
+        self, request: identity_pb2.BeginPasskeyEnrolmentRequest, context: grpc.ServicerContext
+    ) -> identity_pb2.BeginPasskeyEnrolmentResponse:
+        code = request.invitation_code
+        if not 0 < len(code) <= fields.MAX_REQUEST_ID:
+            raise Invalid.field("invitation_code", "is required (as InviteStaff gave it)")
+        name = fields.text(request.display_name, "display_name", max_chars=MAX_TEXT)
+        begun = self.app.passkeys.begin_enrolment(code, name)
+        return identity_pb2.BeginPasskeyEnrolmentResponse(
+            challenge_id=begun.challenge_id,
+            options_json=begun.options_json,
+            expires_at=timestamp(begun.expires_at),
+            account_id=begun.account_id,
+        )
+
+    def CompletePasskeyEnrolment(
+        self, request: identity_pb2.CompletePasskeyEnrolmentRequest, context: grpc.ServicerContext
+    ) -> identity_pb2.CompletePasskeyEnrolmentResponse:
+        challenge_id = passkey_challenge_id(request.challenge_id)
+        credential = credential_json(request.credential_json)
+        enrolled = self.app.passkeys.complete_enrolment(challenge_id, credential)
+        return identity_pb2.CompletePasskeyEnrolmentResponse(
+            account_id=str(enrolled.account_id),
+            device_id=enrolled.device_id,
+            session_token=enrolled.session.token,
+            expires_at=timestamp(enrolled.session.expires_at),
+        )
+
+    def BeginPasskeyLogin(
+        self, request: identity_pb2.BeginPasskeyLoginRequest, context: grpc.ServicerContext
+    ) -> identity_pb2.BeginPasskeyLoginResponse:
+        account = None
+        if request.account_id:
+            account = fields.identifier(request.account_id, "account_id", "account")
+        begun = self.app.passkeys.begin_login(account)
+        return identity_pb2.BeginPasskeyLoginResponse(
+            challenge_id=begun.challenge_id,
+            options_json=begun.options_json,
+            expires_at=timestamp(begun.expires_at),
+        )
+
+    def CompletePasskeyLogin(
+        self, request: identity_pb2.CompletePasskeyLoginRequest, context: grpc.ServicerContext
+    ) -> identity_pb2.CompletePasskeyLoginResponse:
+        challenge_id = passkey_challenge_id(request.challenge_id)
+        credential = credential_json(request.credential_json)
+        logged_in = self.app.passkeys.complete_login(challenge_id, credential)
+        return identity_pb2.CompletePasskeyLoginResponse(
+            session_token=logged_in.session.token,
+            expires_at=timestamp(logged_in.session.expires_at),
+            account_id=str(logged_in.account_id),
+            device_id=logged_in.device_id,
         )
 
     def RenewSession(

@@ -38,6 +38,7 @@ class AccountRegistered(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     role: _identity_pb2.Role.ValueType
     device_public_key: _builtins.bytes
+    """The first device's Ed25519 key; empty when the first device is a passkey (PasskeyAdded)."""
     request_id: _builtins.str
     @_builtins.property
     def timestamp(self) -> _timestamp_pb2.Timestamp: ...
@@ -564,3 +565,111 @@ class InvitationAccepted(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___InvitationAccepted: _TypeAlias = InvitationAccepted  # noqa: Y015
+
+@_typing.final
+class PasskeyRegistered(_message.Message):
+    """A passkey (a WebAuthn credential) was registered: its own aggregate, whose id is the
+    passkey's device id, derived from the credential id (so a credential serves one account).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    CREDENTIAL_ID_FIELD_NUMBER: _builtins.int
+    CREDENTIAL_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    SIGN_COUNT_FIELD_NUMBER: _builtins.int
+    RP_ID_FIELD_NUMBER: _builtins.int
+    AAGUID_FIELD_NUMBER: _builtins.int
+    MULTI_DEVICE_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    credential_id: _builtins.bytes
+    credential_public_key: _builtins.bytes
+    """The credential's public key as a COSE_Key (RFC 9052), as the authenticator gave it."""
+    sign_count: _builtins.int
+    """The authenticator's signature counter at registration (0: it keeps none)."""
+    rp_id: _builtins.str
+    """The WebAuthn relying party id the credential is scoped to."""
+    aaguid: _builtins.bytes
+    """The authenticator model's AAGUID as it claimed it (attestation "none": unverified)."""
+    multi_device: _builtins.bool
+    """Whether the credential may be synced between devices (backup eligible)."""
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        account_id: _builtins.str = ...,
+        credential_id: _builtins.bytes = ...,
+        credential_public_key: _builtins.bytes = ...,
+        sign_count: _builtins.int = ...,
+        rp_id: _builtins.str = ...,
+        aaguid: _builtins.bytes = ...,
+        multi_device: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aaguid", b"aaguid", "account_id", b"account_id", "credential_id", b"credential_id", "credential_public_key", b"credential_public_key", "multi_device", b"multi_device", "rp_id", b"rp_id", "sign_count", b"sign_count", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PasskeyRegistered: _TypeAlias = PasskeyRegistered  # noqa: Y015
+
+@_typing.final
+class PasskeySignCountUpdated(_message.Message):
+    """A passkey's signature counter advanced at a login (a counter that goes back is refused as
+    a cloned authenticator, and not recorded).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    SIGN_COUNT_FIELD_NUMBER: _builtins.int
+    sign_count: _builtins.int
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        sign_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["sign_count", b"sign_count", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PasskeySignCountUpdated: _TypeAlias = PasskeySignCountUpdated  # noqa: Y015
+
+@_typing.final
+class PasskeyAdded(_message.Message):
+    """A passkey became a device of an account (the account's side of PasskeyRegistered)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    DEVICE_ID_FIELD_NUMBER: _builtins.int
+    CREDENTIAL_ID_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    device_id: _builtins.str
+    credential_id: _builtins.bytes
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        account_id: _builtins.str = ...,
+        device_id: _builtins.str = ...,
+        credential_id: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "credential_id", b"credential_id", "device_id", b"device_id", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PasskeyAdded: _TypeAlias = PasskeyAdded  # noqa: Y015

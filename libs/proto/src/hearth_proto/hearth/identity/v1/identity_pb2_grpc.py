@@ -71,6 +71,36 @@ class IdentityServiceStub:
                 request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompleteLoginRequest.SerializeToString,
                 response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompleteLoginResponse.FromString,
                 _registered_method=True)
+        self.BeginPasskeyRegistration = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/BeginPasskeyRegistration',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyRegistrationRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyRegistrationResponse.FromString,
+                _registered_method=True)
+        self.CompletePasskeyRegistration = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/CompletePasskeyRegistration',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyRegistrationRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyRegistrationResponse.FromString,
+                _registered_method=True)
+        self.BeginPasskeyEnrolment = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/BeginPasskeyEnrolment',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyEnrolmentRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyEnrolmentResponse.FromString,
+                _registered_method=True)
+        self.CompletePasskeyEnrolment = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/CompletePasskeyEnrolment',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyEnrolmentRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyEnrolmentResponse.FromString,
+                _registered_method=True)
+        self.BeginPasskeyLogin = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/BeginPasskeyLogin',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyLoginRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyLoginResponse.FromString,
+                _registered_method=True)
+        self.CompletePasskeyLogin = channel.unary_unary(
+                '/hearth.identity.v1.IdentityService/CompletePasskeyLogin',
+                request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyLoginRequest.SerializeToString,
+                response_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyLoginResponse.FromString,
+                _registered_method=True)
         self.RenewSession = channel.unary_unary(
                 '/hearth.identity.v1.IdentityService/RenewSession',
                 request_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.RenewSessionRequest.SerializeToString,
@@ -202,6 +232,73 @@ class IdentityServiceServicer:
     def CompleteLogin(self, request, context):
         """Completes a login with the device's signature over the challenge; answers a session token.
         Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BeginPasskeyRegistration(self, request, context):
+        """Starts adding a passkey (a WebAuthn credential) to the caller's staff account: answers the
+        PublicKeyCredentialCreationOptions for navigator.credentials.create, single-use and
+        short-lived, with user verification required and the account's passkeys excluded. Staff
+        roles only: another role's session is refused NOT_STAFF.
+        Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION
+        (ACCOUNT_ERASED), PERMISSION_DENIED (NOT_STAFF), RESOURCE_EXHAUSTED (TOO_MANY_DEVICES).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompletePasskeyRegistration(self, request, context):
+        """Completes adding a passkey with the authenticator's attestation (format "none" or any the
+        library verifies): origin, RP id, challenge and user verification are checked; the passkey
+        becomes a device of the account. The challenge must be the caller's own.
+        Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, CHALLENGE_REFUSED,
+        ATTESTATION_REFUSED), NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (ACCOUNT_ERASED),
+        PERMISSION_DENIED (NOT_STAFF), ALREADY_EXISTS (PASSKEY_REGISTERED), RESOURCE_EXHAUSTED
+        (TOO_MANY_DEVICES).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BeginPasskeyEnrolment(self, request, context):
+        """Starts an invited staff member's registration with a passkey as their account's first
+        device (no device key needed: the console's way in). The invitation is checked, not used;
+        one for a record keeper (a client, not a person) is refused NOT_STAFF.
+        Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED (PERMISSION_DENIED, NOT_STAFF),
+        FAILED_PRECONDITION (INVITATION_USED, INVITATION_EXPIRED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompletePasskeyEnrolment(self, request, context):
+        """Completes it: the invitation is used, the account registered with the passkey, and the new
+        staff member signed in (a session token, as CompleteLogin's).
+        Roles: public. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, CHALLENGE_REFUSED,
+        ATTESTATION_REFUSED), PERMISSION_DENIED, FAILED_PRECONDITION (INVITATION_USED,
+        INVITATION_EXPIRED), ALREADY_EXISTS (PASSKEY_REGISTERED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BeginPasskeyLogin(self, request, context):
+        """Starts a passkey login: PublicKeyCredentialRequestOptions for navigator.credentials.get,
+        for one staff account's passkeys, or (no account_id) for any discoverable passkey.
+        Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED), PERMISSION_DENIED
+        (NOT_STAFF).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompletePasskeyLogin(self, request, context):
+        """Completes it with the authenticator's assertion (origin, RP id, challenge, user
+        verification, signature and sign count checked); answers a session token as CompleteLogin.
+        Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED, PASSKEY_REFUSED,
+        PASSKEY_CLONED), PERMISSION_DENIED (NOT_STAFF).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -357,6 +454,36 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.CompleteLogin,
                     request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompleteLoginRequest.FromString,
                     response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompleteLoginResponse.SerializeToString,
+            ),
+            'BeginPasskeyRegistration': grpc.unary_unary_rpc_method_handler(
+                    servicer.BeginPasskeyRegistration,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyRegistrationRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyRegistrationResponse.SerializeToString,
+            ),
+            'CompletePasskeyRegistration': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompletePasskeyRegistration,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyRegistrationRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyRegistrationResponse.SerializeToString,
+            ),
+            'BeginPasskeyEnrolment': grpc.unary_unary_rpc_method_handler(
+                    servicer.BeginPasskeyEnrolment,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyEnrolmentRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyEnrolmentResponse.SerializeToString,
+            ),
+            'CompletePasskeyEnrolment': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompletePasskeyEnrolment,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyEnrolmentRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyEnrolmentResponse.SerializeToString,
+            ),
+            'BeginPasskeyLogin': grpc.unary_unary_rpc_method_handler(
+                    servicer.BeginPasskeyLogin,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyLoginRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyLoginResponse.SerializeToString,
+            ),
+            'CompletePasskeyLogin': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompletePasskeyLogin,
+                    request_deserializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyLoginRequest.FromString,
+                    response_serializer=hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyLoginResponse.SerializeToString,
             ),
             'RenewSession': grpc.unary_unary_rpc_method_handler(
                     servicer.RenewSession,
@@ -615,6 +742,168 @@ class IdentityService:
             '/hearth.identity.v1.IdentityService/CompleteLogin',
             hearth_dot_identity_dot_v1_dot_identity__pb2.CompleteLoginRequest.SerializeToString,
             hearth_dot_identity_dot_v1_dot_identity__pb2.CompleteLoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BeginPasskeyRegistration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/BeginPasskeyRegistration',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyRegistrationRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyRegistrationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompletePasskeyRegistration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/CompletePasskeyRegistration',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyRegistrationRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyRegistrationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BeginPasskeyEnrolment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/BeginPasskeyEnrolment',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyEnrolmentRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyEnrolmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompletePasskeyEnrolment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/CompletePasskeyEnrolment',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyEnrolmentRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyEnrolmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BeginPasskeyLogin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/BeginPasskeyLogin',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyLoginRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.BeginPasskeyLoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompletePasskeyLogin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.identity.v1.IdentityService/CompletePasskeyLogin',
+            hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyLoginRequest.SerializeToString,
+            hearth_dot_identity_dot_v1_dot_identity__pb2.CompletePasskeyLoginResponse.FromString,
             options,
             channel_credentials,
             insecure,

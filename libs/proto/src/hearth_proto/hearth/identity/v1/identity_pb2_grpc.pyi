@@ -71,6 +71,49 @@ class IdentityServiceStub:
     """Completes a login with the device's signature over the challenge; answers a session token.
     Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED).
     """
+    BeginPasskeyRegistration: _grpc.UnaryUnaryMultiCallable[_identity_pb2.BeginPasskeyRegistrationRequest, _identity_pb2.BeginPasskeyRegistrationResponse]
+    """Starts adding a passkey (a WebAuthn credential) to the caller's staff account: answers the
+    PublicKeyCredentialCreationOptions for navigator.credentials.create, single-use and
+    short-lived, with user verification required and the account's passkeys excluded. Staff
+    roles only: another role's session is refused NOT_STAFF.
+    Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION
+    (ACCOUNT_ERASED), PERMISSION_DENIED (NOT_STAFF), RESOURCE_EXHAUSTED (TOO_MANY_DEVICES).
+    """
+    CompletePasskeyRegistration: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CompletePasskeyRegistrationRequest, _identity_pb2.CompletePasskeyRegistrationResponse]
+    """Completes adding a passkey with the authenticator's attestation (format "none" or any the
+    library verifies): origin, RP id, challenge and user verification are checked; the passkey
+    becomes a device of the account. The challenge must be the caller's own.
+    Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, CHALLENGE_REFUSED,
+    ATTESTATION_REFUSED), NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (ACCOUNT_ERASED),
+    PERMISSION_DENIED (NOT_STAFF), ALREADY_EXISTS (PASSKEY_REGISTERED), RESOURCE_EXHAUSTED
+    (TOO_MANY_DEVICES).
+    """
+    BeginPasskeyEnrolment: _grpc.UnaryUnaryMultiCallable[_identity_pb2.BeginPasskeyEnrolmentRequest, _identity_pb2.BeginPasskeyEnrolmentResponse]
+    """Starts an invited staff member's registration with a passkey as their account's first
+    device (no device key needed: the console's way in). The invitation is checked, not used;
+    one for a record keeper (a client, not a person) is refused NOT_STAFF.
+    Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED (PERMISSION_DENIED, NOT_STAFF),
+    FAILED_PRECONDITION (INVITATION_USED, INVITATION_EXPIRED).
+    """
+    CompletePasskeyEnrolment: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CompletePasskeyEnrolmentRequest, _identity_pb2.CompletePasskeyEnrolmentResponse]
+    """Completes it: the invitation is used, the account registered with the passkey, and the new
+    staff member signed in (a session token, as CompleteLogin's).
+    Roles: public. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, CHALLENGE_REFUSED,
+    ATTESTATION_REFUSED), PERMISSION_DENIED, FAILED_PRECONDITION (INVITATION_USED,
+    INVITATION_EXPIRED), ALREADY_EXISTS (PASSKEY_REGISTERED).
+    """
+    BeginPasskeyLogin: _grpc.UnaryUnaryMultiCallable[_identity_pb2.BeginPasskeyLoginRequest, _identity_pb2.BeginPasskeyLoginResponse]
+    """Starts a passkey login: PublicKeyCredentialRequestOptions for navigator.credentials.get,
+    for one staff account's passkeys, or (no account_id) for any discoverable passkey.
+    Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED), PERMISSION_DENIED
+    (NOT_STAFF).
+    """
+    CompletePasskeyLogin: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CompletePasskeyLoginRequest, _identity_pb2.CompletePasskeyLoginResponse]
+    """Completes it with the authenticator's assertion (origin, RP id, challenge, user
+    verification, signature and sign count checked); answers a session token as CompleteLogin.
+    Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED, PASSKEY_REFUSED,
+    PASSKEY_CLONED), PERMISSION_DENIED (NOT_STAFF).
+    """
     RenewSession: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RenewSessionRequest, _identity_pb2.RenewSessionResponse]
     """A fresh session token for the caller, with its current roles, band and organisations.
     Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND), UNAUTHENTICATED (LOGIN_REFUSED).
@@ -175,6 +218,49 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     CompleteLogin: _aio.UnaryUnaryMultiCallable[_identity_pb2.CompleteLoginRequest, _identity_pb2.CompleteLoginResponse]  # type: ignore[assignment]
     """Completes a login with the device's signature over the challenge; answers a session token.
     Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED).
+    """
+    BeginPasskeyRegistration: _aio.UnaryUnaryMultiCallable[_identity_pb2.BeginPasskeyRegistrationRequest, _identity_pb2.BeginPasskeyRegistrationResponse]  # type: ignore[assignment]
+    """Starts adding a passkey (a WebAuthn credential) to the caller's staff account: answers the
+    PublicKeyCredentialCreationOptions for navigator.credentials.create, single-use and
+    short-lived, with user verification required and the account's passkeys excluded. Staff
+    roles only: another role's session is refused NOT_STAFF.
+    Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION
+    (ACCOUNT_ERASED), PERMISSION_DENIED (NOT_STAFF), RESOURCE_EXHAUSTED (TOO_MANY_DEVICES).
+    """
+    CompletePasskeyRegistration: _aio.UnaryUnaryMultiCallable[_identity_pb2.CompletePasskeyRegistrationRequest, _identity_pb2.CompletePasskeyRegistrationResponse]  # type: ignore[assignment]
+    """Completes adding a passkey with the authenticator's attestation (format "none" or any the
+    library verifies): origin, RP id, challenge and user verification are checked; the passkey
+    becomes a device of the account. The challenge must be the caller's own.
+    Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, CHALLENGE_REFUSED,
+    ATTESTATION_REFUSED), NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (ACCOUNT_ERASED),
+    PERMISSION_DENIED (NOT_STAFF), ALREADY_EXISTS (PASSKEY_REGISTERED), RESOURCE_EXHAUSTED
+    (TOO_MANY_DEVICES).
+    """
+    BeginPasskeyEnrolment: _aio.UnaryUnaryMultiCallable[_identity_pb2.BeginPasskeyEnrolmentRequest, _identity_pb2.BeginPasskeyEnrolmentResponse]  # type: ignore[assignment]
+    """Starts an invited staff member's registration with a passkey as their account's first
+    device (no device key needed: the console's way in). The invitation is checked, not used;
+    one for a record keeper (a client, not a person) is refused NOT_STAFF.
+    Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED (PERMISSION_DENIED, NOT_STAFF),
+    FAILED_PRECONDITION (INVITATION_USED, INVITATION_EXPIRED).
+    """
+    CompletePasskeyEnrolment: _aio.UnaryUnaryMultiCallable[_identity_pb2.CompletePasskeyEnrolmentRequest, _identity_pb2.CompletePasskeyEnrolmentResponse]  # type: ignore[assignment]
+    """Completes it: the invitation is used, the account registered with the passkey, and the new
+    staff member signed in (a session token, as CompleteLogin's).
+    Roles: public. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, CHALLENGE_REFUSED,
+    ATTESTATION_REFUSED), PERMISSION_DENIED, FAILED_PRECONDITION (INVITATION_USED,
+    INVITATION_EXPIRED), ALREADY_EXISTS (PASSKEY_REGISTERED).
+    """
+    BeginPasskeyLogin: _aio.UnaryUnaryMultiCallable[_identity_pb2.BeginPasskeyLoginRequest, _identity_pb2.BeginPasskeyLoginResponse]  # type: ignore[assignment]
+    """Starts a passkey login: PublicKeyCredentialRequestOptions for navigator.credentials.get,
+    for one staff account's passkeys, or (no account_id) for any discoverable passkey.
+    Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED), PERMISSION_DENIED
+    (NOT_STAFF).
+    """
+    CompletePasskeyLogin: _aio.UnaryUnaryMultiCallable[_identity_pb2.CompletePasskeyLoginRequest, _identity_pb2.CompletePasskeyLoginResponse]  # type: ignore[assignment]
+    """Completes it with the authenticator's assertion (origin, RP id, challenge, user
+    verification, signature and sign count checked); answers a session token as CompleteLogin.
+    Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED, PASSKEY_REFUSED,
+    PASSKEY_CLONED), PERMISSION_DENIED (NOT_STAFF).
     """
     RenewSession: _aio.UnaryUnaryMultiCallable[_identity_pb2.RenewSessionRequest, _identity_pb2.RenewSessionResponse]  # type: ignore[assignment]
     """A fresh session token for the caller, with its current roles, band and organisations.
@@ -319,6 +405,85 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_identity_pb2.CompleteLoginResponse, _abc.Awaitable[_identity_pb2.CompleteLoginResponse]]:
         """Completes a login with the device's signature over the challenge; answers a session token.
         Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED).
+        """
+
+    @_abc_1.abstractmethod
+    def BeginPasskeyRegistration(
+        self,
+        request: _identity_pb2.BeginPasskeyRegistrationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.BeginPasskeyRegistrationResponse, _abc.Awaitable[_identity_pb2.BeginPasskeyRegistrationResponse]]:
+        """Starts adding a passkey (a WebAuthn credential) to the caller's staff account: answers the
+        PublicKeyCredentialCreationOptions for navigator.credentials.create, single-use and
+        short-lived, with user verification required and the account's passkeys excluded. Staff
+        roles only: another role's session is refused NOT_STAFF.
+        Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION
+        (ACCOUNT_ERASED), PERMISSION_DENIED (NOT_STAFF), RESOURCE_EXHAUSTED (TOO_MANY_DEVICES).
+        """
+
+    @_abc_1.abstractmethod
+    def CompletePasskeyRegistration(
+        self,
+        request: _identity_pb2.CompletePasskeyRegistrationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.CompletePasskeyRegistrationResponse, _abc.Awaitable[_identity_pb2.CompletePasskeyRegistrationResponse]]:
+        """Completes adding a passkey with the authenticator's attestation (format "none" or any the
+        library verifies): origin, RP id, challenge and user verification are checked; the passkey
+        becomes a device of the account. The challenge must be the caller's own.
+        Roles: any session. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, CHALLENGE_REFUSED,
+        ATTESTATION_REFUSED), NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (ACCOUNT_ERASED),
+        PERMISSION_DENIED (NOT_STAFF), ALREADY_EXISTS (PASSKEY_REGISTERED), RESOURCE_EXHAUSTED
+        (TOO_MANY_DEVICES).
+        """
+
+    @_abc_1.abstractmethod
+    def BeginPasskeyEnrolment(
+        self,
+        request: _identity_pb2.BeginPasskeyEnrolmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.BeginPasskeyEnrolmentResponse, _abc.Awaitable[_identity_pb2.BeginPasskeyEnrolmentResponse]]:
+        """Starts an invited staff member's registration with a passkey as their account's first
+        device (no device key needed: the console's way in). The invitation is checked, not used;
+        one for a record keeper (a client, not a person) is refused NOT_STAFF.
+        Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED (PERMISSION_DENIED, NOT_STAFF),
+        FAILED_PRECONDITION (INVITATION_USED, INVITATION_EXPIRED).
+        """
+
+    @_abc_1.abstractmethod
+    def CompletePasskeyEnrolment(
+        self,
+        request: _identity_pb2.CompletePasskeyEnrolmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.CompletePasskeyEnrolmentResponse, _abc.Awaitable[_identity_pb2.CompletePasskeyEnrolmentResponse]]:
+        """Completes it: the invitation is used, the account registered with the passkey, and the new
+        staff member signed in (a session token, as CompleteLogin's).
+        Roles: public. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, CHALLENGE_REFUSED,
+        ATTESTATION_REFUSED), PERMISSION_DENIED, FAILED_PRECONDITION (INVITATION_USED,
+        INVITATION_EXPIRED), ALREADY_EXISTS (PASSKEY_REGISTERED).
+        """
+
+    @_abc_1.abstractmethod
+    def BeginPasskeyLogin(
+        self,
+        request: _identity_pb2.BeginPasskeyLoginRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.BeginPasskeyLoginResponse, _abc.Awaitable[_identity_pb2.BeginPasskeyLoginResponse]]:
+        """Starts a passkey login: PublicKeyCredentialRequestOptions for navigator.credentials.get,
+        for one staff account's passkeys, or (no account_id) for any discoverable passkey.
+        Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED), PERMISSION_DENIED
+        (NOT_STAFF).
+        """
+
+    @_abc_1.abstractmethod
+    def CompletePasskeyLogin(
+        self,
+        request: _identity_pb2.CompletePasskeyLoginRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.CompletePasskeyLoginResponse, _abc.Awaitable[_identity_pb2.CompletePasskeyLoginResponse]]:
+        """Completes it with the authenticator's assertion (origin, RP id, challenge, user
+        verification, signature and sign count checked); answers a session token as CompleteLogin.
+        Roles: public. Errors: INVALID_ARGUMENT, UNAUTHENTICATED (LOGIN_REFUSED, PASSKEY_REFUSED,
+        PASSKEY_CLONED), PERMISSION_DENIED (NOT_STAFF).
         """
 
     @_abc_1.abstractmethod
