@@ -149,7 +149,7 @@ class NatsRecorder:
             if tracking
             else None
         )
-        if not _tracing():
+        if not tracing_installed():
             # No SDK: a span would record nothing, but the caller's context still travels.
             return self._append(groups, tracking, tracking_subject, len(stored_events))
         with tracer.start_as_current_span(
@@ -532,7 +532,7 @@ class _Burst:
 _tracing_seen = [False, 0.0]  # an SDK once installed stays; its absence is re-checked
 
 
-def _tracing() -> bool:
+def tracing_installed() -> bool:
     """Whether an OpenTelemetry SDK is installed. It may come later, so its absence is
     looked into again at most once a second (the look reads the environment: a cost per
     save)."""
