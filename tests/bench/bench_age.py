@@ -42,7 +42,7 @@ WARMUP = 0.5  # seconds of calls before the counted window
 DURATION = 2.0  # seconds counted
 SUPPLY = 30 * 6  # tokens each redeeming client brings: more than it can spend in a window
 QUICK = {"ROUNDS": 1, "BATCHES": 2, "VERIFICATIONS": 20, "WARMUP": 0.1, "DURATION": 0.3}
-QUICK |= {"SUPPLY": 30}  # `--quick`: every figure once, small
+QUICK |= {"SUPPLY": 30, "CLIENTS": 2}  # `--quick`: every figure once, small
 BAND = types_pb2.AGE_BAND_13_15
 DOCUMENT = types_pb2.METHOD_CLASS_DOCUMENT
 

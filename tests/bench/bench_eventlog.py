@@ -238,11 +238,19 @@ def postgres_recorder(report: Report) -> Iterator[ApplicationRecorder | None]:
 
 def append_concurrent(report: Report, url: str) -> None:
     with nats_recorder(url, "bench_writers") as recorder:
-        (rate,) = best_of(ROUNDS, lambda: concurrent_inserts(recorder))
-    report.figure(f"eventlog.append.{WRITERS}writers", rate, EVENTS_PER_S)
+        (best,) = best_by(ROUNDS, lambda t: t.rate, lambda: concurrent_inserts(recorder))
+    name = f"eventlog.append.{WRITERS}writers"
+    report.figure(name, best.rate, EVENTS_PER_S)
+    report.compare(name, "eventlog.append.single")
+    report.figure(
+        f"eventlog.cpu.us_per_append.{WRITERS}writers",
+        best.cpu * 1e6,
+        "us",
+        baseline="eventlog.cpu.us_per_append",
+    )
 
 
-def concurrent_inserts(recorder: ApplicationRecorder) -> float:
+def concurrent_inserts(recorder: ApplicationRecorder) -> Timed:
     """Writer threads sharing one recorder (as an application's request threads do), each
     saving its own new aggregates one event at a time; total events/s."""
     for _ in range(WARMUP):
@@ -262,14 +270,14 @@ def concurrent_inserts(recorder: ApplicationRecorder) -> float:
     threads = [threading.Thread(target=writer, args=(events,)) for events in work]
     for thread in threads:
         thread.start()
+    measured: list[Timed] = []
     start.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    with timed(WRITERS * PER_WRITER, measured):
+        for thread in threads:
+            thread.join()
     if failures:
         raise failures[0]
-    return WRITERS * PER_WRITER / elapsed
+    return measured[0]
 
 
 def append_batch(report: Report, url: str) -> None:
