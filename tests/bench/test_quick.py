@@ -30,9 +30,14 @@ def test_every_bench_area_runs_in_quick_mode_and_prints_its_figures() -> None:
         assert f"== {area}" in result.stderr
     expected = {
         "eventlog.append.single",
+        "eventlog.cpu.us_per_append",
         "eventlog.replay.subscribe",
         "age.redeem",
+        "age.rpc.challenge",
+        "age.cpu.ms_per_redeem",
         "audit.merkle.append",
+        "audit.cpu.us_per_leaf",
+        "identity.cpu.ms_per_login",
         "follow.tracking.per1000",
         "follow.tracking.per1000.every-event",
         "identity.login",
