@@ -24,6 +24,7 @@ from hearth_proto.hearth.safety.v1 import events_pb2 as safety_events
 from hearth_runtime.application import FollowingApplication
 from hearth_runtime.revocation import REVOKING_TOPICS
 
+from .caches import Fresh
 from .domain import ContactFacts, Conversation
 
 A = TypeVar("A", bound=Aggregate)
@@ -65,9 +66,8 @@ class IdentityFollower(FollowingApplication):
     # the safeguarding team's actions.
     topics: ClassVar[frozenset[str] | None] = IDENTITY_FACTS | REVOKING_TOPICS | SAFETY_ACTIONS
     _cache_lock: threading.RLock
-    _facts: dict[str, ContactFacts | None]
+    _cached: Fresh
     _pending_facts: dict[str, ContactFacts]
-    _conversations: dict[str, Conversation]
     _pending_conversations: list[str]
 
     def policy(
@@ -113,23 +113,21 @@ class IdentityFollower(FollowingApplication):
             try:
                 recorded = super().process(upstream, notifications)
             except BaseException:
-                for account in self._pending_facts:
-                    self._facts.pop(account, None)  # reload what was not recorded
+                for facts in self._pending_facts.values():
+                    self._cached.forget(facts.id)  # reload what was not recorded
                 raise
             finally:
                 for conversation_id in self._pending_conversations:
-                    self._conversations.pop(conversation_id, None)  # reloaded when next used
-            self._facts.update(self._pending_facts)
+                    self._cached.forget(UUID(conversation_id))  # reloaded when next used
+            for facts in self._pending_facts.values():
+                self._cached.put(facts.id, facts)
             return recorded
 
     def _contact_facts(self, account_id: str) -> ContactFacts | None:
-        """Cached, absence included: the follower updates the cache as it records facts."""
-        with self._cache_lock:
-            if account_id in self._facts:
-                return self._facts[account_id]
-        found = self._get(ContactFacts, ContactFacts.create_id(account_id))
-        with self._cache_lock:
-            return self._facts.setdefault(account_id, found)
+        """Cached, absence included (`caches`: forgotten when any replica records facts)."""
+        key = ContactFacts.create_id(account_id)
+        found: ContactFacts | None = self._cached.get(key, lambda: self._get(ContactFacts, key))
+        return found
 
     # --- plumbing -------------------------------------------------------------------------
 
