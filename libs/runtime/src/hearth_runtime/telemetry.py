@@ -30,6 +30,8 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 
+from hearth_eventlog import tracing_installed
+
 from .config import ConfigError, Env
 
 _provider: TracerProvider | None = None
@@ -89,6 +91,10 @@ def continue_trace(
     name: str, trace_context: Sequence[tuple[str, str]], **attributes: str | int
 ) -> Iterator[trace.Span]:
     """A consumer span whose parent is the producer's span carried in NATS headers."""
+    if not trace_context and not tracing_installed():
+        # Nothing to continue and nothing to record it: a follower calls this per event.
+        yield trace.INVALID_SPAN
+        return
     parent = propagate.extract(dict(trace_context))
     tracer = trace.get_tracer("hearth_runtime")
     with tracer.start_as_current_span(
