@@ -37,6 +37,9 @@ def test_every_bench_area_runs_in_quick_mode_and_prints_its_figures() -> None:
         "follow.tracking.per1000.every-event",
         "identity.login",
         "messaging.e2e.2clients",
+        "messaging.e2e.2replicas",
+        "messaging.cpu.ms_per_message",
+        "messaging.latency.p99",
     }
     assert expected <= figures.keys(), sorted(expected - figures.keys())
     # One tracking record per effect (50 in 1,000 upstream events), not one per event.
