@@ -57,7 +57,6 @@ CLIENTS = 20
 WARMUP, DURATION = 1.0, 3.0  # seconds
 LATENCY_RATE = 200  # messages per second for the latency figures
 LATENCY_SECONDS = 3.0
-WORKERS = 64
 ACK_EVERY = 32  # messages a client receives before it acknowledges them
 QUICK = {
     "ROUNDS": 1,
@@ -83,7 +82,6 @@ def run(report: Report) -> None:
         "HEARTH_MESSAGING_MAILBOX_SUBJECT_PREFIX": f"{prefix}.mailbox",
         "HEARTH_MESSAGING_SEND_RATE": "1000000",
         "HEARTH_MESSAGING_SEND_BURST": "1000000",
-        "HEARTH_MESSAGING_GRPC_WORKERS": str(WORKERS),
         "HEARTH_LOG_LEVEL": "WARNING",
         "NATS_URL": report.nats_url,
         "HEARTH_SESSION_PUBLIC_KEYS": format_public_keys({signer.key_id: signer.public_key}),
