@@ -40,6 +40,8 @@ def test_every_bench_area_runs_in_quick_mode_and_prints_its_figures() -> None:
         "messaging.e2e.2replicas",
         "messaging.cpu.ms_per_message",
         "messaging.latency.p99",
+        "records.keep",
+        "records.check",
     }
     assert expected <= figures.keys(), sorted(expected - figures.keys())
     # One tracking record per effect (50 in 1,000 upstream events), not one per event.

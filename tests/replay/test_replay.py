@@ -27,6 +27,7 @@ from tests.support.streams import load, write_stream
 ADDED_SINCE: dict[tuple[str, str], dict[str, Any]] = {
     ("identity", "Invitation"): {'"organisation_name"': ""},
     ("audit", "AuditLog"): {'"durations"': {}},
+    ("audit", "Disclosure"): {'"due_at"': None, '"legal_basis"': "", '"recipient"': ""},
 }
 # Fields added since inside an aggregate's nested value: messaging's AccountFacts took the
 # safety service's actions in force (issue 11).

@@ -2,7 +2,8 @@
 
 Every replica of messaging serves from memory what the relay checks on each message: the
 conversations (members), each account's settings (blocks, mutes) and contact facts (roles,
-bands, house rules, the safety team's suspensions and blocks). Any replica may change them,
+bands, house rules, the safety team's suspensions and blocks) and each organisation's record
+keeper (with its open requests). Any replica may change them,
 and only one replica's follower records a fact. So each replica follows its own service's
 stream (`CacheFeed`, an ordered consumer from the stream's end when it starts) and, for every
 recorded event of those aggregates, whoever recorded it, forgets the aggregate's entry if it
@@ -28,7 +29,8 @@ from hearth_eventlog import NatsApplicationRecorder
 from hearth_proto.hearth.messaging.v1 import events_pb2
 
 log = logging.getLogger(__name__)
-# The events of the cached aggregates (Conversation, AccountSettings, ContactFacts).
+# The events of the cached aggregates (Conversation, AccountSettings, ContactFacts,
+# RecordKeeping).
 CACHED_TOPICS = frozenset(
     m.DESCRIPTOR.full_name
     for m in (
@@ -42,6 +44,9 @@ CACHED_TOPICS = frozenset(
         events_pb2.ConversationUnmuted,
         events_pb2.ContactFactsStarted,
         events_pb2.ContactFactNoted,
+        events_pb2.RecordKeeperDeclared,
+        events_pb2.RecordsRequested,
+        events_pb2.RecordsRequestAnswered,
     )
 )
 MAX_ENTRIES = 200_000  # aggregates remembered at once; past it the oldest are forgotten

@@ -26,6 +26,7 @@ from hearth_runtime.revocation import REVOKING_TOPICS
 
 from .caches import Fresh
 from .domain import ContactFacts, Conversation
+from .recording import KEEPER_ROLE, RecordKeeping
 
 A = TypeVar("A", bound=Aggregate)
 # The identity events the contact policy's facts come from (`identity_notes`).
@@ -69,6 +70,7 @@ class IdentityFollower(FollowingApplication):
     _cached: Fresh
     _pending_facts: dict[str, ContactFacts]
     _pending_conversations: list[str]
+    _pending_keepers: dict[str, RecordKeeping]
 
     def policy(
         self, upstream: str, notification: TracedNotification, processing: ProcessingEvent[UUID]
@@ -88,7 +90,19 @@ class IdentityFollower(FollowingApplication):
             facts = touched.get(account) or self._contact_facts(account) or ContactFacts(account)
             facts.note(fact, value, present)
             touched[account] = facts
-        processing.collect_events(*touched.values())
+            self._declare_keeper(facts)
+        processing.collect_events(*touched.values(), *self._pending_keepers.values())
+
+    def _declare_keeper(self, known: ContactFacts) -> None:
+        """A record keeper account in an organisation: the organisation's conversations of
+        practitioners with young people are recorded from now on (its first keeper stays)."""
+        facts = known.facts
+        if KEEPER_ROLE not in facts.roles:
+            return
+        for organisation in facts.organisations:
+            if organisation in self._pending_keepers or self.record_keeping(organisation):
+                continue
+            self._pending_keepers[organisation] = RecordKeeping(organisation, facts.account_id)
 
     def _remove_member(
         self, action: safety_events.CaseActionTaken, processing: ProcessingEvent[UUID]
@@ -109,19 +123,32 @@ class IdentityFollower(FollowingApplication):
     def process(self, upstream: str, notifications: Sequence[TracedNotification]) -> bool:
         self._pending_facts = {}
         self._pending_conversations = []
+        self._pending_keepers = {}
         with self._cache_lock:
             try:
                 recorded = super().process(upstream, notifications)
             except BaseException:
                 for facts in self._pending_facts.values():
                     self._cached.forget(facts.id)  # reload what was not recorded
+                for keeping in self._pending_keepers.values():
+                    self._cached.forget(keeping.id)
                 raise
             finally:
                 for conversation_id in self._pending_conversations:
                     self._cached.forget(UUID(conversation_id))  # reloaded when next used
-            for facts in self._pending_facts.values():
-                self._cached.put(facts.id, facts)
+            for kept in (
+                *self._pending_facts.values(),
+                *self._pending_keepers.values(),
+            ):
+                self._cached.put(kept.id, kept)
             return recorded
+
+    def record_keeping(self, organisation_id: str) -> RecordKeeping | None:
+        """The organisation's record keeper, if it runs one (cached, absence included;
+        `caches`: forgotten when any replica records a change)."""
+        key = RecordKeeping.create_id(organisation_id)
+        found: RecordKeeping | None = self._cached.get(key, lambda: self._get(RecordKeeping, key))
+        return found
 
     def _contact_facts(self, account_id: str) -> ContactFacts | None:
         """Cached, absence included (`caches`: forgotten when any replica records facts)."""
