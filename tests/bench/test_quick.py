@@ -43,6 +43,9 @@ def test_every_bench_area_runs_in_quick_mode_and_prints_its_figures() -> None:
         "identity.login",
         "identity.passkey.login",
         "messaging.e2e.2clients",
+        "messaging.e2e.2replicas",
+        "messaging.cpu.ms_per_message",
+        "messaging.latency.p99",
         "records.keep",
         "records.check",
     }
