@@ -278,7 +278,7 @@ class JetStreamLink:
             finally:
                 finished.release()
 
-        self._submit(lambda: self._loop.create_task(call()))  # type: ignore[arg-type]
+        self._submit(lambda: self._start_task(call()))
         if not finished.acquire(timeout=-1 if timeout is None else timeout):
             raise TimeoutError(f"the event log did not answer within {timeout}s")
         if len(outcome) == 2:
@@ -313,12 +313,12 @@ class JetStreamLink:
             coro.close()
             raise ProgrammingError("the event log connection is closed")
 
-        def start() -> None:
-            task = self._loop.create_task(coro)
-            self._spawned.add(task)  # the loop keeps only a weak reference
-            task.add_done_callback(self._spawned.discard)
+        self._submit(lambda: self._start_task(coro))
 
-        self._submit(start)
+    def _start_task(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = self._loop.create_task(coro)
+        self._spawned.add(task)  # the loop keeps only a weak reference
+        task.add_done_callback(self._spawned.discard)
 
     async def run_async(self, coro: Coroutine[Any, Any, T]) -> T:
         """Await a coroutine on the link's loop from another event loop, holding no thread."""
