@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import grpc
 import pytest
@@ -595,3 +596,73 @@ def test_organisation_settings_read_back_with_the_guardian_policy_and_signpostin
         )
     )
     assert code == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_moderator_who_works_with_the_subject_is_never_assigned_their_case(
+    people: People, team: Team
+) -> None:
+    """Working relationships from the log: a guardian link (identity) and a conversation
+    (messaging). The rotation passes over the moderator concerned; the lead cannot assign them."""
+    org = "org-" + uuid.uuid4().hex[:8]
+    crew = Team(people, org)
+    son = people.account(*TEEN, orgs=(org,))  # the first moderator's own child
+    colleague = people.account("practitioner", "18_plus", orgs=(org,), vetted=True)
+    people.guardian_of(crew.moderator, son)
+    people.settle()
+    with_colleague = people.device(crew.other_moderator, "moderator", "18_plus", (org,))
+    people.device(colleague, "practitioner", "18_plus", (org,))
+    with_colleague.start_conversation([colleague])
+    app = safety_app(people)
+
+    def known_works_with(moderator: str, other: str) -> bool:
+        return other in app.works_with([moderator])[moderator]
+
+    wait_for(lambda: known_works_with(crew.moderator, son), timeout=20)
+    wait_for(lambda: known_works_with(crew.other_moderator, colleague), timeout=20)
+    crew.call(
+        crew.admin,
+        "NameSafeguardingLead",
+        pb.NameSafeguardingLeadRequest(
+            request_id=rid(), organisation_id=org, lead_account_id=crew.lead
+        ),
+    )
+    for moderator in (crew.moderator, crew.other_moderator):
+        crew.call(
+            moderator, "StartShift", pb.StartShiftRequest(request_id=rid(), organisation_id=org)
+        )
+
+    def concern_about(subject: str) -> str:
+        raised = crew.call(
+            crew.child,
+            "RaiseConcern",
+            pb.RaiseConcernRequest(
+                request_id=rid(), note="worried", category="bullying", subject_account_id=subject
+            ),
+        )
+        return str(raised.case_id)
+
+    about_son, about_colleague = concern_about(son), concern_about(colleague)
+    assert crew.call(crew.lead, "GetCase", pb.GetCaseRequest(case_id=about_son)).assigned_to == (
+        crew.other_moderator
+    )
+    assert (
+        crew.call(crew.lead, "GetCase", pb.GetCaseRequest(case_id=about_colleague)).assigned_to
+        == crew.moderator
+    )
+    for case_id, moderator in (
+        (about_son, crew.moderator),
+        (about_colleague, crew.other_moderator),
+    ):
+        assign = pb.AssignCaseRequest(
+            request_id=rid(), case_id=case_id, moderator_account_id=moderator
+        )
+        code, reason, _ = refusal(partial(crew.call, crew.lead, "AssignCase", assign))
+        assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "CONFLICT_OF_INTEREST")
+
+    # Restrictions are for staff of the account's organisation: ORG's lead sees none of org's.
+    code, reason, _ = refusal(
+        lambda: team.call(
+            team.lead, "GetAccountRestrictions", pb.GetAccountRestrictionsRequest(account_id=son)
+        )
+    )
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_IN_ORGANISATION")

@@ -489,7 +489,7 @@ class SafetyServicer(safety_pb2_grpc.SafetyServiceServicer):
     ) -> pb.GetAccountRestrictionsResponse:
         account = ident(request.account_id, "account_id")
         return pb.GetAccountRestrictionsResponse(
-            actions=[action_proto(a) for a in self.app.restrictions(account)]
+            actions=[action_proto(a) for a in self.app.restrictions(current_session(), account)]
         )
 
     def PublishPack(
