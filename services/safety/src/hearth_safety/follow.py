@@ -61,6 +61,8 @@ PARTICIPANT_ROLES = ("child", "young_person", "guardian", "practitioner")
 
 class Following(FollowingApplication):
     name = "safety"
+    # The platform's own moderation organisation: reads reports of people of no organisation.
+    platform_organisation = ""
     # What it acts on, and whose sessions to stop honouring (an erased account).
     topics: ClassVar[frozenset[str] | None] = FOLLOWED | REVOKING_TOPICS
 
@@ -149,13 +151,22 @@ class Following(FollowingApplication):
     # --- plumbing -----------------------------------------------------------------------
 
     def _organisation_of(self, session: Session) -> str:
-        if not session.organisations:
+        """Whose safety team reads the caller's reports: their first organisation's, else the
+        platform's own moderation organisation when one is configured; with neither nobody
+        would read it, so it is refused with where to get help instead."""
+        found = self.reading_organisation(session)
+        if not found:
             raise Conflict(
                 "you are not a member of an organisation whose safety team reads reports; "
                 "call Childline free on 0800 1111, or 999 if you are in danger",
                 reason="NO_ORGANISATION",
             )
-        return sorted(session.organisations)[0]
+        return found
+
+    def reading_organisation(self, session: Session) -> str:
+        if session.organisations:
+            return sorted(session.organisations)[0]
+        return self.platform_organisation
 
     @staticmethod
     def _member(session: Session, organisation_id: str) -> None:
