@@ -71,6 +71,9 @@ class Service:
     descriptor: ServiceDescriptor
     followers: list[type[FollowingApplication]] = field(default_factory=list)
     default_follow: tuple[str, ...] = ()
+    # Further gRPC services the same host serves (messaging's RecordsService): their RPCs
+    # are listed and checked with the first's.
+    more: tuple[ServiceDescriptor, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ def services() -> list[Service]:
         package = point.module.split(".")[0]
         modules = package_modules(package)
         rules: dict[str, Access] = module.RULES
-        name = next(iter(rules)).split("/")[1]
+        name, *others = dict.fromkeys(path.split("/")[1] for path in rules)
         service = Service(
             point.name,
             package,
@@ -110,6 +113,7 @@ def services() -> list[Service]:
             default_follow=tuple(
                 s.strip() for s in getattr(module, "DEFAULT_FOLLOW", "").split(",") if s.strip()
             ),
+            more=tuple(descriptor_pool.Default().FindServiceByName(o) for o in others),
         )
         for mod in modules:
             for value in vars(mod).values():
@@ -209,17 +213,24 @@ def roles_text(access: Access) -> str:
 
 
 def rpcs(service: Service) -> list[Rpc]:
-    proto = PROTOS / service.descriptor.file.name
-    said = comments(proto)
     known = reasons(service)
     found = []
-    for method in service.descriptor.methods:
+    for descriptor in (service.descriptor, *service.more):
+        found += _rpcs(service, descriptor, known)
+    return found
+
+
+def _rpcs(service: Service, descriptor: ServiceDescriptor, known: dict[str, str]) -> list[Rpc]:
+    proto = PROTOS / descriptor.file.name
+    said = comments(proto)
+    found = []
+    for method in descriptor.methods:
         where = f"{proto.relative_to(ROOT)}: rpc {method.name}"
         text = said.get(method.name, "")
         roles, errs = ROLES.search(text), ERRORS.search(text)
         if roles is None or errs is None:
             raise DocError(f"{where}: its comment must end 'Roles: ... Errors: ...'")
-        declared = roles_text(service.rules[f"/{service.descriptor.full_name}/{method.name}"])
+        declared = roles_text(service.rules[f"/{descriptor.full_name}/{method.name}"])
         if sorted(roles["roles"].split(", ")) != declared.split(", "):
             raise DocError(f"{where}: says Roles: {roles['roles']}; RULES say {declared}")
         found.append(

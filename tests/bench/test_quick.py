@@ -37,6 +37,8 @@ def test_every_bench_area_runs_in_quick_mode_and_prints_its_figures() -> None:
         "follow.tracking.per1000.every-event",
         "identity.login",
         "messaging.e2e.2clients",
+        "records.keep",
+        "records.check",
     }
     assert expected <= figures.keys(), sorted(expected - figures.keys())
     # One tracking record per effect (50 in 1,000 upstream events), not one per event.

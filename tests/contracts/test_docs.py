@@ -100,9 +100,10 @@ def test_every_rpc_of_every_service_names_its_roles_and_errors() -> None:
     assert {s.name for s in services} >= {"identity", "age", "messaging", "audit"}
     for service in services:
         documented = gendocs.rpcs(service)
-        assert [r.name for r in documented] == [m.name for m in service.descriptor.methods]
-        for rpc in documented:
-            access = service.rules[f"/{service.descriptor.full_name}/{rpc.name}"]
+        served = [(d, m) for d in (service.descriptor, *service.more) for m in d.methods]
+        assert [r.name for r in documented] == [m.name for _, m in served]
+        for rpc, (descriptor, _) in zip(documented, served, strict=True):
+            access = service.rules[f"/{descriptor.full_name}/{rpc.name}"]
             assert rpc.roles == gendocs.roles_text(access)
 
 

@@ -66,4 +66,12 @@ def test_demo_runs_to_the_end_and_tells_the_story() -> None:
     assert re.search(r"OK: evidence bundle for ps-\S+ verified in .*\n.*\n.*7 events", out)
     assert "kind        hearth.safety.v1.CaseEscalated: 1" in out
     assert re.search(r"without the escalation: FAILED: hash chain: .*\(exit 1\)", out)
+    # The records chapter: the keeper required, both told, a coroner's package verifies offline
+    # and a tampered one fails.
+    assert "PERMISSION_DENIED RECORD_KEEPER_REQUIRED: add keeper" in out
+    assert "Jo sees: This conversation is recorded by your organisation" in out
+    assert "records kept: 2" in out
+    assert "Jo receives 2 record(s)" in out
+    assert "none added, altered or left out of the scope" in out
+    assert "tampered: FAILED: altered: record 1" in out
     assert out.rstrip().endswith("Demo complete.")

@@ -34,6 +34,7 @@ STAFF = {
     identity_pb2.ROLE_AUDITOR,
     identity_pb2.ROLE_ORG_ADMIN,
     identity_pb2.ROLE_DATA_PROTECTION_OFFICER,
+    identity_pb2.ROLE_RECORD_KEEPER,
 }
 
 WRAPPING = base64.b64encode(b"w" * 32).decode()  # the test platform's subject-key wrapping

@@ -26,6 +26,7 @@ from hearth_audit import domain as audit
 from hearth_crypto.age_band import AgeBand
 from hearth_identity import domain as identity
 from hearth_messaging import domain as messaging
+from hearth_messaging import recording
 from hearth_proto.hearth.audit.v1 import events_pb2 as audit_events
 from hearth_runtime.admin import OPERATOR
 from hearth_runtime.application import HearthApplication
@@ -162,7 +163,39 @@ def messaging_aggregates() -> list[Aggregate]:
         algorithm="ed25519",
         public_key=b"p" * 32,
     )
-    return [keys, devices, conversation, decision, relayed, settings, facts, relay_key]
+    keeping = recording.RecordKeeping("org-1", "keeper-1")
+    keeping.request(
+        access_request_id="request-1",
+        young_person_account_id="account-2",
+        requester_account_id="account-2",
+        purpose="subject_access",
+        reply_key=b"r" * 32,
+        due_at=datetime(2026, 12, 31, tzinfo=UTC),
+    )
+    keeping.answer(access_request_id="request-1", records=1)
+    book = recording.CaseRecordBook("org-1", "account-2")
+    book.keep(
+        record_id="record-1",
+        conversation_id="conversation-1",
+        message_id="replay-message",
+        digest=b"d" * 32,
+        relayed_at_ms=1_780_000_000_000,
+        member_account_ids=["account-1", "account-2"],
+    )
+    book.read(purpose="subject_access", reader="account-2", record_ids=["record-1"])
+    book.destroy(reason="retention", records=1)
+    return [
+        keys,
+        devices,
+        conversation,
+        decision,
+        relayed,
+        settings,
+        facts,
+        relay_key,
+        keeping,
+        book,
+    ]
 
 
 def _leaf_hash(index: int) -> bytes:
@@ -211,7 +244,15 @@ def audit_aggregates() -> list[Aggregate]:
         day="2026-11-30",
     )
     log.record_checkpoint(size=4, root_hash=log.tree.root(4), note="checkpoint note")
-    disclosure = audit.Disclosure("lead-1", "replay-disclosure", "pseudonym-a", "court order")
+    disclosure = audit.Disclosure(
+        "keeper-1",
+        "replay-disclosure",
+        "pseudonym-a",
+        "inquest",
+        recipient="HM Senior Coroner",
+        legal_basis="Coroners and Justice Act 2009",
+        due_at=datetime(2026, 12, 31, tzinfo=UTC),
+    )
     disclosure.approve("lead-2", frozenset({"safeguarding_lead"}))
     disclosure.approve("dpo-1", frozenset({"data_protection_officer"}))
     return [log, disclosure]

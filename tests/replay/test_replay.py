@@ -28,6 +28,7 @@ from tests.support.streams import load, write_stream
 ADDED_SINCE: dict[tuple[str, str], dict[str, Any]] = {
     ("identity", "Invitation"): {'"organisation_name"': ""},
     ("audit", "AuditLog"): {'"durations"': {}},
+    ("audit", "Disclosure"): {'"due_at"': None, '"legal_basis"': "", '"recipient"': ""},
     # Identity follows the safety team's restrictions (issue 11).
     ("identity", "Account"): {'"restrictions"': script.state_of({})},
 }

@@ -57,9 +57,10 @@ def test_a_run_of_every_service_stores_only_schema_names(nats_url: str) -> None:
             topics.add(topic)
     # Every event schema is stored by the run, and nothing is stored without one.
     assert topics == event_schemas()
-    # 32 published before, the 19 that had no schema, messaging's RelayKeyPublished, safety's
-    # 39 and identity's two of the safety team's restrictions (issue 11).
-    assert len(topics) == 93
+    # 32 published before, the 19 that had no schema, messaging's RelayKeyPublished, the
+    # record keeper's seven (issue 15), safety's 39 and identity's two of the safety team's
+    # restrictions (issue 11).
+    assert len(topics) == 100
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ from hearth_sdk.identity import IdentityClient, login_text
 SPANS = InMemorySpanExporter()
 # Chapters that later features add: a module `hearth_demo.demo_<area>` with `chapter(ctx)`,
 # run in this order after the foundation chapter when present.
-CHAPTERS = ("identity", "age", "messaging", "audit", "scanner", "safety")
+CHAPTERS = ("identity", "age", "messaging", "audit", "scanner", "safety", "records")
 _step = 0
 
 

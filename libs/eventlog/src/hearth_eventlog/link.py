@@ -284,6 +284,9 @@ class JetStreamLink:
         config = KeyValueConfig(
             bucket=bucket,
             history=1,
+            # Direct get, like the event streams: an auditor's raw read of every stream and
+            # bucket (tests/messaging/test_privacy) reads buckets the same way.
+            direct=True,
             ttl=ttl,
             replicas=settings.replicas,
             storage=StorageType.MEMORY if settings.storage == "memory" else StorageType.FILE,

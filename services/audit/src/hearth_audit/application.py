@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -29,6 +29,7 @@ from hearth_crypto.merkle import leaf_hash
 from hearth_eventlog import NatsFactory, TracedNotification
 from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.audit.v1 import events_pb2
+from hearth_proto.hearth.messaging.v1 import events_pb2 as messaging_events
 from hearth_proto.hearth.safety.v1 import events_pb2 as safety_events
 from hearth_runtime.application import EVERY_EVENT, FollowingApplication
 from hearth_runtime.errors import NotFound, Refused
@@ -67,6 +68,10 @@ class CheckpointPolicy:
     interval: float = 5.0
 
 
+# The first event of a record book's trail: what a record keeper may ask to disclose.
+RECORD_BOOK = messaging_events.CaseRecordBookOpened.DESCRIPTOR.full_name
+
+
 def today() -> str:
     return _day(int(time.time()) // 86_400)
 
@@ -89,8 +94,10 @@ class Audit(FollowingApplication):
         pseudonym_key: bytes = b"\x00" * 32,
         policy: CheckpointPolicy | None = None,
         upstream_env: Mapping[str, str] | None = None,
+        disclosure_days: int = 30,
     ) -> None:
         super().__init__(env)
+        self.disclosure_days = disclosure_days
         self.signer = signer if signer is not None else NoteSigner.generate("hearth.local/audit")
         self.pseudonym_key = pseudonym_key
         self.checkpoint_policy = policy or CheckpointPolicy()
@@ -319,16 +326,41 @@ class Audit(FollowingApplication):
     # Disclosure.
 
     def request_disclosure(
-        self, session: Session, request_id: str, name: str, reason: str
+        self,
+        session: Session,
+        request_id: str,
+        name: str,
+        reason: str,
+        *,
+        recipient: str = "",
+        legal_basis: str = "",
     ) -> Disclosure:
+        """A recorded request to disclose a trail, due in `disclosure_days` (30 by default, as
+        for a subject access request). A record keeper names its young person's record book
+        by subject id; everyone else by pseudonym."""
         with self._lock:
+            keeper = "record_keeper" in session.roles
+            if name not in self.audit_log.trails and keeper:
+                found = [p for p, (_, s) in self.audit_log.subjects.items() if s == name]
+                name = found[0] if found else name
             if name not in self.audit_log.trails:
                 raise NotFound("no trail for that pseudonym")
+            if keeper and self.audit_log.trails[name][0].kind != RECORD_BOOK:
+                raise Refused("a record keeper asks only for a young person's case records")
             disclosure_id = Disclosure.create_id(session.account_id, request_id)
             try:
                 existing: Disclosure = self.repository.get(disclosure_id)
             except AggregateNotFoundError:
-                disclosure = Disclosure(session.account_id, request_id, name, reason)
+                due_at = datetime.now(UTC) + timedelta(days=self.disclosure_days)
+                disclosure = Disclosure(
+                    session.account_id,
+                    request_id,
+                    name,
+                    reason,
+                    recipient=recipient,
+                    legal_basis=legal_basis,
+                    due_at=due_at,
+                )
                 self.record_access(
                     session, "RequestDisclosure", pseudonym=name, disclosure=disclosure
                 )

@@ -3,7 +3,10 @@
 `verify BUNDLE` checks an evidence bundle offline (no platform access): the checkpoint's
 signature, every inclusion proof, every aggregate's hash chain, the signed trail statement
 (no event missing after the last one shown), and consistency with a checkpoint seen
-earlier. It exits 0 only if every check passed, and otherwise names the one that failed.
+earlier. Given a record keeper's evidence package (`hearth-records-package/v1`) it checks
+its bundle the same way, then that its case records are exactly those the log says were
+kept in the scope, each with a valid franking proof (`records_package`). It exits 0 only
+if every check passed, and otherwise names the one that failed.
 `witness` asks a running audit service for its latest checkpoint and cosigns it only if it
 is consistent with the last one this witness cosigned.
 """
@@ -18,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .evidence import BundleError, Verification, load_bundle, verify_bundle
+from .records_package import PackageVerification, is_package, verify_package
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -58,8 +62,16 @@ def run_verify(path: Path, previous: Path | None, key: str | None, as_json: bool
             previous_note = previous.read_text() if previous is not None else None
         except OSError as e:
             raise BundleError("file", str(e)) from e
+        document = load_bundle(text)
+        if is_package(document):
+            package = verify_package(document, trusted_key=key, previous_checkpoint=previous_note)
+            if as_json:
+                print(json.dumps(package.as_json()))
+            else:
+                print(package_summary(package, time.monotonic() - started))
+            return 0
         result = verify_bundle(
-            load_bundle(text),
+            document,
             trusted_key=key,
             previous_checkpoint=previous_note,
             progress=progress,
@@ -99,6 +111,22 @@ def summary(result: Verification, seconds: float) -> str:
         )
     for kind, count in sorted(result.kinds.items()):
         lines.append(f"  kind        {kind}: {count}")
+    return "\n".join(lines)
+
+
+def package_summary(result: PackageVerification, seconds: float) -> str:
+    """The bundle's summary, then what the package adds: the records against the log."""
+    lines = [
+        summary(result.bundle, seconds),
+        f"  records     {result.records} case record(s) of young person "
+        f"{result.young_person_account_id} at organisation {result.organisation_id}: each "
+        "digest is in the log, none added, altered or left out of the scope",
+        f"  scope       the log holds {result.kept_in_log} record(s) of this book; "
+        f"{result.out_of_scope} outside the scope, {result.destroyed} destroyed before",
+        "  franking    every record's franking proves what its sender sent",
+    ]
+    for name, value in sorted(result.disclosure.items()):
+        lines.append(f"  disclosure  {name}: {value}")
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from eventsourcing.domain import Aggregate, event
 
@@ -244,12 +245,27 @@ class Disclosure(Aggregate):
         request_id: str
         pseudonym: str
         reason: str
+        recipient: str
+        legal_basis: str
+        due_at: datetime | None
 
     @event(Requested)
-    def __init__(self, requester: str, request_id: str, pseudonym: str, reason: str) -> None:
+    def __init__(
+        self,
+        requester: str,
+        request_id: str,
+        pseudonym: str,
+        reason: str,
+        recipient: str = "",
+        legal_basis: str = "",
+        due_at: datetime | None = None,
+    ) -> None:
         self.requester = requester
         self.pseudonym = pseudonym
         self.reason = reason
+        self.recipient = recipient
+        self.legal_basis = legal_basis
+        self.due_at = due_at
         self.approvals: dict[str, str] = {}  # role -> approving account
 
     @property

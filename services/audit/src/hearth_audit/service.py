@@ -26,9 +26,11 @@ RULES: dict[str, Access] = {
     f"/{SERVICE}/WitnessCheckpoint": LOG_READERS,
     f"/{SERVICE}/GetTrail": roles("auditor", "safeguarding_lead"),
     f"/{SERVICE}/GetTransparencyFigures": roles("auditor", "safeguarding_lead"),
-    f"/{SERVICE}/RequestDisclosure": roles("auditor", "safeguarding_lead"),
+    # A record keeper asks for its records' disclosure (a coroner's request) and, once the
+    # lead and the data protection officer approved, exports the bundle it builds on.
+    f"/{SERVICE}/RequestDisclosure": roles("auditor", "safeguarding_lead", "record_keeper"),
     f"/{SERVICE}/ApproveDisclosure": roles("safeguarding_lead", "data_protection_officer"),
-    f"/{SERVICE}/ExportBundle": roles("auditor", "safeguarding_lead"),
+    f"/{SERVICE}/ExportBundle": roles("auditor", "safeguarding_lead", "record_keeper"),
 }
 
 
@@ -54,6 +56,7 @@ def build(config: RuntimeConfig) -> ServiceParts:
         pseudonym_key=pseudonym_key(config),
         policy=policy,
         upstream_env=upstream_env,
+        disclosure_days=env.whole("HEARTH_AUDIT_DISCLOSURE_DAYS", 30, minimum=1, maximum=366),
     )
     app.start_checkpoints()
     # Every event is an effect (a leaf), so audit takes them in batches: one recorded event

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 
 import grpc
 
@@ -137,8 +138,18 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         request_id = fields.request_id(request.request_id)
         pseudonym = fields.text(request.pseudonym, "pseudonym", max_chars=MAX_TEXT, required=True)
         reason = fields.text(request.reason, "reason", max_chars=MAX_TEXT, required=True)
-        disclosure = self.app.request_disclosure(current_session(), request_id, pseudonym, reason)
-        return audit_pb2.RequestDisclosureResponse(disclosure_id=str(disclosure.id))
+        disclosure = self.app.request_disclosure(
+            current_session(),
+            request_id,
+            pseudonym,
+            reason,
+            recipient=fields.text(request.recipient, "recipient", max_chars=MAX_TEXT),
+            legal_basis=fields.text(request.legal_basis, "legal_basis", max_chars=MAX_TEXT),
+        )
+        response = audit_pb2.RequestDisclosureResponse(disclosure_id=str(disclosure.id))
+        if disclosure.due_at is not None:
+            response.due_at.FromDatetime(disclosure.due_at)
+        return response
 
     def ApproveDisclosure(
         self, request: audit_pb2.ApproveDisclosureRequest, context: grpc.ServicerContext
@@ -146,9 +157,13 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         fields.request_id(request.request_id)
         disclosure_id = fields.identifier(request.disclosure_id, "disclosure_id", "disclosure")
         disclosure = self.app.approve_disclosure(current_session(), disclosure_id)
-        return audit_pb2.ApproveDisclosureResponse(
+        response = audit_pb2.ApproveDisclosureResponse(
             approved_by_roles=sorted(disclosure.approvals), approved=disclosure.approved
         )
+        if disclosure.due_at is not None:
+            response.due_at.FromDatetime(disclosure.due_at)
+            response.days_left = (disclosure.due_at - datetime.now(UTC)).days
+        return response
 
     def ExportBundle(
         self, request: audit_pb2.ExportBundleRequest, context: grpc.ServicerContext

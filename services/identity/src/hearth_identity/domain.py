@@ -36,6 +36,7 @@ class Role(enum.IntEnum):
     AUDITOR = 7
     ORG_ADMIN = 8
     DATA_PROTECTION_OFFICER = 9
+    RECORD_KEEPER = 10
 
     @property
     def label(self) -> str:
@@ -429,6 +430,8 @@ STAFF_ROLES = frozenset(
         Role.AUDITOR,
         Role.ORG_ADMIN,
         Role.DATA_PROTECTION_OFFICER,
+        # Invited like staff: an org admin registers their organisation's keeper.
+        Role.RECORD_KEEPER,
     }
 )
 

@@ -8,8 +8,9 @@ field (ids are UUIDs) before a method here sees it.
 
 The application is built in layers, one job to a module, each using the ones below it:
 `follow` (identity's events, repository plumbing), `directory` (prekeys and devices),
-`conversations` (contact policy, house rules, blocking and muting), `relay` (envelopes,
-with `limits`). This module wires them together.
+`conversations` (contact policy, house rules, blocking and muting, the record keeper's
+membership), `relay` (envelopes, with `limits`), `records` (the keeper's case records). This
+module wires them together.
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ import time
 from collections.abc import Callable, Mapping
 
 from hearth_crypto.franking import RelayKey
+from hearth_eventlog import NatsFactory
 
 from .domain import AccountSettings, ContactFacts, Conversation
 from .limits import RelayLimits, TokenBucket
 from .mailbox import Mailboxes
 from .policy import ContactPolicy
-from .relay import Relay
+from .recording import RecordKeeping
+from .records import Records
 
 
-class Messaging(Relay):
+class Messaging(Records):
     name = "messaging"
 
     def __init__(
@@ -57,3 +60,12 @@ class Messaging(Relay):
         self._sender_locks: dict[str, threading.Lock] = {}
         self._pending_facts: dict[str, ContactFacts] = {}
         self._pending_conversations: list[str] = []
+        self._keepers: dict[str, RecordKeeping | None] = {}
+        self._pending_keepers: dict[str, RecordKeeping] = {}
+        factory = self.factory
+        assert isinstance(factory, NatsFactory)
+        # The keeper's sealed records: ciphertext under keys only the keeper holds.
+        self.record_store = factory.link.key_value(
+            f"{factory.settings.stream}_RECORDS", factory.settings
+        )
+        self.record_link = factory.link

@@ -1,9 +1,11 @@
-"""Conversations under the contact policy, the house rules, blocking and muting."""
+"""Conversations under the contact policy, the house rules, blocking and muting, and the
+record keeper an organisation may require in its practitioners' conversations with young
+people (a declared member, end to end; not a contact the policy decides)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from hearth_runtime.errors import Conflict, Exhausted, Invalid, NotFound, Refused
@@ -11,6 +13,7 @@ from hearth_runtime.errors import Conflict, Exhausted, Invalid, NotFound, Refuse
 from .directory import PrekeyDirectory
 from .domain import MAX_GROUP_MEMBERS, AccountSettings, ContactDecision, Conversation
 from .policy import AccountFacts, ContactPolicy, Decision
+from .recording import KEEPER_ROLE, YOUNG_ROLES
 
 
 class ContactRefused(Refused):
@@ -30,11 +33,88 @@ class HouseRulesNotAccepted(Conflict):
     reason = "HOUSE_RULES_NOT_ACCEPTED"
 
 
+@dataclass(frozen=True)
+class Recording:
+    """A conversation an organisation records: its keeper is a member."""
+
+    organisation_id: str
+    keeper_account_id: str
+
+
+def keeper_required(recording: Recording) -> Refused:
+    return Refused(
+        f"conversations of organisation {recording.organisation_id} between practitioners and "
+        f"young people are recorded: its record keeper {recording.keeper_account_id} must be a "
+        "member, and each message must be sent to its device too",
+        reason="RECORD_KEEPER_REQUIRED",
+        metadata={
+            "organisation_id": recording.organisation_id,
+            "keeper_account_id": recording.keeper_account_id,
+        },
+    )
+
+
 class Conversations(PrekeyDirectory):
     contact_policy: ContactPolicy
     house_rules_version: int
     _conversations: dict[str, Conversation]
     _settings: dict[str, AccountSettings | None]
+
+    # --- the record keeper ----------------------------------------------------------------
+
+    def recordings(
+        self, members: Iterable[str], caller: AccountFacts | None = None
+    ) -> list[Recording]:
+        """The organisations that record a conversation of these members: each organisation
+        with a keeper in which a vetted practitioner member meets a young person member."""
+        facts = [caller if caller and m == caller.account_id else self.facts(m) for m in members]
+        young = [f for f in facts if f.roles & YOUNG_ROLES]
+        found: dict[str, Recording] = {}
+        for practitioner in (f for f in facts if "practitioner" in f.roles):
+            for person in young:
+                for organisation in sorted(practitioner.vetted_in & person.organisations):
+                    keeping = self.record_keeping(organisation)
+                    if keeping is not None:
+                        found[organisation] = Recording(organisation, keeping.keeper_account_id)
+        return list(found.values())
+
+    def require_keepers(self, members: list[str], caller: AccountFacts | None = None) -> set[str]:
+        """The keepers among `members`, once every keeper the conversation needs is one of them
+        and no keeper is there for an organisation that has no practitioner in it."""
+        keepers = {m for m in members if KEEPER_ROLE in self.facts(m).roles}
+        people = [m for m in members if m not in keepers]
+        for recording in self.recordings(people, caller):
+            if recording.keeper_account_id not in keepers:
+                raise keeper_required(recording)
+        vetted = set().union(*(self.facts(m).vetted_in for m in people))
+        for keeper in keepers:
+            if not any(self._keeps(keeper, organisation) for organisation in vetted):
+                raise Refused(
+                    "a record keeper joins only conversations of its own organisation's "
+                    "practitioners",
+                    reason="RECORD_KEEPER_NOT_RECORDING",
+                )
+        return keepers
+
+    def _keeps(self, keeper: str, organisation: str) -> bool:
+        keeping = self.record_keeping(organisation)
+        return keeping is not None and keeping.keeper_account_id == keeper
+
+    def recording_of(self, conversation: Conversation) -> Recording | None:
+        """How members are told their conversation is recorded, and by whom."""
+        keepers = {m for m in conversation.members if KEEPER_ROLE in self.facts(m).roles}
+        found = self.recordings([m for m in conversation.members if m not in keepers])
+        return found[0] if found else None
+
+    def young_people(self, conversation: Conversation) -> list[str]:
+        return [m for m in conversation.members if self.facts(m).roles & YOUNG_ROLES]
+
+    def require_keeper_copy(self, conversation: Conversation, recipients: set[str]) -> None:
+        """The relay's check: a recorded conversation's messages go to its keeper too."""
+        keepers = {m for m in conversation.members if KEEPER_ROLE in self.facts(m).roles}
+        for recording in self.recordings(m for m in conversation.members if m not in keepers):
+            if recording.keeper_account_id not in recipients:
+                raise keeper_required(recording)
 
     # --- the house rules -------------------------------------------------------------------
 
@@ -85,13 +165,17 @@ class Conversations(PrekeyDirectory):
         if existing is not None:
             return existing  # a retried request
         others = list(dict.fromkeys(others))
-        if kind == "direct" and len(others) != 1:
-            raise Invalid("a direct conversation has exactly one other member")
         if kind == "group" and not 1 <= len(others) <= MAX_GROUP_MEMBERS - 1:
             raise Invalid(f"a group has 2 to {MAX_GROUP_MEMBERS} members")
+        # A record keeper is a declared member, not a contact: a direct conversation of a
+        # practitioner and a young person has the keeper as a third member.
+        keepers = self.require_keepers([caller.account_id, *others], caller)
+        others_people = [o for o in others if o not in keepers]
+        if kind == "direct" and len(others_people) != 1:
+            raise Invalid("a direct conversation has exactly one other member")
         self.require_house_rules(caller.account_id)
-        self._refuse_safety_actions(caller.account_id, others, [])
-        decision, refused = self._decide(caller, others, [])
+        self._refuse_safety_actions(caller.account_id, others_people, [])
+        decision, refused = self._decide(caller, others_people, [])
         self._record_decision(caller.account_id, others, "start_conversation", decision)
         if not decision.allowed:
             raise ContactRefused(decision, refused)
@@ -116,12 +200,14 @@ class Conversations(PrekeyDirectory):
         if len(conversation.members) >= MAX_GROUP_MEMBERS:
             raise Exhausted(f"a group has at most {MAX_GROUP_MEMBERS} members")
         self.require_house_rules(caller.account_id)
-        others = [m for m in conversation.members if m != caller.account_id]
-        self._refuse_safety_actions(caller.account_id, [account_id], others)
-        decision, refused = self._decide(caller, [account_id], others)
-        self._record_decision(caller.account_id, [account_id], "add_member", decision)
-        if not decision.allowed:
-            raise ContactRefused(decision, refused)
+        keepers = self.require_keepers([*conversation.members, account_id], caller)
+        others = [m for m in conversation.members if m != caller.account_id and m not in keepers]
+        if account_id not in keepers:  # a keeper is a declared member, not a contact
+            self._refuse_safety_actions(caller.account_id, [account_id], others)
+            decision, refused = self._decide(caller, [account_id], others)
+            self._record_decision(caller.account_id, [account_id], "add_member", decision)
+            if not decision.allowed:
+                raise ContactRefused(decision, refused)
         conversation.add_member(account_id, caller.account_id)
         self._save_conversation(conversation)
         return conversation

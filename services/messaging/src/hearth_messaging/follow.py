@@ -25,6 +25,7 @@ from hearth_runtime.application import FollowingApplication
 from hearth_runtime.revocation import REVOKING_TOPICS
 
 from .domain import ContactFacts, Conversation
+from .recording import KEEPER_ROLE, RecordKeeping
 
 A = TypeVar("A", bound=Aggregate)
 # The identity events the contact policy's facts come from (`identity_notes`).
@@ -69,6 +70,8 @@ class IdentityFollower(FollowingApplication):
     _pending_facts: dict[str, ContactFacts]
     _conversations: dict[str, Conversation]
     _pending_conversations: list[str]
+    _keepers: dict[str, RecordKeeping | None]
+    _pending_keepers: dict[str, RecordKeeping]
 
     def policy(
         self, upstream: str, notification: TracedNotification, processing: ProcessingEvent[UUID]
@@ -88,7 +91,19 @@ class IdentityFollower(FollowingApplication):
             facts = touched.get(account) or self._contact_facts(account) or ContactFacts(account)
             facts.note(fact, value, present)
             touched[account] = facts
-        processing.collect_events(*touched.values())
+            self._declare_keeper(facts)
+        processing.collect_events(*touched.values(), *self._pending_keepers.values())
+
+    def _declare_keeper(self, known: ContactFacts) -> None:
+        """A record keeper account in an organisation: the organisation's conversations of
+        practitioners with young people are recorded from now on (its first keeper stays)."""
+        facts = known.facts
+        if KEEPER_ROLE not in facts.roles:
+            return
+        for organisation in facts.organisations:
+            if organisation in self._pending_keepers or self.record_keeping(organisation):
+                continue
+            self._pending_keepers[organisation] = RecordKeeping(organisation, facts.account_id)
 
     def _remove_member(
         self, action: safety_events.CaseActionTaken, processing: ProcessingEvent[UUID]
@@ -109,18 +124,31 @@ class IdentityFollower(FollowingApplication):
     def process(self, upstream: str, notifications: Sequence[TracedNotification]) -> bool:
         self._pending_facts = {}
         self._pending_conversations = []
+        self._pending_keepers = {}
         with self._cache_lock:
             try:
                 recorded = super().process(upstream, notifications)
             except BaseException:
                 for account in self._pending_facts:
                     self._facts.pop(account, None)  # reload what was not recorded
+                for organisation in self._pending_keepers:
+                    self._keepers.pop(organisation, None)
                 raise
             finally:
                 for conversation_id in self._pending_conversations:
                     self._conversations.pop(conversation_id, None)  # reloaded when next used
             self._facts.update(self._pending_facts)
+            self._keepers.update(self._pending_keepers)
             return recorded
+
+    def record_keeping(self, organisation_id: str) -> RecordKeeping | None:
+        """The organisation's record keeper, if it runs one (cached, absence included)."""
+        with self._cache_lock:
+            if organisation_id in self._keepers:
+                return self._keepers[organisation_id]
+        found = self._get(RecordKeeping, RecordKeeping.create_id(organisation_id))
+        with self._cache_lock:
+            return self._keepers.setdefault(organisation_id, found)
 
     def _contact_facts(self, account_id: str) -> ContactFacts | None:
         """Cached, absence included: the follower updates the cache as it records facts."""

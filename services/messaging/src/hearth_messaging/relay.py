@@ -127,6 +127,7 @@ class Relay(Conversations):
                 raise Invalid(f"device {copy.device_id} is not a member's device")
             if owner not in blockers:
                 deliveries.append((copy.device_id, owner))
+        self.require_keeper_copy(conversation, {owner for _, owner in deliveries})
         if not self.rate.take(request.sender_device_id):
             raise Exhausted("sending too fast; slow down and retry")
 

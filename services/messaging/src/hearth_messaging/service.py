@@ -9,7 +9,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from hearth_crypto.franking import RelayKey
-from hearth_proto.hearth.messaging.v1 import messaging_pb2, messaging_pb2_grpc
+from hearth_proto.hearth.messaging.v1 import (
+    messaging_pb2,
+    messaging_pb2_grpc,
+    records_pb2,
+    records_pb2_grpc,
+)
 from hearth_runtime.access import roles
 from hearth_runtime.config import ConfigError, Env, RuntimeConfig
 from hearth_runtime.follow import FollowSettings, StreamFollower
@@ -20,12 +25,13 @@ from .application import Messaging
 from .limits import RelayLimits
 from .mailbox import Mailboxes
 from .policy import ContactPolicy
+from .records_servicer import RecordsServicer
 from .servicer import MessagingServicer
 
 SERVICE = messaging_pb2.DESCRIPTOR.services_by_name["MessagingService"].full_name
 # Everyone who talks on the platform; auditors and data protection officers read audit data,
 # they do not message.
-MESSAGING_ROLES = roles(
+TALKING_ROLES = (
     "child",
     "young_person",
     "guardian",
@@ -34,9 +40,32 @@ MESSAGING_ROLES = roles(
     "safeguarding_lead",
     "org_admin",
 )
+MESSAGING_ROLES = roles(*TALKING_ROLES)
+# An organisation's record keeper is a device like any other that receives, never one that
+# starts conversations or sends.
+KEEPER_USES = frozenset(
+    {
+        "PublishPrekeys",
+        "CountPrekeys",
+        "ListDevices",
+        "GetConversation",
+        "ReceiveEnvelopes",
+        "AcknowledgeEnvelopes",
+    }
+)
+RECORDS_SERVICE = records_pb2.DESCRIPTOR.services_by_name["RecordsService"].full_name
 RULES = {
-    f"/{SERVICE}/{method.name}": MESSAGING_ROLES
+    f"/{SERVICE}/{method.name}": (
+        roles(*TALKING_ROLES, "record_keeper") if method.name in KEEPER_USES else MESSAGING_ROLES
+    )
     for method in messaging_pb2.DESCRIPTOR.services_by_name["MessagingService"].methods
+} | {
+    f"/{RECORDS_SERVICE}/{method.name}": (
+        roles("child", "young_person", "practitioner")
+        if method.name in ("RequestRecords", "GetRecordAnswer")
+        else roles("record_keeper")
+    )
+    for method in records_pb2.DESCRIPTOR.services_by_name["RecordsService"].methods
 }
 
 
@@ -118,9 +147,10 @@ def build(config: RuntimeConfig) -> ServiceParts:
     return ServiceParts(
         name="messaging",
         servicers=[
-            (messaging_pb2_grpc.add_MessagingServiceServicer_to_server, MessagingServicer(app))
+            (messaging_pb2_grpc.add_MessagingServiceServicer_to_server, MessagingServicer(app)),
+            (records_pb2_grpc.add_RecordsServiceServicer_to_server, RecordsServicer(app)),
         ],
-        service_names=[SERVICE],
+        service_names=[SERVICE, RECORDS_SERVICE],
         rules=RULES,
         applications=[app],
         revocations=app.revocations,

@@ -36,6 +36,16 @@ MAX_SEQUENCE = 2**63 - 1  # mailbox sequences are JetStream's, which stores them
 MAX_COPIES_ASKED = 10_000  # the group limit is the application's; this bounds the request
 RECHECK = 60.0  # seconds an idle delivery stream waits before re-reading its mailbox anyway
 WAKE_RETRIES, WAKE_RETRY = 5, 0.1  # re-reads (and seconds between) after a wake finds nothing
+RECORDING_NOTICE = (
+    "This conversation is recorded by your organisation: its record keeper receives every "
+    "message, end to end, and keeps it as a case record. The platform cannot read the record."
+)
+RECORD_READERS = [
+    "the young person, by a subject access request",
+    "the practitioners of the young person's case at the organisation",
+    "a coroner, the family or the police, only on a recorded request approved by the "
+    "safeguarding lead and the data protection officer",
+]
 
 
 def uuid_text(value: str, field: str, kind: str) -> str:
@@ -191,12 +201,24 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
     def _view(self, conversation: Conversation) -> pb.Conversation:
         account = current_session().account_id
         kind = {v: k for k, v in KINDS.items()}[conversation.kind]
-        return pb.Conversation(
+        view = pb.Conversation(
             conversation_id=str(conversation.id),
             kind=kind,
             member_account_ids=list(conversation.members),
             muted=self.app.is_muted(account, str(conversation.id)),
         )
+        recording = self.app.recording_of(conversation)
+        if recording is not None:
+            view.recording.CopyFrom(
+                pb.Recording(
+                    organisation_id=recording.organisation_id,
+                    keeper_account_id=recording.keeper_account_id,
+                    notice=RECORDING_NOTICE,
+                    readers=RECORD_READERS,
+                    young_person_account_ids=self.app.young_people(conversation),
+                )
+            )
+        return view
 
     def SendEnvelope(
         self, request: pb.SendEnvelopeRequest, context: grpc.ServicerContext

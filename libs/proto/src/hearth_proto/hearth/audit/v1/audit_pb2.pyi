@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
@@ -481,20 +482,29 @@ class RequestDisclosureRequest(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     PSEUDONYM_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    RECIPIENT_FIELD_NUMBER: _builtins.int
+    LEGAL_BASIS_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     pseudonym: _builtins.str
+    """The trail: its pseudonym, or (for a record keeper) its subject, e.g. a record book's id."""
     reason: _builtins.str
     """Why the personal data is needed (kept in the audit log: no personal data here)."""
+    recipient: _builtins.str
+    """Who asks for it, e.g. "HM Senior Coroner for Inner London" (optional)."""
+    legal_basis: _builtins.str
+    """The legal basis, e.g. "Coroners and Justice Act 2009, Sch. 5 para 1" (optional)."""
     def __init__(
         self,
         *,
         request_id: _builtins.str = ...,
         pseudonym: _builtins.str = ...,
         reason: _builtins.str = ...,
+        recipient: _builtins.str = ...,
+        legal_basis: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["pseudonym", b"pseudonym", "reason", b"reason", "request_id", b"request_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["legal_basis", b"legal_basis", "pseudonym", b"pseudonym", "reason", b"reason", "recipient", b"recipient", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -505,15 +515,21 @@ class RequestDisclosureResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     DISCLOSURE_ID_FIELD_NUMBER: _builtins.int
+    DUE_AT_FIELD_NUMBER: _builtins.int
     disclosure_id: _builtins.str
+    @_builtins.property
+    def due_at(self) -> _timestamp_pb2.Timestamp:
+        """When the request must be answered (30 days by default, as for a subject access request)."""
+
     def __init__(
         self,
         *,
         disclosure_id: _builtins.str = ...,
+        due_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["disclosure_id", b"disclosure_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["disclosure_id", b"disclosure_id", "due_at", b"due_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -547,20 +563,28 @@ class ApproveDisclosureResponse(_message.Message):
 
     APPROVED_BY_ROLES_FIELD_NUMBER: _builtins.int
     APPROVED_FIELD_NUMBER: _builtins.int
+    DUE_AT_FIELD_NUMBER: _builtins.int
+    DAYS_LEFT_FIELD_NUMBER: _builtins.int
     approved: _builtins.bool
+    days_left: _builtins.int
+    """Whole days left until due_at (negative once overdue)."""
     @_builtins.property
     def approved_by_roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Roles that have approved so far; approved once two distinct roles have."""
 
+    @_builtins.property
+    def due_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
         approved_by_roles: _abc.Iterable[_builtins.str] | None = ...,
         approved: _builtins.bool = ...,
+        due_at: _timestamp_pb2.Timestamp | None = ...,
+        days_left: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved", b"approved", "approved_by_roles", b"approved_by_roles"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved", b"approved", "approved_by_roles", b"approved_by_roles", "days_left", b"days_left", "due_at", b"due_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

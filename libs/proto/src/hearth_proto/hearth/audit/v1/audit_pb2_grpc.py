@@ -156,9 +156,10 @@ class AuditServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RequestDisclosure(self, request, context):
-        """Ask to disclose a trail's events; needs approval by two distinct roles.
-        Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS
-        (REQUEST_ID_REUSED).
+        """Ask to disclose a trail's events; needs approval by two distinct roles. A record keeper
+        asks for a young person's case records (a coroner's, a family's or the police's request).
+        Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND,
+        ALREADY_EXISTS (REQUEST_ID_REUSED), PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -175,7 +176,7 @@ class AuditServiceServicer:
 
     def ExportBundle(self, request, context):
         """The evidence bundle of an approved disclosure: events, inclusion proofs, checkpoint, key.
-        Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
+        Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
         FAILED_PRECONDITION (NOT_READY, LOG_INCONSISTENT).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

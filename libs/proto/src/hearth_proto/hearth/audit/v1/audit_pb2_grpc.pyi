@@ -70,9 +70,10 @@ class AuditServiceStub:
     Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT.
     """
     RequestDisclosure: _grpc.UnaryUnaryMultiCallable[_audit_pb2.RequestDisclosureRequest, _audit_pb2.RequestDisclosureResponse]
-    """Ask to disclose a trail's events; needs approval by two distinct roles.
-    Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS
-    (REQUEST_ID_REUSED).
+    """Ask to disclose a trail's events; needs approval by two distinct roles. A record keeper
+    asks for a young person's case records (a coroner's, a family's or the police's request).
+    Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND,
+    ALREADY_EXISTS (REQUEST_ID_REUSED), PERMISSION_DENIED.
     """
     ApproveDisclosure: _grpc.UnaryUnaryMultiCallable[_audit_pb2.ApproveDisclosureRequest, _audit_pb2.ApproveDisclosureResponse]
     """A safeguarding lead or data protection officer approves a disclosure request.
@@ -81,7 +82,7 @@ class AuditServiceStub:
     """
     ExportBundle: _grpc.UnaryUnaryMultiCallable[_audit_pb2.ExportBundleRequest, _audit_pb2.ExportBundleResponse]
     """The evidence bundle of an approved disclosure: events, inclusion proofs, checkpoint, key.
-    Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
+    Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
     FAILED_PRECONDITION (NOT_READY, LOG_INCONSISTENT).
     """
 
@@ -127,9 +128,10 @@ class AuditServiceAsyncStub(AuditServiceStub):
     Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT.
     """
     RequestDisclosure: _aio.UnaryUnaryMultiCallable[_audit_pb2.RequestDisclosureRequest, _audit_pb2.RequestDisclosureResponse]  # type: ignore[assignment]
-    """Ask to disclose a trail's events; needs approval by two distinct roles.
-    Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS
-    (REQUEST_ID_REUSED).
+    """Ask to disclose a trail's events; needs approval by two distinct roles. A record keeper
+    asks for a young person's case records (a coroner's, a family's or the police's request).
+    Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND,
+    ALREADY_EXISTS (REQUEST_ID_REUSED), PERMISSION_DENIED.
     """
     ApproveDisclosure: _aio.UnaryUnaryMultiCallable[_audit_pb2.ApproveDisclosureRequest, _audit_pb2.ApproveDisclosureResponse]  # type: ignore[assignment]
     """A safeguarding lead or data protection officer approves a disclosure request.
@@ -138,7 +140,7 @@ class AuditServiceAsyncStub(AuditServiceStub):
     """
     ExportBundle: _aio.UnaryUnaryMultiCallable[_audit_pb2.ExportBundleRequest, _audit_pb2.ExportBundleResponse]  # type: ignore[assignment]
     """The evidence bundle of an approved disclosure: events, inclusion proofs, checkpoint, key.
-    Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
+    Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
     FAILED_PRECONDITION (NOT_READY, LOG_INCONSISTENT).
     """
 
@@ -229,9 +231,10 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_pb2.RequestDisclosureRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_pb2.RequestDisclosureResponse, _abc.Awaitable[_audit_pb2.RequestDisclosureResponse]]:
-        """Ask to disclose a trail's events; needs approval by two distinct roles.
-        Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS
-        (REQUEST_ID_REUSED).
+        """Ask to disclose a trail's events; needs approval by two distinct roles. A record keeper
+        asks for a young person's case records (a coroner's, a family's or the police's request).
+        Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND,
+        ALREADY_EXISTS (REQUEST_ID_REUSED), PERMISSION_DENIED.
         """
 
     @_abc_1.abstractmethod
@@ -252,7 +255,7 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_audit_pb2.ExportBundleResponse, _abc.Awaitable[_audit_pb2.ExportBundleResponse]]:
         """The evidence bundle of an approved disclosure: events, inclusion proofs, checkpoint, key.
-        Roles: auditor, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
+        Roles: auditor, record_keeper, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
         FAILED_PRECONDITION (NOT_READY, LOG_INCONSISTENT).
         """
 

@@ -281,14 +281,24 @@ class DisclosureRequested(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     PSEUDONYM_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    RECIPIENT_FIELD_NUMBER: _builtins.int
+    LEGAL_BASIS_FIELD_NUMBER: _builtins.int
+    DUE_AT_FIELD_NUMBER: _builtins.int
     requester: _builtins.str
     request_id: _builtins.str
     pseudonym: _builtins.str
     """The trail to disclose."""
     reason: _builtins.str
     """Why, as the requester gave it (e.g. a court order's reference)."""
+    recipient: _builtins.str
+    """Who asks, and under which law (optional; a record keeper's requests name both)."""
+    legal_basis: _builtins.str
     @_builtins.property
     def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def due_at(self) -> _timestamp_pb2.Timestamp:
+        """When the request must be answered (unset for requests recorded before there was a limit)."""
+
     def __init__(
         self,
         *,
@@ -297,10 +307,13 @@ class DisclosureRequested(_message.Message):
         request_id: _builtins.str = ...,
         pseudonym: _builtins.str = ...,
         reason: _builtins.str = ...,
+        recipient: _builtins.str = ...,
+        legal_basis: _builtins.str = ...,
+        due_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["pseudonym", b"pseudonym", "reason", b"reason", "request_id", b"request_id", "requester", b"requester", "timestamp", b"timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "legal_basis", b"legal_basis", "pseudonym", b"pseudonym", "reason", b"reason", "recipient", b"recipient", "request_id", b"request_id", "requester", b"requester", "timestamp", b"timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

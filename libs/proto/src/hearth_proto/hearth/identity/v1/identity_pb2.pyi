@@ -38,6 +38,10 @@ class _RoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Role.ValueType],
     ROLE_ORG_ADMIN: _Role.ValueType  # 8
     ROLE_DATA_PROTECTION_OFFICER: _Role.ValueType  # 9
     """Approves disclosures of audit data with a safeguarding lead (two-role disclosure)."""
+    ROLE_RECORD_KEEPER: _Role.ValueType  # 10
+    """An organisation's record keeper: a client the organisation runs, holding its own keys, that
+    is a declared member of every practitioner-young person conversation of the organisation.
+    """
 
 class Role(_Role, metaclass=_RoleEnumTypeWrapper):
     """What an account is on the platform; decides which RPCs it may call and whom it may reach."""
@@ -53,6 +57,10 @@ ROLE_AUDITOR: Role.ValueType  # 7
 ROLE_ORG_ADMIN: Role.ValueType  # 8
 ROLE_DATA_PROTECTION_OFFICER: Role.ValueType  # 9
 """Approves disclosures of audit data with a safeguarding lead (two-role disclosure)."""
+ROLE_RECORD_KEEPER: Role.ValueType  # 10
+"""An organisation's record keeper: a client the organisation runs, holding its own keys, that
+is a declared member of every practitioner-young person conversation of the organisation.
+"""
 Global___Role: _TypeAlias = Role  # noqa: Y015
 
 @_typing.final

@@ -154,7 +154,7 @@ class IdentityServiceServicer:
 
     def InviteStaff(self, request, context):
         """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, data protection
-        officer, org admin): an org admin into their organisation, or the platform operator (whoever
+        officer, record keeper, org admin): an org admin into their organisation, or the platform operator (whoever
         holds the session signing key, through `hearth admin`), who may also name a new
         organisation for its first org admin. Staff register with the code.
         Roles: operator, org_admin. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, NOT_FOUND (NOT_FOUND,

@@ -42,7 +42,7 @@ class IdentityServiceStub:
     """
     InviteStaff: _grpc.UnaryUnaryMultiCallable[_identity_pb2.InviteStaffRequest, _identity_pb2.InviteStaffResponse]
     """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, data protection
-    officer, org admin): an org admin into their organisation, or the platform operator (whoever
+    officer, record keeper, org admin): an org admin into their organisation, or the platform operator (whoever
     holds the session signing key, through `hearth admin`), who may also name a new
     organisation for its first org admin. Staff register with the code.
     Roles: operator, org_admin. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, NOT_FOUND (NOT_FOUND,
@@ -150,7 +150,7 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     """
     InviteStaff: _aio.UnaryUnaryMultiCallable[_identity_pb2.InviteStaffRequest, _identity_pb2.InviteStaffResponse]  # type: ignore[assignment]
     """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, data protection
-    officer, org admin): an org admin into their organisation, or the platform operator (whoever
+    officer, record keeper, org admin): an org admin into their organisation, or the platform operator (whoever
     holds the session signing key, through `hearth admin`), who may also name a new
     organisation for its first org admin. Staff register with the code.
     Roles: operator, org_admin. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, NOT_FOUND (NOT_FOUND,
@@ -267,7 +267,7 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.InviteStaffResponse, _abc.Awaitable[_identity_pb2.InviteStaffResponse]]:
         """Invites a staff member (practitioner, moderator, safeguarding lead, auditor, data protection
-        officer, org admin): an org admin into their organisation, or the platform operator (whoever
+        officer, record keeper, org admin): an org admin into their organisation, or the platform operator (whoever
         holds the session signing key, through `hearth admin`), who may also name a new
         organisation for its first org admin. Staff register with the code.
         Roles: operator, org_admin. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, NOT_FOUND (NOT_FOUND,

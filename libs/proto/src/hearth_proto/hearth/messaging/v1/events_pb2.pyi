@@ -22,7 +22,8 @@ DESCRIPTOR: _descriptor.FileDescriptor
 @_typing.final
 class ConversationStarted(_message.Message):
     """Published events of the messaging service: metadata only. No event carries message
-    content, a message key, a franking key or a ciphertext.
+    content, a message key, a franking key or a ciphertext (a case record's digest is a SHA-256
+    over a record that holds a random franking key, so it reveals nothing of the message).
 
     A conversation was started; the contact policy allowed every pair of its members.
     """
@@ -607,3 +608,248 @@ class ContactFactNoted(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ContactFactNoted: _TypeAlias = ContactFactNoted  # noqa: Y015
+
+@_typing.final
+class RecordKeeperDeclared(_message.Message):
+    """An organisation's record keeper became known (identity's record_keeper account joined it):
+    its practitioner-young person conversations are recorded from now on (its first event).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    KEEPER_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    organisation_id: _builtins.str
+    keeper_account_id: _builtins.str
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        organisation_id: _builtins.str = ...,
+        keeper_account_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["keeper_account_id", b"keeper_account_id", "organisation_id", b"organisation_id", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordKeeperDeclared: _TypeAlias = RecordKeeperDeclared  # noqa: Y015
+
+@_typing.final
+class CaseRecordBookOpened(_message.Message):
+    """One young person's case records at one organisation were started (its first event)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    YOUNG_PERSON_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    organisation_id: _builtins.str
+    young_person_account_id: _builtins.str
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        organisation_id: _builtins.str = ...,
+        young_person_account_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organisation_id", b"organisation_id", "timestamp", b"timestamp", "young_person_account_id", b"young_person_account_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseRecordBookOpened: _TypeAlias = CaseRecordBookOpened  # noqa: Y015
+
+@_typing.final
+class CaseRecordKept(_message.Message):
+    """The record keeper kept a message as a case record. Only its digest (SHA-256 of the record,
+    hearth_crypto.case_record) is here; the record itself is sealed under a key the keeper alone
+    holds, and kept (ciphertext) in messaging's records bucket.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    RECORD_ID_FIELD_NUMBER: _builtins.int
+    CONVERSATION_ID_FIELD_NUMBER: _builtins.int
+    MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    DIGEST_FIELD_NUMBER: _builtins.int
+    RELAYED_AT_MS_FIELD_NUMBER: _builtins.int
+    MEMBER_ACCOUNT_IDS_FIELD_NUMBER: _builtins.int
+    record_id: _builtins.str
+    conversation_id: _builtins.str
+    message_id: _builtins.str
+    digest: _builtins.bytes
+    relayed_at_ms: _builtins.int
+    """When the relay relayed the message (its franking stamp's time)."""
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def member_account_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The conversation's members when the record was kept (the practitioners of the case)."""
+
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        record_id: _builtins.str = ...,
+        conversation_id: _builtins.str = ...,
+        message_id: _builtins.str = ...,
+        digest: _builtins.bytes = ...,
+        relayed_at_ms: _builtins.int = ...,
+        member_account_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conversation_id", b"conversation_id", "digest", b"digest", "member_account_ids", b"member_account_ids", "message_id", b"message_id", "record_id", b"record_id", "relayed_at_ms", b"relayed_at_ms", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseRecordKept: _TypeAlias = CaseRecordKept  # noqa: Y015
+
+@_typing.final
+class CaseRecordsDestroyed(_message.Message):
+    """The keeper destroyed the key of these records (retention ran out, or erasure): they can
+    never be read again; their sealed copies were deleted.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    RECORDS_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    """"retention" or "erasure"."""
+    records: _builtins.int
+    """The records destroyed (every record kept so far in the book)."""
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        reason: _builtins.str = ...,
+        records: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason", "records", b"records", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseRecordsDestroyed: _TypeAlias = CaseRecordsDestroyed  # noqa: Y015
+
+@_typing.final
+class CaseRecordsRead(_message.Message):
+    """Someone was given the records of this book: the young person (subject access), a
+    practitioner of the case, or a disclosure's recipient.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    READER_FIELD_NUMBER: _builtins.int
+    RECORD_IDS_FIELD_NUMBER: _builtins.int
+    purpose: _builtins.str
+    """"subject_access", "case" or "disclosure"."""
+    reader: _builtins.str
+    """The account the records were read for (for a disclosure, the audit disclosure's id)."""
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def record_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        purpose: _builtins.str = ...,
+        reader: _builtins.str = ...,
+        record_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["purpose", b"purpose", "reader", b"reader", "record_ids", b"record_ids", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseRecordsRead: _TypeAlias = CaseRecordsRead  # noqa: Y015
+
+@_typing.final
+class RecordsRequested(_message.Message):
+    """A young person asked for their own records, or a practitioner for their case's, from the
+    organisation's keeper; the answer is sealed to reply_key (a public key of the requester's).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ACCESS_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    YOUNG_PERSON_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    REQUESTER_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    REPLY_KEY_FIELD_NUMBER: _builtins.int
+    DUE_AT_FIELD_NUMBER: _builtins.int
+    access_request_id: _builtins.str
+    young_person_account_id: _builtins.str
+    requester_account_id: _builtins.str
+    purpose: _builtins.str
+    """"subject_access" or "case"."""
+    reply_key: _builtins.bytes
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def due_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        access_request_id: _builtins.str = ...,
+        young_person_account_id: _builtins.str = ...,
+        requester_account_id: _builtins.str = ...,
+        purpose: _builtins.str = ...,
+        reply_key: _builtins.bytes = ...,
+        due_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_request_id", b"access_request_id", "due_at", b"due_at", "purpose", b"purpose", "reply_key", b"reply_key", "requester_account_id", b"requester_account_id", "timestamp", b"timestamp", "young_person_account_id", b"young_person_account_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordsRequested: _TypeAlias = RecordsRequested  # noqa: Y015
+
+@_typing.final
+class RecordsRequestAnswered(_message.Message):
+    """The keeper answered a request (the read itself is the book's CaseRecordsRead)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ACCESS_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    RECORDS_FIELD_NUMBER: _builtins.int
+    access_request_id: _builtins.str
+    records: _builtins.int
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        access_request_id: _builtins.str = ...,
+        records: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_request_id", b"access_request_id", "records", b"records", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordsRequestAnswered: _TypeAlias = RecordsRequestAnswered  # noqa: Y015

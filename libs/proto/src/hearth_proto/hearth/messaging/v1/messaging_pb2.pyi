@@ -319,11 +319,18 @@ class Conversation(_message.Message):
     KIND_FIELD_NUMBER: _builtins.int
     MEMBER_ACCOUNT_IDS_FIELD_NUMBER: _builtins.int
     MUTED_FIELD_NUMBER: _builtins.int
+    RECORDING_FIELD_NUMBER: _builtins.int
     conversation_id: _builtins.str
     kind: Global___ConversationKind.ValueType
     muted: _builtins.bool
     @_builtins.property
     def member_account_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def recording(self) -> Global___Recording:
+        """Set when the conversation is recorded by an organisation's record keeper: shown to every
+        member before the first message.
+        """
+
     def __init__(
         self,
         *,
@@ -331,14 +338,56 @@ class Conversation(_message.Message):
         kind: Global___ConversationKind.ValueType = ...,
         member_account_ids: _abc.Iterable[_builtins.str] | None = ...,
         muted: _builtins.bool = ...,
+        recording: Global___Recording | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["recording", b"recording"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["conversation_id", b"conversation_id", "kind", b"kind", "member_account_ids", b"member_account_ids", "muted", b"muted"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conversation_id", b"conversation_id", "kind", b"kind", "member_account_ids", b"member_account_ids", "muted", b"muted", "recording", b"recording"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Conversation: _TypeAlias = Conversation  # noqa: Y015
+
+@_typing.final
+class Recording(_message.Message):
+    """A practitioner-young person conversation of an organisation that runs a record keeper."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    KEEPER_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    NOTICE_FIELD_NUMBER: _builtins.int
+    READERS_FIELD_NUMBER: _builtins.int
+    YOUNG_PERSON_ACCOUNT_IDS_FIELD_NUMBER: _builtins.int
+    organisation_id: _builtins.str
+    keeper_account_id: _builtins.str
+    """The keeper's account: a member of the conversation, end to end, like any device."""
+    notice: _builtins.str
+    """What the members are told, in plain words."""
+    @_builtins.property
+    def readers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Who can read the record ("the young person (subject access)", ...)."""
+
+    @_builtins.property
+    def young_person_account_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The members whose case records these are (the keeper keeps a record for each)."""
+
+    def __init__(
+        self,
+        *,
+        organisation_id: _builtins.str = ...,
+        keeper_account_id: _builtins.str = ...,
+        notice: _builtins.str = ...,
+        readers: _abc.Iterable[_builtins.str] | None = ...,
+        young_person_account_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["keeper_account_id", b"keeper_account_id", "notice", b"notice", "organisation_id", b"organisation_id", "readers", b"readers", "young_person_account_ids", b"young_person_account_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Recording: _TypeAlias = Recording  # noqa: Y015
 
 @_typing.final
 class CreateConversationResponse(_message.Message):

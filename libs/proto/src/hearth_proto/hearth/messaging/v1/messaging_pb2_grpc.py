@@ -125,7 +125,8 @@ class MessagingServiceServicer:
     def PublishPrekeys(self, request, context):
         """Publish (or refresh) the calling account's device: identity key, signed prekey and more
         one-time prekeys.
-        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+        safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -134,7 +135,8 @@ class MessagingServiceServicer:
 
     def CountPrekeys(self, request, context):
         """How many one-time prekeys a device of the caller has left (refill when low).
-        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+        safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -152,7 +154,8 @@ class MessagingServiceServicer:
 
     def ListDevices(self, request, context):
         """The devices of an account (to fan a message out to each of them).
-        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+        safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -160,11 +163,13 @@ class MessagingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateConversation(self, request, context):
-        """Start a direct or group conversation; the contact policy decides.
+        """Start a direct or group conversation; the contact policy decides. A practitioner-young
+        person conversation of an organisation that runs a record keeper names the keeper as a
+        member too (else RECORD_KEEPER_REQUIRED, with the keeper's id in the ErrorInfo).
         Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), PERMISSION_DENIED
         (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED,
-        ACCOUNT_RESTRICTED, SAFETY_BLOCK).
+        ACCOUNT_RESTRICTED, SAFETY_BLOCK, RECORD_KEEPER_REQUIRED, RECORD_KEEPER_NOT_RECORDING).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -176,7 +181,7 @@ class MessagingServiceServicer:
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (FAILED_PRECONDITION,
         HOUSE_RULES_NOT_ACCEPTED), RESOURCE_EXHAUSTED, PERMISSION_DENIED (PERMISSION_DENIED, SELF,
         ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED, ACCOUNT_RESTRICTED,
-        SAFETY_BLOCK).
+        SAFETY_BLOCK, RECORD_KEEPER_REQUIRED, RECORD_KEEPER_NOT_RECORDING).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -193,7 +198,8 @@ class MessagingServiceServicer:
 
     def GetConversation(self, request, context):
         """A conversation the caller is a member of.
-        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+        safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -201,10 +207,12 @@ class MessagingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SendEnvelope(self, request, context):
-        """Relay one message: a ciphertext per recipient device and a franking commitment.
+        """Relay one message: a ciphertext per recipient device and a franking commitment. In a
+        recorded conversation one of the ciphertexts must be for the record keeper's device.
         Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED (PERMISSION_DENIED,
-        ACCOUNT_SUSPENDED), FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
+        ACCOUNT_SUSPENDED, RECORD_KEEPER_REQUIRED), FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED),
+        ALREADY_EXISTS.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -212,7 +220,8 @@ class MessagingServiceServicer:
 
     def ReceiveEnvelopes(self, request, context):
         """Stream a device's mailbox: everything not yet acknowledged, then new envelopes.
-        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+        safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -221,7 +230,8 @@ class MessagingServiceServicer:
 
     def AcknowledgeEnvelopes(self, request, context):
         """Acknowledge every envelope of a device's mailbox up to a sequence; they are deleted.
-        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+        safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -40,12 +40,14 @@ class MessagingServiceStub:
     PublishPrekeys: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.PublishPrekeysRequest, _messaging_pb2.PublishPrekeysResponse]
     """Publish (or refresh) the calling account's device: identity key, signed prekey and more
     one-time prekeys.
-    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+    safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION.
     """
     CountPrekeys: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.CountPrekeysRequest, _messaging_pb2.CountPrekeysResponse]
     """How many one-time prekeys a device of the caller has left (refill when low).
-    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+    safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
     """
     FetchPrekeyBundle: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.FetchPrekeyBundleRequest, _messaging_pb2.FetchPrekeyBundleResponse]
@@ -55,15 +57,18 @@ class MessagingServiceStub:
     """
     ListDevices: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.ListDevicesRequest, _messaging_pb2.ListDevicesResponse]
     """The devices of an account (to fan a message out to each of them).
-    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+    safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT.
     """
     CreateConversation: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.CreateConversationRequest, _messaging_pb2.CreateConversationResponse]
-    """Start a direct or group conversation; the contact policy decides.
+    """Start a direct or group conversation; the contact policy decides. A practitioner-young
+    person conversation of an organisation that runs a record keeper names the keeper as a
+    member too (else RECORD_KEEPER_REQUIRED, with the keeper's id in the ErrorInfo).
     Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), PERMISSION_DENIED
     (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED,
-    ACCOUNT_RESTRICTED, SAFETY_BLOCK).
+    ACCOUNT_RESTRICTED, SAFETY_BLOCK, RECORD_KEEPER_REQUIRED, RECORD_KEEPER_NOT_RECORDING).
     """
     AddMember: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.AddMemberRequest, _messaging_pb2.AddMemberResponse]
     """Add a member to a group; the contact policy decides.
@@ -71,7 +76,7 @@ class MessagingServiceStub:
     Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (FAILED_PRECONDITION,
     HOUSE_RULES_NOT_ACCEPTED), RESOURCE_EXHAUSTED, PERMISSION_DENIED (PERMISSION_DENIED, SELF,
     ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED, ACCOUNT_RESTRICTED,
-    SAFETY_BLOCK).
+    SAFETY_BLOCK, RECORD_KEEPER_REQUIRED, RECORD_KEEPER_NOT_RECORDING).
     """
     LeaveConversation: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.LeaveConversationRequest, _messaging_pb2.LeaveConversationResponse]
     """Leave a conversation.
@@ -80,23 +85,28 @@ class MessagingServiceStub:
     """
     GetConversation: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.GetConversationRequest, _messaging_pb2.GetConversationResponse]
     """A conversation the caller is a member of.
-    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+    safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
     """
     SendEnvelope: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.SendEnvelopeRequest, _messaging_pb2.SendEnvelopeResponse]
-    """Relay one message: a ciphertext per recipient device and a franking commitment.
+    """Relay one message: a ciphertext per recipient device and a franking commitment. In a
+    recorded conversation one of the ciphertexts must be for the record keeper's device.
     Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED (PERMISSION_DENIED,
-    ACCOUNT_SUSPENDED), FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
+    ACCOUNT_SUSPENDED, RECORD_KEEPER_REQUIRED), FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED),
+    ALREADY_EXISTS.
     """
     ReceiveEnvelopes: _grpc.UnaryStreamMultiCallable[_messaging_pb2.ReceiveEnvelopesRequest, _messaging_pb2.ReceiveEnvelopesResponse]
     """Stream a device's mailbox: everything not yet acknowledged, then new envelopes.
-    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+    safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
     """
     AcknowledgeEnvelopes: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.AcknowledgeEnvelopesRequest, _messaging_pb2.AcknowledgeEnvelopesResponse]
     """Acknowledge every envelope of a device's mailbox up to a sequence; they are deleted.
-    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+    safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
     """
     BlockAccount: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.BlockAccountRequest, _messaging_pb2.BlockAccountResponse]
@@ -132,12 +142,14 @@ class MessagingServiceAsyncStub(MessagingServiceStub):
     PublishPrekeys: _aio.UnaryUnaryMultiCallable[_messaging_pb2.PublishPrekeysRequest, _messaging_pb2.PublishPrekeysResponse]  # type: ignore[assignment]
     """Publish (or refresh) the calling account's device: identity key, signed prekey and more
     one-time prekeys.
-    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+    safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION.
     """
     CountPrekeys: _aio.UnaryUnaryMultiCallable[_messaging_pb2.CountPrekeysRequest, _messaging_pb2.CountPrekeysResponse]  # type: ignore[assignment]
     """How many one-time prekeys a device of the caller has left (refill when low).
-    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+    safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
     """
     FetchPrekeyBundle: _aio.UnaryUnaryMultiCallable[_messaging_pb2.FetchPrekeyBundleRequest, _messaging_pb2.FetchPrekeyBundleResponse]  # type: ignore[assignment]
@@ -147,15 +159,18 @@ class MessagingServiceAsyncStub(MessagingServiceStub):
     """
     ListDevices: _aio.UnaryUnaryMultiCallable[_messaging_pb2.ListDevicesRequest, _messaging_pb2.ListDevicesResponse]  # type: ignore[assignment]
     """The devices of an account (to fan a message out to each of them).
-    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+    safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT.
     """
     CreateConversation: _aio.UnaryUnaryMultiCallable[_messaging_pb2.CreateConversationRequest, _messaging_pb2.CreateConversationResponse]  # type: ignore[assignment]
-    """Start a direct or group conversation; the contact policy decides.
+    """Start a direct or group conversation; the contact policy decides. A practitioner-young
+    person conversation of an organisation that runs a record keeper names the keeper as a
+    member too (else RECORD_KEEPER_REQUIRED, with the keeper's id in the ErrorInfo).
     Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), PERMISSION_DENIED
     (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED,
-    ACCOUNT_RESTRICTED, SAFETY_BLOCK).
+    ACCOUNT_RESTRICTED, SAFETY_BLOCK, RECORD_KEEPER_REQUIRED, RECORD_KEEPER_NOT_RECORDING).
     """
     AddMember: _aio.UnaryUnaryMultiCallable[_messaging_pb2.AddMemberRequest, _messaging_pb2.AddMemberResponse]  # type: ignore[assignment]
     """Add a member to a group; the contact policy decides.
@@ -163,7 +178,7 @@ class MessagingServiceAsyncStub(MessagingServiceStub):
     Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (FAILED_PRECONDITION,
     HOUSE_RULES_NOT_ACCEPTED), RESOURCE_EXHAUSTED, PERMISSION_DENIED (PERMISSION_DENIED, SELF,
     ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED, ACCOUNT_RESTRICTED,
-    SAFETY_BLOCK).
+    SAFETY_BLOCK, RECORD_KEEPER_REQUIRED, RECORD_KEEPER_NOT_RECORDING).
     """
     LeaveConversation: _aio.UnaryUnaryMultiCallable[_messaging_pb2.LeaveConversationRequest, _messaging_pb2.LeaveConversationResponse]  # type: ignore[assignment]
     """Leave a conversation.
@@ -172,23 +187,28 @@ class MessagingServiceAsyncStub(MessagingServiceStub):
     """
     GetConversation: _aio.UnaryUnaryMultiCallable[_messaging_pb2.GetConversationRequest, _messaging_pb2.GetConversationResponse]  # type: ignore[assignment]
     """A conversation the caller is a member of.
-    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+    safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
     """
     SendEnvelope: _aio.UnaryUnaryMultiCallable[_messaging_pb2.SendEnvelopeRequest, _messaging_pb2.SendEnvelopeResponse]  # type: ignore[assignment]
-    """Relay one message: a ciphertext per recipient device and a franking commitment.
+    """Relay one message: a ciphertext per recipient device and a franking commitment. In a
+    recorded conversation one of the ciphertexts must be for the record keeper's device.
     Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED (PERMISSION_DENIED,
-    ACCOUNT_SUSPENDED), FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
+    ACCOUNT_SUSPENDED, RECORD_KEEPER_REQUIRED), FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED),
+    ALREADY_EXISTS.
     """
     ReceiveEnvelopes: _aio.UnaryStreamMultiCallable[_messaging_pb2.ReceiveEnvelopesRequest, _messaging_pb2.ReceiveEnvelopesResponse]  # type: ignore[assignment]
     """Stream a device's mailbox: everything not yet acknowledged, then new envelopes.
-    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+    safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
     """
     AcknowledgeEnvelopes: _aio.UnaryUnaryMultiCallable[_messaging_pb2.AcknowledgeEnvelopesRequest, _messaging_pb2.AcknowledgeEnvelopesResponse]  # type: ignore[assignment]
     """Acknowledge every envelope of a device's mailbox up to a sequence; they are deleted.
-    Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+    Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+    safeguarding_lead, young_person.
     Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
     """
     BlockAccount: _aio.UnaryUnaryMultiCallable[_messaging_pb2.BlockAccountRequest, _messaging_pb2.BlockAccountResponse]  # type: ignore[assignment]
@@ -227,7 +247,8 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_messaging_pb2.PublishPrekeysResponse, _abc.Awaitable[_messaging_pb2.PublishPrekeysResponse]]:
         """Publish (or refresh) the calling account's device: identity key, signed prekey and more
         one-time prekeys.
-        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+        safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION.
         """
 
@@ -238,7 +259,8 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.CountPrekeysResponse, _abc.Awaitable[_messaging_pb2.CountPrekeysResponse]]:
         """How many one-time prekeys a device of the caller has left (refill when low).
-        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+        safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
         """
 
@@ -260,7 +282,8 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.ListDevicesResponse, _abc.Awaitable[_messaging_pb2.ListDevicesResponse]]:
         """The devices of an account (to fan a message out to each of them).
-        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+        safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT.
         """
 
@@ -270,11 +293,13 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _messaging_pb2.CreateConversationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.CreateConversationResponse, _abc.Awaitable[_messaging_pb2.CreateConversationResponse]]:
-        """Start a direct or group conversation; the contact policy decides.
+        """Start a direct or group conversation; the contact policy decides. A practitioner-young
+        person conversation of an organisation that runs a record keeper names the keeper as a
+        member too (else RECORD_KEEPER_REQUIRED, with the keeper's id in the ErrorInfo).
         Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), PERMISSION_DENIED
         (SELF, ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED,
-        ACCOUNT_RESTRICTED, SAFETY_BLOCK).
+        ACCOUNT_RESTRICTED, SAFETY_BLOCK, RECORD_KEEPER_REQUIRED, RECORD_KEEPER_NOT_RECORDING).
         """
 
     @_abc_1.abstractmethod
@@ -288,7 +313,7 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (FAILED_PRECONDITION,
         HOUSE_RULES_NOT_ACCEPTED), RESOURCE_EXHAUSTED, PERMISSION_DENIED (PERMISSION_DENIED, SELF,
         ACCOUNT_ERASED, BLOCKED, NO_PARENTAL_CONSENT, NO_RULE, NOT_ALLOWED, ACCOUNT_RESTRICTED,
-        SAFETY_BLOCK).
+        SAFETY_BLOCK, RECORD_KEEPER_REQUIRED, RECORD_KEEPER_NOT_RECORDING).
         """
 
     @_abc_1.abstractmethod
@@ -309,7 +334,8 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.GetConversationResponse, _abc.Awaitable[_messaging_pb2.GetConversationResponse]]:
         """A conversation the caller is a member of.
-        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+        safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
         """
 
@@ -319,10 +345,12 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _messaging_pb2.SendEnvelopeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.SendEnvelopeResponse, _abc.Awaitable[_messaging_pb2.SendEnvelopeResponse]]:
-        """Relay one message: a ciphertext per recipient device and a franking commitment.
+        """Relay one message: a ciphertext per recipient device and a franking commitment. In a
+        recorded conversation one of the ciphertexts must be for the record keeper's device.
         Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND, PERMISSION_DENIED (PERMISSION_DENIED,
-        ACCOUNT_SUSPENDED), FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED), ALREADY_EXISTS.
+        ACCOUNT_SUSPENDED, RECORD_KEEPER_REQUIRED), FAILED_PRECONDITION (HOUSE_RULES_NOT_ACCEPTED),
+        ALREADY_EXISTS.
         """
 
     @_abc_1.abstractmethod
@@ -332,7 +360,8 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_messaging_pb2.ReceiveEnvelopesResponse], _abc.AsyncIterator[_messaging_pb2.ReceiveEnvelopesResponse]]:
         """Stream a device's mailbox: everything not yet acknowledged, then new envelopes.
-        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+        safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
         """
 
@@ -343,7 +372,8 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_messaging_pb2.AcknowledgeEnvelopesResponse, _abc.Awaitable[_messaging_pb2.AcknowledgeEnvelopesResponse]]:
         """Acknowledge every envelope of a device's mailbox up to a sequence; they are deleted.
-        Roles: child, guardian, moderator, org_admin, practitioner, safeguarding_lead, young_person.
+        Roles: child, guardian, moderator, org_admin, practitioner, record_keeper,
+        safeguarding_lead, young_person.
         Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
         """
 
