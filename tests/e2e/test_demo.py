@@ -62,6 +62,10 @@ def test_demo_runs_to_the_end_and_tells_the_story() -> None:
     assert "ReportReceived/category=grooming: 1" in out
     assert "CaseActionTaken/referral=police: 1" in out
     assert re.search(r"time to first action: median \d+ ms, p90 \d+ ms", out)
+    # The case's bundle: every step, verified offline; a step taken out fails the chain.
+    assert re.search(r"OK: evidence bundle for ps-\S+ verified in .*\n.*\n.*7 events", out)
+    assert "kind        hearth.safety.v1.CaseEscalated: 1" in out
+    assert re.search(r"without the escalation: FAILED: hash chain: .*\(exit 1\)", out)
     # The records chapter: the keeper required, both told, a coroner's package verifies offline
     # and a tampered one fails.
     assert "PERMISSION_DENIED RECORD_KEEPER_REQUIRED: add keeper" in out

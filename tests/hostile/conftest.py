@@ -11,7 +11,7 @@ from hearth_runtime.platform import Platform
 from tests.conftest import stream_environ, unique_name
 from tests.support.streams import read_stream
 
-APPS = ("identity", "age", "messaging", "audit")
+APPS = ("identity", "age", "messaging", "audit", "safety")
 SUMMARIES: list[str] = []  # status histograms of the hostile runs, printed at the end
 
 

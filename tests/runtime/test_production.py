@@ -16,6 +16,7 @@ from hearth_runtime.config import ConfigError, Env, RuntimeConfig
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
 from hearth_runtime.sessions import SessionSigner, format_signing_key
+from hearth_safety.service import pack_signer
 from tests.conftest import stream_environ, unique_name
 
 PRODUCTION = {"HEARTH_ENV": "production"}
@@ -46,6 +47,16 @@ def test_messaging_refuses_a_generated_franking_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"production refuses .*HEARTH_MESSAGING_FRANKING_KEY"):
         relay_key(Env(PRODUCTION, "messaging"), tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+def test_safety_refuses_a_generated_pack_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"production refuses .*HEARTH_SAFETY_PACK_KEY"):
+        pack_signer(Env(PRODUCTION, "safety"), tmp_path)
+    assert not list(tmp_path.iterdir())
+    configured = pack_signer(Env({**PRODUCTION, "HEARTH_SAFETY_PACK_KEY": KEY}, "safety"), tmp_path)
+    assert configured.public_key == bytes(SigningKey(b"k" * 32).verify_key)
+    with pytest.raises(ConfigError, match="32-byte Ed25519 seed"):
+        pack_signer(Env({"HEARTH_SAFETY_PACK_KEY": "c2hvcnQ="}, "safety"), tmp_path)
 
 
 def test_production_starts_with_configured_keys(nats_server: EmbeddedNats, tmp_path: Path) -> None:

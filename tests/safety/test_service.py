@@ -5,10 +5,10 @@ that messaging enforces, and each bad input refused with its reason and nothing 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
 
 import grpc
 import pytest
@@ -16,8 +16,7 @@ import pytest
 from hearth_proto.hearth.audit.v1 import audit_pb2, audit_pb2_grpc
 from hearth_proto.hearth.safety.v1 import safety_pb2 as pb
 from hearth_proto.hearth.safety.v1 import safety_pb2_grpc
-from hearth_runtime.embedded_nats import EmbeddedNats
-from hearth_runtime.platform import Platform
+from hearth_runtime.errors import Conflict
 from hearth_runtime.sessions import Session
 from hearth_safety.application import Safety
 from hearth_safety.domain import Category
@@ -26,102 +25,17 @@ from hearth_sdk.channel import bearer, connect
 from hearth_sdk.errors import error_info
 from hearth_sdk.messaging import MessagingDevice
 from hearth_sdk.safety_report import ReportEvidence, gather_report, report_request, send_report
-from tests.conftest import stream_environ, unique_name
-from tests.messaging.conftest import messaging_environ
 from tests.messaging.support import People
+from tests.safety.conftest import PLATFORM_ORG
+from tests.safety.team import TEEN, Team, refusal, rid, safety_app, safety_stream
 from tests.support.polling import wait_for
-from tests.support.streams import read_stream
 
 ORG = "org-" + uuid.uuid4().hex[:8]
-TEEN = ("young_person", "13_15")
-
-
-@pytest.fixture(scope="module")
-def environ() -> dict[str, str]:
-    prefix = unique_name("s")
-    return {
-        **messaging_environ(prefix),
-        **stream_environ(prefix, "safety", "audit"),
-        "HEARTH_AUDIT_FOLLOW": "messaging,safety",
-        "HEARTH_SAFETY_SWEEP_SECONDS": "0.5",
-    }
-
-
-@pytest.fixture(scope="module")
-def platform(
-    nats_server: EmbeddedNats, tmp_path_factory: pytest.TempPathFactory, environ: dict[str, str]
-) -> Iterator[Platform]:
-    platform = Platform(
-        tmp_path_factory.mktemp("safety"),
-        services=["messaging", "safety", "audit"],
-        environ=environ,
-        nats_url=nats_server.url,
-    ).start()
-    yield platform
-    platform.stop()
-
-
-@pytest.fixture(scope="module")
-def people(platform: Platform, environ: dict[str, str]) -> Iterator[People]:
-    people = People(platform, environ)
-    yield people
-    people.close()
-
-
-class Team:
-    """The accounts of one organisation and a safety stub for each."""
-
-    def __init__(self, people: People) -> None:
-        self.people = people
-        self.channel = connect(people.platform.endpoint("safety"))
-        self.stub = safety_pb2_grpc.SafetyServiceStub(self.channel)
-        self.child = people.account(*TEEN, orgs=(ORG,))
-        self.adult = people.account("practitioner", "18_plus", orgs=(ORG,), vetted=True)
-        self.moderator = people.account("moderator", "18_plus", orgs=(ORG,))
-        self.other_moderator = people.account("moderator", "18_plus", orgs=(ORG,))
-        self.lead = people.account("safeguarding_lead", "18_plus", orgs=(ORG,))
-        self.admin = people.account("org_admin", "18_plus", orgs=(ORG,))
-        people.settle()
-
-    def token(self, account: str) -> str:
-        role = {
-            self.child: "young_person",
-            self.adult: "practitioner",
-            self.lead: "safeguarding_lead",
-            self.admin: "org_admin",
-        }.get(account, "moderator")
-        band = "13_15" if account == self.child else "18_plus"
-        return self.people.token(account, role, band, (ORG,))
-
-    def call(self, account: str, method: str, request: object) -> Any:
-        return getattr(self.stub, method)(request, metadata=bearer(self.token(account)))
-
-
-def rid() -> str:
-    return str(uuid.uuid4())
-
-
-def refusal(call: Callable[[], object]) -> tuple[grpc.StatusCode, str, dict[str, str]]:
-    with pytest.raises(grpc.RpcError) as failure:
-        call()
-    info = error_info(failure.value)
-    assert info is not None, failure.value
-    return failure.value.code(), info.reason, dict(info.metadata)
-
-
-def safety_app(people: People) -> Safety:
-    app = people.platform.hosts["safety"].parts.applications[0]
-    assert isinstance(app, Safety)
-    return app
-
-
-def safety_stream(people: People, environ: dict[str, str]) -> int:
-    return len(read_stream(people.platform.nats_url, environ["HEARTH_SAFETY_STREAM"]))
 
 
 @pytest.fixture(scope="module")
 def team(people: People) -> Team:
-    return Team(people)
+    return Team(people, ORG)
 
 
 @pytest.fixture(scope="module")
@@ -544,3 +458,298 @@ def test_a_case_past_its_deadline_with_no_action_escalates_to_the_lead_on_its_ow
         assert app.escalate_overdue() == []  # once
     finally:
         app.close()
+
+
+def test_the_next_moderator_reads_the_last_shifts_handovers_most_recent_first(
+    people: People, team: Team
+) -> None:
+    def shift_with_handover(moderator: str, risks: str, keywords: list[str]) -> str:
+        shift = team.call(
+            moderator, "StartShift", pb.StartShiftRequest(request_id=rid(), organisation_id=ORG)
+        )
+        team.call(
+            moderator,
+            "EndShift",
+            pb.EndShiftRequest(
+                request_id=rid(),
+                shift_id=shift.shift_id,
+                message_times=["21:40", "21:52"],
+                keywords=keywords,
+                risks=risks,
+                pattern="cumulative",
+            ),
+        )
+        return str(shift.shift_id)
+
+    first = shift_with_handover(team.moderator, "asked to move apps", ["snapchat"])
+    second = shift_with_handover(team.other_moderator, "asked for photos", ["pics", "secret"])
+    read = team.call(
+        team.moderator, "GetHandover", pb.GetHandoverRequest(organisation_id=ORG, limit=2)
+    )
+    assert [h.shift_id for h in read.handovers] == [second, first]
+    latest = read.handovers[0]
+    assert latest.moderator_account_id == team.other_moderator
+    assert (latest.risks, list(latest.keywords), latest.pattern) == (
+        "asked for photos",
+        ["pics", "secret"],
+        "cumulative",
+    )
+    assert list(latest.message_times) == ["21:40", "21:52"]
+    assert latest.ended_at.ToDatetime() >= latest.started_at.ToDatetime()
+    one = team.call(team.lead, "GetHandover", pb.GetHandoverRequest(organisation_id=ORG, limit=1))
+    assert [h.shift_id for h in one.handovers] == [second]
+
+    # Staff of another organisation read none of it; a participant cannot call it at all.
+    outsider = people.token(team.moderator, "moderator", "18_plus", ("org-elsewhere",))
+    code, reason, _ = refusal(
+        lambda: team.stub.GetHandover(
+            pb.GetHandoverRequest(organisation_id=ORG), metadata=bearer(outsider)
+        )
+    )
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_IN_ORGANISATION")
+    code, _, _ = refusal(
+        lambda: team.call(team.child, "GetHandover", pb.GetHandoverRequest(organisation_id=ORG))
+    )
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    code, _, _ = refusal(
+        lambda: team.call(
+            team.lead, "GetHandover", pb.GetHandoverRequest(organisation_id=ORG, limit=500)
+        )
+    )
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_organisation_settings_read_back_with_the_guardian_policy_and_signposting(
+    people: People, team: Team
+) -> None:
+    def settings(account: str = team.moderator) -> pb.GetOrganisationSettingsResponse:
+        answer: pb.GetOrganisationSettingsResponse = team.call(
+            account,
+            "GetOrganisationSettings",
+            pb.GetOrganisationSettingsRequest(organisation_id=ORG),
+        )
+        return answer
+
+    before = settings()
+    assert before.deadline_minutes == {"immediate": 15, "high": 60, "medium": 1440, "low": 4320}
+    assert dict(before.guardian_notice_policy.bands) == {
+        "under_13": True,
+        "13_15": False,
+        "16_17": False,
+    }
+    assert list(before.guardian_notice_policy.categories) == ["grooming", "bullying"]
+    assert before.signposting_text == ""
+
+    text = "Our youth workers read reports 08:00-20:00. The Mix: 0808 808 4994."
+    team.call(
+        team.admin,
+        "UpdateOrganisationSettings",
+        pb.UpdateOrganisationSettingsRequest(
+            request_id=rid(),
+            organisation_id=ORG,
+            deadline_minutes={"high": 45},
+            guardian_notice_policy=pb.GuardianNoticePolicy(
+                bands={"under_13": True, "13_15": True}, categories=["grooming"]
+            ),
+            signposting_text=text,
+        ),
+    )
+    after = settings(team.admin)
+    assert after.deadline_minutes["high"] == 45 and after.deadline_minutes["low"] == 4320
+    assert dict(after.guardian_notice_policy.bands) == {
+        "under_13": True,
+        "13_15": True,
+        "16_17": False,
+    }
+    assert list(after.guardian_notice_policy.categories) == ["grooming"]
+    assert after.signposting_text == text
+    assert after.lead_account_id == team.lead  # named by the first test of this module
+    assert after.time_zone and after.schedule  # the hours as they stand
+    status = team.call(team.child, "GetSupportStatus", pb.GetSupportStatusRequest())
+    assert status.organisation_signposting == text
+    assert {s.phone for s in status.signposts} >= {"0800 1111", "999"}  # always, besides
+
+    # Self-harm never notifies a guardian; the refusal names why and nothing changes.
+    code, reason, _ = refusal(
+        lambda: team.call(
+            team.admin,
+            "UpdateOrganisationSettings",
+            pb.UpdateOrganisationSettingsRequest(
+                request_id=rid(),
+                organisation_id=ORG,
+                guardian_notice_policy=pb.GuardianNoticePolicy(categories=["self_harm"]),
+            ),
+        )
+    )
+    assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_SETTINGS")
+    assert list(settings().guardian_notice_policy.categories) == ["grooming"]
+
+    outsider = people.token(team.admin, "org_admin", "18_plus", ("org-elsewhere",))
+    code, reason, _ = refusal(
+        lambda: team.stub.GetOrganisationSettings(
+            pb.GetOrganisationSettingsRequest(organisation_id=ORG), metadata=bearer(outsider)
+        )
+    )
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_IN_ORGANISATION")
+    code, _, _ = refusal(
+        lambda: team.call(
+            team.child,
+            "GetOrganisationSettings",
+            pb.GetOrganisationSettingsRequest(organisation_id=ORG),
+        )
+    )
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_moderator_who_works_with_the_subject_is_never_assigned_their_case(
+    people: People, team: Team
+) -> None:
+    """Working relationships from the log: a guardian link (identity) and a conversation
+    (messaging). The rotation passes over the moderator concerned; the lead cannot assign them."""
+    org = "org-" + uuid.uuid4().hex[:8]
+    crew = Team(people, org)
+    son = people.account(*TEEN, orgs=(org,))  # the first moderator's own child
+    colleague = people.account("practitioner", "18_plus", orgs=(org,), vetted=True)
+    people.guardian_of(crew.moderator, son)
+    people.settle()
+    with_colleague = people.device(crew.other_moderator, "moderator", "18_plus", (org,))
+    people.device(colleague, "practitioner", "18_plus", (org,))
+    with_colleague.start_conversation([colleague])
+    app = safety_app(people)
+
+    def known_works_with(moderator: str, other: str) -> bool:
+        return other in app.works_with([moderator])[moderator]
+
+    wait_for(lambda: known_works_with(crew.moderator, son), timeout=20)
+    wait_for(lambda: known_works_with(crew.other_moderator, colleague), timeout=20)
+    crew.call(
+        crew.admin,
+        "NameSafeguardingLead",
+        pb.NameSafeguardingLeadRequest(
+            request_id=rid(), organisation_id=org, lead_account_id=crew.lead
+        ),
+    )
+    for moderator in (crew.moderator, crew.other_moderator):
+        crew.call(
+            moderator, "StartShift", pb.StartShiftRequest(request_id=rid(), organisation_id=org)
+        )
+
+    def concern_about(subject: str) -> str:
+        raised = crew.call(
+            crew.child,
+            "RaiseConcern",
+            pb.RaiseConcernRequest(
+                request_id=rid(), note="worried", category="bullying", subject_account_id=subject
+            ),
+        )
+        return str(raised.case_id)
+
+    about_son, about_colleague = concern_about(son), concern_about(colleague)
+    assert crew.call(crew.lead, "GetCase", pb.GetCaseRequest(case_id=about_son)).assigned_to == (
+        crew.other_moderator
+    )
+    assert (
+        crew.call(crew.lead, "GetCase", pb.GetCaseRequest(case_id=about_colleague)).assigned_to
+        == crew.moderator
+    )
+    for case_id, moderator in (
+        (about_son, crew.moderator),
+        (about_colleague, crew.other_moderator),
+    ):
+        assign = pb.AssignCaseRequest(
+            request_id=rid(), case_id=case_id, moderator_account_id=moderator
+        )
+        code, reason, _ = refusal(partial(crew.call, crew.lead, "AssignCase", assign))
+        assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "CONFLICT_OF_INTEREST")
+
+    # Restrictions are for staff of the account's organisation: ORG's lead sees none of org's.
+    code, reason, _ = refusal(
+        lambda: team.call(
+            team.lead, "GetAccountRestrictions", pb.GetAccountRestrictionsRequest(account_id=son)
+        )
+    )
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_IN_ORGANISATION")
+
+
+def test_escalation_goes_to_the_named_cover_while_the_lead_is_off_shift(people: People) -> None:
+    org = "org-" + uuid.uuid4().hex[:8]
+    crew = Team(people, org)
+    cover = people.account("safeguarding_lead", "18_plus", orgs=(org,))
+    second_subject = people.account("practitioner", "18_plus", orgs=(org,), vetted=True)
+    people.settle()
+    cover_token = people.token(cover, "safeguarding_lead", "18_plus", (org,))
+    crew.call(
+        crew.admin,
+        "NameSafeguardingLead",
+        pb.NameSafeguardingLeadRequest(
+            request_id=rid(), organisation_id=org, lead_account_id=crew.lead, cover_account_id=cover
+        ),
+    )
+    crew.call(
+        crew.moderator, "StartShift", pb.StartShiftRequest(request_id=rid(), organisation_id=org)
+    )
+
+    def escalated_case(subject: str) -> tuple[str, pb.EscalateCaseResponse]:
+        raised = crew.call(
+            crew.child,
+            "RaiseConcern",
+            pb.RaiseConcernRequest(
+                request_id=rid(),
+                note="asks for photos",
+                category="grooming",
+                subject_account_id=subject,
+            ),
+        )
+        answer: pb.EscalateCaseResponse = crew.call(
+            crew.moderator,
+            "EscalateCase",
+            pb.EscalateCaseRequest(request_id=rid(), case_id=raised.case_id, reason="an adult"),
+        )
+        return str(raised.case_id), answer
+
+    case_id, escalated = escalated_case(crew.adult)  # the lead has no shift on
+    assert (escalated.escalated_to, escalated.as_role) == (cover, "cover")
+    # The cover acts as the lead on the case: a suspension needs the lead.
+    crew.stub.TakeAction(
+        pb.TakeActionRequest(
+            request_id=rid(), case_id=case_id, kind="suspend", account_ids=[crew.adult], reason="x"
+        ),
+        metadata=bearer(cover_token),
+    )
+    crew.call(crew.lead, "StartShift", pb.StartShiftRequest(request_id=rid(), organisation_id=org))
+    _, escalated = escalated_case(second_subject)
+    assert (escalated.escalated_to, escalated.as_role) == (crew.lead, "lead")
+
+
+def test_a_reporter_of_no_organisation_reaches_the_platforms_own_moderators(
+    people: People, environ: dict[str, str]
+) -> None:
+    """Configured (HEARTH_SAFETY_PLATFORM_ORGANISATION), the platform's moderation team reads
+    reports of people of no organisation; without it, the refusal says where to get help."""
+    loner = people.account(*TEEN)
+    moderator = people.account("moderator", "18_plus", orgs=(PLATFORM_ORG,))
+    people.settle()
+    channel = connect(people.platform.endpoint("safety"))
+    stub = safety_pb2_grpc.SafetyServiceStub(channel)
+    as_loner = bearer(people.token(loner, *TEEN))
+    raised = stub.RaiseConcern(
+        pb.RaiseConcernRequest(request_id=rid(), note="someone is scaring me"), metadata=as_loner
+    )
+    queue = stub.ListQueue(
+        pb.ListQueueRequest(organisation_id=PLATFORM_ORG),
+        metadata=bearer(people.token(moderator, "moderator", "18_plus", (PLATFORM_ORG,))),
+    )
+    assert raised.case_id in [c.case_id for c in queue.cases]
+    status = stub.GetSupportStatus(pb.GetSupportStatusRequest(), metadata=as_loner)
+    assert {s.phone for s in status.signposts} == {"0800 1111", "999"}
+
+    unrouted = Safety({**environ, "NATS_URL": people.platform.nats_url})
+    try:
+        session = Session(
+            loner, frozenset({"young_person"}), int(datetime.now(UTC).timestamp()) + 60
+        )
+        with pytest.raises(Conflict) as refused:
+            unrouted.raise_concern(session, rid(), "someone is scaring me", Category.OTHER, "")
+        assert refused.value.reason == "NO_ORGANISATION" and "0800 1111" in str(refused.value)
+    finally:
+        unrouted.close()

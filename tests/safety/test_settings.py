@@ -78,3 +78,25 @@ def test_escalation_goes_to_the_lead_on_shift_or_else_their_cover() -> None:
     copy = rebuilt(settings)
     assert copy.escalation_target({"lead-1", "mod-1"}) == ("lead-1", "lead")
     assert copy.escalation_target({"mod-1"}) == ("cover-1", "cover")
+
+
+def test_the_guardian_notice_policy_and_signposting_replay_and_self_harm_never_notifies() -> None:
+    settings = OrganisationSettings("org-1")
+    assert settings.notice_bands == {"under_13": True, "13_15": False, "16_17": False}
+    settings.set_guardian_notices({"13_15": True}, ["bullying", "grooming"])
+    settings.set_signposting("  Our team reads reports 9 to 5.  ")
+    copy = rebuilt(settings)
+    assert copy.notice_bands == {"under_13": False, "13_15": True, "16_17": False}
+    assert copy.notice_categories == ("bullying", "grooming")
+    assert copy.signposting_text == "Our team reads reports 9 to 5."
+    for bands, categories in (
+        ({}, ["self_harm"]),
+        ({"18_plus": True}, ["grooming"]),
+        ({}, ["spam"]),
+    ):
+        with pytest.raises(InvalidSettings):
+            settings.set_guardian_notices(bands, categories)
+    with pytest.raises(InvalidSettings):
+        settings.set_signposting("x" * 501)
+    assert settings.notice_categories == ("bullying", "grooming")
+    assert settings.collect_events() == []  # refusals record nothing

@@ -6,13 +6,18 @@ franked messages before it and sends them to the safety service, which verifies 
 against the relay keys in messaging's stream. A case opens at high severity and goes to the
 moderator on shift; the moderator escalates to the safeguarding lead, who suspends Rob and
 refers to the police, and messaging refuses Rob's next message. Outside the club's moderation
-hours Ava's app shows Childline and 999. The regulator's figures come from audit.
+hours Ava's app shows Childline and 999. The regulator's figures come from audit, and so
+does the case's evidence bundle: every step of its handling, verified offline with
+`hearth-audit verify`; a tampered copy fails.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import grpc
 
@@ -28,6 +33,7 @@ from hearth_sdk.messaging import MessagingDevice
 from hearth_sdk.safety_report import gather_report, send_report
 
 from .demo import DemoContext
+from .demo_audit import hearth_audit
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -179,6 +185,19 @@ def chapter(ctx: DemoContext) -> None:
             metadata=lee.metadata(),
         )
     ctx.show("Lee: suspend Rob; refer to the police")
+    safety.RecordOutcome(
+        pb.RecordOutcomeRequest(
+            request_id=rid(), case_id=filed.case_id, outcome="referred", reason="police have it"
+        ),
+        metadata=lee.metadata(),
+    )
+    safety.CloseCase(
+        pb.CloseCaseRequest(
+            request_id=rid(), case_id=filed.case_id, reason="referred; Rob stays suspended"
+        ),
+        metadata=lee.metadata(),
+    )
+    ctx.show("Lee: outcome referred; case closed")
 
     refusal: list[str] = []
 
@@ -249,3 +268,89 @@ def chapter(ctx: DemoContext) -> None:
     for d in answer[0].durations:
         if d.stream == "safety":
             ctx.show(f"time to first action: median {d.median_ms} ms, p90 {d.p90_ms} ms")
+
+    ctx.say(
+        "The case's evidence bundle verifies offline",
+        "The case is a subject of audit's log: its trail holds every step (the report received "
+        "and triaged, assigned, escalated, each action, the outcome, the closure). The "
+        "regulator asks for it, Lee and the club's data protection officer approve, and "
+        "hearth-audit checks the bundle with no access to the platform.",
+    )
+    dpo = person(
+        "Dana",
+        identity_pb2.ROLE_DATA_PROTECTION_OFFICER,
+        invited(identity_pb2.ROLE_DATA_PROTECTION_OFFICER),
+    )
+    path = case_bundle(ctx, audit, filed.case_id, auditor, (lee, dpo))
+    ok = hearth_audit("verify", str(path))
+    for line in ok.stdout.splitlines():
+        if not line.startswith("  kind") or "hearth.safety.v1.Case" in line:
+            ctx.show(f"  {line}")
+    if ok.returncode != 0:
+        raise RuntimeError("the case's bundle did not verify")
+    bundle = json.loads(path.read_text())
+    bundle["events"] = [
+        e for e in bundle["events"] if b"CaseEscalated" not in base64.b64decode(e["leaf"])
+    ]
+    tampered = path.with_name("case-bundle-tampered.json")
+    tampered.write_text(json.dumps(bundle))
+    failed = hearth_audit("verify", str(tampered))
+    ctx.show(f"without the escalation: {failed.stdout.strip()}  (exit {failed.returncode})")
+    if failed.returncode == 0:
+        raise RuntimeError("the case's bundle verified with a step taken out")
+
+
+def case_bundle(
+    ctx: DemoContext,
+    audit: audit_pb2_grpc.AuditServiceStub,
+    case_id: str,
+    regulator: IdentityClient,
+    approvers: tuple[IdentityClient, IdentityClient],
+) -> Path:
+    """The case's trail disclosed with two roles' approval, exported once a checkpoint covers
+    its closure; written beside the platform's data."""
+
+    def closed() -> bool:
+        try:
+            trail = audit.GetTrail(
+                audit_pb2.GetTrailRequest(subject_id=case_id), metadata=regulator.metadata()
+            )
+        except grpc.RpcError:
+            return False
+        return "hearth.safety.v1.CaseClosed" in {e.kind for e in trail.entries}
+
+    ctx.wait_until(closed, timeout=30)
+    trail = audit.GetTrail(
+        audit_pb2.GetTrailRequest(subject_id=case_id), metadata=regulator.metadata()
+    )
+    last = max(e.index for e in trail.entries)
+    disclosure_id = audit.RequestDisclosure(
+        audit_pb2.RequestDisclosureRequest(
+            request_id=f"case-{case_id}",
+            pseudonym=trail.pseudonym,
+            reason="inspection of the club's case handling",
+        ),
+        metadata=regulator.metadata(),
+    ).disclosure_id
+    for approver in approvers:
+        audit.ApproveDisclosure(
+            audit_pb2.ApproveDisclosureRequest(request_id="ok", disclosure_id=disclosure_id),
+            metadata=approver.metadata(),
+        )
+
+    def covered() -> bool:
+        signed = audit.GetCheckpoint(
+            audit_pb2.GetCheckpointRequest(), metadata=regulator.metadata()
+        )
+        return bool(signed.size > last)
+
+    ctx.wait_until(covered, timeout=30)
+    bundle = audit.ExportBundle(
+        audit_pb2.ExportBundleRequest(disclosure_id=disclosure_id), metadata=regulator.metadata()
+    ).bundle
+    path = Path(ctx.platform.data_dir) / "case-bundle.json"
+    path.write_bytes(bundle)
+    ctx.show(
+        f"$ hearth-audit verify {path.name}   ({len(trail.entries)} steps of case {case_id[:8]}...)"
+    )
+    return path

@@ -2,9 +2,11 @@
 
 A pack is `signature (64 bytes, Ed25519) || body`, the body canonical JSON:
 `{"format": "hearth-safety-pack-v1", "version", "issued_at", "expires_at",
-"previous_digest", "rules"?, "model"? (base64 .npz), "hash_lists": {id: {"mode": "full" |
-"delta", "sha256": [[hex, label]], "pdq": [[hex, quality, label]], "remove_sha256": [hex],
-"remove_pdq": [hex]}}}`. Its digest is the SHA-256 of the whole pack.
+"previous_digest", "organisation_id"?, "key_id"?, "rules"?, "model"? (base64 .npz),
+"hash_lists": {id: {"mode": "full" | "delta", "sha256": [[hex, label]], "pdq": [[hex, quality,
+label]], "remove_sha256": [hex], "remove_pdq": [hex]}}}`. Its digest is the SHA-256 of the whole
+pack. The safety service signs packs with its pack key (`pack_key_id` names it) for one
+organisation's devices; a device refuses a pack signed for another organisation.
 
 :class:`PackKeeper` holds the pack in force. It refuses, each with its own error and the last
 good pack kept: a pack over the size limit (checked before anything is parsed), a bad
@@ -62,6 +64,18 @@ class MalformedPack(PackError):
     pass
 
 
+class ForeignPack(PackError):
+    """Signed for another organisation's devices."""
+
+
+PACK_KEY_ID_DOMAIN = b"hearth-safety-pack-key-v1"
+
+
+def pack_key_id(public_key: bytes) -> str:
+    """A pack key's id: hex of the first 8 bytes of SHA-256(domain || public key)."""
+    return hashlib.sha256(PACK_KEY_ID_DOMAIN + public_key).digest()[:8].hex()
+
+
 def pack_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -86,6 +100,8 @@ class SafetyPack:
     model: TextModel | None
     hash_lists: dict[str, HashList]
     raw: bytes = field(repr=False, default=b"")
+    organisation_id: str = ""  # empty: a pack for any organisation (built by hand)
+    key_id: str = ""
 
     def expired(self, now: float) -> bool:
         return now >= self.expires_at
@@ -136,6 +152,8 @@ def open_pack(
         version = int(manifest["version"])
         issued_at, expires_at = float(manifest["issued_at"]), float(manifest["expires_at"])
         previous = str(manifest.get("previous_digest", ""))
+        organisation_id = str(manifest.get("organisation_id", ""))
+        key_id = str(manifest.get("key_id", ""))
         rules = RuleSet.from_json(manifest["rules"]) if manifest.get("rules") else None
         model_b64 = manifest.get("model")
         model = (
@@ -158,7 +176,17 @@ def open_pack(
             if has_delta:
                 lists.setdefault(list_id, kept)
     return SafetyPack(
-        version, issued_at, expires_at, pack_digest(data), previous, rules, model, lists, data
+        version,
+        issued_at,
+        expires_at,
+        pack_digest(data),
+        previous,
+        rules,
+        model,
+        lists,
+        data,
+        organisation_id,
+        key_id,
     )
 
 
@@ -171,9 +199,14 @@ class PackKeeper:
     current: SafetyPack | None = None
     highest_version: int = 0
 
-    def offer(self, data: bytes, now: float) -> SafetyPack:
-        """Verify a new pack and put it in force; on any refusal the current one stays."""
+    def offer(self, data: bytes, now: float, *, organisation_id: str = "") -> SafetyPack:
+        """Verify a new pack and put it in force; on any refusal the current one stays. With
+        `organisation_id`, a pack signed for another organisation is refused."""
         pack = open_pack(data, self.trusted_key, max_bytes=self.max_bytes, current=self.current)
+        if organisation_id and pack.organisation_id != organisation_id:
+            raise ForeignPack(
+                f"pack version {pack.version} was signed for another organisation's devices"
+            )
         if pack.version <= self.highest_version:
             raise PackRollback(
                 f"pack version {pack.version} is not above {self.highest_version}, already seen"

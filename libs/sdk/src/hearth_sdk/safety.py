@@ -156,11 +156,15 @@ class SafetyGuard:
 
     # --- packs -------------------------------------------------------------------------
 
-    def install_pack(self, data: bytes, now: float | None = None) -> SafetyPack:
-        """Verify and use a pack; a refused pack raises a PackError and changes nothing."""
+    def install_pack(
+        self, data: bytes, now: float | None = None, *, organisation_id: str = ""
+    ) -> SafetyPack:
+        """Verify and use a pack; a refused pack raises a PackError and changes nothing. With
+        `organisation_id`, a pack signed for another organisation is refused."""
         if self.packs is None:
             raise ValueError("this device trusts no pack key")
-        pack = self.packs.offer(data, time.time() if now is None else now)
+        at = time.time() if now is None else now
+        pack = self.packs.offer(data, at, organisation_id=organisation_id)
         if self.pack_path is not None:
             kept = {"pack": base64.b64encode(data).decode(), "highest": self.packs.highest_version}
             write_private_json(self.pack_path, kept)

@@ -1,4 +1,5 @@
-"""The safety team's board: open cases by organisation, who is on shift, actions in force.
+"""The safety team's board: open cases by organisation, who is on shift, the latest
+handovers, actions in force.
 
 A projection of safety's own stream, read forward from where it last stopped on each call
 (`Board.catch_up`), so every replica of the service sees what the others recorded. The
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +24,7 @@ from hearth_proto.hearth.safety.v1 import events_pb2 as ev
 from .domain import Severity
 
 PAGE = 1000
+HANDOVERS_KEPT = 20  # per organisation: what the next shifts read
 
 
 @dataclass
@@ -59,6 +62,21 @@ class ActiveAction:
     reason: str
 
 
+@dataclass(frozen=True)
+class HandoverRecord:
+    """An ended shift's handover, as the next moderator reads it."""
+
+    shift_id: str
+    moderator_id: str
+    started_at: datetime
+    ended_at: datetime
+    message_times: tuple[str, ...]
+    keywords: tuple[str, ...]
+    risks: str
+    pattern: str
+    open_case_ids: tuple[str, ...]
+
+
 @dataclass
 class Board:
     """Read with `catch_up(select)` first; then the fields are current."""
@@ -67,8 +85,12 @@ class Board:
     # Open cases by organisation, sorted by Entry.key.
     queues: dict[str, list[tuple[tuple[int, datetime, str], str]]] = field(default_factory=dict)
     shifts: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (org, moderator)
+    shift_started: dict[str, datetime] = field(default_factory=dict)
+    # Ended shifts' handovers by organisation, oldest first.
+    handovers: dict[str, deque[HandoverRecord]] = field(default_factory=dict)
     last_assigned: dict[str, datetime] = field(default_factory=dict)
     actions: dict[str, ActiveAction] = field(default_factory=dict)
+    pack_keys: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # id -> (alg, key)
     position: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -95,6 +117,11 @@ class Board:
     def on_shift(self, organisation_id: str) -> set[str]:
         return {m for org, m in self.shifts.values() if org == organisation_id}
 
+    def latest_handovers(self, organisation_id: str, limit: int) -> list[HandoverRecord]:
+        """Most recent first."""
+        kept = self.handovers.get(organisation_id, ())
+        return list(reversed(kept))[:limit]
+
     def open_cases_of(self, moderator_id: str) -> int:
         return sum(
             1 for e in self.entries.values() if not e.closed and e.assigned_to == moderator_id
@@ -120,8 +147,11 @@ class Board:
             self._enqueue(entry)
         elif isinstance(m, ev.ShiftStarted):
             self.shifts[originator] = (m.organisation_id, m.moderator_id)
+            self.shift_started[originator] = _at(m.started_at)
         elif isinstance(m, ev.ShiftEnded):
-            self.shifts.pop(originator, None)
+            self._hand_over(originator, m)
+        elif isinstance(m, ev.PackKeyPublished):
+            self.pack_keys[m.key_id] = (m.algorithm, m.public_key)
         elif entry is None:
             return
         elif isinstance(m, ev.CaseReportJoined | ev.CaseReopened):
@@ -157,6 +187,27 @@ class Board:
         elif isinstance(m, ev.CaseClosed):
             self._dequeue(entry)
             entry.closed = True
+
+    def _hand_over(self, shift_id: str, m: ev.ShiftEnded) -> None:
+        started = self.shift_started.pop(shift_id, None)
+        shift = self.shifts.pop(shift_id, None)
+        if shift is None or started is None:
+            return
+        organisation, moderator = shift
+        kept = self.handovers.setdefault(organisation, deque(maxlen=HANDOVERS_KEPT))
+        kept.append(
+            HandoverRecord(
+                shift_id,
+                moderator,
+                started,
+                _at(m.at),
+                tuple(m.message_times),
+                tuple(m.keywords),
+                m.risks,
+                m.pattern,
+                tuple(m.open_case_ids),
+            )
+        )
 
 
 def _at(ts: Timestamp) -> datetime:

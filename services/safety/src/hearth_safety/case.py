@@ -79,6 +79,8 @@ class SafeguardingCase(Aggregate):
         severity: Severity,
         deadline: datetime,
         at: datetime,
+        category: str = "",
+        triage_reasons: Sequence[str] = (),
     ) -> SafeguardingCase:
         return cls._create(
             cls.Opened,
@@ -90,6 +92,8 @@ class SafeguardingCase(Aggregate):
             severity=Severity(severity).value,
             deadline=deadline,
             opened_at=at,
+            category=category,
+            triage_reasons=list(triage_reasons),
         )
 
     class Opened(Aggregate.Created):
@@ -100,6 +104,8 @@ class SafeguardingCase(Aggregate):
         severity: str
         deadline: datetime
         opened_at: datetime
+        category: str
+        triage_reasons: list[str]
 
     @event(Opened)
     def __init__(
@@ -111,6 +117,8 @@ class SafeguardingCase(Aggregate):
         severity: str,
         deadline: datetime,
         opened_at: datetime,
+        category: str = "",
+        triage_reasons: list[str] | None = None,
     ) -> None:
         self.organisation_id = organisation_id
         self.subject_account_id = subject_account_id
@@ -163,7 +171,13 @@ class SafeguardingCase(Aggregate):
     # Reports joining.
 
     def join(
-        self, report_id: str, involved: Iterable[str], severity: Severity, deadline: datetime
+        self,
+        report_id: str,
+        involved: Iterable[str],
+        severity: Severity,
+        deadline: datetime,
+        category: str = "",
+        triage_reasons: Sequence[str] = (),
     ) -> None:
         """Another report about the subject: severity only rises, the deadline only nears."""
         if self.closed:
@@ -176,10 +190,20 @@ class SafeguardingCase(Aggregate):
             involved=sorted(set(involved) - self.involved),
             severity=min(severity, self.severity, key=lambda s: s.rank).value,
             deadline=min(deadline, self.deadline),
+            category=category,
+            triage_reasons=list(triage_reasons),
         )
 
     @event("ReportJoined")
-    def _join(self, report_id: str, involved: list[str], severity: str, deadline: datetime) -> None:
+    def _join(
+        self,
+        report_id: str,
+        involved: list[str],
+        severity: str,
+        deadline: datetime,
+        category: str = "",
+        triage_reasons: list[str] | None = None,
+    ) -> None:
         self.report_ids.append(report_id)
         self.involved |= set(involved)
         self.severity = Severity(severity)

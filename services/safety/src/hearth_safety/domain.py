@@ -288,6 +288,16 @@ class SubjectFile(Aggregate):
 
 # --- an organisation's safety settings ------------------------------------------------------
 
+# Guardian notices (a category, never words, sent by the child's device): by default on for
+# under-13s only, for grooming and bullying. Self-harm and disclosures never notify a
+# guardian: the family may be the source of harm.
+NOTICE_BANDS = ("under_13", "13_15", "16_17")
+NOTICE_CATEGORIES = ("grooming", "bullying", "personal_info")
+NEVER_NOTICE = frozenset({"self_harm", "disclosure"})
+DEFAULT_NOTICE_BANDS = {"under_13": True, "13_15": False, "16_17": False}
+DEFAULT_NOTICE_CATEGORIES = ("grooming", "bullying")
+MAX_SIGNPOSTING_CHARS = 500
+
 DEFAULT_DEADLINES = {
     Severity.IMMEDIATE: timedelta(minutes=15),  # real time, whatever the hours
     Severity.HIGH: timedelta(hours=1),
@@ -297,7 +307,8 @@ DEFAULT_DEADLINES = {
 
 
 class OrganisationSettings(Aggregate):
-    """Moderation hours and time zone, deadlines by severity, the safeguarding lead and cover."""
+    """Moderation hours and time zone, deadlines by severity, the safeguarding lead and cover,
+    the guardian-notice policy and the organisation's own signposting text."""
 
     @staticmethod
     def create_id(organisation_id: str) -> uuid.UUID:
@@ -310,6 +321,9 @@ class OrganisationSettings(Aggregate):
         self.deadlines = dict(DEFAULT_DEADLINES)
         self.lead: str | None = None
         self.cover: str | None = None
+        self.notice_bands = dict(DEFAULT_NOTICE_BANDS)
+        self.notice_categories: tuple[str, ...] = DEFAULT_NOTICE_CATEGORIES
+        self.signposting_text = ""
 
     def set_hours(self, time_zone: str, schedule: Mapping[str, Iterable[Sequence[str]]]) -> None:
         try:
@@ -382,6 +396,44 @@ class OrganisationSettings(Aggregate):
     def _cover(self, account_id: str) -> None:
         self.cover = account_id
 
+    def set_guardian_notices(self, bands: Mapping[str, bool], categories: Sequence[str]) -> None:
+        """Which age bands' guardians may be told, and of which categories; bands not named
+        are off."""
+        unknown = set(bands) - set(NOTICE_BANDS)
+        if unknown:
+            raise InvalidSettings(f"guardian notices are by band: {', '.join(NOTICE_BANDS)}")
+        never = set(categories) & NEVER_NOTICE
+        if never:
+            raise InvalidSettings(
+                f"{', '.join(sorted(never))} never notifies a guardian: the family may be the "
+                "source of harm"
+            )
+        if set(categories) - set(NOTICE_CATEGORIES):
+            raise InvalidSettings(f"guardian notices are for {', '.join(NOTICE_CATEGORIES)} only")
+        self._notices(
+            bands={b: bool(bands.get(b, False)) for b in NOTICE_BANDS},
+            categories=sorted(set(categories)),
+        )
+
+    @event("GuardianNoticePolicySet")
+    def _notices(self, bands: dict[str, bool], categories: list[str]) -> None:
+        self.notice_bands = dict(bands)
+        self.notice_categories = tuple(categories)
+
+    def set_signposting(self, text: str) -> None:
+        """The organisation's own words beside Childline and 999 (empty: none)."""
+        text = text.strip()
+        if len(text) > MAX_SIGNPOSTING_CHARS:
+            raise InvalidSettings(
+                f"the signposting text is at most {MAX_SIGNPOSTING_CHARS} characters"
+            )
+        if text != self.signposting_text:
+            self._signposting(text=text)
+
+    @event("SignpostingTextSet")
+    def _signposting(self, text: str) -> None:
+        self.signposting_text = text
+
     def escalation_target(self, on_shift: Collection[str]) -> tuple[str, str]:
         """The lead when on shift, else their named cover; (account, "lead" or "cover")."""
         if self.lead is None:
@@ -419,5 +471,7 @@ name_events(
         "DeadlinesSet": events_pb2.DeadlinesSet,
         "LeadNamed": events_pb2.SafeguardingLeadNamed,
         "CoverNamed": events_pb2.SafeguardingCoverNamed,
+        "GuardianNoticePolicySet": events_pb2.GuardianNoticePolicySet,
+        "SignpostingTextSet": events_pb2.SignpostingTextSet,
     },
 )

@@ -22,11 +22,12 @@ from hearth_runtime.access import current_session
 from hearth_runtime.errors import Invalid, NotFound, Refused
 
 from .application import Safety
-from .board import ActiveAction
+from .board import HANDOVERS_KEPT, ActiveAction
 from .case import ActionRecord, SafeguardingCase
 from .domain import (
     MAX_CONTEXT,
     MAX_NOTE_CHARS,
+    MAX_SIGNPOSTING_CHARS,
     WHO_SEES_A_CONCERN,
     ActionKind,
     Category,
@@ -34,6 +35,7 @@ from .domain import (
     Referral,
     Severity,
 )
+from .packs import DEFAULT_VALID_DAYS, MAX_MANIFEST_BYTES, MAX_VALID_DAYS, PackTooLarge
 from .shift import Handover
 
 E = TypeVar("E", bound=StrEnum)
@@ -161,8 +163,8 @@ class SafetyServicer(safety_pb2_grpc.SafetyServiceServicer):
     ) -> pb.GetSupportStatusResponse:
         session = current_session()
         organisation = ident(request.organisation_id, "organisation_id", required=False)
-        organisation = organisation or min(session.organisations, default="")
-        status = self.app.support_status(organisation)
+        organisation = organisation or self.app.reading_organisation(session)
+        status, signposting = self.app.support_status(organisation)
         return pb.GetSupportStatusResponse(
             open_now=status.open_now,
             reports_read_from=timestamp(status.reports_read_from),
@@ -170,6 +172,7 @@ class SafetyServicer(safety_pb2_grpc.SafetyServiceServicer):
             signposts=[
                 pb.Signpost(name=s.name, phone=s.phone, when=s.when) for s in status.signposts
             ],
+            organisation_signposting=signposting,
         )
 
     def ListQueue(
@@ -408,19 +411,127 @@ class SafetyServicer(safety_pb2_grpc.SafetyServiceServicer):
         }
         if request.schedule and not request.time_zone:
             raise Invalid.field("time_zone", "is required with a schedule")
+        notices = None
+        if request.HasField("guardian_notice_policy"):
+            policy = request.guardian_notice_policy
+            fields.count(policy.bands, "guardian_notice_policy.bands", at_most=MAX_LIST)
+            fields.count(policy.categories, "guardian_notice_policy.categories", at_most=MAX_LIST)
+            notices = (
+                dict(policy.bands),
+                [ident(c, "guardian_notice_policy.categories") for c in policy.categories],
+            )
+        signposting = None
+        if request.HasField("signposting_text"):
+            signposting = fields.text(
+                request.signposting_text, "signposting_text", max_chars=MAX_SIGNPOSTING_CHARS
+            )
         self.app.update_settings(
             current_session(),
             ident(request.organisation_id, "organisation_id"),
             fields.text(request.time_zone, "time_zone", max_chars=64),
             schedule,
             deadlines,
+            notices,
+            signposting,
         )
         return pb.UpdateOrganisationSettingsResponse()
+
+    def GetOrganisationSettings(
+        self, request: pb.GetOrganisationSettingsRequest, context: grpc.ServicerContext
+    ) -> pb.GetOrganisationSettingsResponse:
+        organisation = ident(request.organisation_id, "organisation_id")
+        settings = self.app.organisation_settings(current_session(), organisation)
+        return pb.GetOrganisationSettingsResponse(
+            organisation_id=organisation,
+            time_zone=settings.hours.time_zone,
+            schedule={
+                day: ",".join(f"{a}-{b}" for a, b in periods)
+                for day, periods in settings.hours.to_schedule().items()
+            },
+            deadline_minutes={
+                str(s): int(d.total_seconds() // 60) for s, d in settings.deadlines.items()
+            },
+            lead_account_id=settings.lead or "",
+            cover_account_id=settings.cover or "",
+            guardian_notice_policy=pb.GuardianNoticePolicy(
+                bands=settings.notice_bands, categories=list(settings.notice_categories)
+            ),
+            signposting_text=settings.signposting_text,
+            open_now=settings.hours.is_open(self.app.now()),
+        )
+
+    def GetHandover(
+        self, request: pb.GetHandoverRequest, context: grpc.ServicerContext
+    ) -> pb.GetHandoverResponse:
+        organisation = ident(request.organisation_id, "organisation_id")
+        limit = request.limit or 5
+        if not 0 < limit <= HANDOVERS_KEPT:
+            raise Invalid.field("limit", f"must be 1..{HANDOVERS_KEPT}")
+        return pb.GetHandoverResponse(
+            handovers=[
+                pb.ShiftHandover(
+                    shift_id=h.shift_id,
+                    moderator_account_id=h.moderator_id,
+                    started_at=timestamp(h.started_at),
+                    ended_at=timestamp(h.ended_at),
+                    message_times=h.message_times,
+                    keywords=h.keywords,
+                    risks=h.risks,
+                    pattern=h.pattern,
+                    open_case_ids=h.open_case_ids,
+                )
+                for h in self.app.handovers(current_session(), organisation, limit)
+            ]
+        )
 
     def GetAccountRestrictions(
         self, request: pb.GetAccountRestrictionsRequest, context: grpc.ServicerContext
     ) -> pb.GetAccountRestrictionsResponse:
         account = ident(request.account_id, "account_id")
         return pb.GetAccountRestrictionsResponse(
-            actions=[action_proto(a) for a in self.app.restrictions(account)]
+            actions=[action_proto(a) for a in self.app.restrictions(current_session(), account)]
+        )
+
+    def PublishPack(
+        self, request: pb.PublishPackRequest, context: grpc.ServicerContext
+    ) -> pb.PublishPackResponse:
+        fields.request_id(request.request_id)
+        organisation = ident(request.organisation_id, "organisation_id")
+        if len(request.manifest) > MAX_MANIFEST_BYTES:
+            raise PackTooLarge(f"a pack's content is at most {MAX_MANIFEST_BYTES // 1024} KiB")
+        fields.bounded_bytes(
+            request.manifest, "manifest", max_bytes=MAX_MANIFEST_BYTES, required=True
+        )
+        valid_days = request.valid_days or DEFAULT_VALID_DAYS
+        fields.bounded_int(valid_days, "valid_days", at_most=MAX_VALID_DAYS, at_least=1)
+        published = self.app.publish_pack(
+            current_session(), organisation, request.request_id, request.manifest, valid_days
+        )
+        return pb.PublishPackResponse(
+            version=published.version,
+            digest=published.digest,
+            key_id=published.key_id,
+            expires_at=timestamp(published.expires_at),
+        )
+
+    def GetPack(
+        self, request: pb.GetPackRequest, context: grpc.ServicerContext
+    ) -> pb.GetPackResponse:
+        session = current_session()
+        organisation = ident(request.organisation_id, "organisation_id", required=False)
+        organisation = organisation or min(session.organisations, default="")
+        fields.bounded_int(request.version, "version", at_most=2**53)
+        found = self.app.pack(session, organisation, request.version)
+        return pb.GetPackResponse(
+            pack=found.pack, version=found.version, digest=found.digest, key_id=found.key_id
+        )
+
+    def GetPackKeys(
+        self, request: pb.GetPackKeysRequest, context: grpc.ServicerContext
+    ) -> pb.GetPackKeysResponse:
+        return pb.GetPackKeysResponse(
+            keys=[
+                pb.PackKey(key_id=key_id, algorithm=algorithm, public_key=public_key)
+                for key_id, (algorithm, public_key) in sorted(self.app.pack_keys().items())
+            ]
         )

@@ -195,8 +195,11 @@ class IdentityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetAccount(self, request, context):
-        """Reads the caller's own account.
-        Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+        """Reads the caller's own account; with `account_id`, staff (moderator, safeguarding_lead,
+        org_admin) read an account of one of their organisations, with the safety team's
+        restrictions in force on it (never its personal data; never for anyone else).
+        Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+        PERMISSION_DENIED (NOT_IN_ORGANISATION).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

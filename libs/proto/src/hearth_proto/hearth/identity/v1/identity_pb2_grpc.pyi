@@ -49,8 +49,11 @@ class IdentityServiceStub:
     ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED).
     """
     GetAccount: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetAccountRequest, _identity_pb2.GetAccountResponse]
-    """Reads the caller's own account.
-    Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+    """Reads the caller's own account; with `account_id`, staff (moderator, safeguarding_lead,
+    org_admin) read an account of one of their organisations, with the safety team's
+    restrictions in force on it (never its personal data; never for anyone else).
+    Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+    PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     AddDevice: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AddDeviceRequest, _identity_pb2.AddDeviceResponse]
     """Adds another device (Ed25519 key, with proof of possession) to the caller's account.
@@ -197,8 +200,11 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED).
     """
     GetAccount: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetAccountRequest, _identity_pb2.GetAccountResponse]  # type: ignore[assignment]
-    """Reads the caller's own account.
-    Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+    """Reads the caller's own account; with `account_id`, staff (moderator, safeguarding_lead,
+    org_admin) read an account of one of their organisations, with the safety team's
+    restrictions in force on it (never its personal data; never for anyone else).
+    Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+    PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     AddDevice: _aio.UnaryUnaryMultiCallable[_identity_pb2.AddDeviceRequest, _identity_pb2.AddDeviceResponse]  # type: ignore[assignment]
     """Adds another device (Ed25519 key, with proof of possession) to the caller's account.
@@ -360,8 +366,11 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.GetAccountRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.GetAccountResponse, _abc.Awaitable[_identity_pb2.GetAccountResponse]]:
-        """Reads the caller's own account.
-        Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+        """Reads the caller's own account; with `account_id`, staff (moderator, safeguarding_lead,
+        org_admin) read an account of one of their organisations, with the safety team's
+        restrictions in force on it (never its personal data; never for anyone else).
+        Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+        PERMISSION_DENIED (NOT_IN_ORGANISATION).
         """
 
     @_abc_1.abstractmethod

@@ -277,8 +277,11 @@ class GetSupportStatusResponse(_message.Message):
     REPORTS_READ_FROM_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
     SIGNPOSTS_FIELD_NUMBER: _builtins.int
+    ORGANISATION_SIGNPOSTING_FIELD_NUMBER: _builtins.int
     open_now: _builtins.bool
     message: _builtins.str
+    organisation_signposting: _builtins.str
+    """The organisation's own signposting text, if it set one."""
     @_builtins.property
     def reports_read_from(self) -> _timestamp_pb2.Timestamp:
         """When a report sent now will first be read."""
@@ -292,10 +295,11 @@ class GetSupportStatusResponse(_message.Message):
         reports_read_from: _timestamp_pb2.Timestamp | None = ...,
         message: _builtins.str = ...,
         signposts: _abc.Iterable[Global___Signpost] | None = ...,
+        organisation_signposting: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["reports_read_from", b"reports_read_from"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "open_now", b"open_now", "reports_read_from", b"reports_read_from", "signposts", b"signposts"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "open_now", b"open_now", "organisation_signposting", b"organisation_signposting", "reports_read_from", b"reports_read_from", "signposts", b"signposts"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1182,10 +1186,16 @@ class UpdateOrganisationSettingsRequest(_message.Message):
     TIME_ZONE_FIELD_NUMBER: _builtins.int
     SCHEDULE_FIELD_NUMBER: _builtins.int
     DEADLINE_MINUTES_FIELD_NUMBER: _builtins.int
+    GUARDIAN_NOTICE_POLICY_FIELD_NUMBER: _builtins.int
+    SIGNPOSTING_TEXT_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     organisation_id: _builtins.str
     time_zone: _builtins.str
     """An IANA time zone, e.g. "Europe/London"; empty keeps the hours as they are."""
+    signposting_text: _builtins.str
+    """When set, replaces the organisation's own signposting text (empty clears it); Childline
+    and 999 are always shown besides.
+    """
     @_builtins.property
     def schedule(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """By day ("mon".."sun"): "09:00-17:00,18:00-20:00"; a day not named is closed."""
@@ -1193,6 +1203,10 @@ class UpdateOrganisationSettingsRequest(_message.Message):
     @_builtins.property
     def deadline_minutes(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
         """Minutes by severity ("immediate", "high", "medium", "low"); those not named stay."""
+
+    @_builtins.property
+    def guardian_notice_policy(self) -> Global___GuardianNoticePolicy:
+        """When set, replaces the guardian-notice policy."""
 
     def __init__(
         self,
@@ -1202,14 +1216,67 @@ class UpdateOrganisationSettingsRequest(_message.Message):
         time_zone: _builtins.str = ...,
         schedule: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         deadline_minutes: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        guardian_notice_policy: Global___GuardianNoticePolicy | None = ...,
+        signposting_text: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_signposting_text", b"_signposting_text", "guardian_notice_policy", b"guardian_notice_policy", "signposting_text", b"signposting_text"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_signposting_text", b"_signposting_text", "deadline_minutes", b"deadline_minutes", "guardian_notice_policy", b"guardian_notice_policy", "organisation_id", b"organisation_id", "request_id", b"request_id", "schedule", b"schedule", "signposting_text", b"signposting_text", "time_zone", b"time_zone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__signposting_text: _TypeAlias = _typing.Literal["signposting_text"]  # noqa: Y015
+    _WhichOneofArgType__signposting_text: _TypeAlias = _typing.Literal["_signposting_text", b"_signposting_text"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__signposting_text) -> _WhichOneofReturnType__signposting_text | None: ...
+
+Global___UpdateOrganisationSettingsRequest: _TypeAlias = UpdateOrganisationSettingsRequest  # noqa: Y015
+
+@_typing.final
+class GuardianNoticePolicy(_message.Message):
+    """When a child's device may tell their guardian (a category, never words): by age band
+    ("under_13", "13_15", "16_17") on or off, and for which categories. Self-harm and
+    disclosures never notify a guardian, whatever the policy.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class BandsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.bool
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.bool = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    BANDS_FIELD_NUMBER: _builtins.int
+    CATEGORIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def bands(self) -> _containers.ScalarMap[_builtins.str, _builtins.bool]: ...
+    @_builtins.property
+    def categories(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        bands: _abc.Mapping[_builtins.str, _builtins.bool] | None = ...,
+        categories: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["deadline_minutes", b"deadline_minutes", "organisation_id", b"organisation_id", "request_id", b"request_id", "schedule", b"schedule", "time_zone", b"time_zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bands", b"bands", "categories", b"categories"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___UpdateOrganisationSettingsRequest: _TypeAlias = UpdateOrganisationSettingsRequest  # noqa: Y015
+Global___GuardianNoticePolicy: _TypeAlias = GuardianNoticePolicy  # noqa: Y015
 
 @_typing.final
 class UpdateOrganisationSettingsResponse(_message.Message):
@@ -1264,3 +1331,385 @@ class GetAccountRestrictionsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetAccountRestrictionsResponse: _TypeAlias = GetAccountRestrictionsResponse  # noqa: Y015
+
+@_typing.final
+class GetHandoverRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    organisation_id: _builtins.str
+    limit: _builtins.int
+    """How many of the latest handovers; 0 for 5, at most 20."""
+    def __init__(
+        self,
+        *,
+        organisation_id: _builtins.str = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "organisation_id", b"organisation_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetHandoverRequest: _TypeAlias = GetHandoverRequest  # noqa: Y015
+
+@_typing.final
+class ShiftHandover(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHIFT_ID_FIELD_NUMBER: _builtins.int
+    MODERATOR_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    STARTED_AT_FIELD_NUMBER: _builtins.int
+    ENDED_AT_FIELD_NUMBER: _builtins.int
+    MESSAGE_TIMES_FIELD_NUMBER: _builtins.int
+    KEYWORDS_FIELD_NUMBER: _builtins.int
+    RISKS_FIELD_NUMBER: _builtins.int
+    PATTERN_FIELD_NUMBER: _builtins.int
+    OPEN_CASE_IDS_FIELD_NUMBER: _builtins.int
+    shift_id: _builtins.str
+    moderator_account_id: _builtins.str
+    risks: _builtins.str
+    pattern: _builtins.str
+    """"isolated" or "cumulative"."""
+    @_builtins.property
+    def started_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def ended_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def message_times(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def keywords(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def open_case_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The cases the moderator held open when the shift ended."""
+
+    def __init__(
+        self,
+        *,
+        shift_id: _builtins.str = ...,
+        moderator_account_id: _builtins.str = ...,
+        started_at: _timestamp_pb2.Timestamp | None = ...,
+        ended_at: _timestamp_pb2.Timestamp | None = ...,
+        message_times: _abc.Iterable[_builtins.str] | None = ...,
+        keywords: _abc.Iterable[_builtins.str] | None = ...,
+        risks: _builtins.str = ...,
+        pattern: _builtins.str = ...,
+        open_case_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ended_at", b"ended_at", "started_at", b"started_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ended_at", b"ended_at", "keywords", b"keywords", "message_times", b"message_times", "moderator_account_id", b"moderator_account_id", "open_case_ids", b"open_case_ids", "pattern", b"pattern", "risks", b"risks", "shift_id", b"shift_id", "started_at", b"started_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShiftHandover: _TypeAlias = ShiftHandover  # noqa: Y015
+
+@_typing.final
+class GetHandoverResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HANDOVERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def handovers(self) -> _containers.RepeatedCompositeFieldContainer[Global___ShiftHandover]:
+        """Most recent first."""
+
+    def __init__(
+        self,
+        *,
+        handovers: _abc.Iterable[Global___ShiftHandover] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["handovers", b"handovers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetHandoverResponse: _TypeAlias = GetHandoverResponse  # noqa: Y015
+
+@_typing.final
+class GetOrganisationSettingsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    organisation_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        organisation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organisation_id", b"organisation_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOrganisationSettingsRequest: _TypeAlias = GetOrganisationSettingsRequest  # noqa: Y015
+
+@_typing.final
+class GetOrganisationSettingsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ScheduleEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class DeadlineMinutesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    SCHEDULE_FIELD_NUMBER: _builtins.int
+    DEADLINE_MINUTES_FIELD_NUMBER: _builtins.int
+    LEAD_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    COVER_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    GUARDIAN_NOTICE_POLICY_FIELD_NUMBER: _builtins.int
+    SIGNPOSTING_TEXT_FIELD_NUMBER: _builtins.int
+    OPEN_NOW_FIELD_NUMBER: _builtins.int
+    organisation_id: _builtins.str
+    time_zone: _builtins.str
+    lead_account_id: _builtins.str
+    cover_account_id: _builtins.str
+    signposting_text: _builtins.str
+    open_now: _builtins.bool
+    """Whether reports are read now, by these hours."""
+    @_builtins.property
+    def schedule(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """By day ("mon".."sun"): "09:00-17:00,18:00-20:00"; a day not named is closed."""
+
+    @_builtins.property
+    def deadline_minutes(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """Minutes by severity ("immediate", "high", "medium", "low")."""
+
+    @_builtins.property
+    def guardian_notice_policy(self) -> Global___GuardianNoticePolicy: ...
+    def __init__(
+        self,
+        *,
+        organisation_id: _builtins.str = ...,
+        time_zone: _builtins.str = ...,
+        schedule: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        deadline_minutes: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        lead_account_id: _builtins.str = ...,
+        cover_account_id: _builtins.str = ...,
+        guardian_notice_policy: Global___GuardianNoticePolicy | None = ...,
+        signposting_text: _builtins.str = ...,
+        open_now: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["guardian_notice_policy", b"guardian_notice_policy"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cover_account_id", b"cover_account_id", "deadline_minutes", b"deadline_minutes", "guardian_notice_policy", b"guardian_notice_policy", "lead_account_id", b"lead_account_id", "open_now", b"open_now", "organisation_id", b"organisation_id", "schedule", b"schedule", "signposting_text", b"signposting_text", "time_zone", b"time_zone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOrganisationSettingsResponse: _TypeAlias = GetOrganisationSettingsResponse  # noqa: Y015
+
+@_typing.final
+class PublishPackRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    MANIFEST_FIELD_NUMBER: _builtins.int
+    VALID_DAYS_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    organisation_id: _builtins.str
+    manifest: _builtins.bytes
+    """A JSON object with any of "rules" (a rule set), "model" (base64 of a .npz text model)
+    and "hash_lists" (by id: "full" or "delta" lists), as hearth_scanner.packs reads them.
+    At most 512 KiB; the service adds the version, times, chain and signature.
+    """
+    valid_days: _builtins.int
+    """How long devices may rely on it; 0 for 30 days, at most 365."""
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        organisation_id: _builtins.str = ...,
+        manifest: _builtins.bytes = ...,
+        valid_days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["manifest", b"manifest", "organisation_id", b"organisation_id", "request_id", b"request_id", "valid_days", b"valid_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishPackRequest: _TypeAlias = PublishPackRequest  # noqa: Y015
+
+@_typing.final
+class PublishPackResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSION_FIELD_NUMBER: _builtins.int
+    DIGEST_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    version: _builtins.int
+    digest: _builtins.str
+    key_id: _builtins.str
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        version: _builtins.int = ...,
+        digest: _builtins.str = ...,
+        key_id: _builtins.str = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["digest", b"digest", "expires_at", b"expires_at", "key_id", b"key_id", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishPackResponse: _TypeAlias = PublishPackResponse  # noqa: Y015
+
+@_typing.final
+class GetPackRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    organisation_id: _builtins.str
+    """Empty for the caller's first organisation."""
+    version: _builtins.int
+    """0 for the latest."""
+    def __init__(
+        self,
+        *,
+        organisation_id: _builtins.str = ...,
+        version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organisation_id", b"organisation_id", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPackRequest: _TypeAlias = GetPackRequest  # noqa: Y015
+
+@_typing.final
+class GetPackResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PACK_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    DIGEST_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    pack: _builtins.bytes
+    """Signature (64 bytes, Ed25519) then the canonical JSON body."""
+    version: _builtins.int
+    digest: _builtins.str
+    key_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        pack: _builtins.bytes = ...,
+        version: _builtins.int = ...,
+        digest: _builtins.str = ...,
+        key_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["digest", b"digest", "key_id", b"key_id", "pack", b"pack", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPackResponse: _TypeAlias = GetPackResponse  # noqa: Y015
+
+@_typing.final
+class GetPackKeysRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPackKeysRequest: _TypeAlias = GetPackKeysRequest  # noqa: Y015
+
+@_typing.final
+class PackKey(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    ALGORITHM_FIELD_NUMBER: _builtins.int
+    PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    key_id: _builtins.str
+    algorithm: _builtins.str
+    """"ed25519"."""
+    public_key: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        key_id: _builtins.str = ...,
+        algorithm: _builtins.str = ...,
+        public_key: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["algorithm", b"algorithm", "key_id", b"key_id", "public_key", b"public_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PackKey: _TypeAlias = PackKey  # noqa: Y015
+
+@_typing.final
+class GetPackKeysResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEYS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___PackKey]: ...
+    def __init__(
+        self,
+        *,
+        keys: _abc.Iterable[Global___PackKey] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["keys", b"keys"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPackKeysResponse: _TypeAlias = GetPackKeysResponse  # noqa: Y015

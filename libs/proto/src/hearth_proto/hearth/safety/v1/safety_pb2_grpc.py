@@ -140,6 +140,31 @@ class SafetyServiceStub:
                 request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetAccountRestrictionsRequest.SerializeToString,
                 response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetAccountRestrictionsResponse.FromString,
                 _registered_method=True)
+        self.GetHandover = channel.unary_unary(
+                '/hearth.safety.v1.SafetyService/GetHandover',
+                request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetHandoverRequest.SerializeToString,
+                response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetHandoverResponse.FromString,
+                _registered_method=True)
+        self.GetOrganisationSettings = channel.unary_unary(
+                '/hearth.safety.v1.SafetyService/GetOrganisationSettings',
+                request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsRequest.SerializeToString,
+                response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsResponse.FromString,
+                _registered_method=True)
+        self.PublishPack = channel.unary_unary(
+                '/hearth.safety.v1.SafetyService/PublishPack',
+                request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.PublishPackRequest.SerializeToString,
+                response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.PublishPackResponse.FromString,
+                _registered_method=True)
+        self.GetPack = channel.unary_unary(
+                '/hearth.safety.v1.SafetyService/GetPack',
+                request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackRequest.SerializeToString,
+                response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackResponse.FromString,
+                _registered_method=True)
+        self.GetPackKeys = channel.unary_unary(
+                '/hearth.safety.v1.SafetyService/GetPackKeys',
+                request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackKeysRequest.SerializeToString,
+                response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackKeysResponse.FromString,
+                _registered_method=True)
 
 
 class SafetyServiceServicer:
@@ -325,7 +350,8 @@ class SafetyServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateOrganisationSettings(self, request, context):
-        """Moderation hours (time zone, weekly periods) and deadlines by severity.
+        """Moderation hours (time zone, weekly periods), deadlines by severity, the guardian-notice
+        policy and the organisation's signposting text.
         Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
         INVALID_SETTINGS), PERMISSION_DENIED (NOT_IN_ORGANISATION).
         """
@@ -334,8 +360,59 @@ class SafetyServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetAccountRestrictions(self, request, context):
-        """An account's actions in force (identity shows them to staff).
-        Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
+        """An account's actions in force, taken on cases of the caller's organisations (identity
+        shows them to staff too); for staff of the account's organisation only.
+        Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT,
+        PERMISSION_DENIED (NOT_IN_ORGANISATION).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetHandover(self, request, context):
+        """The handovers of the organisation's latest ended shifts, most recent first (at most 20):
+        what the moderator coming on shift reads first.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOrganisationSettings(self, request, context):
+        """The organisation's settings as they stand: moderation hours and time zone, deadlines by
+        severity, the safeguarding lead and cover, the guardian-notice policy, the signposting text.
+        Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishPack(self, request, context):
+        """Sign a new version of the organisation's scanner pack (rules, model, hash lists) with the
+        service's pack key and record it; a retry with the same request_id answers the same version.
+        Roles: org_admin. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_PACK),
+        PERMISSION_DENIED (NOT_IN_ORGANISATION), RESOURCE_EXHAUSTED (PACK_TOO_LARGE).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPack(self, request, context):
+        """The organisation's latest pack (or a named version), signed, as a device installs it.
+        Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+        safeguarding_lead, young_person. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION), NOT_FOUND (NO_PACK, PACK_VERSION_NOT_FOUND).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPackKeys(self, request, context):
+        """Every pack signing key the service has used, from its stream (a rotated key stays).
+        Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+        safeguarding_lead, young_person. Errors: INVALID_ARGUMENT.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -443,6 +520,31 @@ def add_SafetyServiceServicer_to_server(servicer, server):
                     servicer.GetAccountRestrictions,
                     request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetAccountRestrictionsRequest.FromString,
                     response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetAccountRestrictionsResponse.SerializeToString,
+            ),
+            'GetHandover': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetHandover,
+                    request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetHandoverRequest.FromString,
+                    response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetHandoverResponse.SerializeToString,
+            ),
+            'GetOrganisationSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOrganisationSettings,
+                    request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsRequest.FromString,
+                    response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsResponse.SerializeToString,
+            ),
+            'PublishPack': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishPack,
+                    request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.PublishPackRequest.FromString,
+                    response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.PublishPackResponse.SerializeToString,
+            ),
+            'GetPack': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPack,
+                    request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackRequest.FromString,
+                    response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackResponse.SerializeToString,
+            ),
+            'GetPackKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPackKeys,
+                    request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackKeysRequest.FromString,
+                    response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackKeysResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -991,6 +1093,141 @@ class SafetyService:
             '/hearth.safety.v1.SafetyService/GetAccountRestrictions',
             hearth_dot_safety_dot_v1_dot_safety__pb2.GetAccountRestrictionsRequest.SerializeToString,
             hearth_dot_safety_dot_v1_dot_safety__pb2.GetAccountRestrictionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetHandover(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.safety.v1.SafetyService/GetHandover',
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetHandoverRequest.SerializeToString,
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetHandoverResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOrganisationSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.safety.v1.SafetyService/GetOrganisationSettings',
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsRequest.SerializeToString,
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetOrganisationSettingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishPack(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.safety.v1.SafetyService/PublishPack',
+            hearth_dot_safety_dot_v1_dot_safety__pb2.PublishPackRequest.SerializeToString,
+            hearth_dot_safety_dot_v1_dot_safety__pb2.PublishPackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPack(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.safety.v1.SafetyService/GetPack',
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackRequest.SerializeToString,
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPackKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.safety.v1.SafetyService/GetPackKeys',
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackKeysRequest.SerializeToString,
+            hearth_dot_safety_dot_v1_dot_safety__pb2.GetPackKeysResponse.FromString,
             options,
             channel_credentials,
             insecure,

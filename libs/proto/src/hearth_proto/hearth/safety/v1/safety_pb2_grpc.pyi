@@ -141,13 +141,45 @@ class SafetyServiceStub:
     PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     UpdateOrganisationSettings: _grpc.UnaryUnaryMultiCallable[_safety_pb2.UpdateOrganisationSettingsRequest, _safety_pb2.UpdateOrganisationSettingsResponse]
-    """Moderation hours (time zone, weekly periods) and deadlines by severity.
+    """Moderation hours (time zone, weekly periods), deadlines by severity, the guardian-notice
+    policy and the organisation's signposting text.
     Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
     INVALID_SETTINGS), PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     GetAccountRestrictions: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetAccountRestrictionsRequest, _safety_pb2.GetAccountRestrictionsResponse]
-    """An account's actions in force (identity shows them to staff).
-    Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
+    """An account's actions in force, taken on cases of the caller's organisations (identity
+    shows them to staff too); for staff of the account's organisation only.
+    Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT,
+    PERMISSION_DENIED (NOT_IN_ORGANISATION).
+    """
+    GetHandover: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetHandoverRequest, _safety_pb2.GetHandoverResponse]
+    """The handovers of the organisation's latest ended shifts, most recent first (at most 20):
+    what the moderator coming on shift reads first.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION).
+    """
+    GetOrganisationSettings: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetOrganisationSettingsRequest, _safety_pb2.GetOrganisationSettingsResponse]
+    """The organisation's settings as they stand: moderation hours and time zone, deadlines by
+    severity, the safeguarding lead and cover, the guardian-notice policy, the signposting text.
+    Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION).
+    """
+    PublishPack: _grpc.UnaryUnaryMultiCallable[_safety_pb2.PublishPackRequest, _safety_pb2.PublishPackResponse]
+    """Sign a new version of the organisation's scanner pack (rules, model, hash lists) with the
+    service's pack key and record it; a retry with the same request_id answers the same version.
+    Roles: org_admin. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_PACK),
+    PERMISSION_DENIED (NOT_IN_ORGANISATION), RESOURCE_EXHAUSTED (PACK_TOO_LARGE).
+    """
+    GetPack: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetPackRequest, _safety_pb2.GetPackResponse]
+    """The organisation's latest pack (or a named version), signed, as a device installs it.
+    Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+    safeguarding_lead, young_person. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION), NOT_FOUND (NO_PACK, PACK_VERSION_NOT_FOUND).
+    """
+    GetPackKeys: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetPackKeysRequest, _safety_pb2.GetPackKeysResponse]
+    """Every pack signing key the service has used, from its stream (a rotated key stays).
+    Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+    safeguarding_lead, young_person. Errors: INVALID_ARGUMENT.
     """
 
 @_typing.type_check_only
@@ -263,13 +295,45 @@ class SafetyServiceAsyncStub(SafetyServiceStub):
     PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     UpdateOrganisationSettings: _aio.UnaryUnaryMultiCallable[_safety_pb2.UpdateOrganisationSettingsRequest, _safety_pb2.UpdateOrganisationSettingsResponse]  # type: ignore[assignment]
-    """Moderation hours (time zone, weekly periods) and deadlines by severity.
+    """Moderation hours (time zone, weekly periods), deadlines by severity, the guardian-notice
+    policy and the organisation's signposting text.
     Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
     INVALID_SETTINGS), PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     GetAccountRestrictions: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetAccountRestrictionsRequest, _safety_pb2.GetAccountRestrictionsResponse]  # type: ignore[assignment]
-    """An account's actions in force (identity shows them to staff).
-    Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
+    """An account's actions in force, taken on cases of the caller's organisations (identity
+    shows them to staff too); for staff of the account's organisation only.
+    Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT,
+    PERMISSION_DENIED (NOT_IN_ORGANISATION).
+    """
+    GetHandover: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetHandoverRequest, _safety_pb2.GetHandoverResponse]  # type: ignore[assignment]
+    """The handovers of the organisation's latest ended shifts, most recent first (at most 20):
+    what the moderator coming on shift reads first.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION).
+    """
+    GetOrganisationSettings: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetOrganisationSettingsRequest, _safety_pb2.GetOrganisationSettingsResponse]  # type: ignore[assignment]
+    """The organisation's settings as they stand: moderation hours and time zone, deadlines by
+    severity, the safeguarding lead and cover, the guardian-notice policy, the signposting text.
+    Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION).
+    """
+    PublishPack: _aio.UnaryUnaryMultiCallable[_safety_pb2.PublishPackRequest, _safety_pb2.PublishPackResponse]  # type: ignore[assignment]
+    """Sign a new version of the organisation's scanner pack (rules, model, hash lists) with the
+    service's pack key and record it; a retry with the same request_id answers the same version.
+    Roles: org_admin. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_PACK),
+    PERMISSION_DENIED (NOT_IN_ORGANISATION), RESOURCE_EXHAUSTED (PACK_TOO_LARGE).
+    """
+    GetPack: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetPackRequest, _safety_pb2.GetPackResponse]  # type: ignore[assignment]
+    """The organisation's latest pack (or a named version), signed, as a device installs it.
+    Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+    safeguarding_lead, young_person. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+    (NOT_IN_ORGANISATION), NOT_FOUND (NO_PACK, PACK_VERSION_NOT_FOUND).
+    """
+    GetPackKeys: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetPackKeysRequest, _safety_pb2.GetPackKeysResponse]  # type: ignore[assignment]
+    """Every pack signing key the service has used, from its stream (a rotated key stays).
+    Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+    safeguarding_lead, young_person. Errors: INVALID_ARGUMENT.
     """
 
 class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -496,7 +560,8 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _safety_pb2.UpdateOrganisationSettingsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.UpdateOrganisationSettingsResponse, _abc.Awaitable[_safety_pb2.UpdateOrganisationSettingsResponse]]:
-        """Moderation hours (time zone, weekly periods) and deadlines by severity.
+        """Moderation hours (time zone, weekly periods), deadlines by severity, the guardian-notice
+        policy and the organisation's signposting text.
         Roles: org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
         INVALID_SETTINGS), PERMISSION_DENIED (NOT_IN_ORGANISATION).
         """
@@ -507,8 +572,69 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _safety_pb2.GetAccountRestrictionsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.GetAccountRestrictionsResponse, _abc.Awaitable[_safety_pb2.GetAccountRestrictionsResponse]]:
-        """An account's actions in force (identity shows them to staff).
-        Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
+        """An account's actions in force, taken on cases of the caller's organisations (identity
+        shows them to staff too); for staff of the account's organisation only.
+        Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT,
+        PERMISSION_DENIED (NOT_IN_ORGANISATION).
+        """
+
+    @_abc_1.abstractmethod
+    def GetHandover(
+        self,
+        request: _safety_pb2.GetHandoverRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.GetHandoverResponse, _abc.Awaitable[_safety_pb2.GetHandoverResponse]]:
+        """The handovers of the organisation's latest ended shifts, most recent first (at most 20):
+        what the moderator coming on shift reads first.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION).
+        """
+
+    @_abc_1.abstractmethod
+    def GetOrganisationSettings(
+        self,
+        request: _safety_pb2.GetOrganisationSettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.GetOrganisationSettingsResponse, _abc.Awaitable[_safety_pb2.GetOrganisationSettingsResponse]]:
+        """The organisation's settings as they stand: moderation hours and time zone, deadlines by
+        severity, the safeguarding lead and cover, the guardian-notice policy, the signposting text.
+        Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION).
+        """
+
+    @_abc_1.abstractmethod
+    def PublishPack(
+        self,
+        request: _safety_pb2.PublishPackRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.PublishPackResponse, _abc.Awaitable[_safety_pb2.PublishPackResponse]]:
+        """Sign a new version of the organisation's scanner pack (rules, model, hash lists) with the
+        service's pack key and record it; a retry with the same request_id answers the same version.
+        Roles: org_admin. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_PACK),
+        PERMISSION_DENIED (NOT_IN_ORGANISATION), RESOURCE_EXHAUSTED (PACK_TOO_LARGE).
+        """
+
+    @_abc_1.abstractmethod
+    def GetPack(
+        self,
+        request: _safety_pb2.GetPackRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.GetPackResponse, _abc.Awaitable[_safety_pb2.GetPackResponse]]:
+        """The organisation's latest pack (or a named version), signed, as a device installs it.
+        Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+        safeguarding_lead, young_person. Errors: INVALID_ARGUMENT, PERMISSION_DENIED
+        (NOT_IN_ORGANISATION), NOT_FOUND (NO_PACK, PACK_VERSION_NOT_FOUND).
+        """
+
+    @_abc_1.abstractmethod
+    def GetPackKeys(
+        self,
+        request: _safety_pb2.GetPackKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.GetPackKeysResponse, _abc.Awaitable[_safety_pb2.GetPackKeysResponse]]:
+        """Every pack signing key the service has used, from its stream (a rotated key stays).
+        Roles: auditor, child, data_protection_officer, guardian, moderator, org_admin, practitioner,
+        safeguarding_lead, young_person. Errors: INVALID_ARGUMENT.
         """
 
 def add_SafetyServiceServicer_to_server(servicer: SafetyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
