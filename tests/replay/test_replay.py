@@ -27,11 +27,10 @@ from tests.support.streams import load, write_stream
 # states.json itself (same values: ADULT and AGE_18_PLUS are both 4).
 ADDED_SINCE: dict[tuple[str, str], dict[str, Any]] = {
     ("identity", "Invitation"): {'"organisation_name"': ""},
-    ("identity", "Account"): {'"passkeys"': {}},
     ("audit", "AuditLog"): {'"durations"': {}},
     ("audit", "Disclosure"): {'"due_at"': None, '"legal_basis"': "", '"recipient"': ""},
-    # Identity follows the safety team's restrictions (issue 11).
-    ("identity", "Account"): {'"restrictions"': script.state_of({})},
+    # Identity follows the safety team's restrictions (issue 11); passkeys (issue 14).
+    ("identity", "Account"): {'"restrictions"': script.state_of({}), '"passkeys"': {}},
 }
 # Fields added since inside an aggregate's nested value: messaging's AccountFacts took the
 # safety service's actions in force (issue 11).
