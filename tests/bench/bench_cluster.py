@@ -35,11 +35,11 @@ def append_single(report: Report, cluster: Cluster) -> None:
     try:
         r3 = factory.application_recorder()
         if BASELINE in report.figures:
-            (rate,) = best_of(ROUNDS, lambda: single_inserts(r3))
+            (rate,) = best_of(ROUNDS, lambda: single_inserts(r3).rate)
         else:
             with nats_recorder(report.nats_url, "bench_single") as one:
                 one_server, rate = best_of(
-                    ROUNDS, lambda: single_inserts(one), lambda: single_inserts(r3)
+                    ROUNDS, lambda: single_inserts(one).rate, lambda: single_inserts(r3).rate
                 )
             report.figure(BASELINE, one_server, EVENTS_PER_S)
     finally:

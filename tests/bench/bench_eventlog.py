@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import nats
@@ -30,10 +31,11 @@ from eventsourcing.utils import Environment
 from hearth_eventlog import NatsApplicationRecorder, NatsFactory, StreamSettings
 from hearth_eventlog.records import encode_event, originator_token
 from hearth_eventlog.stream import stream_config
-from tests.bench.report import Report, best_of
+from tests.bench.report import Report, best_by, best_of
 
 ROUNDS = 3  # best of: the machine is shared, and noise only ever slows a round down
 SINGLE = 2_000  # one-event saves per round
+WARMUP = 200  # saves before a round's clock starts: connections, caches, the stream's files
 WRITERS = 8
 PER_WRITER = 750
 BATCH = 10
@@ -42,8 +44,8 @@ REPLAY = 100_000
 LOAD_BATCH = 1_000  # JetStream's atomic batch limit: the quickest way to load the replay stream
 PAGE = 1_000
 REPLAY_ROUNDS = 2  # each round reads the replay stream three ways
-QUICK = {"ROUNDS": 1, "SINGLE": 100, "PER_WRITER": 50, "BATCH_SAVES": 20, "REPLAY": 2_000}
-QUICK |= {"REPLAY_ROUNDS": 1}  # `--quick`: every figure once, small
+QUICK = {"ROUNDS": 1, "SINGLE": 100, "WARMUP": 10, "PER_WRITER": 50, "BATCH_SAVES": 20}
+QUICK |= {"REPLAY": 2_000, "REPLAY_ROUNDS": 1}  # `--quick`: every figure once, small
 TOPIC = "hearth_identity.domain:Member.Registered"
 # A typical small event state: what the mapper makes of a few attributes.
 STATE = json.dumps(
@@ -78,11 +80,28 @@ def nats_recorder(url: str, name: str) -> Iterator[NatsApplicationRecorder]:
         factory.close()
 
 
+@dataclass(frozen=True)
+class Timed:
+    """A round of operations: how many per second, and the CPU seconds this process spent
+    on each (every thread: the recorder's loop thread too)."""
+
+    rate: float
+    cpu: float
+
+
+@contextmanager
+def timed(operations: int, into: list[Timed]) -> Iterator[None]:
+    started, cpu = time.perf_counter(), time.process_time()
+    yield
+    elapsed, spent = time.perf_counter() - started, time.process_time() - cpu
+    into.append(Timed(operations / elapsed, spent / operations))
+
+
 def append_single(report: Report, url: str) -> None:
     env = _env("bench_raw", {"NATS_URL": url})
     settings = StreamSettings.from_env(env, env.name)
     with ExitStack() as stack:
-        measures: dict[str, Callable[[], float]] = {
+        measures: dict[str, Callable[[], Timed]] = {
             "nats.publish.sync": lambda: asyncio.run(raw_publish(url, settings)),
         }
         eventlog = stack.enter_context(nats_recorder(url, "bench_single"))
@@ -92,21 +111,25 @@ def append_single(report: Report, url: str) -> None:
         postgres = stack.enter_context(postgres_recorder(report))
         if postgres is not None:
             measures["postgres.append.single"] = lambda: single_inserts(postgres)
-        rates = dict(zip(measures, best_of(ROUNDS, *measures.values()), strict=True))
-    report.figure("nats.publish.sync", rates.pop("nats.publish.sync"), EVENTS_PER_S)
+        best = best_by(ROUNDS, lambda t: t.rate, *measures.values())
+        rounds = dict(zip(measures, best, strict=True))
+    raw, appended = rounds.pop("nats.publish.sync"), rounds.pop("eventlog.append.single")
+    report.figure("nats.publish.sync", raw.rate, EVENTS_PER_S)
     report.figure(
-        "eventlog.append.single",
-        rates.pop("eventlog.append.single"),
-        EVENTS_PER_S,
-        baseline="nats.publish.sync",
+        "eventlog.append.single", appended.rate, EVENTS_PER_S, baseline="nats.publish.sync"
     )
-    for name, rate in rates.items():
-        report.figure(name, rate, EVENTS_PER_S)
-    for name in rates:
+    for name, other in rounds.items():
+        report.figure(name, other.rate, EVENTS_PER_S)
+    for name in rounds:
         report.compare("eventlog.append.single", name)
+    # CPU per operation: steadier than a rate on a shared machine.
+    report.figure("nats.cpu.us_per_publish", raw.cpu * 1e6, "us")
+    report.figure(
+        "eventlog.cpu.us_per_append", appended.cpu * 1e6, "us", baseline="nats.cpu.us_per_publish"
+    )
 
 
-async def raw_publish(url: str, settings: StreamSettings) -> float:
+async def raw_publish(url: str, settings: StreamSettings) -> Timed:
     """`js.publish` of one-event saves, each awaited before the next: the recorder's floor."""
     nc = await nats.connect(url)
     try:
@@ -118,26 +141,32 @@ async def raw_publish(url: str, settings: StreamSettings) -> float:
         # What the recorder sends for version 1 of a new aggregate: the encoded record on the
         # aggregate's subject, checked against an empty subject (no trace context: no SDK).
         sends = []
-        for _ in range(SINGLE):
+        for _ in range(WARMUP + SINGLE):
             event = new_event()
             subject = f"{settings.events_subject}.{originator_token(event.originator_id)}"
             sends.append((subject, encode_event(event, b"")))
         headers = {"Nats-Expected-Last-Subject-Sequence": "0"}
-        started = time.perf_counter()
-        for subject, payload in sends:
+        for subject, payload in sends[:WARMUP]:
             await js.publish(subject, payload, headers=headers)
-        return SINGLE / (time.perf_counter() - started)
+        measured: list[Timed] = []
+        with timed(SINGLE, measured):
+            for subject, payload in sends[WARMUP:]:
+                await js.publish(subject, payload, headers=headers)
+        return measured[0]
     finally:
         await nc.drain()
 
 
-def single_inserts(recorder: ApplicationRecorder) -> float:
-    """One-event saves of new aggregates, one writer."""
-    events = [new_event() for _ in range(SINGLE)]
-    started = time.perf_counter()
-    for event in events:
+def single_inserts(recorder: ApplicationRecorder) -> Timed:
+    """One-event saves of new aggregates, one writer, after a warm-up."""
+    events = [new_event() for _ in range(WARMUP + SINGLE)]
+    for event in events[:WARMUP]:
         recorder.insert_events([event])
-    return SINGLE / (time.perf_counter() - started)
+    measured: list[Timed] = []
+    with timed(SINGLE, measured):
+        for event in events[WARMUP:]:
+            recorder.insert_events([event])
+    return measured[0]
 
 
 @contextmanager
@@ -209,13 +238,23 @@ def postgres_recorder(report: Report) -> Iterator[ApplicationRecorder | None]:
 
 def append_concurrent(report: Report, url: str) -> None:
     with nats_recorder(url, "bench_writers") as recorder:
-        (rate,) = best_of(ROUNDS, lambda: concurrent_inserts(recorder))
-    report.figure(f"eventlog.append.{WRITERS}writers", rate, EVENTS_PER_S)
+        (best,) = best_by(ROUNDS, lambda t: t.rate, lambda: concurrent_inserts(recorder))
+    name = f"eventlog.append.{WRITERS}writers"
+    report.figure(name, best.rate, EVENTS_PER_S)
+    report.compare(name, "eventlog.append.single")
+    report.figure(
+        f"eventlog.cpu.us_per_append.{WRITERS}writers",
+        best.cpu * 1e6,
+        "us",
+        baseline="eventlog.cpu.us_per_append",
+    )
 
 
-def concurrent_inserts(recorder: ApplicationRecorder) -> float:
+def concurrent_inserts(recorder: ApplicationRecorder) -> Timed:
     """Writer threads sharing one recorder (as an application's request threads do), each
     saving its own new aggregates one event at a time; total events/s."""
+    for _ in range(WARMUP):
+        recorder.insert_events([new_event()])
     work = [[new_event() for _ in range(PER_WRITER)] for _ in range(WRITERS)]
     start = threading.Barrier(WRITERS + 1)
     failures: list[BaseException] = []
@@ -231,14 +270,14 @@ def concurrent_inserts(recorder: ApplicationRecorder) -> float:
     threads = [threading.Thread(target=writer, args=(events,)) for events in work]
     for thread in threads:
         thread.start()
+    measured: list[Timed] = []
     start.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    with timed(WRITERS * PER_WRITER, measured):
+        for thread in threads:
+            thread.join()
     if failures:
         raise failures[0]
-    return WRITERS * PER_WRITER / elapsed
+    return measured[0]
 
 
 def append_batch(report: Report, url: str) -> None:
@@ -268,15 +307,22 @@ def replay(report: Report, url: str) -> None:
         rate = _load(recorder)
         report.note(f"loaded {REPLAY} events at {rate:.0f} events/s (batches of {LOAD_BATCH})")
         settings = recorder.settings
-        raw, select, subscribe = best_of(
+        raw, select, subscribe = best_by(
             REPLAY_ROUNDS,
+            lambda t: t.rate,
             lambda: asyncio.run(raw_ordered(url, settings)),
             lambda: replay_select(recorder),
             lambda: replay_subscribe(recorder),
         )
-    report.figure("nats.replay.ordered", raw, EVENTS_PER_S)
-    for name, rate in (("select", select), ("subscribe", subscribe)):
-        report.figure(f"eventlog.replay.{name}", rate, EVENTS_PER_S, baseline="nats.replay.ordered")
+    report.figure("nats.replay.ordered", raw.rate, EVENTS_PER_S)
+    for name, read in (("select", select), ("subscribe", subscribe)):
+        report.figure(
+            f"eventlog.replay.{name}", read.rate, EVENTS_PER_S, baseline="nats.replay.ordered"
+        )
+    report.note(
+        f"CPU per replayed event: nats.replay.ordered {raw.cpu * 1e6:.1f} us, select "
+        f"{select.cpu * 1e6:.1f} us, subscribe {subscribe.cpu * 1e6:.1f} us"
+    )
 
 
 def _load(recorder: ApplicationRecorder) -> float:
@@ -291,32 +337,34 @@ def _load(recorder: ApplicationRecorder) -> float:
     return REPLAY / (time.perf_counter() - started)
 
 
-def replay_select(recorder: ApplicationRecorder) -> float:
+def replay_select(recorder: ApplicationRecorder) -> Timed:
     """Every event through `select_notifications`, a page at a time."""
-    started = time.perf_counter()
-    count, start = 0, 1
-    while count < REPLAY:
-        page = recorder.select_notifications(start, PAGE)
-        if not page:
-            raise RuntimeError(f"select_notifications ended after {count} of {REPLAY} events")
-        count += len(page)
-        start = page[-1].id + 1
-    return count / (time.perf_counter() - started)
+    measured: list[Timed] = []
+    with timed(REPLAY, measured):
+        count, start = 0, 1
+        while count < REPLAY:
+            page = recorder.select_notifications(start, PAGE)
+            if not page:
+                raise RuntimeError(f"select_notifications ended after {count} of {REPLAY} events")
+            count += len(page)
+            start = page[-1].id + 1
+    return measured[0]
 
 
-def replay_subscribe(recorder: ApplicationRecorder) -> float:
+def replay_subscribe(recorder: ApplicationRecorder) -> Timed:
     """Every event through `subscribe()`, from its creation to the last event."""
-    started = time.perf_counter()
-    count = 0
-    with recorder.subscribe() as subscription:
-        for _ in subscription:
-            count += 1
-            if count == REPLAY:
-                break
-    return count / (time.perf_counter() - started)
+    measured: list[Timed] = []
+    with timed(REPLAY, measured):
+        count = 0
+        with recorder.subscribe() as subscription:
+            for _ in subscription:
+                count += 1
+                if count == REPLAY:
+                    break
+    return measured[0]
 
 
-async def raw_ordered(url: str, settings: StreamSettings) -> float:
+async def raw_ordered(url: str, settings: StreamSettings) -> Timed:
     """A nats-py ordered push consumer over the same subjects, counting messages."""
     nc = await nats.connect(url)
     try:
@@ -329,19 +377,19 @@ async def raw_ordered(url: str, settings: StreamSettings) -> float:
             if count == REPLAY and not done.done():
                 done.set_result(None)
 
-        started = time.perf_counter()
-        sub = await nc.jetstream().subscribe(
-            f"{settings.events_subject}.>",
-            stream=settings.stream,
-            ordered_consumer=True,
-            cb=on_message,
-            pending_msgs_limit=-1,  # as the recorder's subscription: never drop as slow
-            pending_bytes_limit=-1,
-        )
-        await asyncio.wait_for(done, 120)
-        elapsed = time.perf_counter() - started
+        measured: list[Timed] = []
+        with timed(REPLAY, measured):
+            sub = await nc.jetstream().subscribe(
+                f"{settings.events_subject}.>",
+                stream=settings.stream,
+                ordered_consumer=True,
+                cb=on_message,
+                pending_msgs_limit=-1,  # as the recorder's subscription: never drop as slow
+                pending_bytes_limit=-1,
+            )
+            await asyncio.wait_for(done, 120)
         await sub.unsubscribe()
-        return count / elapsed
+        return measured[0]
     finally:
         await nc.drain()
 

@@ -15,8 +15,11 @@ import json
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
@@ -26,7 +29,6 @@ from hearth_proto.hearth.messaging.v1 import messaging_pb2, messaging_pb2_grpc
 from hearth_runtime.platform import Platform
 from hearth_sdk.channel import bearer
 from hearth_sdk.messaging import MessagingDevice
-from tests.bench.bench_messaging import echo_rate, start_echo
 from tests.bench.report import Report
 from tests.conftest import ROLES, stream_environ
 from tests.hostile.cases import cases
@@ -47,6 +49,8 @@ DEVICES = 100  # the streams are spread over this many devices
 CLIENT_PROCESSES = 3
 SAMPLES = 300  # unary calls per step
 HOSTILE_CLIENTS = 8
+ECHO_WORKERS = 64  # the echo server's thread pool
+ECHO_SECONDS = 3.0  # of echo calls
 
 
 def run(report: Report) -> None:
@@ -163,3 +167,46 @@ def idle_streams(report: Report, platform: Platform) -> None:
         f"{DEVICES} devices from {CLIENT_PROCESSES} client processes; the bound is the last "
         f"step, not the server's limit"
     )
+
+
+# --- the baseline: a raw unary echo from as many client threads as the hostile run ---
+
+
+def start_echo() -> tuple[grpc.Server, str]:
+    def echo(request: bytes, context: grpc.ServicerContext) -> bytes:
+        return request
+
+    handler = grpc.method_handlers_generic_handler(
+        "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)}
+    )
+    server = grpc.server(ThreadPoolExecutor(ECHO_WORKERS))
+    server.add_generic_rpc_handlers((handler,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, f"127.0.0.1:{port}"
+
+
+def echo_rate(address: str, clients: int) -> float:
+    channels = [grpc.insecure_channel(address) for _ in range(clients)]
+    calls = [c.unary_unary("/bench.Echo/Echo") for c in channels]
+    payload = b"x" * 200
+    return _concurrently([lambda call=call: call(payload) for call in calls])  # type: ignore[misc]
+
+
+def _concurrently(actions: list[Callable[[], object]]) -> float:
+    """Run each action in its own thread for ECHO_SECONDS; the total calls per second."""
+    counts = [0] * len(actions)
+    stop = time.perf_counter() + ECHO_SECONDS
+
+    def loop(i: int) -> None:
+        while time.perf_counter() < stop:
+            actions[i]()
+            counts[i] += 1
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(len(actions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - start)

@@ -1,4 +1,5 @@
-"""Where bench figures go: `BENCH` lines on stdout, context on stderr, shared resources.
+"""Where bench figures go: `BENCH` lines on stdout, context on stderr, shared resources (a
+nats-server, client processes).
 
 A figure compared with a baseline measured in the same run carries
 ` ratio=<figure/baseline>/<baseline-name>`, so the ratio holds on any machine even when the
@@ -11,8 +12,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from hearth_runtime.embedded_nats import EmbeddedNats
+from tests.bench.clients import ClientPool
+
+M = TypeVar("M")
+CLIENT_PROCESSES = 4  # on a 2-core machine: enough that the clients are never the limit
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class Report:
         self.workdir = workdir
         self.figures: dict[str, Figure] = {}
         self._nats: EmbeddedNats | None = None
+        self._clients: ClientPool | None = None
 
     def figure(self, name: str, value: float, unit: str, *, baseline: str | None = None) -> Figure:
         """Record a figure and print its `BENCH` line, with its ratio to `baseline` if known."""
@@ -56,7 +63,24 @@ class Report:
             self.note(f"nats-server at {self._nats.start()}, store in {self._nats.data_dir}")
         return self._nats.url
 
+    @property
+    def clients(self) -> ClientPool:
+        """Client processes every area shares (see `clients`), started on first use."""
+        if self._clients is None:
+            self._clients = ClientPool(CLIENT_PROCESSES)
+        return self._clients
+
+    @property
+    def nats_pid(self) -> int:
+        """The bench's nats-server process, for its CPU time (`clients.process_cpu`)."""
+        self.nats_url  # noqa: B018 (started on first use)
+        assert self._nats is not None and self._nats.process is not None
+        return self._nats.process.pid
+
     def close(self) -> None:
+        if self._clients is not None:
+            self._clients.close()
+            self._clients = None
         if self._nats is not None:
             self._nats.stop()
             self._nats = None
@@ -79,8 +103,17 @@ def best_of(rounds: int, *measures: Callable[[], float]) -> list[float]:
     Several measures take turns within each round, so a figure and its baseline see the same
     spells of load and their ratio stays fair.
     """
-    best = [0.0] * len(measures)
+    return best_by(rounds, float, *measures)
+
+
+def best_by(rounds: int, key: Callable[[M], float], *measures: Callable[[], M]) -> list[M]:
+    """`best_of` for measures that return more than a number (a `clients.Measurement`, say):
+    the round of each with the largest `key`."""
+    best: list[M | None] = [None] * len(measures)
     for _ in range(rounds):
         for i, measure in enumerate(measures):
-            best[i] = max(best[i], measure())
-    return best
+            result = measure()
+            kept = best[i]
+            if kept is None or key(result) > key(kept):
+                best[i] = result
+    return [b for b in best if b is not None]

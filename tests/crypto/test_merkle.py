@@ -179,6 +179,48 @@ def test_root_while_growing_matches_reference() -> None:
     assert len(tree) == tree.size == 8
 
 
+@pytest.mark.parametrize("cuts", [(8,), (3, 5), (1, 1, 6), (4, 0, 4), (7, 1)])
+def test_extending_in_batches_gives_the_reference_roots(cuts: tuple[int, ...]) -> None:
+    tree, start = MerkleTree(), 0
+    for cut in cuts:
+        tree.extend(leaf_hash(d) for d in LEAVES[start : start + cut])
+        start += cut
+        assert tree.size == start
+        assert tree.root() == (ROOTS[start - 1] if start else EMPTY_ROOT)
+    for size, expected in enumerate(ROOTS, start=1):
+        assert tree.root(size) == expected
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 70), st.lists(st.integers(0, 40), max_size=5))
+def test_a_batch_extend_stores_the_nodes_appending_does(before: int, batches: list[int]) -> None:
+    hashes = [leaf_hash(n.to_bytes(4, "big")) for n in range(before + sum(batches))]
+    one_by_one, batched = MerkleTree(), MerkleTree.from_leaf_hashes(hashes[:before])
+    for h in hashes:
+        one_by_one.append(h)
+    start = before
+    for size in batches:
+        batched.extend(hashes[start : start + size])
+        start += size
+    assert batched.size == one_by_one.size
+    assert batched.root() == one_by_one.root()
+    last = one_by_one.size - 1
+    if last >= 0:
+        assert batched.inclusion_proof(last, batched.size) == one_by_one.inclusion_proof(
+            last, one_by_one.size
+        )
+        assert batched.inclusion_proof(0, batched.size) == one_by_one.inclusion_proof(
+            0, one_by_one.size
+        )
+
+
+def test_a_batch_with_a_malformed_hash_changes_nothing() -> None:
+    tree = MerkleTree.from_leaf_hashes([SOME_HASH])
+    with pytest.raises(MalformedHash):
+        tree.extend([SOME_HASH, b"short"])
+    assert tree.size == 1 and tree.root() == SOME_HASH
+
+
 @pytest.mark.parametrize(("leaf", "size", "proof"), INCLUSION_PROOFS)
 def test_inclusion_proof_matches_reference(
     reference_tree: MerkleTree, leaf: int, size: int, proof: list[bytes]

@@ -23,7 +23,7 @@ def platform(
 ) -> Iterator[Platform]:
     prefix = unique_name("id")
     environ = {
-        **stream_environ(prefix, "identity", "age"),
+        **stream_environ(prefix, "identity", "age", "safety"),
         "HEARTH_IDENTITY_HOUSE_RULES_VERSION": "3",
         "HEARTH_IDENTITY_SUBJECT_KEY_WRAPPING": WRAPPING,
     }

@@ -11,6 +11,7 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import Environment
+from google.protobuf.message import Message
 
 from hearth_eventlog import NatsFactory, StreamSettings
 from hearth_eventlog.records import decode_record
@@ -104,23 +105,34 @@ def attest(
     expires_in: timedelta = timedelta(days=90),
 ) -> int:
     """Record AgeBandAttested on the age stream; returns its notification id."""
+    message = age_events.AgeBandAttested(
+        account_id=account_id,
+        band=band,
+        method_class=types_pb2.METHOD_CLASS_DOCUMENT,
+        assurance_level=types_pb2.ASSURANCE_LEVEL_STANDARD,
+        epoch="2026-q4",
+    )
+    message.timestamp.FromDatetime(datetime.now(UTC))
+    message.expires_at.FromDatetime(datetime.now(UTC) + expires_in)
+    return record(platform, "age", message)
+
+
+def record(
+    platform: Platform,
+    app: str,
+    message: Message,
+    originator: uuid.UUID | None = None,
+    version: int = 1,
+) -> int:
+    """Record one published event on `app`'s stream, as that service would; its id."""
     env = {**platform.hosts["identity"].config.environ}
-    factory = NatsFactory(Environment("age", env))
+    factory = NatsFactory(Environment(app, env))
     try:
-        message = age_events.AgeBandAttested(
-            account_id=account_id,
-            band=band,
-            method_class=types_pb2.METHOD_CLASS_DOCUMENT,
-            assurance_level=types_pb2.ASSURANCE_LEVEL_STANDARD,
-            epoch="2026-q4",
-        )
-        message.timestamp.FromDatetime(datetime.now(UTC))
-        message.expires_at.FromDatetime(datetime.now(UTC) + expires_in)
         ids = factory.application_recorder().insert_events(
             [
                 StoredEvent(
-                    originator_id=uuid.uuid4(),
-                    originator_version=1,
+                    originator_id=originator or uuid.uuid4(),
+                    originator_version=version,
                     topic=message.DESCRIPTOR.full_name,
                     state=message.SerializeToString(),
                 )

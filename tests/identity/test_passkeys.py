@@ -367,6 +367,19 @@ def test_non_staff_cannot_hold_or_use_a_passkey(
         assert (code, reason) == (DENIED, "NOT_STAFF")
 
 
+def test_a_record_keeper_a_client_not_a_person_holds_no_passkey(
+    platform: Platform, passkeys: PasskeyClient, devices: Devices, unchanged: Unchanged
+) -> None:
+    keeper = devices.account("record_keeper")
+    token, code_text = keeper.session(), invite(platform, "record_keeper")
+    with unchanged():
+        code, reason, _ = refusal(lambda: passkeys.begin_registration(token))
+        assert (code, reason) == (DENIED, "NOT_STAFF")
+        code, reason, details = refusal(lambda: passkeys.begin_enrolment(code_text))
+        assert (code, reason) == (DENIED, "NOT_STAFF")
+        assert "record_keeper" in details
+
+
 def test_a_registration_challenge_is_its_own_accounts_and_its_own_kinds(
     passkeys: PasskeyClient, authenticator: SoftAuthenticator, devices: Devices
 ) -> None:

@@ -60,6 +60,11 @@ def test_a_report_carries_the_message_and_20_of_context_each_verifiable(people: 
         verify_report(key, altered)
     with pytest.raises(NothingToReport):
         gather_report(a, "no-such-message", received, sent)
+    # The device's own history (what it received and sent) gathers the same evidence.
+    from_history = gather_report(a, reported.message_id, ava.franked, category="grooming")
+    assert from_history.reported == evidence.reported
+    assert [m.message_id for m in from_history.context] == [m.message_id for m in evidence.context]
+    assert sent[0] in ava.franked.messages(talk)  # send_recorded answers the kept record
     for d in (ava, kai):
         d.disconnect()
 

@@ -14,7 +14,7 @@ import enum
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -25,15 +25,22 @@ from hearth_age import domain as age
 from hearth_audit import domain as audit
 from hearth_crypto.age_band import AgeBand
 from hearth_identity import domain as identity
+from hearth_identity import passkeys
 from hearth_messaging import domain as messaging
 from hearth_messaging import recording
 from hearth_proto.hearth.audit.v1 import events_pb2 as audit_events
 from hearth_runtime.admin import OPERATOR
 from hearth_runtime.application import HearthApplication
+from hearth_safety import case as safety_case
+from hearth_safety import domain as safety
+from hearth_safety import facts as safety_facts
+from hearth_safety import packs as safety_packs
+from hearth_safety import report as safety_report
+from hearth_safety import shift as safety_shift
 
 # Fixed instants, so a recorded state is compared field by field.
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-SERVICES = ("identity", "age", "messaging", "audit")
+SERVICES = ("identity", "age", "messaging", "audit", "safety")
 
 
 def identity_aggregates() -> list[Aggregate]:
@@ -46,6 +53,8 @@ def identity_aggregates() -> list[Aggregate]:
     account.vet("org-1", "admin-1")
     account.accept_house_rules(2, in_force=2)
     account.consent("guardian_notices", True)
+    account.note_restriction("case-1:action-1", "suspend", "case-1", "", T0)
+    account.lift_restriction("case-1:action-1")
     erased = identity.Account(identity.Role.YOUNG_PERSON, b"e" * 32, "replay-erased")
     erased.erase("erased-self")
     organisation = identity.Organisation("Hearth Youth Club", "admin-1", "replay-org")
@@ -62,7 +71,21 @@ def identity_aggregates() -> list[Aggregate]:
         expires_at=T0 + timedelta(days=7),
     )
     invitation.accept("moderator-1", identity.Role.MODERATOR, T0)
-    return [account, erased, organisation, link, invitation]
+    # A staff member whose first device is a passkey, signed in twice since.
+    staff = identity.Account(identity.Role.MODERATOR, b"", "replay-passkey-account")
+    passkey = passkeys.Passkey(
+        account_id=str(staff.id),
+        credential_id=b"c" * 32,
+        credential_public_key=b"cose key",
+        sign_count=0,
+        rp_id="localhost",
+        aaguid=bytes(16),
+        multi_device=True,
+    )
+    staff.add_passkey(str(passkey.id), passkey.credential_id)
+    passkey.count_signature(1)
+    passkey.count_signature(2)
+    return [account, erased, organisation, link, invitation, staff, passkey]
 
 
 def age_aggregates() -> list[Aggregate]:
@@ -250,11 +273,102 @@ def audit_aggregates() -> list[Aggregate]:
     return [log, disclosure]
 
 
+def safety_aggregates() -> list[Aggregate]:
+    moderator = safety.Staff("moderator-1", safety.StaffRole.MODERATOR)
+    lead = safety.Staff("lead-1", safety.StaffRole.SAFEGUARDING_LEAD)
+    report = safety_report.Report.of_messages(
+        organisation_id="org-1",
+        reporter_account_id="child-1",
+        subject_account_id="adult-1",
+        conversation_id="conversation-1",
+        message_ids=["m1", "m2"],
+        sent_at_ms=[1000, 2000],
+        category=safety.Category.GROOMING,
+        sealed_content=b"sealed report",
+        received_at=T0,
+        scanner_assessment={"grooming": 0.9},
+    )
+    report.triage("high", ["grooming", "an adult and a child"])
+    concern = safety_report.Report.concern(
+        organisation_id="org-1",
+        reporter_account_id="child-2",
+        request_id="replay-concern",
+        note="I'm worried about my friend",
+        sealed_content=b"sealed concern",
+        received_at=T0,
+    )
+    case = safety_case.SafeguardingCase.open(
+        organisation_id="org-1",
+        subject_account_id="adult-1",
+        report_id=str(report.id),
+        involved=["child-1"],
+        severity=safety.Severity.HIGH,
+        deadline=T0 + timedelta(hours=1),
+        at=T0,
+        category="grooming",
+        triage_reasons=["grooming"],
+    )
+    report.join_case(str(case.id))
+    concern.join_case(str(case.id))
+    case.join(str(concern.id), ["child-2"], safety.Severity.MEDIUM, T0 + timedelta(days=1))
+    case.assign("moderator-1", T0)
+    case.add_note(moderator, b"sealed note", T0)
+    case.read_content(moderator, str(report.id), T0)
+    case.escalate("lead-1", "lead", "an adult, secrecy", T0, by=moderator)
+    suspension = case.take_action(
+        lead, safety.ActionKind.SUSPEND, "grooming", T0, accounts=["adult-1"]
+    )
+    case.lift_action(lead, suspension, "held for the police", T0)
+    case.record_outcome(lead, safety.Outcome.REFERRED, "police", T0)
+    case.close(lead, "referred", T0)
+    case.reopen(lead, "a new report", T0 + timedelta(hours=1), T0)
+    subject = safety.SubjectFile("org-1", "adult-1")
+    subject.note_report(str(report.id), str(case.id), "grooming", "high", "child-1", T0)
+    subject.note_closed(str(case.id), "referred")
+    subject.note_reopened(str(case.id))
+    subject.note_guardian_notices(2)
+    shift = safety_shift.Shift("org-1", "moderator-1", T0)
+    shift.hold_concern("c1", str(case.id), T0)
+    shift.report_concern("c1", "lead-1", T0)
+    shift.end(safety_shift.Handover(("21:40",), ("secret",), "secrecy", "cumulative"), T0)
+    settings = safety.OrganisationSettings("org-1")
+    settings.set_hours("Europe/London", {"mon": [["09:00", "17:00"]], "sat": [["10:00", "12:00"]]})
+    settings.set_deadlines({safety.Severity.HIGH: 45})
+    settings.name_lead("lead-1")
+    settings.name_cover("cover-1")
+    settings.set_guardian_notices({"under_13": True}, ["grooming"])
+    settings.set_signposting("Our team reads reports 9 to 5.")
+    account = safety_facts.KnownAccount("moderator-1", "moderator")
+    account.note_band("18_plus")
+    account.note_organisation("org-1")
+    account.note_relationship("child-3", "guardian_link")
+    device = safety_facts.KnownDevice("device-1", "child-1")
+    relay_key = safety_facts.KnownRelayKey("00112233aabbccdd", b"p" * 32)
+    signer = safety_packs.PackSigner(b"s" * 32)
+    pack_key = safety_packs.PackKeyRecord(signer.key_id, "ed25519", signer.public_key)
+    shelf = safety_packs.PackShelf("org-1")
+    shelf.publish(signer, {}, {"hash_lists": {}}, timedelta(days=30), T0, "admin-1", "replay-pack")
+    return [
+        report,
+        concern,
+        case,
+        subject,
+        shift,
+        settings,
+        account,
+        device,
+        relay_key,
+        pack_key,
+        shelf,
+    ]
+
+
 AGGREGATES = {
     "identity": identity_aggregates,
     "age": age_aggregates,
     "messaging": messaging_aggregates,
     "audit": audit_aggregates,
+    "safety": safety_aggregates,
 }
 
 
@@ -266,10 +380,13 @@ def application(service: str, environ: Mapping[str, str]) -> HearthApplication:
     return cls(env=dict(environ))
 
 
-def run(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """Save every service's aggregates; their states by service and aggregate id."""
+def run(
+    environ: Mapping[str, str], services: tuple[str, ...] = SERVICES
+) -> dict[str, dict[str, Any]]:
+    """Save the services' aggregates; their states by service and aggregate id."""
     states: dict[str, dict[str, Any]] = {}
-    for service, build in AGGREGATES.items():
+    for service in services:
+        build = AGGREGATES[service]
         app = application(service, environ)
         try:
             aggregates = build()
@@ -295,8 +412,10 @@ def state_of(value: Any) -> Any:
         return {"hex": bytes(value).hex()}
     if isinstance(value, UUID):
         return str(value)
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | time):
         return value.isoformat()
+    if isinstance(value, timedelta):
+        return {"seconds": value.total_seconds()}
     if isinstance(value, Mapping):
         items = [(json.dumps(state_of(k), sort_keys=True), state_of(v)) for k, v in value.items()]
         return dict(sorted(items))

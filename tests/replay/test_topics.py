@@ -17,6 +17,7 @@ from hearth_proto.hearth.audit.v1 import events_pb2 as audit_events
 from hearth_proto.hearth.identity.v1 import events_pb2 as identity_events
 from hearth_proto.hearth.identity.v1 import identity_pb2_grpc
 from hearth_proto.hearth.messaging.v1 import events_pb2 as messaging_events
+from hearth_proto.hearth.safety.v1 import events_pb2 as safety_events
 from hearth_runtime.embedded_nats import EmbeddedNats
 from hearth_runtime.platform import Platform
 from hearth_sdk.channel import connect
@@ -32,7 +33,7 @@ PARTS = {"hearth.audit.v1.WitnessedLeaf"}
 
 def event_schemas() -> set[str]:
     names = set()
-    for module in (identity_events, age_events, messaging_events, audit_events):
+    for module in (identity_events, age_events, messaging_events, audit_events, safety_events):
         names |= {d.full_name for d in module.DESCRIPTOR.message_types_by_name.values()}
     return names - PARTS
 
@@ -56,9 +57,10 @@ def test_a_run_of_every_service_stores_only_schema_names(nats_url: str) -> None:
             topics.add(topic)
     # Every event schema is stored by the run, and nothing is stored without one.
     assert topics == event_schemas()
-    # 32 published before, the 19 that had no schema, messaging's RelayKeyPublished, and the
-    # record keeper's seven (issue 15).
-    assert len(topics) == 59
+    # 32 published before, the 19 that had no schema, messaging's RelayKeyPublished, the
+    # record keeper's seven (issue 15), safety's 39 and identity's two of the safety team's
+    # restrictions (issue 11), and identity's three of passkeys (issue 14).
+    assert len(topics) == 103
 
 
 @pytest.fixture

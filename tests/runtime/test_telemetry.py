@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 
 from opentelemetry import propagate, trace
 
@@ -40,3 +42,19 @@ def test_consumer_span_continues_the_producer_trace_from_headers() -> None:
     assert consumer.get_span_context().trace_id == producer.get_span_context().trace_id
     assert consumer.parent is not None  # type: ignore[attr-defined]
     assert consumer.parent.span_id == producer.get_span_context().span_id  # type: ignore[attr-defined]
+
+
+def test_with_no_exporter_nothing_is_installed() -> None:
+    """Exporter `none`: no SDK provider, so no span is made on a call or an append (in a
+    process of its own: the tests' provider is process-wide)."""
+    script = (
+        "from opentelemetry import trace\n"
+        "from hearth_runtime.telemetry import setup_telemetry, tracing\n"
+        "t = setup_telemetry('x', {'OTEL_TRACES_EXPORTER': 'none'})\n"
+        "t.shutdown()\n"
+        "print(tracing(), type(trace.get_tracer_provider()).__name__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", "ProxyTracerProvider"]

@@ -15,6 +15,9 @@ from tests.conftest import stream_environ, unique_name
 from tests.messaging.conftest import messaging_environ
 from tests.messaging.support import People
 
+# The platform's own moderation organisation: it reads reports of people of no organisation.
+PLATFORM_ORG = "org-platform-moderation"
+
 
 def safety_environ() -> dict[str, str]:
     prefix = unique_name("s")
@@ -23,6 +26,7 @@ def safety_environ() -> dict[str, str]:
         **stream_environ(prefix, "safety", "audit"),
         "HEARTH_AUDIT_FOLLOW": "messaging,safety",
         "HEARTH_SAFETY_SWEEP_SECONDS": "0.5",
+        "HEARTH_SAFETY_PLATFORM_ORGANISATION": PLATFORM_ORG,
     }
 
 

@@ -8,12 +8,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import grpc
 import pytest
 
 from hearth_proto.hearth.audit.v1 import audit_pb2, audit_pb2_grpc
 from hearth_proto.hearth.safety.v1 import safety_pb2 as pb
+from hearth_proto.hearth.safety.v1 import safety_pb2_grpc
+from hearth_runtime.errors import Conflict
 from hearth_runtime.sessions import Session
 from hearth_safety.application import Safety
 from hearth_safety.domain import Category
@@ -23,6 +26,7 @@ from hearth_sdk.errors import error_info
 from hearth_sdk.messaging import MessagingDevice
 from hearth_sdk.safety_report import ReportEvidence, gather_report, report_request, send_report
 from tests.messaging.support import People
+from tests.safety.conftest import PLATFORM_ORG
 from tests.safety.team import TEEN, Team, refusal, rid, safety_app, safety_stream
 from tests.support.polling import wait_for
 
@@ -595,3 +599,157 @@ def test_organisation_settings_read_back_with_the_guardian_policy_and_signpostin
         )
     )
     assert code == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_moderator_who_works_with_the_subject_is_never_assigned_their_case(
+    people: People, team: Team
+) -> None:
+    """Working relationships from the log: a guardian link (identity) and a conversation
+    (messaging). The rotation passes over the moderator concerned; the lead cannot assign them."""
+    org = "org-" + uuid.uuid4().hex[:8]
+    crew = Team(people, org)
+    son = people.account(*TEEN, orgs=(org,))  # the first moderator's own child
+    colleague = people.account("practitioner", "18_plus", orgs=(org,), vetted=True)
+    people.guardian_of(crew.moderator, son)
+    people.settle()
+    with_colleague = people.device(crew.other_moderator, "moderator", "18_plus", (org,))
+    people.device(colleague, "practitioner", "18_plus", (org,))
+    with_colleague.start_conversation([colleague])
+    app = safety_app(people)
+
+    def known_works_with(moderator: str, other: str) -> bool:
+        return other in app.works_with([moderator])[moderator]
+
+    wait_for(lambda: known_works_with(crew.moderator, son), timeout=20)
+    wait_for(lambda: known_works_with(crew.other_moderator, colleague), timeout=20)
+    crew.call(
+        crew.admin,
+        "NameSafeguardingLead",
+        pb.NameSafeguardingLeadRequest(
+            request_id=rid(), organisation_id=org, lead_account_id=crew.lead
+        ),
+    )
+    for moderator in (crew.moderator, crew.other_moderator):
+        crew.call(
+            moderator, "StartShift", pb.StartShiftRequest(request_id=rid(), organisation_id=org)
+        )
+
+    def concern_about(subject: str) -> str:
+        raised = crew.call(
+            crew.child,
+            "RaiseConcern",
+            pb.RaiseConcernRequest(
+                request_id=rid(), note="worried", category="bullying", subject_account_id=subject
+            ),
+        )
+        return str(raised.case_id)
+
+    about_son, about_colleague = concern_about(son), concern_about(colleague)
+    assert crew.call(crew.lead, "GetCase", pb.GetCaseRequest(case_id=about_son)).assigned_to == (
+        crew.other_moderator
+    )
+    assert (
+        crew.call(crew.lead, "GetCase", pb.GetCaseRequest(case_id=about_colleague)).assigned_to
+        == crew.moderator
+    )
+    for case_id, moderator in (
+        (about_son, crew.moderator),
+        (about_colleague, crew.other_moderator),
+    ):
+        assign = pb.AssignCaseRequest(
+            request_id=rid(), case_id=case_id, moderator_account_id=moderator
+        )
+        code, reason, _ = refusal(partial(crew.call, crew.lead, "AssignCase", assign))
+        assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "CONFLICT_OF_INTEREST")
+
+    # Restrictions are for staff of the account's organisation: ORG's lead sees none of org's.
+    code, reason, _ = refusal(
+        lambda: team.call(
+            team.lead, "GetAccountRestrictions", pb.GetAccountRestrictionsRequest(account_id=son)
+        )
+    )
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_IN_ORGANISATION")
+
+
+def test_escalation_goes_to_the_named_cover_while_the_lead_is_off_shift(people: People) -> None:
+    org = "org-" + uuid.uuid4().hex[:8]
+    crew = Team(people, org)
+    cover = people.account("safeguarding_lead", "18_plus", orgs=(org,))
+    second_subject = people.account("practitioner", "18_plus", orgs=(org,), vetted=True)
+    people.settle()
+    cover_token = people.token(cover, "safeguarding_lead", "18_plus", (org,))
+    crew.call(
+        crew.admin,
+        "NameSafeguardingLead",
+        pb.NameSafeguardingLeadRequest(
+            request_id=rid(), organisation_id=org, lead_account_id=crew.lead, cover_account_id=cover
+        ),
+    )
+    crew.call(
+        crew.moderator, "StartShift", pb.StartShiftRequest(request_id=rid(), organisation_id=org)
+    )
+
+    def escalated_case(subject: str) -> tuple[str, pb.EscalateCaseResponse]:
+        raised = crew.call(
+            crew.child,
+            "RaiseConcern",
+            pb.RaiseConcernRequest(
+                request_id=rid(),
+                note="asks for photos",
+                category="grooming",
+                subject_account_id=subject,
+            ),
+        )
+        answer: pb.EscalateCaseResponse = crew.call(
+            crew.moderator,
+            "EscalateCase",
+            pb.EscalateCaseRequest(request_id=rid(), case_id=raised.case_id, reason="an adult"),
+        )
+        return str(raised.case_id), answer
+
+    case_id, escalated = escalated_case(crew.adult)  # the lead has no shift on
+    assert (escalated.escalated_to, escalated.as_role) == (cover, "cover")
+    # The cover acts as the lead on the case: a suspension needs the lead.
+    crew.stub.TakeAction(
+        pb.TakeActionRequest(
+            request_id=rid(), case_id=case_id, kind="suspend", account_ids=[crew.adult], reason="x"
+        ),
+        metadata=bearer(cover_token),
+    )
+    crew.call(crew.lead, "StartShift", pb.StartShiftRequest(request_id=rid(), organisation_id=org))
+    _, escalated = escalated_case(second_subject)
+    assert (escalated.escalated_to, escalated.as_role) == (crew.lead, "lead")
+
+
+def test_a_reporter_of_no_organisation_reaches_the_platforms_own_moderators(
+    people: People, environ: dict[str, str]
+) -> None:
+    """Configured (HEARTH_SAFETY_PLATFORM_ORGANISATION), the platform's moderation team reads
+    reports of people of no organisation; without it, the refusal says where to get help."""
+    loner = people.account(*TEEN)
+    moderator = people.account("moderator", "18_plus", orgs=(PLATFORM_ORG,))
+    people.settle()
+    channel = connect(people.platform.endpoint("safety"))
+    stub = safety_pb2_grpc.SafetyServiceStub(channel)
+    as_loner = bearer(people.token(loner, *TEEN))
+    raised = stub.RaiseConcern(
+        pb.RaiseConcernRequest(request_id=rid(), note="someone is scaring me"), metadata=as_loner
+    )
+    queue = stub.ListQueue(
+        pb.ListQueueRequest(organisation_id=PLATFORM_ORG),
+        metadata=bearer(people.token(moderator, "moderator", "18_plus", (PLATFORM_ORG,))),
+    )
+    assert raised.case_id in [c.case_id for c in queue.cases]
+    status = stub.GetSupportStatus(pb.GetSupportStatusRequest(), metadata=as_loner)
+    assert {s.phone for s in status.signposts} == {"0800 1111", "999"}
+
+    unrouted = Safety({**environ, "NATS_URL": people.platform.nats_url})
+    try:
+        session = Session(
+            loner, frozenset({"young_person"}), int(datetime.now(UTC).timestamp()) + 60
+        )
+        with pytest.raises(Conflict) as refused:
+            unrouted.raise_concern(session, rid(), "someone is scaring me", Category.OTHER, "")
+        assert refused.value.reason == "NO_ORGANISATION" and "0800 1111" in str(refused.value)
+    finally:
+        unrouted.close()

@@ -117,9 +117,26 @@ class MerkleTree:
         return index
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:
-        """Append several leaf hashes in order."""
-        for h in leaf_hashes:
-            self.append(h)
+        """Append several leaf hashes in order, hashing the batch in one pass a level at a
+        time (the same nodes `append` would make, without its per-leaf walk)."""
+        added = list(leaf_hashes)
+        for h in added:
+            if len(h) != HASH_SIZE:
+                raise MalformedHash(f"leaf hash must be {HASH_SIZE} bytes, got {len(h)}")
+        levels = self._levels
+        levels[0] += b"".join(added)
+        sha256, prefix = hashlib.sha256, _NODE_PREFIX
+        # At each level, nodes [low, high) are new; their complete parents are new above.
+        low, high, level = self._size, self._size + len(added), 0
+        while (parents := range(low // 2, high // 2)) and len(parents):
+            below = levels[level]
+            if level + 1 == len(levels):
+                levels.append(bytearray())
+            levels[level + 1] += b"".join(
+                sha256(prefix + below[64 * p : 64 * p + 64]).digest() for p in parents
+            )
+            low, high, level = low // 2, high // 2, level + 1
+        self._size += len(added)
 
     def leaf(self, index: int) -> bytes:
         """The leaf hash stored at `index`."""

@@ -13,6 +13,7 @@ from .recorders import (
     NatsSubscription,
     NatsTrackingRecorder,
     read_trail,
+    tracing_installed,
 )
 from .records import TracedNotification
 from .settings import DEFAULT_NATS_URL, ConfigError, Env, StreamSettings
@@ -39,5 +40,6 @@ __all__ = [
     "TracedNotification",
     "VerifiedTrail",
     "read_trail",
+    "tracing_installed",
     "verify_chain",
 ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 from nats.aio.client import Client
 
@@ -31,18 +30,21 @@ class Handover:
         self._busy = 0
         self._moving: asyncio.Task[None] | None = None
 
-    @contextlib.asynccontextmanager
-    async def call(self) -> AsyncIterator[None]:
-        """Around one request and its answer: held while the connection moves."""
-        await self._open.wait()
+    def call(self) -> Handover:
+        """Around one request and its answer (`async with`): held while the connection
+        moves. The handover itself is the context manager: no generator per request."""
+        return self
+
+    async def __aenter__(self) -> None:
+        if not self._open.is_set():
+            await self._open.wait()
         self._busy += 1
         self._idle.clear()
-        try:
-            yield
-        finally:
-            self._busy -= 1
-            if not self._busy:
-                self._idle.set()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._busy -= 1
+        if not self._busy:
+            self._idle.set()
 
     def lame_duck(self, nc: Client) -> None:
         """The server `nc` is on is going away: move off it (once, in the background, since

@@ -21,6 +21,7 @@ import contextlib
 import itertools
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -148,7 +149,7 @@ class NatsRecorder:
             if tracking
             else None
         )
-        if not _tracing():
+        if not tracing_installed():
             # No SDK: a span would record nothing, but the caller's context still travels.
             return self._append(groups, tracking, tracking_subject, len(stored_events))
         with tracer.start_as_current_span(
@@ -448,12 +449,10 @@ class NatsSubscription(Subscription[ApplicationRecorder]):
             record = decode_record(msg.data)
             if record.topic in self._topic_set:
                 self._batch.append(
-                    notification_of(seq, record, msg.data, _trace_context(msg.headers or {}))
+                    notification_of(seq, record, msg.data, _trace_context(msg.headers))
                 )
         else:
-            self._batch.append(
-                decode_notification(seq, msg.data, _trace_context(msg.headers or {}))
-            )
+            self._batch.append(decode_notification(seq, msg.data, _trace_context(msg.headers)))
         if not self._flush_scheduled:
             # Hand notifications over in bursts: one queue operation per burst, not per event.
             self._flush_scheduled = True
@@ -530,11 +529,23 @@ class _Burst:
     through: int
 
 
-def _tracing() -> bool:
-    """Whether an OpenTelemetry SDK is installed (checked per save: it may come later)."""
-    return not isinstance(
+_tracing_seen = [False, 0.0]  # an SDK once installed stays; its absence is re-checked
+
+
+def tracing_installed() -> bool:
+    """Whether an OpenTelemetry SDK is installed. It may come later, so its absence is
+    looked into again at most once a second (the look reads the environment: a cost per
+    save)."""
+    if _tracing_seen[0]:
+        return True
+    now = time.monotonic()
+    if now < _tracing_seen[1]:
+        return False
+    installed = not isinstance(
         trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider
     )
+    _tracing_seen[:] = [installed, now + 1.0]
+    return installed
 
 
 def _stream_sequence(ack_subject: str) -> int:
@@ -548,6 +559,8 @@ def _stream_sequence(ack_subject: str) -> int:
 
 
 def _trace_context(headers: Any) -> tuple[tuple[str, str], ...]:
+    if not headers or "traceparent" not in headers:  # no tracestate without a traceparent
+        return ()
     return tuple((k, headers[k]) for k in TRACE_HEADERS if k in headers)
 
 

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import re
 from dataclasses import dataclass
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 
@@ -61,8 +61,29 @@ def decode_record(payload: bytes) -> RecordedEvent:
 
 def originator_of(record: RecordedEvent) -> UUID | str:
     if record.WhichOneof("originator") == "originator_uuid":
-        return UUID(bytes=record.originator_uuid)
+        return _uuid(record.originator_uuid)
     return record.originator_name
+
+
+_UUIDS: dict[bytes, UUID] = {}  # an aggregate's events come in runs: decode its id once
+_UUID_CACHE = 4096
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _uuid(raw: bytes) -> UUID:
+    """`UUID(bytes=raw)`, several times quicker: replay makes one per event."""
+    found = _UUIDS.get(raw)
+    if found is None:
+        if len(raw) != 16:
+            return UUID(bytes=raw)  # raises the ValueError UUID does
+        if len(_UUIDS) >= _UUID_CACHE:
+            _UUIDS.clear()
+        found = _new(UUID)
+        _set(found, "int", int.from_bytes(raw, "big"))
+        _set(found, "is_safe", SafeUUID.unknown)
+        _UUIDS[raw] = found
+    return found
 
 
 def decode_event(payload: bytes) -> StoredEvent:
@@ -96,16 +117,22 @@ def notification_of(
     payload: bytes,
     trace_context: tuple[tuple[str, str], ...] = (),
 ) -> TracedNotification:
-    """The notification of an already decoded record (a subscription reads the topic first)."""
-    return TracedNotification(
-        id=seq,
+    """The notification of an already decoded record (a subscription reads the topic first).
+
+    Made without the frozen dataclass's `__init__` (a guarded `__setattr__` per field): a
+    replay makes one per event, and this is a third of its cost. The fields are exactly the
+    dataclass's (tests compare the two)."""
+    notification: TracedNotification = _new(TracedNotification)
+    notification.__dict__.update(
         originator_id=originator_of(record),
         originator_version=record.originator_version,
         topic=record.topic,
         state=record.state,
+        id=seq,
         trace_context=trace_context,
         payload=payload,
     )
+    return notification
 
 
 def encode_tracking(application_name: str, notification_id: int) -> bytes:

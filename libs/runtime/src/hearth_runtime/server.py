@@ -3,9 +3,10 @@
 One asyncio gRPC server per service, on an event loop thread of its own; unary methods may be
 plain synchronous servicer methods (they run in a bounded thread pool), and streaming methods
 that wait are `async` so that an open stream holds no thread (see `serving`). Interceptors,
-outermost first: tracing, errors (the runtime's error family, outages and surprises become
-statuses with reasons), access (who may call), then `MethodAdapter` (sync behaviours in the
-pool, undecodable requests refused, open streams bounded). Another interceptor is a
+outermost first: tracing (only when an exporter is configured), errors (the runtime's error
+family, outages and surprises become statuses with reasons), access (who may call), then
+`MethodAdapter` (sync behaviours in the pool, undecodable requests refused, open streams
+bounded). Another interceptor is a
 `grpc.aio.ServerInterceptor` placed between errors and the adapter, wrapping the always-async
 behaviours it is given with `errors.rewrapped`.
 
@@ -45,6 +46,7 @@ from .follow import FollowerState, StreamFollower
 from .revocation import Revocations
 from .serving import MethodAdapter
 from .sessions import SessionVerifier
+from .telemetry import tracing
 
 log = logging.getLogger(__name__)
 AddServicer = Callable[[Any, grpc.aio.Server], None]
@@ -140,9 +142,12 @@ class ServiceHost:
         self._follower_stopped = False
 
     async def _build(self) -> grpc.aio.Server:
+        # Tracing only when spans are recorded: the interceptor costs per call even when the
+        # provider is OpenTelemetry's no-op one.
+        traced = [aio_server_interceptor()] if tracing() else []  # type: ignore[no-untyped-call]
         return grpc.aio.server(
             interceptors=[
-                aio_server_interceptor(),  # type: ignore[no-untyped-call]
+                *traced,
                 ErrorInterceptor(self.parts.name),  # outside access: its refusals carry reasons
                 self.access,
                 self.adapter,

@@ -3,12 +3,19 @@
 A token is `v1.<base64url(JSON claims)>.<base64url(signature)>`; the signature covers
 `v1.<claims>`, and the claims name the signing key (`kid`), so keys rotate by publishing a new
 public key beside the old one. Verification needs only the public keys.
+
+A verified token is remembered until it expires (`SessionVerifier.cache_size` of them): a
+client sends the same token on every call, and the Ed25519 check is the dearest part of an
+unary call's admission. What a token says cannot change while it is valid; what can (the
+account's sessions revoked on erasure) is asked by the access check after verification, on
+every call, so a revocation still wins over a remembered token.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import re
 import time
@@ -25,6 +32,7 @@ from .secret_files import development_secret
 VERSION = "v1"
 CLOCK_SKEW = 30  # seconds of clock difference tolerated between services
 MAX_TOKEN_BYTES = 4096
+VERIFIED_CACHE_SIZE = 50_000  # tokens remembered at once (about 20 MB at most)
 
 
 class SessionError(Exception):
@@ -95,11 +103,36 @@ class SessionSigner:
 class SessionVerifier:
     """Verifies tokens offline against the published public keys."""
 
-    def __init__(self, keys: Mapping[str, VerifyKey], clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        keys: Mapping[str, VerifyKey],
+        clock: Callable[[], float] = time.time,
+        *,
+        cache_size: int = VERIFIED_CACHE_SIZE,
+    ):
         self.keys = dict(keys)
         self.clock = clock
+        self.cache_size = cache_size
+        # Token -> its session, in the order verified; only tokens that passed are kept.
+        self._verified: dict[str, Session] = {}
 
     def verify(self, token: str) -> Session:
+        """The session a token proves; a token verified before is taken from memory until
+        it expires (a forged one never is: only what passed the signature is kept)."""
+        session = self._verified.get(token)
+        if session is not None:
+            if self.clock() <= session.expires_at + CLOCK_SKEW:
+                return session
+            self._verified.pop(token, None)
+        session = self._verify(token)
+        if self.cache_size:
+            while len(self._verified) >= self.cache_size:
+                with contextlib.suppress(KeyError, StopIteration, RuntimeError):
+                    del self._verified[next(iter(self._verified))]  # the oldest first
+            self._verified[token] = session
+        return session
+
+    def _verify(self, token: str) -> Session:
         if len(token) > MAX_TOKEN_BYTES:
             raise SessionError("session token is too long")
         parts = token.split(".")

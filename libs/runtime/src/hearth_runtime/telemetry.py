@@ -4,6 +4,11 @@ The exporter follows the standard variables: `OTEL_TRACES_EXPORTER` (`otlp`, `co
 `none`, the default), `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`. Traces cross gRPC
 calls (the gRPC instrumentation) and NATS messages (W3C trace context in message headers,
 written by the event log and continued by `continue_trace`).
+
+With no exporter (`none`, the default, and no extra exporter) nothing is installed: the
+tracer provider stays OpenTelemetry's no-op one, the gRPC server gets no tracing interceptor
+(`tracing()` is False) and the event log skips its spans, so telemetry that nobody reads
+costs nothing per call.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 
+from hearth_eventlog import tracing_installed
+
 from .config import ConfigError, Env
 
 _provider: TracerProvider | None = None
@@ -32,13 +39,20 @@ _provider: TracerProvider | None = None
 
 @dataclass
 class Telemetry:
-    """The tracer provider of this process; `shutdown()` flushes what is buffered."""
+    """The tracer provider of this process (None: tracing is off); `shutdown()` flushes
+    what is buffered."""
 
-    provider: TracerProvider
+    provider: TracerProvider | None
     exporters: list[SpanExporter] = field(default_factory=list)
 
     def shutdown(self) -> None:
-        self.provider.force_flush(timeout_millis=5000)
+        if self.provider is not None:
+            self.provider.force_flush(timeout_millis=5000)
+
+
+def tracing() -> bool:
+    """Whether spans are recorded in this process (an SDK tracer provider is installed)."""
+    return _provider is not None
 
 
 def setup_telemetry(
@@ -50,11 +64,13 @@ def setup_telemetry(
     """Install the process-wide tracer provider once; later calls add exporters to it."""
     global _provider
     env = Env(environ)
+    exporter = env.choice("OTEL_TRACES_EXPORTER", "none", ("none", "console", "otlp"))
+    if _provider is None and exporter == "none" and not extra_exporters:
+        return Telemetry(None)  # nothing would read a span: install nothing
     if _provider is None:
         name = env.text("OTEL_SERVICE_NAME", service_name)
         _provider = TracerProvider(resource=Resource.create({"service.name": name}))
         trace.set_tracer_provider(_provider)
-        exporter = env.choice("OTEL_TRACES_EXPORTER", "none", ("none", "console", "otlp"))
         if exporter == "console":
             _provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
         elif exporter == "otlp":
@@ -75,6 +91,10 @@ def continue_trace(
     name: str, trace_context: Sequence[tuple[str, str]], **attributes: str | int
 ) -> Iterator[trace.Span]:
     """A consumer span whose parent is the producer's span carried in NATS headers."""
+    if not trace_context and not tracing_installed():
+        # Nothing to continue and nothing to record it: a follower calls this per event.
+        yield trace.INVALID_SPAN
+        return
     parent = propagate.extract(dict(trace_context))
     tracer = trace.get_tracer("hearth_runtime")
     with tracer.start_as_current_span(

@@ -108,10 +108,31 @@ class FrankedHistory:
 
     def keep(self, message: ReceivedMessage) -> None:
         messages = self._by_conversation.setdefault(message.conversation_id, [])
+        if any(m.message_id == message.message_id for m in messages):
+            return  # a redelivery: the message is kept once
         messages.append(message)
         # In the relay's order, whatever order they were handled in: a report's context is.
-        messages.sort(key=lambda m: m.relayed_at_ms)
+        messages.sort(key=lambda m: (m.relayed_at_ms, m.message_id))
         del messages[: -self.kept]
+
+    def find(self, message_id: str) -> ReceivedMessage | None:
+        """The kept message with that id, in any conversation."""
+        for messages in self._by_conversation.values():
+            for message in messages:
+                if message.message_id == message_id:
+                    return message
+        return None
+
+    def around(
+        self, message_id: str
+    ) -> tuple[ReceivedMessage, list[ReceivedMessage], list[ReceivedMessage]]:
+        """The kept message, the messages of its conversation before it (oldest first) and
+        those after it."""
+        for messages in self._by_conversation.values():
+            for i, message in enumerate(messages):
+                if message.message_id == message_id:
+                    return message, messages[:i], messages[i + 1 :]
+        raise MessageNotKept(f"no message {message_id} kept on this device")
 
     def messages(self, conversation_id: str) -> list[ReceivedMessage]:
         return list(self._by_conversation.get(conversation_id, []))
@@ -123,12 +144,11 @@ class FrankedHistory:
         the same conversation, oldest first."""
         if not 0 <= context <= MAX_CONTEXT:
             raise ValueError(f"a report carries at most {MAX_CONTEXT} messages of context")
-        messages = self._by_conversation.get(conversation_id, [])
-        for i, message in enumerate(messages):
-            if message.message_id == message_id:
-                before = messages[max(0, i - context) : i]
-                return message.franking_report(), [m.franking_report() for m in before]
-        raise MessageNotKept(f"no received message {message_id} in conversation {conversation_id}")
+        message, before, _ = self.around(message_id)
+        if message.conversation_id != conversation_id:
+            raise MessageNotKept(f"no message {message_id} in conversation {conversation_id}")
+        earlier = before[len(before) - context :] if context else []
+        return message.franking_report(), [m.franking_report() for m in earlier]
 
     def to_dict(self) -> dict[str, list[dict[str, Any]]]:
         return {c: [m.to_dict() for m in ms] for c, ms in self._by_conversation.items()}

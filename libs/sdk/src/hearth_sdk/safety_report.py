@@ -1,9 +1,10 @@
 """One-tap report: gather, on the device, the franked message and its franked context.
 
-Everything a report needs to be verified is already on the device: for a received message,
-the body, the franking key that came inside the ciphertext and the relay's stamp
-(:class:`~hearth_sdk.sessions.ReceivedMessage`); for a message the child sent, the same kept
-by :func:`send_recorded` when it was sent. :func:`gather_report` takes the reported message
+Everything a report needs to be verified is already on the device: for each message received
+or sent, the body, the franking key and the relay's stamp, kept by the messaging SDK in the
+device's :class:`~hearth_sdk.franked.FrankedHistory` (`device.franked`) as a
+:class:`~hearth_sdk.franked.ReceivedMessage`, the one record of a franked message (what
+:func:`send_recorded` answers is that record too). :func:`gather_report` takes the reported message
 and up to 20 messages of the same conversation around it (those before it first: the run-up
 matters most), checks each frank locally, and returns a plain :class:`ReportEvidence`. What
 carries it to the safety service is :func:`send_report` (the service verifies every message
@@ -12,83 +13,39 @@ again against the relay keys messaging publishes); nothing else here sends anyth
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
-from hearth_crypto.franking import (
-    FrankingError,
-    FrankingReport,
-    MessageMetadata,
-    RelayStamp,
-    frank_message,
-    verify_frank,
-)
+from hearth_crypto.franking import FrankingError, MessageMetadata, verify_frank
 from hearth_proto.hearth.safety.v1 import safety_pb2, safety_pb2_grpc
 
 from .channel import bearer
-from .franked import ReceivedMessage
+from .franked import FrankedHistory, MessageNotKept, ReceivedMessage
 from .messaging import MessagingDevice
 
 CONTEXT_MESSAGES = 20
 
 
 @dataclass(frozen=True)
-class SentMessage:
-    """A message this device sent, as kept for a report: what franking needs to prove it."""
+class FrankedMessage(ReceivedMessage):
+    """One message of a report, sent or received, as the device kept it (the same record as
+    `hearth_sdk.franked`'s history), and whether the reporter sent it."""
 
-    message_id: str
-    conversation_id: str
-    sender_account_id: str
-    sender_device_id: str
-    body: bytes
-    franking_key: bytes
-    franking_commitment: bytes
-    franking_stamp: bytes
-    relayed_at_ms: int
-    franking_key_id: str = ""
-    recipient_device_ids: tuple[str, ...] = ()
+    sent_by_reporter: bool = False
+
+    @classmethod
+    def of(cls, kept: ReceivedMessage, reporter_account_id: str) -> FrankedMessage:
+        fields = {f.name: getattr(kept, f.name) for f in dataclasses.fields(ReceivedMessage)}
+        return cls(**fields, sent_by_reporter=kept.sender_account_id == reporter_account_id)
 
 
-@dataclass(frozen=True)
-class FrankedMessage:
-    """One message of a report, sent or received, with its franking proof."""
-
-    message_id: str
-    conversation_id: str
-    sender_account_id: str
-    sender_device_id: str
-    body: bytes
-    franking_key: bytes
-    franking_commitment: bytes
-    franking_stamp: bytes
-    relayed_at_ms: int
-    sent_by_reporter: bool
-    franking_key_id: str = ""
-    recipient_device_ids: tuple[str, ...] = ()
-
-    def franking_report(self) -> FrankingReport:
-        """The form `hearth_crypto.franking.verify_report` checks under the relay's keys."""
-        return FrankingReport(
-            body=self.body,
-            franking_key=self.franking_key,
-            metadata=MessageMetadata(self.conversation_id, self.sender_device_id, self.message_id),
-            relay_stamp=RelayStamp(
-                key_id=self.franking_key_id,
-                commitment=self.franking_commitment,
-                sender_account_id=self.sender_account_id,
-                sender_device_id=self.sender_device_id,
-                conversation_id=self.conversation_id,
-                message_id=self.message_id,
-                recipient_devices=self.recipient_device_ids,
-                timestamp_ms=self.relayed_at_ms,
-                signature=self.franking_stamp,
-            ),
-        )
+# What `send_recorded` hands back: the record the device's history keeps of a sent message.
+SentMessage = ReceivedMessage
 
 
 @dataclass(frozen=True)
@@ -110,46 +67,17 @@ class NothingToReport(LookupError):
 
 def send_recorded(
     device: MessagingDevice, conversation_id: str, body: bytes, message_id: str | None = None
-) -> SentMessage:
-    """Send through the messaging SDK and keep what a later report needs."""
+) -> ReceivedMessage:
+    """Send through the messaging SDK; the device's history keeps what a later report needs
+    (as it does for every message sent), and this answers that record."""
     message_id = message_id or str(uuid.uuid4())
-    frank = frank_message(body, MessageMetadata(conversation_id, device.device_id, message_id))
-    response = device.send(conversation_id, body, message_id=message_id, frank=frank)
-    relayed: Timestamp = response.relayed_at
-    return SentMessage(
-        message_id=message_id,
-        conversation_id=conversation_id,
-        sender_account_id=device.account_id,
-        sender_device_id=device.device_id,
-        body=body,
-        franking_key=frank.franking_key,
-        franking_commitment=frank.commitment,
-        franking_stamp=response.franking_stamp,
-        relayed_at_ms=relayed.ToMilliseconds(),
-        franking_key_id=response.franking_key_id,
-        recipient_device_ids=tuple(response.recipient_device_ids),
-    )
+    device.send(conversation_id, body, message_id=message_id)
+    kept = device.franked.find(message_id)
+    assert kept is not None  # kept by send, before it returned
+    return kept
 
 
-def _franked(record: ReceivedMessage | SentMessage, reporter_account_id: str) -> FrankedMessage:
-    return FrankedMessage(
-        message_id=record.message_id,
-        conversation_id=record.conversation_id,
-        sender_account_id=record.sender_account_id,
-        sender_device_id=record.sender_device_id,
-        body=record.body,
-        franking_key=record.franking_key,
-        franking_commitment=record.franking_commitment,
-        franking_stamp=record.franking_stamp,
-        relayed_at_ms=record.relayed_at_ms,
-        # The device's history keeps what it sent too (sequence 0), as ReceivedMessage.
-        sent_by_reporter=record.sender_account_id == reporter_account_id,
-        franking_key_id=record.franking_key_id,
-        recipient_device_ids=tuple(record.recipient_device_ids),
-    )
-
-
-def _opens(message: FrankedMessage) -> bool:
+def _opens(message: ReceivedMessage) -> bool:
     try:
         metadata = MessageMetadata(
             message.conversation_id, message.sender_device_id, message.message_id
@@ -163,40 +91,45 @@ def _opens(message: FrankedMessage) -> bool:
 def gather_report(
     reporter_account_id: str,
     reported_message_id: str,
-    received: Iterable[ReceivedMessage],
-    sent: Iterable[SentMessage] = (),
+    received: FrankedHistory | Iterable[ReceivedMessage],
+    sent: Iterable[ReceivedMessage] = (),
     *,
     category: str = "",
     context_messages: int = CONTEXT_MESSAGES,
 ) -> ReportEvidence:
-    """The reported message and up to `context_messages` of its conversation around it.
+    """The reported message and up to `context_messages` of its conversation around it, from
+    the device's history (`device.franked`) or the messages given.
 
     Context is taken nearest first, earlier messages before later ones; a record whose frank
     does not open (a corrupted local copy) is left out rather than sent as evidence.
     """
-    kept: list[ReceivedMessage | SentMessage] = [*received, *sent]
-    records = {r.message_id: _franked(r, reporter_account_id) for r in kept}
-    reported = records.get(reported_message_id)
-    if reported is None:
-        raise NothingToReport("the reported message is not on this device")
-    if not _opens(reported):
+    if isinstance(received, FrankedHistory):
+        history = received
+        for message in sent:
+            history.keep(message)
+    else:
+        given = [*received, *sent]
+        history = FrankedHistory(kept=max(len(given), 1))
+        for message in given:
+            history.keep(message)
+    try:
+        kept, earlier, later = history.around(reported_message_id)
+    except MessageNotKept:
+        raise NothingToReport("the reported message is not on this device") from None
+    if not _opens(kept):
         raise NothingToReport("the reported message's frank does not open")
-    same = sorted(
-        (m for m in records.values() if m.conversation_id == reported.conversation_id),
-        key=lambda m: (m.relayed_at_ms, m.message_id),
-    )
-    at = next(i for i, m in enumerate(same) if m.message_id == reported_message_id)
-    before = [m for m in reversed(same[:at]) if _opens(m)]
-    after = [m for m in same[at + 1 :] if _opens(m)]
+    before = [m for m in reversed(earlier) if _opens(m)]
+    after = [m for m in later if _opens(m)]
     chosen = before[:context_messages]
     chosen += after[: context_messages - len(chosen)]
+    context = sorted(chosen, key=lambda m: (m.relayed_at_ms, m.message_id))
     return ReportEvidence(
         report_id=str(uuid.uuid4()),
         reporter_account_id=reporter_account_id,
-        conversation_id=reported.conversation_id,
+        conversation_id=kept.conversation_id,
         category=category,
-        reported=reported,
-        context=tuple(sorted(chosen, key=lambda m: (m.relayed_at_ms, m.message_id))),
+        reported=FrankedMessage.of(kept, reporter_account_id),
+        context=tuple(FrankedMessage.of(m, reporter_account_id) for m in context),
         gathered_at_ms=int(time.time() * 1000),
     )
 

@@ -170,10 +170,12 @@ class Audit(FollowingApplication):
     def _sign_if_due(self) -> None:
         # Checkpoints are signed only over recorded leaves, so no signed checkpoint can
         # name a leaf that a failed write then dropped.
-        last = self.audit_log.checkpoint
-        due = self.audit_log.size - (last.size if last else 0) >= self.checkpoint_policy.every
-        if due and self._sign_into(self.audit_log):
+        if self._checkpoint_due() and self._sign_into(self.audit_log):
             self._save()
+
+    def _checkpoint_due(self) -> bool:
+        last = self.audit_log.checkpoint
+        return self.audit_log.size - (last.size if last else 0) >= self.checkpoint_policy.every
 
     # Following: a batch of events is recorded as one event, with the tracking record of its
     # last (the runtime's follower loop records it).
@@ -218,6 +220,10 @@ class Audit(FollowingApplication):
     def collect(self, upstream: str, processing: ProcessingEvent[UUID]) -> None:
         if self._witnessed:
             self.audit_log.witness(self._witnessed)  # one recorded event for the whole batch
+            if self._checkpoint_due():
+                # Signed into the same atomic save as the leaves it covers: one round trip a
+                # batch, and still no checkpoint recorded without its leaves.
+                self._sign_into(self.audit_log)
             processing.collect_events(self.audit_log)
 
     def _pseudonym(self, stream: str, subject: str) -> str:

@@ -100,6 +100,16 @@ class AuditLog(Aggregate):
 
     def _take_in(self, leaf: events_pb2.WitnessedLeaf | AuditLog.Witnessed) -> None:
         self.tree.append(leaf.leaf_hash)
+        self._note(leaf)
+
+    def _take_in_all(self, leaves: Sequence[events_pb2.WitnessedLeaf]) -> None:
+        """A batch's leaves: the tree hashed in one pass, then each leaf noted."""
+        self.tree.extend([leaf.leaf_hash for leaf in leaves])
+        for leaf in leaves:
+            self._note(leaf)
+
+    def _note(self, leaf: events_pb2.WitnessedLeaf | AuditLog.Witnessed) -> None:
+        """Everything but the tree that a leaf changes: size, trails, figures."""
         self.size = leaf.index + 1
         self.by_stream[leaf.stream] = self.by_stream.get(leaf.stream, 0) + 1
         self.last_sequence[leaf.stream] = leaf.sequence
@@ -139,8 +149,7 @@ class AuditLog(Aggregate):
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, AuditLog)
-            for leaf in self.leaves:
-                aggregate._take_in(leaf)
+            aggregate._take_in_all(self.leaves)
 
     def witness(self, leaves: Sequence[events_pb2.WitnessedLeaf]) -> None:
         """Take in followed events as the next leaves, in order, each stream's once."""

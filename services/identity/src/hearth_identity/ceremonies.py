@@ -18,7 +18,7 @@ from eventsourcing.application import AggregateNotFoundError
 from hearth_runtime.application import retrying
 from hearth_runtime.errors import NotFound
 
-from .domain import MAX_DEVICES, Account, Invitation, TooManyDevices
+from .domain import MAX_DEVICES, PASSKEY_ROLES, Account, Invitation, Role, TooManyDevices
 from .login import LoginRefused, Sealed, SealedChallenges
 from .passkeys import (
     AssertionRefused,
@@ -60,10 +60,10 @@ class SignedIn:
     session: IssuedSession
 
 
-def ensure_staff(account: Account) -> None:
-    if not account.is_staff:
+def ensure_staff(role: Role) -> None:
+    if role not in PASSKEY_ROLES:
         raise NotStaff(
-            f"passkeys are for staff; the role {account.role.label} cannot sign in to the console"
+            f"passkeys are for staff; the role {role.label} cannot sign in to the console"
         )
 
 
@@ -109,7 +109,7 @@ class Ceremonies:
     def _registrant(self, account_id: UUID) -> Account:
         account = self.app.get_account(account_id)
         account.ensure_active()
-        ensure_staff(account)
+        ensure_staff(account.role)
         if account.devices >= MAX_DEVICES:
             raise TooManyDevices(f"an account has at most {MAX_DEVICES} devices")
         return account
@@ -157,6 +157,7 @@ class Ceremonies:
     def begin_enrolment(self, invitation_code: str, display_name: str) -> Options:
         invitation = self.app.invitation(invitation_code)
         self._open_invitation(invitation)
+        ensure_staff(invitation.role)
         account_id = Account.create_id(enrolment_request_id(invitation))
         sealed = self.challenges.seal(
             ENROLMENT, {"i": str(invitation.id), "a": str(account_id), "n": display_name}
@@ -206,7 +207,7 @@ class Ceremonies:
                 raise LoginRefused("unknown account") from None
             if account.erased:
                 raise LoginRefused("unknown account")
-            ensure_staff(account)
+            ensure_staff(account.role)
             allow = self._credentials(account)
             if not allow:
                 raise LoginRefused("the account has no passkey")
@@ -248,5 +249,5 @@ class Ceremonies:
             raise LoginRefused("unknown account or passkey") from None
         if account.erased or str(passkey.id) not in account.passkeys:
             raise LoginRefused("unknown account or passkey")
-        ensure_staff(account)
+        ensure_staff(account.role)
         return account

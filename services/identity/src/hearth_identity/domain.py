@@ -90,6 +90,8 @@ class Account(Aggregate):
         self.house_rules_version = 0
         self.consents: dict[str, bool] = {}
         self.erased = False
+        # The safety team's actions in force: action id -> (kind, case id, other account, since).
+        self.restrictions: dict[str, tuple[str, str, str, datetime]] = {}
 
     def effective_band(self, now: datetime) -> AgeBand:
         """The attested band while it lasts; otherwise the youngest band it could be."""
@@ -106,10 +108,6 @@ class Account(Aggregate):
     def devices(self) -> int:
         """Device keys and passkeys: each is a device of the account."""
         return len(self.device_keys) + len(self.passkeys)
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
 
     def ensure_active(self) -> None:
         if self.erased:
@@ -283,6 +281,47 @@ class Account(Aggregate):
             account.erased = True
             account.sealed_personal_data = b""
 
+    @published(events_pb2.AccountRestrictionNoted)
+    class RestrictionNoted(Aggregate.Event):
+        action_id: str
+        kind: str
+        case_id: str
+        other_account_id: str
+        since: datetime
+
+        def apply(self, aggregate: Aggregate) -> None:
+            _account(aggregate).restrictions[self.action_id] = (
+                self.kind,
+                self.case_id,
+                self.other_account_id,
+                self.since,
+            )
+
+    @published(events_pb2.AccountRestrictionLifted)
+    class RestrictionLifted(Aggregate.Event):
+        action_id: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            _account(aggregate).restrictions.pop(self.action_id, None)
+
+    def note_restriction(
+        self, action_id: str, kind: str, case_id: str, other_account_id: str, since: datetime
+    ) -> None:
+        """A safety action in force on the account (followed, so never refused)."""
+        if action_id not in self.restrictions:
+            self.trigger_event(
+                self.RestrictionNoted,
+                action_id=action_id,
+                kind=kind,
+                case_id=case_id,
+                other_account_id=other_account_id,
+                since=since,
+            )
+
+    def lift_restriction(self, action_id: str) -> None:
+        if action_id in self.restrictions:
+            self.trigger_event(self.RestrictionLifted, action_id=action_id)
+
 
 def _account(aggregate: Aggregate) -> Account:
     assert isinstance(aggregate, Account)
@@ -429,6 +468,9 @@ STAFF_ROLES = frozenset(
         Role.RECORD_KEEPER,
     }
 )
+# The staff who are people and sign in to the console with passkeys: not the record keeper, a
+# client its organisation runs with device keys of its own.
+PASSKEY_ROLES = STAFF_ROLES - {Role.RECORD_KEEPER}
 
 
 @aggregate_name("identity.Invitation")

@@ -20,13 +20,16 @@ from hearth_eventlog import TracedNotification
 from hearth_eventlog.published import decode_published
 from hearth_proto.hearth.identity.v1 import events_pb2
 from hearth_runtime.application import retrying
-from hearth_runtime.errors import NotFound
+from hearth_runtime.errors import NotFound, Refused
+from hearth_runtime.sessions import Session
 from hearth_runtime.subject_keys import SubjectKeys
 
 from .domain import Account
 from .follow import AgeFollower
 
 EXPORT_PAGE = 500
+# Who reads another account of their organisation (its restrictions with it).
+ACCOUNT_READERS = frozenset({"moderator", "safeguarding_lead", "org_admin"})
 
 
 class AccountNotFound(NotFound):
@@ -53,6 +56,25 @@ class Privacy(AgeFollower):
         except AggregateNotFoundError:
             raise AccountNotFound(f"account {account_id} does not exist") from None
         return account
+
+    def staff_view(self, session: Session, account_id: UUID) -> Account:
+        """Another account as staff of one of its organisations see it; anyone else is
+        refused, and an account outside the caller's organisations is not confirmed to exist."""
+        if not ACCOUNT_READERS & session.roles:
+            raise Refused(
+                "only staff of an account's organisation read another account",
+                reason="NOT_IN_ORGANISATION",
+            )
+        try:
+            found: Account | None = self.repository.get(account_id)
+        except AggregateNotFoundError:
+            found = None
+        if found is None or not set(found.organisations) & session.organisations:
+            raise Refused(
+                "that account is not of an organisation you are staff of",
+                reason="NOT_IN_ORGANISATION",
+            )
+        return found
 
     def personal_data(self, account: Account) -> dict[str, str]:
         """The account's personal data, readable while its subject key exists."""

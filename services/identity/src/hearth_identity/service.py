@@ -107,6 +107,16 @@ def build(config: RuntimeConfig) -> ServiceParts:
                 app, "age", config.application_env(), settings=FollowSettings.from_env(env)
             )
         )
+    # The safety team's restrictions, shown to staff with the account.
+    if env.flag("HEARTH_FOLLOW_SAFETY", True):
+        followers.append(
+            StreamFollower(
+                app,
+                env.text("HEARTH_SAFETY_APP", "safety"),
+                config.application_env(),
+                settings=FollowSettings.from_env(env),
+            )
+        )
     return ServiceParts(
         name="identity",
         servicers=[

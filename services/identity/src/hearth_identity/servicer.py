@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from uuid import UUID
 
 import grpc
@@ -115,6 +116,8 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     def GetAccount(
         self, request: identity_pb2.GetAccountRequest, context: grpc.ServicerContext
     ) -> identity_pb2.GetAccountResponse:
+        if request.account_id and request.account_id != current_session().account_id:
+            return self._staff_view(fields.identifier(request.account_id, "account_id", "account"))
         account = self.app.get_account(caller())
         personal = self.app.personal_data(account)
         now = self.app.now()
@@ -128,6 +131,32 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             house_rules_version=account.house_rules_version,
             erased=account.erased,
             display_name=personal.get("display_name", ""),
+        )
+
+    def _staff_view(self, account_id: UUID) -> identity_pb2.GetAccountResponse:
+        """Another account for staff of its organisation: no personal data, and the safety
+        team's restrictions in force."""
+        account = self.app.staff_view(current_session(), account_id)
+        now = self.app.now()
+        return identity_pb2.GetAccountResponse(
+            account_id=str(account.id),
+            role=identity_pb2.Role.ValueType(account.role),
+            devices=len(account.device_keys),
+            attested_band=types_pb2.AgeBand.ValueType(account.attested_band(now)),
+            effective_band=types_pb2.AgeBand.ValueType(account.effective_band(now)),
+            organisations=account.organisations,
+            house_rules_version=account.house_rules_version,
+            erased=account.erased,
+            restrictions=[
+                identity_pb2.AccountRestriction(
+                    action_id=action_id,
+                    kind=kind,
+                    case_id=case_id,
+                    other_account_id=other,
+                    since=_timestamp(at),
+                )
+                for action_id, (kind, case_id, other, at) in sorted(account.restrictions.items())
+            ],
         )
 
     def AddDevice(
@@ -348,3 +377,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         me = caller()
         self.app.erase(me, requested_by=me)
         return identity_pb2.EraseAccountResponse()
+
+
+def _timestamp(at: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(at)
+    return stamp

@@ -1,10 +1,10 @@
 """The messaging application: prekey directory, policy-checked conversations, the relay.
 
 It also follows identity's published events into `ContactFacts`, the contact policy's view
-of every account. Caches are per process: one messaging instance owns its aggregates (a
-second instance would still be kept correct by the event log's concurrency checks, which
-surface here as retries or ALREADY_EXISTS). The servicer has checked the shape of every
-field (ids are UUIDs) before a method here sees it.
+of every account. What the relay checks on every message is cached in memory, and kept fresh
+across replicas by following messaging's own stream (`caches`); writes race through the event
+log's concurrency checks, which surface here as retries or ALREADY_EXISTS. The servicer has
+checked the shape of every field (ids are UUIDs) before a method here sees it.
 
 The application is built in layers, one job to a module, each using the ones below it:
 `follow` (identity's events, repository plumbing), `directory` (prekeys and devices),
@@ -22,7 +22,8 @@ from collections.abc import Callable, Mapping
 from hearth_crypto.franking import RelayKey
 from hearth_eventlog import NatsFactory
 
-from .domain import AccountSettings, ContactFacts, Conversation
+from .caches import CacheFeed, Fresh
+from .domain import ContactFacts
 from .limits import RelayLimits, TokenBucket
 from .mailbox import Mailboxes
 from .policy import ContactPolicy
@@ -53,14 +54,11 @@ class Messaging(Records):
         self.rate = TokenBucket(limits.rate_per_second, limits.burst)
         self.clock = clock
         self._device_owner: dict[str, str] = {}
-        self._conversations: dict[str, Conversation] = {}
-        self._settings: dict[str, AccountSettings | None] = {}
-        self._facts: dict[str, ContactFacts | None] = {}
+        self._cached = Fresh()
         self._cache_lock = threading.RLock()
         self._sender_locks: dict[str, threading.Lock] = {}
         self._pending_facts: dict[str, ContactFacts] = {}
         self._pending_conversations: list[str] = []
-        self._keepers: dict[str, RecordKeeping | None] = {}
         self._pending_keepers: dict[str, RecordKeeping] = {}
         factory = self.factory
         assert isinstance(factory, NatsFactory)
@@ -69,3 +67,8 @@ class Messaging(Records):
             f"{factory.settings.stream}_RECORDS", factory.settings
         )
         self.record_link = factory.link
+        self._cache_feed = CacheFeed(self.process_recorder, self._cached, self.name)
+
+    def close(self) -> None:
+        self._cache_feed.stop()
+        super().close()

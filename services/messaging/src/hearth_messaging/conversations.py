@@ -10,6 +10,7 @@ from uuid import UUID
 
 from hearth_runtime.errors import Conflict, Exhausted, Invalid, NotFound, Refused
 
+from .caches import Fresh
 from .directory import PrekeyDirectory
 from .domain import MAX_GROUP_MEMBERS, AccountSettings, ContactDecision, Conversation
 from .policy import AccountFacts, ContactPolicy, Decision
@@ -57,8 +58,7 @@ def keeper_required(recording: Recording) -> Refused:
 class Conversations(PrekeyDirectory):
     contact_policy: ContactPolicy
     house_rules_version: int
-    _conversations: dict[str, Conversation]
-    _settings: dict[str, AccountSettings | None]
+    _cached: Fresh
 
     # --- the record keeper ----------------------------------------------------------------
 
@@ -281,25 +281,23 @@ class Conversations(PrekeyDirectory):
         return conversation
 
     def _conversation(self, conversation_id: str) -> Conversation:
-        with self._cache_lock:
-            cached = self._conversations.get(conversation_id)
-        if cached is not None:
-            return cached
-        conversation = self._get(Conversation, UUID(conversation_id))
+        key = UUID(conversation_id)
+        conversation: Conversation | None = self._cached.get(
+            key, lambda: self._get(Conversation, key)
+        )
         if conversation is None:
             raise NotFound(f"no conversation {conversation_id}")
-        return self._cache_conversation(conversation)
+        return conversation
 
     def _cache_conversation(self, conversation: Conversation) -> Conversation:
-        with self._cache_lock:
-            return self._conversations.setdefault(str(conversation.id), conversation)
+        self._cached.put(conversation.id, conversation)
+        return conversation
 
     def _save_conversation(self, conversation: Conversation) -> None:
         try:
             self.save(conversation)
         except BaseException:
-            with self._cache_lock:  # drop the change that was not recorded
-                self._conversations.pop(str(conversation.id), None)
+            self._cached.forget(conversation.id)  # drop the change that was not recorded
             raise
 
     def is_muted(self, account_id: str, conversation_id: str) -> bool:
@@ -309,21 +307,20 @@ class Conversations(PrekeyDirectory):
     # --- blocking and muting --------------------------------------------------------------
 
     def change_settings(self, account_id: str, change: Callable[[AccountSettings], None]) -> None:
-        with self._cache_lock:
+        with self._cache_lock:  # one change at a time in this replica (others: the log)
             settings = self._account_settings(account_id) or AccountSettings(account_id)
             change(settings)
             try:
                 self.save(settings)
             except BaseException:
-                self._settings.pop(account_id, None)
+                self._cached.forget(settings.id)
                 raise
-            self._settings[account_id] = settings
+            self._cached.put(settings.id, settings)
 
     def _account_settings(self, account_id: str) -> AccountSettings | None:
-        """Cached, absence included: only this application changes settings."""
-        with self._cache_lock:
-            if account_id in self._settings:
-                return self._settings[account_id]
-        found = self._get(AccountSettings, AccountSettings.create_id(account_id))
-        with self._cache_lock:
-            return self._settings.setdefault(account_id, found)
+        """Cached, absence included (`caches`: forgotten when any replica changes them)."""
+        key = AccountSettings.create_id(account_id)
+        found: AccountSettings | None = self._cached.get(
+            key, lambda: self._get(AccountSettings, key)
+        )
+        return found

@@ -89,6 +89,12 @@ class PrekeyDirectory(IdentityFollower):
         found = [self._get(DeviceKeys, DeviceKeys.create_id(d)) for d in devices.devices]
         return [k for k in found if k is not None]
 
+    def known_owner(self, device_id: str) -> str | None:
+        """The device's owner if this instance has met the device, without reading the store
+        (a device's owner never changes, so no replica can make this stale)."""
+        with self._cache_lock:
+            return self._device_owner.get(device_id)
+
     def device_owner(self, device_id: str) -> str | None:
         with self._cache_lock:
             owner = self._device_owner.get(device_id)

@@ -24,6 +24,7 @@ from hearth_proto.hearth.safety.v1 import events_pb2 as safety_events
 from hearth_runtime.application import FollowingApplication
 from hearth_runtime.revocation import REVOKING_TOPICS
 
+from .caches import Fresh
 from .domain import ContactFacts, Conversation
 from .recording import KEEPER_ROLE, RecordKeeping
 
@@ -66,11 +67,9 @@ class IdentityFollower(FollowingApplication):
     # the safeguarding team's actions.
     topics: ClassVar[frozenset[str] | None] = IDENTITY_FACTS | REVOKING_TOPICS | SAFETY_ACTIONS
     _cache_lock: threading.RLock
-    _facts: dict[str, ContactFacts | None]
+    _cached: Fresh
     _pending_facts: dict[str, ContactFacts]
-    _conversations: dict[str, Conversation]
     _pending_conversations: list[str]
-    _keepers: dict[str, RecordKeeping | None]
     _pending_keepers: dict[str, RecordKeeping]
 
     def policy(
@@ -129,35 +128,33 @@ class IdentityFollower(FollowingApplication):
             try:
                 recorded = super().process(upstream, notifications)
             except BaseException:
-                for account in self._pending_facts:
-                    self._facts.pop(account, None)  # reload what was not recorded
-                for organisation in self._pending_keepers:
-                    self._keepers.pop(organisation, None)
+                for facts in self._pending_facts.values():
+                    self._cached.forget(facts.id)  # reload what was not recorded
+                for keeping in self._pending_keepers.values():
+                    self._cached.forget(keeping.id)
                 raise
             finally:
                 for conversation_id in self._pending_conversations:
-                    self._conversations.pop(conversation_id, None)  # reloaded when next used
-            self._facts.update(self._pending_facts)
-            self._keepers.update(self._pending_keepers)
+                    self._cached.forget(UUID(conversation_id))  # reloaded when next used
+            for kept in (
+                *self._pending_facts.values(),
+                *self._pending_keepers.values(),
+            ):
+                self._cached.put(kept.id, kept)
             return recorded
 
     def record_keeping(self, organisation_id: str) -> RecordKeeping | None:
-        """The organisation's record keeper, if it runs one (cached, absence included)."""
-        with self._cache_lock:
-            if organisation_id in self._keepers:
-                return self._keepers[organisation_id]
-        found = self._get(RecordKeeping, RecordKeeping.create_id(organisation_id))
-        with self._cache_lock:
-            return self._keepers.setdefault(organisation_id, found)
+        """The organisation's record keeper, if it runs one (cached, absence included;
+        `caches`: forgotten when any replica records a change)."""
+        key = RecordKeeping.create_id(organisation_id)
+        found: RecordKeeping | None = self._cached.get(key, lambda: self._get(RecordKeeping, key))
+        return found
 
     def _contact_facts(self, account_id: str) -> ContactFacts | None:
-        """Cached, absence included: the follower updates the cache as it records facts."""
-        with self._cache_lock:
-            if account_id in self._facts:
-                return self._facts[account_id]
-        found = self._get(ContactFacts, ContactFacts.create_id(account_id))
-        with self._cache_lock:
-            return self._facts.setdefault(account_id, found)
+        """Cached, absence included (`caches`: forgotten when any replica records facts)."""
+        key = ContactFacts.create_id(account_id)
+        found: ContactFacts | None = self._cached.get(key, lambda: self._get(ContactFacts, key))
+        return found
 
     # --- plumbing -------------------------------------------------------------------------
 

@@ -156,7 +156,10 @@ class Relay(Conversations):
             except IntegrityError as e:
                 raise AlreadyDone(f"message {request.message_id} was relayed already") from e
             by_device = {c.device_id: c.ciphertext for c in copies}
+            # Recorded: the copies go to the mailboxes now, in this order; the sender does
+            # not wait for JetStream to store them (see `mailbox`).
             self.mailboxes.deliver(
+                request.message_id,
                 [
                     (
                         device,
@@ -177,7 +180,7 @@ class Relay(Conversations):
                         ),
                     )
                     for device, owner in deliveries
-                ]
+                ],
             )
         return Relayed(now_ms, stamp)
 

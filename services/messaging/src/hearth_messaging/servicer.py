@@ -35,7 +35,42 @@ MAX_OTHER_MEMBERS = MAX_GROUP_MEMBERS - 1  # the caller is the last member
 MAX_SEQUENCE = 2**63 - 1  # mailbox sequences are JetStream's, which stores them as i64
 MAX_COPIES_ASKED = 10_000  # the group limit is the application's; this bounds the request
 RECHECK = 60.0  # seconds an idle delivery stream waits before re-reading its mailbox anyway
-WAKE_RETRIES, WAKE_RETRY = 5, 0.1  # re-reads (and seconds between) after a wake finds nothing
+WAKE_RETRIES, WAKE_RETRY = 5, 0.02  # re-reads (and seconds between) while an announced copy
+# is not stored yet
+# Reads after a stream opens (seconds after each other): the relay answers a sender before
+# JetStream has stored the copies, so a copy published just before the watch began (no
+# wake-up) may be stored just after the first read.
+SETTLE_READS = (0.02, 0.1, 0.5)
+READ_BATCH = 256  # envelopes per mailbox read
+REMEMBERED = 1024  # message ids a delivery stream remembers having delivered
+
+
+class Delivery:
+    """One delivery stream's view of its mailbox: the message ids the watch announced that
+    no read has delivered yet, and a few it delivered (an announcement may come late)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.wake = asyncio.Event()
+        self.announced: set[str] = set()
+        self._recent: dict[str, None] = {}
+
+    def announce_threadsafe(self, message_id: str) -> None:
+        """From the mailbox link's thread: a copy was published to this mailbox."""
+        self.loop.call_soon_threadsafe(self._announce, message_id)
+
+    def _announce(self, message_id: str) -> None:
+        if message_id not in self._recent:
+            self.announced.add(message_id)
+            self.wake.set()
+
+    def delivered(self, message_id: str) -> None:
+        self.announced.discard(message_id)
+        self._recent[message_id] = None
+        if len(self._recent) > REMEMBERED:
+            del self._recent[next(iter(self._recent))]
+
+
 RECORDING_NOTICE = (
     "This conversation is recorded by your organisation: its record keeper receives every "
     "message, end to end, and keeps it as a case record. The platform cannot read the record."
@@ -252,42 +287,47 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         """Everything the device has not acknowledged, in order, then new envelopes live.
 
         Async, so an open delivery stream waits without holding a thread; a cancelled stream
-        stops waiting at once (the task is cancelled).
+        stops waiting at once (the task is cancelled). The mailbox is read when the stream
+        opens and then only for a message the watch announced and no read has delivered yet
+        (`Delivery`): a short batch means the mailbox is drained.
         """
         device = uuid_text(request.device_id, "device_id", "device")
         account = current_session().account_id
-        await asyncio.to_thread(self.app.check_own_device, account, device)
+        if self.app.known_owner(device) != account:
+            await asyncio.to_thread(self.app.check_own_device, account, device)
         mailboxes = self.app.mailboxes
-        loop = asyncio.get_running_loop()
-        wake = asyncio.Event()
-
-        def wake_up() -> None:  # called on the mailbox link's thread
-            loop.call_soon_threadsafe(wake.set)
-
-        unwatch = await mailboxes.watch(device, wake_up)
-        cursor, retries = 1, 0
+        delivery = Delivery(asyncio.get_running_loop())
+        unwatch = await mailboxes.watch(device, delivery.announce_threadsafe)
+        cursor, full, retries = 1, True, 0
+        settling = list(SETTLE_READS)
         try:
             while True:
-                wake.clear()
-                batch = await mailboxes.read_async(device, cursor)
-                for stored in batch:
-                    envelope = pb.Envelope.FromString(stored.payload)
-                    envelope.sequence = stored.seq
-                    yield pb.ReceiveEnvelopesResponse(envelope=envelope)
-                    cursor = stored.seq + 1
-                if batch:
-                    retries = 0
-                elif retries:
-                    # A wake-up can come before JetStream has stored what woke it: look again
-                    # shortly, a few times, before waiting long.
-                    retries -= 1
-                    await asyncio.sleep(WAKE_RETRY)
-                else:
-                    # The watch wakes us; the timeout is only a safety net for a lost wake-up,
-                    # spread out so that thousands of idle streams do not read in step.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), RECHECK * random.uniform(0.5, 1.5))
-                    retries = WAKE_RETRIES if wake.is_set() else 0
+                delivery.wake.clear()
+                if full or delivery.announced:
+                    batch = await mailboxes.read_async(device, cursor, READ_BATCH)
+                    for stored in batch:
+                        envelope = pb.Envelope.FromString(stored.payload)
+                        envelope.sequence = stored.seq
+                        delivery.delivered(envelope.message_id)
+                        yield pb.ReceiveEnvelopesResponse(envelope=envelope)
+                        cursor = stored.seq + 1
+                    full = len(batch) == READ_BATCH
+                    if full:
+                        continue
+                    if delivery.announced and retries < WAKE_RETRIES:
+                        # Announced before JetStream stored it: look again shortly.
+                        retries += 1
+                        await asyncio.sleep(WAKE_RETRY)
+                        continue
+                    delivery.announced.clear()  # published, never stored: nothing to wait for
+                retries = 0
+                # The watch wakes us; the timeout is a safety net for a lost wake-up, spread
+                # out so that thousands of idle streams do not read in step, and shortly
+                # after the stream opened, for a copy published just before the watch began.
+                idle = settling.pop(0) if settling else RECHECK * random.uniform(0.5, 1.5)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(delivery.wake.wait(), idle)
+                full = not delivery.wake.is_set()  # timed out: read anyway
         finally:
             unwatch()
 

@@ -32,9 +32,11 @@ class Safety(Publishing):
         case_key_wrapping: bytes | None = None,
         clock: Callable[[], float] = time.time,
         pack_signer: PackSigner | None = None,
+        platform_organisation: str = "",
     ) -> None:
         super().__init__(env, case_key_wrapping=case_key_wrapping, clock=clock)
         self.pack_signer = pack_signer
+        self.platform_organisation = platform_organisation
 
 
 __all__ = ["FOLLOWED", "WHO_SEES_A_CONCERN", "Filed", "Safety"]

@@ -86,7 +86,8 @@ class CaseWork(Organisations):
     def assign(self, session: Session, case_id: str, moderator_id: str) -> str:
         def command() -> str:
             case = self.case(session, case_id)
-            case.assign(moderator_id, self.now(), by=staff_of(session))
+            works_with = self.works_with([moderator_id])[moderator_id]
+            case.assign(moderator_id, self.now(), by=staff_of(session), works_with=works_with)
             self.save(case)
             return moderator_id
 
@@ -205,5 +206,19 @@ class CaseWork(Organisations):
                 break
         return entries
 
-    def restrictions(self, account_id: str) -> list[ActiveAction]:
-        return self.current_board().restrictions(account_id)
+    def restrictions(self, session: Session, account_id: str) -> list[ActiveAction]:
+        """Actions in force on an account of one of the caller's organisations, taken on
+        cases of those organisations."""
+        known = self._get(KnownAccount, KnownAccount.create_id(account_id))
+        if known is None or not known.organisations & session.organisations:
+            raise Refused(
+                "that account is not of an organisation you are staff of",
+                reason="NOT_IN_ORGANISATION",
+            )
+        board = self.current_board()
+        return [
+            a
+            for a in board.restrictions(account_id)
+            if (entry := board.entries.get(a.case_id)) is not None
+            and entry.organisation_id in session.organisations
+        ]

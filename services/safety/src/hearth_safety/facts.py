@@ -1,6 +1,8 @@
 """What safety learns from the streams it follows: accounts (identity), devices and relay keys
 (messaging). Safety holds no secret of another service: it verifies reports with the relay's
-public keys as messaging's stream records them."""
+public keys as messaging's stream records them. A staff account's working relationships
+(a conversation shared, a guardian link) come from the same streams: assignment reads them to
+keep a moderator off a case about someone they work with."""
 
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ class KnownAccount(Aggregate):
         self.account_id = account_id
         self.role = role
         self.band = ""
+        self.organisations: set[str] = set()
+        self.works_with: set[str] = set()
 
     @published(events_pb2.KnownAccountBandNoted)
     class BandNoted(Aggregate.Event):
@@ -40,6 +44,31 @@ class KnownAccount(Aggregate):
     @event(BandNoted)
     def note_band(self, band: str) -> None:
         self.band = band
+
+    @published(events_pb2.KnownAccountOrganisationNoted)
+    class OrganisationNoted(Aggregate.Event):
+        organisation_id: str
+
+    @event(OrganisationNoted)
+    def _note_organisation(self, organisation_id: str) -> None:
+        self.organisations.add(organisation_id)
+
+    def note_organisation(self, organisation_id: str) -> None:
+        if organisation_id not in self.organisations:
+            self._note_organisation(organisation_id)
+
+    @published(events_pb2.KnownAccountRelationshipNoted)
+    class RelationshipNoted(Aggregate.Event):
+        other_account_id: str
+        kind: str
+
+    @event(RelationshipNoted)
+    def _note_relationship(self, other_account_id: str, kind: str) -> None:
+        self.works_with.add(other_account_id)
+
+    def note_relationship(self, other_account_id: str, kind: str) -> None:
+        if other_account_id not in self.works_with and other_account_id != self.account_id:
+            self._note_relationship(other_account_id, kind)
 
 
 @aggregate_name("safety.KnownDevice")

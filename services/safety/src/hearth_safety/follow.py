@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import ClassVar, TypeVar
 from uuid import UUID
@@ -47,15 +47,22 @@ FOLLOWED = frozenset(
     for m in (
         identity_events.AccountRegistered,
         identity_events.AccountAgeBandSet,
+        identity_events.OrganisationMemberAdded,
+        identity_events.GuardianLinked,
         messaging_events.DeviceKeysPublished,
         messaging_events.RelayKeyPublished,
+        messaging_events.ConversationStarted,
     )
 )
+# Whose working relationships assignment needs: those who may be given a case.
+CASE_WORKERS = frozenset({"moderator", "safeguarding_lead"})
 PARTICIPANT_ROLES = ("child", "young_person", "guardian", "practitioner")
 
 
 class Following(FollowingApplication):
     name = "safety"
+    # The platform's own moderation organisation: reads reports of people of no organisation.
+    platform_organisation = ""
     # What it acts on, and whose sessions to stop honouring (an erased account).
     topics: ClassVar[frozenset[str] | None] = FOLLOWED | REVOKING_TOPICS
 
@@ -104,22 +111,62 @@ class Following(FollowingApplication):
             if self._get(KnownAccount, KnownAccount.create_id(account)) is None:
                 role = identity_pb2.Role.Name(m.role).removeprefix("ROLE_").lower()
                 processing.collect_events(KnownAccount(account, role))
+        elif isinstance(m, identity_events.OrganisationMemberAdded):
+            known = self._get(KnownAccount, KnownAccount.create_id(m.account_id))
+            if known is not None:
+                known.note_organisation(m.organisation_id)
+                processing.collect_events(known)
+        elif isinstance(m, identity_events.GuardianLinked):
+            self._note_working(
+                [m.guardian_account_id, m.child_account_id], "guardian_link", processing
+            )
+        elif isinstance(m, messaging_events.ConversationStarted):
+            self._note_working(list(m.member_account_ids), "conversation", processing)
         elif isinstance(m, identity_events.AccountAgeBandSet):
             known = self._get(KnownAccount, KnownAccount.create_id(m.account_id))
             known = known or KnownAccount(m.account_id, "")
             known.note_band(AgeBand.of(m.band).label)
             processing.collect_events(known)
 
+    def _note_working(
+        self, accounts: list[str], kind: str, processing: ProcessingEvent[UUID]
+    ) -> None:
+        """Each case worker among `accounts` works with each of the others."""
+        for account in accounts:
+            known = self._get(KnownAccount, KnownAccount.create_id(account))
+            if known is None or known.role not in CASE_WORKERS:
+                continue
+            for other in accounts:
+                known.note_relationship(other, kind)
+            processing.collect_events(known)
+
+    def works_with(self, account_ids: Iterable[str]) -> dict[str, set[str]]:
+        """Each account's working relationships, as safety learnt them."""
+        found = {}
+        for account in account_ids:
+            known = self._get(KnownAccount, KnownAccount.create_id(account))
+            found[account] = set(known.works_with) if known else set()
+        return found
+
     # --- plumbing -----------------------------------------------------------------------
 
     def _organisation_of(self, session: Session) -> str:
-        if not session.organisations:
+        """Whose safety team reads the caller's reports: their first organisation's, else the
+        platform's own moderation organisation when one is configured; with neither nobody
+        would read it, so it is refused with where to get help instead."""
+        found = self.reading_organisation(session)
+        if not found:
             raise Conflict(
                 "you are not a member of an organisation whose safety team reads reports; "
                 "call Childline free on 0800 1111, or 999 if you are in danger",
                 reason="NO_ORGANISATION",
             )
-        return sorted(session.organisations)[0]
+        return found
+
+    def reading_organisation(self, session: Session) -> str:
+        if session.organisations:
+            return sorted(session.organisations)[0]
+        return self.platform_organisation
 
     @staticmethod
     def _member(session: Session, organisation_id: str) -> None:

@@ -238,7 +238,8 @@ class Reporting(Rota):
             if m != lead
         ]
         try:
-            choice = choose_moderator(on_shift, case.involved, {})
+            works_with = self.works_with(c.account_id for c in on_shift)
+            choice = choose_moderator(on_shift, case.involved, works_with)
         except NoEligibleModerator:
             return
         case.assign(choice.account_id, now)

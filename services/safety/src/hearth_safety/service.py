@@ -107,6 +107,8 @@ def build(config: RuntimeConfig) -> ServiceParts:
         config.application_env(),
         case_key_wrapping=case_key_wrapping(env),
         pack_signer=pack_signer(env, config.data_dir),
+        # Reports of people in no organisation go to the platform's own moderators, if set.
+        platform_organisation=env.text("HEARTH_PLATFORM_ORGANISATION", ""),
     )
     try:
         app.publish_pack_key()

@@ -163,7 +163,7 @@ class SafetyServicer(safety_pb2_grpc.SafetyServiceServicer):
     ) -> pb.GetSupportStatusResponse:
         session = current_session()
         organisation = ident(request.organisation_id, "organisation_id", required=False)
-        organisation = organisation or min(session.organisations, default="")
+        organisation = organisation or self.app.reading_organisation(session)
         status, signposting = self.app.support_status(organisation)
         return pb.GetSupportStatusResponse(
             open_now=status.open_now,
@@ -489,7 +489,7 @@ class SafetyServicer(safety_pb2_grpc.SafetyServiceServicer):
     ) -> pb.GetAccountRestrictionsResponse:
         account = ident(request.account_id, "account_id")
         return pb.GetAccountRestrictionsResponse(
-            actions=[action_proto(a) for a in self.app.restrictions(account)]
+            actions=[action_proto(a) for a in self.app.restrictions(current_session(), account)]
         )
 
     def PublishPack(

@@ -177,16 +177,57 @@ Global___InviteStaffResponse: _TypeAlias = InviteStaffResponse  # noqa: Y015
 class GetAccountRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    """Empty for the caller's own account; another account's id for staff of its organisation."""
     def __init__(
         self,
+        *,
+        account_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetAccountRequest: _TypeAlias = GetAccountRequest  # noqa: Y015
+
+@_typing.final
+class AccountRestriction(_message.Message):
+    """An action of the safety team in force on an account (from safety's CaseActionTaken)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTION_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    OTHER_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
+    action_id: _builtins.str
+    kind: _builtins.str
+    """"restrict" (no new conversations or members), "suspend" (no sending) or "block"."""
+    case_id: _builtins.str
+    other_account_id: _builtins.str
+    """For a block: the account it keeps this one apart from."""
+    @_builtins.property
+    def since(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        action_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        other_account_id: _builtins.str = ...,
+        since: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_id", b"action_id", "case_id", b"case_id", "kind", b"kind", "other_account_id", b"other_account_id", "since", b"since"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccountRestriction: _TypeAlias = AccountRestriction  # noqa: Y015
 
 @_typing.final
 class GetAccountResponse(_message.Message):
@@ -201,6 +242,7 @@ class GetAccountResponse(_message.Message):
     HOUSE_RULES_VERSION_FIELD_NUMBER: _builtins.int
     ERASED_FIELD_NUMBER: _builtins.int
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    RESTRICTIONS_FIELD_NUMBER: _builtins.int
     account_id: _builtins.str
     role: Global___Role.ValueType
     devices: _builtins.int
@@ -213,6 +255,12 @@ class GetAccountResponse(_message.Message):
     display_name: _builtins.str
     @_builtins.property
     def organisations(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def restrictions(self) -> _containers.RepeatedCompositeFieldContainer[Global___AccountRestriction]:
+        """Only to staff of the account's organisation reading another account: the safety team's
+        actions in force on it.
+        """
+
     def __init__(
         self,
         *,
@@ -225,10 +273,11 @@ class GetAccountResponse(_message.Message):
         house_rules_version: _builtins.int = ...,
         erased: _builtins.bool = ...,
         display_name: _builtins.str = ...,
+        restrictions: _abc.Iterable[Global___AccountRestriction] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "attested_band", b"attested_band", "devices", b"devices", "display_name", b"display_name", "effective_band", b"effective_band", "erased", b"erased", "house_rules_version", b"house_rules_version", "organisations", b"organisations", "role", b"role"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "attested_band", b"attested_band", "devices", b"devices", "display_name", b"display_name", "effective_band", b"effective_band", "erased", b"erased", "house_rules_version", b"house_rules_version", "organisations", b"organisations", "restrictions", b"restrictions", "role", b"role"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

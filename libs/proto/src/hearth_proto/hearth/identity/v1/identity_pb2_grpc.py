@@ -195,8 +195,11 @@ class IdentityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetAccount(self, request, context):
-        """Reads the caller's own account.
-        Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+        """Reads the caller's own account; with `account_id`, staff (moderator, safeguarding_lead,
+        org_admin) read an account of one of their organisations, with the safety team's
+        restrictions in force on it (never its personal data; never for anyone else).
+        Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+        PERMISSION_DENIED (NOT_IN_ORGANISATION).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -264,9 +267,10 @@ class IdentityServiceServicer:
 
     def BeginPasskeyEnrolment(self, request, context):
         """Starts an invited staff member's registration with a passkey as their account's first
-        device (no device key needed: the console's way in). The invitation is checked, not used.
-        Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION
-        (INVITATION_USED, INVITATION_EXPIRED).
+        device (no device key needed: the console's way in). The invitation is checked, not used;
+        one for a record keeper (a client, not a person) is refused NOT_STAFF.
+        Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED (PERMISSION_DENIED, NOT_STAFF),
+        FAILED_PRECONDITION (INVITATION_USED, INVITATION_EXPIRED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

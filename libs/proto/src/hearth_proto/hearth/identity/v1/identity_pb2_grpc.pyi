@@ -49,8 +49,11 @@ class IdentityServiceStub:
     ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED).
     """
     GetAccount: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetAccountRequest, _identity_pb2.GetAccountResponse]
-    """Reads the caller's own account.
-    Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+    """Reads the caller's own account; with `account_id`, staff (moderator, safeguarding_lead,
+    org_admin) read an account of one of their organisations, with the safety team's
+    restrictions in force on it (never its personal data; never for anyone else).
+    Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+    PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     AddDevice: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AddDeviceRequest, _identity_pb2.AddDeviceResponse]
     """Adds another device (Ed25519 key, with proof of possession) to the caller's account.
@@ -90,9 +93,10 @@ class IdentityServiceStub:
     """
     BeginPasskeyEnrolment: _grpc.UnaryUnaryMultiCallable[_identity_pb2.BeginPasskeyEnrolmentRequest, _identity_pb2.BeginPasskeyEnrolmentResponse]
     """Starts an invited staff member's registration with a passkey as their account's first
-    device (no device key needed: the console's way in). The invitation is checked, not used.
-    Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION
-    (INVITATION_USED, INVITATION_EXPIRED).
+    device (no device key needed: the console's way in). The invitation is checked, not used;
+    one for a record keeper (a client, not a person) is refused NOT_STAFF.
+    Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED (PERMISSION_DENIED, NOT_STAFF),
+    FAILED_PRECONDITION (INVITATION_USED, INVITATION_EXPIRED).
     """
     CompletePasskeyEnrolment: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CompletePasskeyEnrolmentRequest, _identity_pb2.CompletePasskeyEnrolmentResponse]
     """Completes it: the invitation is used, the account registered with the passkey, and the new
@@ -196,8 +200,11 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     ACCOUNT_NOT_FOUND), FAILED_PRECONDITION (FAILED_PRECONDITION, ACCOUNT_ERASED).
     """
     GetAccount: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetAccountRequest, _identity_pb2.GetAccountResponse]  # type: ignore[assignment]
-    """Reads the caller's own account.
-    Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+    """Reads the caller's own account; with `account_id`, staff (moderator, safeguarding_lead,
+    org_admin) read an account of one of their organisations, with the safety team's
+    restrictions in force on it (never its personal data; never for anyone else).
+    Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+    PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     AddDevice: _aio.UnaryUnaryMultiCallable[_identity_pb2.AddDeviceRequest, _identity_pb2.AddDeviceResponse]  # type: ignore[assignment]
     """Adds another device (Ed25519 key, with proof of possession) to the caller's account.
@@ -237,9 +244,10 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     """
     BeginPasskeyEnrolment: _aio.UnaryUnaryMultiCallable[_identity_pb2.BeginPasskeyEnrolmentRequest, _identity_pb2.BeginPasskeyEnrolmentResponse]  # type: ignore[assignment]
     """Starts an invited staff member's registration with a passkey as their account's first
-    device (no device key needed: the console's way in). The invitation is checked, not used.
-    Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION
-    (INVITATION_USED, INVITATION_EXPIRED).
+    device (no device key needed: the console's way in). The invitation is checked, not used;
+    one for a record keeper (a client, not a person) is refused NOT_STAFF.
+    Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED (PERMISSION_DENIED, NOT_STAFF),
+    FAILED_PRECONDITION (INVITATION_USED, INVITATION_EXPIRED).
     """
     CompletePasskeyEnrolment: _aio.UnaryUnaryMultiCallable[_identity_pb2.CompletePasskeyEnrolmentRequest, _identity_pb2.CompletePasskeyEnrolmentResponse]  # type: ignore[assignment]
     """Completes it: the invitation is used, the account registered with the passkey, and the new
@@ -358,8 +366,11 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.GetAccountRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.GetAccountResponse, _abc.Awaitable[_identity_pb2.GetAccountResponse]]:
-        """Reads the caller's own account.
-        Roles: any session. Errors: NOT_FOUND (ACCOUNT_NOT_FOUND).
+        """Reads the caller's own account; with `account_id`, staff (moderator, safeguarding_lead,
+        org_admin) read an account of one of their organisations, with the safety team's
+        restrictions in force on it (never its personal data; never for anyone else).
+        Roles: any session. Errors: INVALID_ARGUMENT, NOT_FOUND (ACCOUNT_NOT_FOUND),
+        PERMISSION_DENIED (NOT_IN_ORGANISATION).
         """
 
     @_abc_1.abstractmethod
@@ -441,9 +452,10 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.BeginPasskeyEnrolmentResponse, _abc.Awaitable[_identity_pb2.BeginPasskeyEnrolmentResponse]]:
         """Starts an invited staff member's registration with a passkey as their account's first
-        device (no device key needed: the console's way in). The invitation is checked, not used.
-        Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION
-        (INVITATION_USED, INVITATION_EXPIRED).
+        device (no device key needed: the console's way in). The invitation is checked, not used;
+        one for a record keeper (a client, not a person) is refused NOT_STAFF.
+        Roles: public. Errors: INVALID_ARGUMENT, PERMISSION_DENIED (PERMISSION_DENIED, NOT_STAFF),
+        FAILED_PRECONDITION (INVITATION_USED, INVITATION_EXPIRED).
         """
 
     @_abc_1.abstractmethod

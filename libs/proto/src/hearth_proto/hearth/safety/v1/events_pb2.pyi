@@ -1293,6 +1293,63 @@ class KnownAccountBandNoted(_message.Message):
 Global___KnownAccountBandNoted: _TypeAlias = KnownAccountBandNoted  # noqa: Y015
 
 @_typing.final
+class KnownAccountOrganisationNoted(_message.Message):
+    """The account joined an organisation (identity's OrganisationMemberAdded)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    organisation_id: _builtins.str
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        organisation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organisation_id", b"organisation_id", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KnownAccountOrganisationNoted: _TypeAlias = KnownAccountOrganisationNoted  # noqa: Y015
+
+@_typing.final
+class KnownAccountRelationshipNoted(_message.Message):
+    """A staff account works with another: they share a conversation (messaging's
+    ConversationStarted) or a guardian link (identity's GuardianLinked). Such a moderator is
+    never assigned a case about the other.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    OTHER_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    other_account_id: _builtins.str
+    kind: _builtins.str
+    """"conversation" or "guardian_link"."""
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        other_account_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "other_account_id", b"other_account_id", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KnownAccountRelationshipNoted: _TypeAlias = KnownAccountRelationshipNoted  # noqa: Y015
+
+@_typing.final
 class KnownDeviceNoted(_message.Message):
     """A device and its account, from messaging's prekey directory (DeviceKeysPublished)."""
 

@@ -360,8 +360,10 @@ class SafetyServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetAccountRestrictions(self, request, context):
-        """An account's actions in force (identity shows them to staff).
-        Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
+        """An account's actions in force, taken on cases of the caller's organisations (identity
+        shows them to staff too); for staff of the account's organisation only.
+        Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT,
+        PERMISSION_DENIED (NOT_IN_ORGANISATION).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -147,8 +147,10 @@ class SafetyServiceStub:
     INVALID_SETTINGS), PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     GetAccountRestrictions: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetAccountRestrictionsRequest, _safety_pb2.GetAccountRestrictionsResponse]
-    """An account's actions in force (identity shows them to staff).
-    Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
+    """An account's actions in force, taken on cases of the caller's organisations (identity
+    shows them to staff too); for staff of the account's organisation only.
+    Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT,
+    PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     GetHandover: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetHandoverRequest, _safety_pb2.GetHandoverResponse]
     """The handovers of the organisation's latest ended shifts, most recent first (at most 20):
@@ -299,8 +301,10 @@ class SafetyServiceAsyncStub(SafetyServiceStub):
     INVALID_SETTINGS), PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     GetAccountRestrictions: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetAccountRestrictionsRequest, _safety_pb2.GetAccountRestrictionsResponse]  # type: ignore[assignment]
-    """An account's actions in force (identity shows them to staff).
-    Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
+    """An account's actions in force, taken on cases of the caller's organisations (identity
+    shows them to staff too); for staff of the account's organisation only.
+    Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT,
+    PERMISSION_DENIED (NOT_IN_ORGANISATION).
     """
     GetHandover: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetHandoverRequest, _safety_pb2.GetHandoverResponse]  # type: ignore[assignment]
     """The handovers of the organisation's latest ended shifts, most recent first (at most 20):
@@ -568,8 +572,10 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _safety_pb2.GetAccountRestrictionsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_safety_pb2.GetAccountRestrictionsResponse, _abc.Awaitable[_safety_pb2.GetAccountRestrictionsResponse]]:
-        """An account's actions in force (identity shows them to staff).
-        Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT.
+        """An account's actions in force, taken on cases of the caller's organisations (identity
+        shows them to staff too); for staff of the account's organisation only.
+        Roles: moderator, org_admin, safeguarding_lead. Errors: INVALID_ARGUMENT,
+        PERMISSION_DENIED (NOT_IN_ORGANISATION).
         """
 
     @_abc_1.abstractmethod
