@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo up test unit bench corpus lint format protos docs publish-protos clean image image-tools
+.PHONY: help setup demo up test unit bench corpus lint format protos docs publish-protos clean image image-tools browser-tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
@@ -63,7 +63,10 @@ image-tools: ## Install buildah and mmdebstrap (Debian) when missing, as root; C
 image: setup image-tools ## Build the container image (buildah, mmdebstrap base; no daemon)
 	$(BIN)/python tools/image.py
 
-test: lint image-tools ## Lint, then run the whole test suite against real nats-server and gRPC
+browser-tools: ## Install Debian's Chromium when missing, as root; the console's browser tests fail without
+	@$(PYTHON) tools/browser.py --ensure || [ "$$CI" != "true" ]
+
+test: lint image-tools browser-tools ## Lint, then run the whole test suite against real nats-server and gRPC
 	$(BIN)/pytest
 
 unit: setup ## Run the tests without linting first

@@ -102,7 +102,9 @@ def services() -> list[Service]:
         module = importlib.import_module(point.module)
         package = point.module.split(".")[0]
         modules = package_modules(package)
-        rules: dict[str, Access] = module.RULES
+        rules: dict[str, Access] = getattr(module, "RULES", {})
+        if not rules:  # no RPCs of its own (the console serves pages): no tables to generate
+            continue
         name, *others = dict.fromkeys(path.split("/")[1] for path in rules)
         service = Service(
             point.name,

@@ -37,6 +37,8 @@ EXPECTED = {
     "messaging.latency.p99",
     "records.keep",
     "records.check",
+    "console.queue.ms",
+    "console.case.ms",
 }
 
 

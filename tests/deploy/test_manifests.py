@@ -35,6 +35,7 @@ from tests.deploy.support import (
 )
 
 KUBERNETES_VERSIONS = ("1.34.0", "1.37.0")  # oldest and newest supported (docs/operations.md)
+WEB_SERVICES = {"hearth-console"}  # serve pages to people; keep no stream
 SIZE = re.compile(r"^(\d+)(Mi|Gi)$")
 
 
@@ -111,10 +112,15 @@ def test_every_service_is_probed_over_grpc_and_stops_within_its_grace(overlay: s
             assert main[probe]["grpc"]["port"] == port, f"{name} {probe}"
         assert {"name": "grpc", "containerPort": port} in main["ports"], name
         assert main["args"] == [name.removeprefix("hearth-")], "hearth serve --service NAME"
-        (streams,) = spec["initContainers"]
-        assert streams["command"][1:5] == ["streams", "create", "--service", main["args"][0]]
         service = named(objects, "Service", name)
-        assert [p["name"] for p in service["spec"]["ports"]] == ["grpc"], name
+        if name in WEB_SERVICES:  # pages over HTTP beside gRPC health, and no stream
+            assert "initContainers" not in spec, name
+            assert {"name": "http", "containerPort": 8080} in main["ports"], name
+            assert [p["name"] for p in service["spec"]["ports"]] == ["grpc", "http"], name
+        else:
+            (streams,) = spec["initContainers"]
+            assert streams["command"][1:5] == ["streams", "create", "--service", main["args"][0]]
+            assert [p["name"] for p in service["spec"]["ports"]] == ["grpc"], name
         account = named(objects, "ServiceAccount", spec["serviceAccountName"])
         assert account["automountServiceAccountToken"] is False, name
         assert spec["topologySpreadConstraints"], name

@@ -123,6 +123,8 @@ def run(data_dir: Path) -> None:
         show(f"NATS (JetStream):  {platform.nats_url}   data in {data_dir}")
         for name, host in platform.hosts.items():
             show(f"{name:<18} grpc://{host.address}  (health: SERVING)")
+            if host.parts.web_address:  # the console: staff open it in a browser
+                show(f"{'':<18} {host.parts.web_address}  (sign in with a passkey)")
         identity_channel = connect(platform.endpoint("identity"))
         identity = identity_pb2_grpc.IdentityServiceStub(identity_channel)
         audit = audit_pb2_grpc.AuditServiceStub(connect(platform.endpoint("audit")))

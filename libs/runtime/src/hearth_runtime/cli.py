@@ -41,6 +41,8 @@ def up(args: argparse.Namespace) -> int:
     print(f"NATS ({'external' if args.nats_url else 'embedded'}, JetStream): {platform.nats_url}")
     for name, host in platform.hosts.items():
         print(f"{name:<10} grpc://{host.address}")
+        if host.parts.web_address:
+            print(f"{'':<10} {host.parts.web_address} (open in a browser)")
     print(f"endpoints written to {platform.data_dir / 'endpoints.json'}; Ctrl-C stops")
     sys.stdout.flush()
     try:

@@ -67,6 +67,8 @@ class ServiceParts:
     on_stop: list[Callable[[], None]] = field(default_factory=list)
     # Whose sessions the service no longer honours (fed by its follower of identity).
     revocations: Revocations | None = None
+    # Where people open the service in a browser, for one that serves pages (the console).
+    web_address: str = ""
 
 
 FOLLOWER_HEALTH = "hearth.follow."  # + the upstream's name: each follower's health name

@@ -13,6 +13,8 @@ from .server import ServiceParts
 
 ServiceBuilder = Callable[[RuntimeConfig], ServiceParts]
 ORDER = ("identity", "age", "messaging", "safety", "audit")  # producers before followers
+# Services that keep no event log: the console serves pages and calls the others.
+STREAMLESS = frozenset({"console"})
 
 
 def installed_services() -> dict[str, ServiceBuilder]:

@@ -25,6 +25,7 @@ from hearth_eventlog.link import JetStreamLink
 from hearth_eventlog.stream import StreamSettingsError, ensure_stream
 
 from .config import RuntimeConfig
+from .services import STREAMLESS
 
 log = logging.getLogger(__name__)
 RETRY_EVERY = 1.0
@@ -42,8 +43,10 @@ class StreamState:
 
 
 def service_names() -> list[str]:
-    """The installed services, by entry point name (nothing is imported)."""
-    return sorted(ep.name for ep in entry_points(group="hearth.services"))
+    """The installed services that keep a stream, by entry point name (nothing is imported)."""
+    return sorted(
+        ep.name for ep in entry_points(group="hearth.services") if ep.name not in STREAMLESS
+    )
 
 
 def stream_settings(service: str, environ: Mapping[str, str]) -> StreamSettings:
