@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-import pdqhash  # type: ignore[import-untyped]
 from PIL import Image, ImageFilter
 
 MATCH_DISTANCE = 31
@@ -61,6 +60,9 @@ def decode(data: bytes) -> Image.Image:
 
 
 def pdq_of(image: Image.Image) -> tuple[str, int]:
+    # Imported here: reading packs and hash lists (the safety service does) needs no PDQ.
+    import pdqhash  # type: ignore[import-untyped]
+
     bits, quality = pdqhash.compute(np.asarray(image, dtype=np.uint8))
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes().hex(), int(quality)
 
