@@ -70,7 +70,9 @@ def test_sigkill_mid_appends_loses_and_duplicates_nothing(own_nats: EmbeddedNats
         for crash in range(CRASHES):
             writer.wait_for(APPENDS_BETWEEN * (crash + 1))
             own_nats.kill()
-            time.sleep(0.5)
+            # Down longer than HEARTH_NATS_TIMEOUT, so an append does fail (a short outage
+            # the link rides out proves nothing about failed appends).
+            time.sleep(1.5)
             own_nats.start()
         writer.wait_for(APPENDS_BETWEEN * (CRASHES + 1))
     finally:
