@@ -118,6 +118,12 @@ def test_staff_enrol_passkeys_and_the_moderator_takes_and_escalates_the_top_case
     sam.get_by_role("button", name="Escalate").click()
     expect(sam.locator("#done")).to_contain_text("escalate")
     story.sam.shot("case-escalated")
+    # A case note, sealed by safety; the page reads it back (a recorded read).
+    sam.get_by_label("A note for the case").fill("rang the school's DSL; they know him")
+    sam.get_by_role("button", name="Add the note").click()
+    expect(sam.locator("#done")).to_contain_text("note")
+    expect(sam.locator(".note")).to_have_count(1)
+    expect(sam.locator(".note")).to_contain_text("rang the school's DSL; they know him")
 
 
 def test_reading_the_content_was_recorded_and_audit_shows_the_read(
@@ -127,9 +133,9 @@ def test_reading_the_content_was_recorded_and_audit_shows_the_read(
     events = [
         n.topic
         for n in app.recorder.select_notifications(1, 10_000)
-        if "CaseContentRead" in n.topic
+        if "CaseContentRead" in n.topic or "CaseNotesRead" in n.topic
     ]
-    assert events, "opening the case recorded CaseContentRead"
+    assert {e.rsplit(".", 1)[-1] for e in events} == {"CaseContentRead", "CaseNotesRead"}
 
 
 def test_the_lead_suspends_the_subject_and_refers_to_the_police(story: Story) -> None:
