@@ -93,8 +93,15 @@ def test_staff_enrol_passkeys_and_the_moderator_takes_and_escalates_the_top_case
     top = sam.locator("#queue-rows tr").first
     expect(top).to_contain_text(filed.case_id[:8])
     expect(top).to_contain_text("High")
+    expect(top).to_contain_text("Grooming")  # the opening report's category
     expect(top).to_contain_text("You")
     accessible(sam, "queue")
+    sam.goto("/queue?category=spam")
+    expect(sam.locator("#queue-rows")).to_contain_text("No open cases match these filters.")
+    sam.get_by_label("Category").select_option("grooming")
+    sam.get_by_role("button", name="Apply filters").click()
+    top = sam.locator("#queue-rows tr").first
+    expect(top).to_contain_text(filed.case_id[:8])
     story.sam.shot("queue")
     top.get_by_role("link").click()
     sam.wait_for_url(f"**/case/{filed.case_id}")

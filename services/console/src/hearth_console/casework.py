@@ -31,6 +31,20 @@ from .upstream import Refused, call
 from .web import Console, posted, staff_session
 
 SEVERITIES = ("immediate", "high", "medium", "low")
+# Safety's report categories, as a case's opening report names them.
+CATEGORIES = (
+    "immediate_danger",
+    "child_sexual_abuse",
+    "grooming",
+    "self_harm",
+    "threat",
+    "bullying",
+    "hate",
+    "sexual_content",
+    "personal_info",
+    "spam",
+    "other",
+)
 ACTIONS = {
     "warn": "Warn the account",
     "restrict": "Restrict: no new conversations",
@@ -79,6 +93,7 @@ class QueueFilter:
     organisation: str
     assignee: str
     severity: str
+    category: str = ""
 
     @classmethod
     def of(cls, request: Request, session: DeskSession) -> QueueFilter:
@@ -91,7 +106,10 @@ class QueueFilter:
         severity = request.query_params.get("severity", "")
         if severity and severity not in SEVERITIES:
             raise Refused(400, "UNKNOWN_SEVERITY", "Choose a severity from the list.")
-        return cls(organisation, assignee[:64], severity)
+        category = request.query_params.get("category", "")
+        if category and category not in CATEGORIES:
+            raise Refused(400, "UNKNOWN_CATEGORY", "Choose a category from the list.")
+        return cls(organisation, assignee[:64], severity, category)
 
 
 def queue_rows(
@@ -108,6 +126,8 @@ def queue_rows(
     for case in response.cases:
         if chosen.severity and case.severity != chosen.severity:
             continue
+        if chosen.category and case.category != chosen.category:
+            continue
         if chosen.assignee == "me" and case.assigned_to != me:
             continue
         if chosen.assignee == "unassigned" and case.assigned_to:
@@ -116,6 +136,7 @@ def queue_rows(
             {
                 "case_id": case.case_id,
                 "severity": case.severity,
+                "category": case.category,
                 "deadline": when(case.deadline),
                 "overdue": case.overdue,
                 "assigned_to": case.assigned_to,
@@ -143,6 +164,7 @@ async def queue_page(console: Console, request: Request) -> Response:
             "chosen": chosen,
             "organisations": sorted(session.staff.organisations),
             "severities": SEVERITIES,
+            "categories": CATEGORIES,
             "now": datetime.now(UTC),
         },
     )

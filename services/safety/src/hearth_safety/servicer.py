@@ -195,6 +195,7 @@ class SafetyServicer(safety_pb2_grpc.SafetyServiceServicer):
                     assigned_to=e.assigned_to,
                     escalated_to=e.escalated_to,
                     reports=e.reports,
+                    category=e.category,
                 )
                 for e in self.app.queue(organisation, limit)
             ]

@@ -338,12 +338,15 @@ class QueuedCase(_message.Message):
     ASSIGNED_TO_FIELD_NUMBER: _builtins.int
     ESCALATED_TO_FIELD_NUMBER: _builtins.int
     REPORTS_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     severity: _builtins.str
     overdue: _builtins.bool
     assigned_to: _builtins.str
     escalated_to: _builtins.str
     reports: _builtins.int
+    category: _builtins.str
+    """The opening report's category, e.g. "grooming"."""
     @_builtins.property
     def deadline(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -356,10 +359,11 @@ class QueuedCase(_message.Message):
         assigned_to: _builtins.str = ...,
         escalated_to: _builtins.str = ...,
         reports: _builtins.int = ...,
+        category: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_to", b"assigned_to", "case_id", b"case_id", "deadline", b"deadline", "escalated_to", b"escalated_to", "overdue", b"overdue", "reports", b"reports", "severity", b"severity"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_to", b"assigned_to", "case_id", b"case_id", "category", b"category", "deadline", b"deadline", "escalated_to", b"escalated_to", "overdue", b"overdue", "reports", b"reports", "severity", b"severity"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
