@@ -93,8 +93,15 @@ def test_staff_enrol_passkeys_and_the_moderator_takes_and_escalates_the_top_case
     top = sam.locator("#queue-rows tr").first
     expect(top).to_contain_text(filed.case_id[:8])
     expect(top).to_contain_text("High")
+    expect(top).to_contain_text("Grooming")  # the opening report's category
     expect(top).to_contain_text("You")
     accessible(sam, "queue")
+    sam.goto("/queue?category=spam")
+    expect(sam.locator("#queue-rows")).to_contain_text("No open cases match these filters.")
+    sam.get_by_label("Category").select_option("grooming")
+    sam.get_by_role("button", name="Apply filters").click()
+    top = sam.locator("#queue-rows tr").first
+    expect(top).to_contain_text(filed.case_id[:8])
     story.sam.shot("queue")
     top.get_by_role("link").click()
     sam.wait_for_url(f"**/case/{filed.case_id}")
@@ -118,6 +125,12 @@ def test_staff_enrol_passkeys_and_the_moderator_takes_and_escalates_the_top_case
     sam.get_by_role("button", name="Escalate").click()
     expect(sam.locator("#done")).to_contain_text("escalate")
     story.sam.shot("case-escalated")
+    # A case note, sealed by safety; the page reads it back (a recorded read).
+    sam.get_by_label("A note for the case").fill("rang the school's DSL; they know him")
+    sam.get_by_role("button", name="Add the note").click()
+    expect(sam.locator("#done")).to_contain_text("note")
+    expect(sam.locator(".note")).to_have_count(1)
+    expect(sam.locator(".note")).to_contain_text("rang the school's DSL; they know him")
 
 
 def test_reading_the_content_was_recorded_and_audit_shows_the_read(
@@ -127,9 +140,9 @@ def test_reading_the_content_was_recorded_and_audit_shows_the_read(
     events = [
         n.topic
         for n in app.recorder.select_notifications(1, 10_000)
-        if "CaseContentRead" in n.topic
+        if "CaseContentRead" in n.topic or "CaseNotesRead" in n.topic
     ]
-    assert events, "opening the case recorded CaseContentRead"
+    assert {e.rsplit(".", 1)[-1] for e in events} == {"CaseContentRead", "CaseNotesRead"}
 
 
 def test_the_lead_suspends_the_subject_and_refers_to_the_police(story: Story) -> None:

@@ -314,6 +314,7 @@ def safety_aggregates() -> list[Aggregate]:
     case.assign("moderator-1", T0)
     case.add_note(moderator, b"sealed note", T0)
     case.read_content(moderator, str(report.id), T0)
+    case.read_notes(moderator, T0)
     case.escalate("lead-1", "lead", "an adult, secrecy", T0, by=moderator)
     suspension = case.take_action(
         lead, safety.ActionKind.SUSPEND, "grooming", T0, accounts=["adult-1"]

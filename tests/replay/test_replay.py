@@ -31,6 +31,8 @@ ADDED_SINCE: dict[tuple[str, str], dict[str, Any]] = {
     ("audit", "Disclosure"): {'"due_at"': None, '"legal_basis"': "", '"recipient"': ""},
     # Identity follows the safety team's restrictions (issue 11); passkeys (issue 14).
     ("identity", "Account"): {'"restrictions"': script.state_of({}), '"passkeys"': {}},
+    # A case remembers which requests added its notes (AddCaseNote, issue 11).
+    ("safety", "SafeguardingCase"): {'"note_requests"': {"set": []}},
 }
 # Fields added since inside an aggregate's nested value: messaging's AccountFacts took the
 # safety service's actions in force (issue 11).

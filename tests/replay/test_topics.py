@@ -59,8 +59,9 @@ def test_a_run_of_every_service_stores_only_schema_names(nats_url: str) -> None:
     assert topics == event_schemas()
     # 32 published before, the 19 that had no schema, messaging's RelayKeyPublished, the
     # record keeper's seven (issue 15), safety's 39 and identity's two of the safety team's
-    # restrictions (issue 11), and identity's three of passkeys (issue 14).
-    assert len(topics) == 103
+    # restrictions (issue 11), and identity's three of passkeys (issue 14), and safety's
+    # CaseNotesRead (issue 11's case notes).
+    assert len(topics) == 104
 
 
 @pytest.fixture

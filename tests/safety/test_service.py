@@ -79,6 +79,8 @@ def test_a_report_verifies_opens_a_case_assigned_and_escalated_and_a_suspension_
     assert case.subject_account_id == team.adult
     queue = team.call(team.lead, "ListQueue", pb.ListQueueRequest(organisation_id=ORG))
     assert filed.case_id in [c.case_id for c in queue.cases]
+    queued = next(c for c in queue.cases if c.case_id == filed.case_id)
+    assert queued.category == "grooming"  # the opening report's
 
     content = team.call(
         team.moderator,

@@ -4,8 +4,9 @@ The case page shows the reported message and its context (each verified by safet
 a report whose franking does not verify, or that the reporter's device did not receive, is
 refused before any case exists), the reporter's note, the case as a timeline with a running
 total chart, the actions in force, and the forms to escalate, act, refer, record an outcome
-and close. The content is asked for only by the assigned staff member or a lead, and safety
-records each such read (`CaseContentRead`), which audit witnesses.
+and close, and the case notes with a form to add one. The content and the notes are asked for
+only by the assigned staff member or a lead, and safety records each such read
+(`CaseContentRead`, `CaseNotesRead`), which audit witnesses.
 """
 
 from __future__ import annotations
@@ -30,6 +31,20 @@ from .upstream import Refused, call
 from .web import Console, posted, staff_session
 
 SEVERITIES = ("immediate", "high", "medium", "low")
+# Safety's report categories, as a case's opening report names them.
+CATEGORIES = (
+    "immediate_danger",
+    "child_sexual_abuse",
+    "grooming",
+    "self_harm",
+    "threat",
+    "bullying",
+    "hate",
+    "sexual_content",
+    "personal_info",
+    "spam",
+    "other",
+)
 ACTIONS = {
     "warn": "Warn the account",
     "restrict": "Restrict: no new conversations",
@@ -78,6 +93,7 @@ class QueueFilter:
     organisation: str
     assignee: str
     severity: str
+    category: str = ""
 
     @classmethod
     def of(cls, request: Request, session: DeskSession) -> QueueFilter:
@@ -90,7 +106,10 @@ class QueueFilter:
         severity = request.query_params.get("severity", "")
         if severity and severity not in SEVERITIES:
             raise Refused(400, "UNKNOWN_SEVERITY", "Choose a severity from the list.")
-        return cls(organisation, assignee[:64], severity)
+        category = request.query_params.get("category", "")
+        if category and category not in CATEGORIES:
+            raise Refused(400, "UNKNOWN_CATEGORY", "Choose a category from the list.")
+        return cls(organisation, assignee[:64], severity, category)
 
 
 def queue_rows(
@@ -107,6 +126,8 @@ def queue_rows(
     for case in response.cases:
         if chosen.severity and case.severity != chosen.severity:
             continue
+        if chosen.category and case.category != chosen.category:
+            continue
         if chosen.assignee == "me" and case.assigned_to != me:
             continue
         if chosen.assignee == "unassigned" and case.assigned_to:
@@ -115,6 +136,7 @@ def queue_rows(
             {
                 "case_id": case.case_id,
                 "severity": case.severity,
+                "category": case.category,
                 "deadline": when(case.deadline),
                 "overdue": case.overdue,
                 "assigned_to": case.assigned_to,
@@ -142,6 +164,7 @@ async def queue_page(console: Console, request: Request) -> Response:
             "chosen": chosen,
             "organisations": sorted(session.staff.organisations),
             "severities": SEVERITIES,
+            "categories": CATEGORIES,
             "now": datetime.now(UTC),
         },
     )
@@ -182,12 +205,23 @@ def case_view(console: Console, session: DeskSession, case_id: str) -> dict[str,
                 for i, m in enumerate(content.messages)
             ]
             reports.append({"report_id": report_id, "note": content.note, "messages": messages})
+    notes = []
+    if may_read:
+        read = call(
+            safety.ReadCaseNotes,
+            pb.ReadCaseNotesRequest(request_id=rid(), case_id=case_id),
+            session.token,
+        )
+        notes = [{"by": n.by, "at": when(n.at), "text": n.text} for n in read.notes]
     timeline = case_timeline(case, reports)
     return {
         "case": case,
         "deadline": when(case.deadline),
         "reports": reports,
         "may_read": may_read,
+        "notes": notes,
+        # A note's form carries its request id: submitting it twice adds the note once.
+        "note_request_id": rid(),
         "timeline": timeline,
         "chart": cumulative(
             [Point(e["at"], i + 1, e["what"]) for i, e in enumerate(timeline)],
@@ -244,20 +278,40 @@ def reason_of(form: dict[str, str]) -> str:
     return reason
 
 
+def note_of(form: dict[str, str]) -> tuple[str, str]:
+    """The note and the request id its form carried (a fresh one if garbled)."""
+    note = form.get("note", "").strip()
+    if not note:
+        raise Refused(400, "NOTE_REQUIRED", "Write the note before adding it.")
+    if len(note) > MAX_REASON:
+        raise Refused(400, "NOTE_TOO_LONG", f"A note has at most {MAX_REASON} characters.")
+    try:
+        request_id = str(uuid.UUID(form.get("request_id", "")))
+    except ValueError:
+        request_id = rid()
+    return note, request_id
+
+
 def confirmed(form: dict[str, str]) -> None:
     if form.get("confirm") != "yes":
         raise Refused(400, "NOT_CONFIRMED", "Tick the box to confirm this action.")
 
 
 async def case_command(console: Console, request: Request) -> Response:
-    """Escalate, act, refer, record an outcome or close: one form each, each with a reason."""
+    """Note, escalate, act, refer, record an outcome or close: one form each."""
     session = staff_session(request, CASE_WORKERS)
     case_id, command = case_id_of(request), request.path_params["command"]
     form = await posted(console, request)
     safety = console.upstream.safety()
     method: Callable[..., Any]
     message: Message
-    if command == "escalate":
+    if command == "note":
+        note, request_id = note_of(form)
+        method, message = (
+            safety.AddCaseNote,
+            pb.AddCaseNoteRequest(request_id=request_id, case_id=case_id, note=note),
+        )
+    elif command == "escalate":
         method, message = (
             safety.EscalateCase,
             pb.EscalateCaseRequest(request_id=rid(), case_id=case_id, reason=reason_of(form)),

@@ -40,6 +40,7 @@ class Entry:
     escalated_to: str = ""
     acted: bool = False
     closed: bool = False
+    category: str = ""  # the opening report's
 
     @property
     def key(self) -> tuple[int, datetime, str]:
@@ -142,7 +143,13 @@ class Board:
     def _apply(self, originator: str, m: object) -> None:
         entry = self.entries.get(originator)
         if isinstance(m, ev.CaseOpened):
-            entry = Entry(originator, m.organisation_id, Severity(m.severity), _at(m.deadline))
+            entry = Entry(
+                originator,
+                m.organisation_id,
+                Severity(m.severity),
+                _at(m.deadline),
+                category=m.category,
+            )
             self.entries[originator] = entry
             self._enqueue(entry)
         elif isinstance(m, ev.ShiftStarted):

@@ -133,6 +133,7 @@ class SafeguardingCase(Aggregate):
         self.escalated_to: str | None = None
         self.escalations: list[dict[str, Any]] = []
         self.notes: list[tuple[str, datetime, bytes]] = []
+        self.note_requests: set[str] = set()
         self.actions: dict[str, ActionRecord] = {}
         self.outcome: Outcome | None = None
         self.closure_reason = ""
@@ -154,6 +155,11 @@ class SafeguardingCase(Aggregate):
             raise CaseClosed("the case is closed; reopen it first")
         if staff.account_id != self.assigned_to and not self.acts_as_lead(staff):
             raise NotAssigned("only the moderator assigned to this case, or its lead, may act")
+
+    def _check_may_read(self, staff: Staff, refusal: str) -> None:
+        self._refuse_conflict(staff.account_id)
+        if staff.account_id != self.assigned_to and not self.acts_as_lead(staff):
+            raise NotAssigned(refusal)
 
     @property
     def needs_lead(self) -> bool:
@@ -237,21 +243,33 @@ class SafeguardingCase(Aggregate):
 
     # Notes and reading.
 
-    def add_note(self, by: Staff, sealed_note: bytes, at: datetime) -> None:
+    def add_note(self, by: Staff, sealed_note: bytes, at: datetime, request_id: str = "") -> None:
+        """Once per request: the same request_id adds nothing again."""
         self._check_may_act(by)
         if not sealed_note:
             raise InvalidReport("a note cannot be empty")
-        self._note(by=by.account_id, sealed_note=sealed_note, at=at)
+        if request_id and request_id in self.note_requests:
+            return
+        self._note(by=by.account_id, sealed_note=sealed_note, at=at, request_id=request_id)
 
     @event("NoteAdded")
-    def _note(self, by: str, sealed_note: bytes, at: datetime) -> None:
+    def _note(self, by: str, sealed_note: bytes, at: datetime, request_id: str = "") -> None:
         self.notes.append((by, at, sealed_note))
+        if request_id:
+            self.note_requests.add(request_id)
+
+    def read_notes(self, by: Staff, at: datetime) -> None:
+        """Notes are read only by staff on the case, and every read is recorded."""
+        self._check_may_read(by, "only staff on this case may read its notes")
+        self._read_notes(by=by.account_id, at=at)
+
+    @event("NotesRead")
+    def _read_notes(self, by: str, at: datetime) -> None:
+        self.reads.append((by, "notes", at))
 
     def read_content(self, by: Staff, report_id: str, at: datetime) -> None:
         """Reported content is read only by staff on the case, and every read is recorded."""
-        self._refuse_conflict(by.account_id)
-        if by.account_id != self.assigned_to and not self.acts_as_lead(by):
-            raise NotAssigned("only staff on this case may read what was reported")
+        self._check_may_read(by, "only staff on this case may read what was reported")
         if report_id not in self.report_ids:
             raise InvalidReport("that report is not part of this case")
         self._read(by=by.account_id, report_id=report_id, at=at)
@@ -438,6 +456,7 @@ name_events(
         "Assigned": events_pb2.CaseAssigned,
         "NoteAdded": events_pb2.CaseNoteAdded,
         "ContentRead": events_pb2.CaseContentRead,
+        "NotesRead": events_pb2.CaseNotesRead,
         "Escalated": events_pb2.CaseEscalated,
         "ActionTaken": events_pb2.CaseActionTaken,
         "ActionLifted": events_pb2.CaseActionLifted,

@@ -74,14 +74,33 @@ class CaseWork(Organisations):
         content: Mapping[str, object] = json.loads(opened)
         return content
 
-    def add_note(self, session: Session, case_id: str, note: str) -> None:
-        def command() -> None:
+    def add_note(self, session: Session, case_id: str, request_id: str, note: str) -> int:
+        """Sealed under the case key, like what was reported; returns how many notes it has."""
+
+        def command() -> int:
             case = self.case(session, case_id)
             sealed = self.case_keys.seal(case_id, note.encode())
-            case.add_note(staff_of(session), sealed, self.now())
+            case.add_note(staff_of(session), sealed, self.now(), request_id)
             self.save(case)
+            return len(case.notes)
 
-        retrying(command)
+        return retrying(command)
+
+    def read_notes(self, session: Session, case_id: str) -> list[tuple[str, datetime, str]]:
+        """The notes, opened, oldest first; the read is recorded first. An erased note (its
+        case key gone) reads as empty."""
+
+        def read() -> SafeguardingCase:
+            case = self.case(session, case_id)
+            case.read_notes(staff_of(session), self.now())
+            self.save(case)
+            return case
+
+        case = retrying(read)
+        return [
+            (by, at, (self.case_keys.open(case_id, sealed) or b"").decode())
+            for by, at, sealed in case.notes
+        ]
 
     def assign(self, session: Session, case_id: str, moderator_id: str) -> str:
         def command() -> str:

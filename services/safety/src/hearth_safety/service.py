@@ -35,6 +35,8 @@ CASE_WORK = (
     "ListQueue",
     "GetCase",
     "ReadReportedContent",
+    "AddCaseNote",
+    "ReadCaseNotes",
     "EscalateCase",
     "TakeAction",
     "LiftAction",

@@ -195,6 +195,7 @@ class SafetyServicer(safety_pb2_grpc.SafetyServiceServicer):
                     assigned_to=e.assigned_to,
                     escalated_to=e.escalated_to,
                     reports=e.reports,
+                    category=e.category,
                 )
                 for e in self.app.queue(organisation, limit)
             ]
@@ -246,6 +247,27 @@ class SafetyServicer(safety_pb2_grpc.SafetyServiceServicer):
                 for m in messages
             ],
             note=str(content.get("note", "")),
+        )
+
+    def AddCaseNote(
+        self, request: pb.AddCaseNoteRequest, context: grpc.ServicerContext
+    ) -> pb.AddCaseNoteResponse:
+        fields.request_id(request.request_id)
+        notes = self.app.add_note(
+            current_session(),
+            ident(request.case_id, "case_id"),
+            request.request_id,
+            fields.text(request.note, "note", max_chars=MAX_NOTE_CHARS, required=True),
+        )
+        return pb.AddCaseNoteResponse(notes=notes)
+
+    def ReadCaseNotes(
+        self, request: pb.ReadCaseNotesRequest, context: grpc.ServicerContext
+    ) -> pb.ReadCaseNotesResponse:
+        fields.request_id(request.request_id)
+        notes = self.app.read_notes(current_session(), ident(request.case_id, "case_id"))
+        return pb.ReadCaseNotesResponse(
+            notes=[pb.CaseNote(by=by, at=timestamp(at), text=text) for by, at, text in notes]
         )
 
     def AssignCase(

@@ -70,6 +70,16 @@ class SafetyServiceStub:
                 request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.ReadReportedContentRequest.SerializeToString,
                 response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.ReadReportedContentResponse.FromString,
                 _registered_method=True)
+        self.AddCaseNote = channel.unary_unary(
+                '/hearth.safety.v1.SafetyService/AddCaseNote',
+                request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.AddCaseNoteRequest.SerializeToString,
+                response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.AddCaseNoteResponse.FromString,
+                _registered_method=True)
+        self.ReadCaseNotes = channel.unary_unary(
+                '/hearth.safety.v1.SafetyService/ReadCaseNotes',
+                request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.ReadCaseNotesRequest.SerializeToString,
+                response_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.ReadCaseNotesResponse.FromString,
+                _registered_method=True)
         self.AssignCase = channel.unary_unary(
                 '/hearth.safety.v1.SafetyService/AssignCase',
                 request_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.AssignCaseRequest.SerializeToString,
@@ -230,6 +240,24 @@ class SafetyServiceServicer:
         """What a report carried, opened from under the case key; recorded as a read.
         Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
         INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND, REPORT_NOT_FOUND, CONTENT_ERASED),
+        PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddCaseNote(self, request, context):
+        """Add a note to a case, sealed under the case key; the same request_id adds it once.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+        PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST), FAILED_PRECONDITION (CASE_CLOSED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadCaseNotes(self, request, context):
+        """A case's notes, oldest first, opened from under the case key; recorded as a read.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
         PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -450,6 +478,16 @@ def add_SafetyServiceServicer_to_server(servicer, server):
                     servicer.ReadReportedContent,
                     request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.ReadReportedContentRequest.FromString,
                     response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.ReadReportedContentResponse.SerializeToString,
+            ),
+            'AddCaseNote': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddCaseNote,
+                    request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.AddCaseNoteRequest.FromString,
+                    response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.AddCaseNoteResponse.SerializeToString,
+            ),
+            'ReadCaseNotes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadCaseNotes,
+                    request_deserializer=hearth_dot_safety_dot_v1_dot_safety__pb2.ReadCaseNotesRequest.FromString,
+                    response_serializer=hearth_dot_safety_dot_v1_dot_safety__pb2.ReadCaseNotesResponse.SerializeToString,
             ),
             'AssignCase': grpc.unary_unary_rpc_method_handler(
                     servicer.AssignCase,
@@ -715,6 +753,60 @@ class SafetyService:
             '/hearth.safety.v1.SafetyService/ReadReportedContent',
             hearth_dot_safety_dot_v1_dot_safety__pb2.ReadReportedContentRequest.SerializeToString,
             hearth_dot_safety_dot_v1_dot_safety__pb2.ReadReportedContentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddCaseNote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.safety.v1.SafetyService/AddCaseNote',
+            hearth_dot_safety_dot_v1_dot_safety__pb2.AddCaseNoteRequest.SerializeToString,
+            hearth_dot_safety_dot_v1_dot_safety__pb2.AddCaseNoteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadCaseNotes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hearth.safety.v1.SafetyService/ReadCaseNotes',
+            hearth_dot_safety_dot_v1_dot_safety__pb2.ReadCaseNotesRequest.SerializeToString,
+            hearth_dot_safety_dot_v1_dot_safety__pb2.ReadCaseNotesResponse.FromString,
             options,
             channel_credentials,
             insecure,

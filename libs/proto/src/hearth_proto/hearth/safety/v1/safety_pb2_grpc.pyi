@@ -75,6 +75,16 @@ class SafetyServiceStub:
     INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND, REPORT_NOT_FOUND, CONTENT_ERASED),
     PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
     """
+    AddCaseNote: _grpc.UnaryUnaryMultiCallable[_safety_pb2.AddCaseNoteRequest, _safety_pb2.AddCaseNoteResponse]
+    """Add a note to a case, sealed under the case key; the same request_id adds it once.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+    PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST), FAILED_PRECONDITION (CASE_CLOSED).
+    """
+    ReadCaseNotes: _grpc.UnaryUnaryMultiCallable[_safety_pb2.ReadCaseNotesRequest, _safety_pb2.ReadCaseNotesResponse]
+    """A case's notes, oldest first, opened from under the case key; recorded as a read.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+    PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
+    """
     AssignCase: _grpc.UnaryUnaryMultiCallable[_safety_pb2.AssignCaseRequest, _safety_pb2.AssignCaseResponse]
     """Assign (or reassign) a case to a moderator.
     Roles: safeguarding_lead. Errors: NOT_FOUND (CASE_NOT_FOUND), PERMISSION_DENIED
@@ -227,6 +237,16 @@ class SafetyServiceAsyncStub(SafetyServiceStub):
     """What a report carried, opened from under the case key; recorded as a read.
     Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
     INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND, REPORT_NOT_FOUND, CONTENT_ERASED),
+    PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
+    """
+    AddCaseNote: _aio.UnaryUnaryMultiCallable[_safety_pb2.AddCaseNoteRequest, _safety_pb2.AddCaseNoteResponse]  # type: ignore[assignment]
+    """Add a note to a case, sealed under the case key; the same request_id adds it once.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+    PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST), FAILED_PRECONDITION (CASE_CLOSED).
+    """
+    ReadCaseNotes: _aio.UnaryUnaryMultiCallable[_safety_pb2.ReadCaseNotesRequest, _safety_pb2.ReadCaseNotesResponse]  # type: ignore[assignment]
+    """A case's notes, oldest first, opened from under the case key; recorded as a read.
+    Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
     PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
     """
     AssignCase: _aio.UnaryUnaryMultiCallable[_safety_pb2.AssignCaseRequest, _safety_pb2.AssignCaseResponse]  # type: ignore[assignment]
@@ -414,6 +434,28 @@ class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
         """What a report carried, opened from under the case key; recorded as a read.
         Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT,
         INVALID_REPORT), NOT_FOUND (CASE_NOT_FOUND, REPORT_NOT_FOUND, CONTENT_ERASED),
+        PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
+        """
+
+    @_abc_1.abstractmethod
+    def AddCaseNote(
+        self,
+        request: _safety_pb2.AddCaseNoteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.AddCaseNoteResponse, _abc.Awaitable[_safety_pb2.AddCaseNoteResponse]]:
+        """Add a note to a case, sealed under the case key; the same request_id adds it once.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
+        PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST), FAILED_PRECONDITION (CASE_CLOSED).
+        """
+
+    @_abc_1.abstractmethod
+    def ReadCaseNotes(
+        self,
+        request: _safety_pb2.ReadCaseNotesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.ReadCaseNotesResponse, _abc.Awaitable[_safety_pb2.ReadCaseNotesResponse]]:
+        """A case's notes, oldest first, opened from under the case key; recorded as a read.
+        Roles: moderator, safeguarding_lead. Errors: INVALID_ARGUMENT, NOT_FOUND (CASE_NOT_FOUND),
         PERMISSION_DENIED (NOT_ASSIGNED, CONFLICT_OF_INTEREST).
         """
 
